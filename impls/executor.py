@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: MIT
+"""The one place that applies an op to an mmap-like object and observes what happened.
+
+Stdlib only, and written in the subset that CPython 2.7 to 3.14, PyPy and Pyodide all accept:
+every worker runs this very file, and the reference runs it in process. Python 2 `str` and
+Python 3 `bytes` are normalised here, once. Ops arrive in their JSON form `[name, args]`.
+"""
+
+import binascii
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+
+PY2 = sys.version_info[0] == 2
+if PY2:  # pragma: no cover - exercised under the CPython 2.7 worker
+    text_type, bytes_type, int_types = unicode, str, (int, long)  # noqa: F821
+else:
+    text_type, bytes_type, int_types = str, bytes, (int,)
+
+# Contents up to this many bytes are sent whole, larger ones as a digest, to keep steps cheap.
+INLINE_LIMIT = 256
+# Ops after which the file behind the map is read back and compared.
+FILE_OPS = ("flush", "close", "exit", "end", "file_write", "file_truncate", "close2")
+
+
+def unhex(text):
+    return binascii.unhexlify(text.encode("ascii") if isinstance(text, text_type) else text)
+
+
+def tohex(data):
+    out = binascii.hexlify(bytes_type(data))
+    return out.decode("ascii") if not PY2 else out
+
+
+class Index(object):
+    """An argument that is not an int but has __index__."""
+
+    def __init__(self, value, action=None):
+        self.value, self.action = value, action
+
+    def __index__(self):
+        if self.action is not None:
+            self.action()
+        return self.value
+
+    __int__ = __index__  # Python 2's arg parsing asks for __int__ where 3 asks for __index__
+
+    def __repr__(self):
+        return "Index(%d)" % self.value
+
+
+def export(m):
+    """A buffer over the map: PEP 688's __buffer__ where the interpreter cannot call it itself."""
+    if sys.version_info < (3, 12) and hasattr(type(m), "__buffer__"):
+        return m.__buffer__(0)
+    return memoryview(m)
+
+
+def outcome_of_exception(exc):
+    if isinstance(exc, EnvironmentError):
+        # OSError subclasses (PermissionError...) follow from errno; Python 2 spells them otherwise.
+        return ["exc", "OSError", exc.errno, str(exc)]
+    return ["exc", type(exc).__name__, None, str(exc)]
+
+
+class Executor(object):
+    """Runs scenarios for one implementation: `factory(fileno, length, ...)` plus its constants."""
+
+    def __init__(self, factory, constants):
+        self.factory = factory
+        self.constants = constants
+        self.workdir = tempfile.mkdtemp(prefix="mmapconf-")
+        self.counter = 0
+        self.m = self.m2 = None
+        self.path = None
+        self.fd = None
+        self.views = []
+        self.temp_views = []  # made for one argument; released once the op is done
+
+    # -- values -------------------------------------------------------------------------------
+    def decode(self, v):
+        if isinstance(v, list):
+            return [self.decode(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        (tag, arg), = v.items()
+        if tag == "b":
+            return unhex(arg)
+        if tag == "ba":
+            return bytearray(unhex(arg))
+        if tag == "mv":
+            return memoryview(unhex(arg))
+        if tag == "nc":  # a non-contiguous view whose bytes are `arg`
+            raw = unhex(arg)
+            spread = bytearray(2 * len(raw))
+            spread[::2] = raw
+            return memoryview(bytes_type(spread))[::2]
+        if tag == "text":
+            return arg
+        if tag == "float":
+            return float(arg)
+        if tag == "idx":
+            return Index(arg)
+        if tag == "closer":
+            return Index(arg, lambda: self.m.close())
+        if tag == "resizer":
+            return Index(arg[1], lambda: self.m.resize(arg[0]))
+        if tag == "slice":
+            return slice(*self.decode(arg))
+        if tag == "const":
+            return getattr(self.constants, arg)
+        if tag == "fd":
+            return self.fileno(arg)
+        if tag == "self":
+            return self.m
+        if tag == "selfmv":
+            view = export(self.m)
+            self.temp_views.append(view)
+            return view[arg[0]:arg[1]]
+        if tag == "kw":
+            return dict((k, self.decode(x)) for k, x in arg.items())
+        raise ValueError("unknown value tag %r" % tag)
+
+    def fileno(self, which):
+        if which == "file":
+            return self.fd
+        if which == "closed":
+            fd = os.open(self.path or os.devnull, os.O_RDONLY)
+            os.close(fd)
+            return fd
+        return which
+
+    def encode(self, v):
+        if v is None or isinstance(v, bool):
+            return v
+        if isinstance(v, int_types):
+            return int(v)
+        if isinstance(v, bytes_type):
+            return {"b": tohex(v)}
+        if isinstance(v, text_type):
+            return {"text": v}
+        if isinstance(v, (list, tuple)):
+            return [self.encode(x) for x in v]
+        if isinstance(v, float):
+            return {"float": v}
+        if v is self.m:
+            return {"self": None}
+        return {"obj": type(v).__name__}
+
+    # -- scenarios ----------------------------------------------------------------------------
+    def open(self, setup, args, kwargs):
+        """Start a scenario: make the file (or none, for anonymous maps) and call the factory."""
+        self.cleanup()
+        if setup is not None:
+            self.counter += 1
+            self.path = os.path.join(self.workdir, "map%d" % self.counter)
+            with open(self.path, "wb") as f:
+                f.write(unhex(setup["data"]))
+            flags = {"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}[setup.get("mode", "r+")]
+            self.fd = os.open(self.path, flags)
+        self.m = self.factory(*self.decode(args), **self.decode({"kw": kwargs}))
+        return None
+
+    def cleanup(self):
+        """Release views, close maps and the file: nothing outlives a scenario."""
+        for view in self.views:
+            try:
+                view.release()
+            except Exception:
+                pass
+        self.views = []
+        for m in (self.m, self.m2):
+            try:
+                m.close()
+            except Exception:
+                pass
+        self.m = self.m2 = None
+        if self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+        if self.path is not None:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+            self.path = None
+
+    def shutdown(self):
+        self.cleanup()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- ops ----------------------------------------------------------------------------------
+    def run(self, name, args):
+        m = self.m
+        if name == "open":
+            return self.open(*args)
+        if name == "call":
+            method, margs, mkwargs = args
+            return getattr(m, method)(*self.decode(margs), **self.decode({"kw": mkwargs}))
+        if name == "getitem":
+            return m[self.decode(args[0])]
+        if name == "setitem":
+            key, value = self.decode(args)
+            m[key] = value
+            return None
+        if name == "delitem":
+            del m[self.decode(args[0])]
+            return None
+        if name == "len":
+            return len(m)
+        if name == "bool":
+            return bool(m)
+        if name == "repr":
+            return repr(m)
+        if name == "closed":
+            return m.closed
+        if name == "list":
+            return list(m)
+        if name == "reversed":
+            return list(reversed(m))
+        if name == "contains":
+            return self.decode(args[0]) in m
+        if name == "enter":
+            return m.__enter__() is m
+        if name == "exit":
+            return m.__exit__(*self.decode(args))
+        if name == "bytes":
+            return bytes_type(export(m))
+        if name == "export":
+            self.views.append(export(m))
+            return None
+        if name == "release":
+            self.views.pop(args[0]).release()
+            return None
+        if name == "view_set":
+            self.views[args[0]][args[1]] = self.decode(args[2])
+            return None
+        if name == "file_write":
+            os.lseek(self.fd, args[0], 0)
+            return os.write(self.fd, unhex(args[1]))
+        if name == "file_truncate":
+            os.ftruncate(self.fd, args[0])
+            return None
+        if name == "open2":
+            self.m2 = self.factory(self.fd, *self.decode(args[0]), **self.decode({"kw": args[1]}))
+            return None
+        if name == "get2":
+            return self.m2[:]
+        if name == "set2":
+            data = unhex(args[1])
+            self.m2[args[0]:args[0] + len(data)] = data
+            return None
+        if name == "close2":
+            return self.m2.close()
+        if name == "end":
+            for view in self.views:
+                view.release()
+            self.views = []
+            return m.close()
+        raise ValueError("unknown op %r" % name)
+
+    def apply(self, op):
+        """Apply one op and return its observation (a JSON-ready dict)."""
+        name, args = op
+        try:
+            out = ["ok", self.encode(self.run(name, args))]
+        except Exception as exc:  # every exception is an outcome, compared like a value
+            out = outcome_of_exception(exc)
+        while self.temp_views:
+            try:
+                self.temp_views.pop().release()
+            except Exception:  # a slice of it still alive somewhere: let refcounting end it
+                pass
+        obs = {"out": out}
+        obs.update(self.observe())
+        method = args[0] if name == "call" else name
+        if name in FILE_OPS or method in FILE_OPS:
+            obs["file"] = self.file_bytes()
+        return obs
+
+    def observe(self):
+        m = self.m
+        if m is None:
+            return {"state": "none"}
+        try:
+            size = len(m)
+        except ValueError:
+            return {"state": "closed"}
+        except Exception as exc:
+            return {"state": "error", "error": outcome_of_exception(exc)}
+        obs = {"state": "open", "len": size}
+        try:
+            obs["pos"] = m.tell()
+        except Exception as exc:
+            obs["pos"] = outcome_of_exception(exc)
+        try:
+            data = bytes_type(m[:])
+            if len(data) <= INLINE_LIMIT:
+                obs["data"] = tohex(data)
+            else:
+                obs["data"] = "md5:" + hashlib.md5(data).hexdigest()
+        except Exception as exc:
+            obs["data"] = outcome_of_exception(exc)
+        return obs
+
+    def dump(self):
+        """The whole map and file, for a divergence's detail (never part of a step)."""
+        out = {}
+        try:
+            out["data"] = tohex(bytes_type(self.m[:]))
+        except Exception as exc:
+            out["data"] = outcome_of_exception(exc)
+        out["file"] = self.file_bytes(whole=True)
+        return out
+
+    def file_bytes(self, whole=False):
+        if self.path is None:
+            return None
+        with open(self.path, "rb") as f:
+            data = f.read()
+        if whole or len(data) <= INLINE_LIMIT:
+            return tohex(data)
+        return "md5:" + hashlib.md5(data).hexdigest()
+

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+"""A worker process: loads one implementation and runs the executor on the ops it is sent.
+
+Usage: python worker.py MODULE:FACTORY IN_FD OUT_FD
+It speaks JSON lines over two inherited pipe descriptors, so whatever the implementation prints
+on stdout or stderr cannot corrupt the protocol. Stdlib only; CPython 2.7 to 3.14 and PyPy.
+"""
+
+import json
+import os
+import platform
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from executor import Executor  # noqa: E402
+
+
+def load(spec):
+    """Import `module:factory`; constants come from the module, else from the stdlib's mmap."""
+    module_name, _, attr = spec.partition(":")
+    if os.getcwd() not in sys.path:  # user modules live where the suite was started
+        sys.path.append(os.getcwd())
+    module = __import__(module_name, fromlist=["_"])
+    factory = module
+    for part in (attr or "mmap").split("."):
+        factory = getattr(factory, part)
+    constants = module
+    if not hasattr(module, "ACCESS_READ"):
+        try:
+            import mmap as constants
+        except ImportError:
+            constants = None
+    return factory, constants
+
+
+def describe():
+    return {
+        "implementation": platform.python_implementation().lower(),
+        "version": "%d.%d" % sys.version_info[:2],
+        "full_version": sys.version.split()[0],
+        "executable": sys.executable,
+    }
+
+
+class Server(object):
+    """Answers one request line with one reply line; shared with the Pyodide runner."""
+
+    def __init__(self, spec):
+        factory, constants = load(spec)
+        self.executor = Executor(factory, constants)
+
+    def handle(self, msg):
+        if "op" in msg:
+            return {"obs": self.executor.apply(msg["op"])}
+        if "ops" in msg:
+            return {"obs": [self.executor.apply(op) for op in msg["ops"]]}
+        if "dump" in msg:
+            return {"dump": self.executor.dump()}
+        if "reset" in msg:
+            self.executor.cleanup()
+            return {"reset": True}
+        raise ValueError("unknown request %r" % sorted(msg))
+
+    def close(self):
+        self.executor.shutdown()
+
+
+def main(argv):
+    spec, in_fd, out_fd = argv[1], int(argv[2]), int(argv[3])
+    requests = os.fdopen(in_fd, "r")
+    replies = os.fdopen(out_fd, "w")
+
+    def send(obj):
+        replies.write(json.dumps(obj) + "\n")
+        replies.flush()
+
+    try:
+        server = Server(spec)
+    except BaseException as exc:  # an import that fails or exits is a result, not a traceback
+        send({"fatal": "%s: %s" % (type(exc).__name__, exc), "about": describe()})
+        return 3
+    send({"hello": describe()})
+    try:
+        for line in iter(requests.readline, ""):
+            msg = json.loads(line)
+            if "quit" in msg:
+                break
+            send(server.handle(msg))
+    finally:
+        server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
