@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""cffi builder for the C reference (`impls._refmmap`): `python native/build_refmmap.py` builds it
+in place for development; `pip install .` builds it through setup.py's cffi_modules."""
+
+import os
+import re
+import shlex
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# Flags for the sanitizer build (nox -s sanitize sets REFMMAP_SANITIZE=1).
+SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"]
+
+
+def package_version(pyproject=os.path.join(ROOT, "pyproject.toml")):
+    """The project version from pyproject.toml; baked into the .so for the ABI handshake."""
+    with open(pyproject, encoding="utf-8") as f:
+        match = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no version = \"...\" line in {pyproject}; add one under [project]")
+    return match.group(1)
+
+
+def extra_compile_args(environ=os.environ):
+    """Compiler flags: REFMMAP_CFLAGS (shell-split) plus the sanitizer flags if REFMMAP_SANITIZE=1."""
+    flags = ["-std=c99", "-Wall", "-Wextra"]
+    if environ.get("REFMMAP_SANITIZE", "") not in ("", "0"):
+        flags += SANITIZE_FLAGS
+    return flags + shlex.split(environ.get("REFMMAP_CFLAGS", ""))
+
+
+def extra_link_args(environ=os.environ):
+    """Linker flags: the sanitizer runtime when REFMMAP_SANITIZE=1."""
+    if environ.get("REFMMAP_SANITIZE", "") not in ("", "0"):
+        return ["-fsanitize=address,undefined"]
+    return []
+
+
+def cdef_source(header=os.path.join(HERE, "refmmap.h")):
+    """The header is the cdef; cffi only needs the comments dropped."""
+    with open(header, encoding="utf-8") as f:
+        return re.sub(r"/\*.*?\*/", "", f.read(), flags=re.DOTALL)
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(cdef_source())
+ffibuilder.set_source(
+    "impls._refmmap",
+    '#include "refmmap.h"',
+    sources=["native/refmmap.c"],
+    include_dirs=["native"],
+    define_macros=[("REFMMAP_VERSION", '"%s"' % package_version())],
+    extra_compile_args=extra_compile_args(),
+    extra_link_args=extra_link_args(),
+)
+
+if __name__ == "__main__":
+    # Relative source paths resolve against the repository root; the .so lands in impls/.
+    os.chdir(ROOT)
+    ffibuilder.compile(tmpdir=os.environ.get("REFMMAP_BUILD_DIR", ROOT), verbose=True)

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/* refmmap: the C layer of the reference mmap. It maps, unmaps, bounds-checks and copies;
+ * argument conversion and exceptions are the Python layer's job (impls/reference.py). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "refmmap.h"
+
+#ifndef REFMMAP_VERSION
+#define REFMMAP_VERSION "unversioned"
+#endif
+
+#define SSIZE_MAX_ ((ssize_t)(SIZE_MAX >> 1))
+
+/* Re-checked after every step that could have invalidated the map. */
+#define REFMMAP_CHECK_VALID(m)                \
+    do {                                      \
+        if ((m) == NULL || (m)->data == NULL) \
+            return REFMMAP_E_CLOSED;          \
+    } while (0)
+
+const char *refmmap_version(void) { return REFMMAP_VERSION; }
+
+long refmmap_pagesize(void) { return sysconf(_SC_PAGESIZE); }
+
+/* Names the Python layer asks for; a name missing here is absent on this platform. */
+static const struct { const char *name; long value; } constants[] = {
+    {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
+    {"MAP_ANON", MAP_ANONYMOUS}, {"MAP_ANONYMOUS", MAP_ANONYMOUS},
+#ifdef MAP_DENYWRITE
+    {"MAP_DENYWRITE", MAP_DENYWRITE},
+#endif
+#ifdef MAP_EXECUTABLE
+    {"MAP_EXECUTABLE", MAP_EXECUTABLE},
+#endif
+#ifdef MAP_POPULATE
+    {"MAP_POPULATE", MAP_POPULATE},
+#endif
+#ifdef MAP_STACK
+    {"MAP_STACK", MAP_STACK},
+#endif
+#ifdef MAP_NORESERVE
+    {"MAP_NORESERVE", MAP_NORESERVE},
+#endif
+#ifdef MAP_32BIT
+    {"MAP_32BIT", MAP_32BIT},
+#endif
+    {"PROT_READ", PROT_READ}, {"PROT_WRITE", PROT_WRITE}, {"PROT_EXEC", PROT_EXEC},
+    {"MADV_NORMAL", MADV_NORMAL}, {"MADV_RANDOM", MADV_RANDOM},
+    {"MADV_SEQUENTIAL", MADV_SEQUENTIAL}, {"MADV_WILLNEED", MADV_WILLNEED},
+    {"MADV_DONTNEED", MADV_DONTNEED},
+#ifdef MADV_REMOVE
+    {"MADV_REMOVE", MADV_REMOVE},
+#endif
+#ifdef MADV_DONTFORK
+    {"MADV_DONTFORK", MADV_DONTFORK}, {"MADV_DOFORK", MADV_DOFORK},
+#endif
+#ifdef MADV_HWPOISON
+    {"MADV_HWPOISON", MADV_HWPOISON},
+#endif
+#ifdef MADV_MERGEABLE
+    {"MADV_MERGEABLE", MADV_MERGEABLE}, {"MADV_UNMERGEABLE", MADV_UNMERGEABLE},
+#endif
+#ifdef MADV_SOFT_OFFLINE
+    {"MADV_SOFT_OFFLINE", MADV_SOFT_OFFLINE},
+#endif
+#ifdef MADV_HUGEPAGE
+    {"MADV_HUGEPAGE", MADV_HUGEPAGE}, {"MADV_NOHUGEPAGE", MADV_NOHUGEPAGE},
+#endif
+#ifdef MADV_DONTDUMP
+    {"MADV_DONTDUMP", MADV_DONTDUMP}, {"MADV_DODUMP", MADV_DODUMP},
+#endif
+#ifdef MADV_FREE
+    {"MADV_FREE", MADV_FREE},
+#endif
+};
+
+int refmmap_constant(const char *name, long *out)
+{
+    size_t i;
+    if (name == NULL || out == NULL)
+        return REFMMAP_E_BADARG;
+    for (i = 0; i < sizeof(constants) / sizeof(constants[0]); i++) {
+        if (strcmp(constants[i].name, name) == 0) {
+            *out = constants[i].value;
+            return REFMMAP_OK;
+        }
+    }
+    return REFMMAP_E_BADARG;
+}
+
+/* Checks run in CPython's order, so the first error reported is the one CPython reports. */
+int refmmap_open(refmmap_t *m, int fd, ssize_t length, int flags, int prot, int access,
+                 int64_t offset, int trackfd)
+{
+    struct stat st;
+    int own_fd = -1;
+    void *data;
+
+    if (m == NULL)
+        return REFMMAP_E_BADARG;
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+    if (length < 0)
+        return REFMMAP_E_LENGTH_NEG;
+    if (offset < 0)
+        return REFMMAP_E_OFFSET_NEG;
+    if (access != REFMMAP_ACCESS_DEFAULT &&
+        (flags != MAP_SHARED || prot != (PROT_READ | PROT_WRITE)))
+        return REFMMAP_E_CONFLICT;
+    switch (access) {
+    case REFMMAP_ACCESS_READ:
+        flags = MAP_SHARED;
+        prot = PROT_READ;
+        break;
+    case REFMMAP_ACCESS_WRITE:
+        break;
+    case REFMMAP_ACCESS_COPY:
+        flags = MAP_PRIVATE;
+        break;
+    case REFMMAP_ACCESS_DEFAULT:
+        /* Without PROT_WRITE the map is read-only, with PROT_WRITE alone it is write-through. */
+        if (!(prot & PROT_WRITE))
+            access = REFMMAP_ACCESS_READ;
+        else if (!(prot & PROT_READ))
+            access = REFMMAP_ACCESS_WRITE;
+        break;
+    default:
+        return REFMMAP_E_ACCESS;
+    }
+
+    /* Size checks apply to regular files only; a failing fstat is left for dup/mmap to report. */
+    if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if (length == 0) {
+            if (st.st_size == 0)
+                return REFMMAP_E_EMPTY;
+            if (offset >= st.st_size)
+                return REFMMAP_E_OFFSET_GT;
+            if (st.st_size - offset > (int64_t)SSIZE_MAX_)
+                return REFMMAP_E_TOO_LARGE;
+            length = (ssize_t)(st.st_size - offset);
+        } else if (offset > st.st_size || st.st_size - offset < (int64_t)length) {
+            return REFMMAP_E_LENGTH_GT;
+        }
+    }
+
+    if (fd == -1) {
+        flags |= MAP_ANONYMOUS;
+    } else if (trackfd) {
+        own_fd = dup(fd);
+        if (own_fd == -1)
+            return REFMMAP_E_OS;
+    }
+    data = mmap(NULL, (size_t)length, prot, flags, fd, (off_t)offset);
+    if (data == MAP_FAILED) {
+        int saved = errno;
+        if (own_fd != -1)
+            close(own_fd);
+        errno = saved;
+        return REFMMAP_E_OS;
+    }
+    m->data = data;
+    m->size = length;
+    m->offset = offset;
+    m->access = access;
+    m->flags = flags;
+    m->prot = prot;
+    m->fd = own_fd;
+    m->anonymous = fd == -1;
+    m->trackfd = trackfd != 0;
+    return REFMMAP_OK;
+}
+
+int refmmap_close(refmmap_t *m)
+{
+    char *data;
+    ssize_t size;
+    int fd;
+
+    if (m == NULL)
+        return REFMMAP_E_BADARG;
+    if (m->exports > 0)
+        return REFMMAP_E_EXPORTS_CLOSE;
+    /* Clear first: a second close, or any later call, then sees a closed map. */
+    data = m->data;
+    size = m->size;
+    fd = m->fd;
+    m->data = NULL;
+    m->size = 0;
+    m->pos = 0;
+    m->fd = -1;
+    if (fd != -1)
+        close(fd);
+    if (data != NULL)
+        munmap(data, (size_t)size);
+    return REFMMAP_OK;
+}
+
+int refmmap_check_valid(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    return REFMMAP_OK;
+}
+
+int refmmap_is_writable(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    return m->access == REFMMAP_ACCESS_READ ? REFMMAP_E_READONLY : REFMMAP_OK;
+}
+
+int refmmap_is_resizeable(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    if (m->exports > 0)
+        return REFMMAP_E_EXPORTS_RESIZE;
+    if (!m->trackfd)
+        return REFMMAP_E_TRACKFD;
+    if (m->access != REFMMAP_ACCESS_WRITE && m->access != REFMMAP_ACCESS_DEFAULT)
+        return REFMMAP_E_NORESIZE;
+    return REFMMAP_OK;
+}
+
+int refmmap_export(refmmap_t *m, int delta)
+{
+    if (m == NULL || (delta != 1 && delta != -1) || m->exports + delta < 0)
+        return REFMMAP_E_BADARG;
+    if (delta > 0)
+        REFMMAP_CHECK_VALID(m);
+    m->exports += delta;
+    return REFMMAP_OK;
+}
+
+/* A negative index counts from the end, as in Python. */
+static int normalise_index(const refmmap_t *m, ssize_t *i)
+{
+    if (*i < 0)
+        *i += m->size;
+    return (*i < 0 || *i >= m->size) ? REFMMAP_E_INDEX : REFMMAP_OK;
+}
+
+int refmmap_getbyte(const refmmap_t *m, ssize_t i, unsigned char *out)
+{
+    int rc;
+    REFMMAP_CHECK_VALID(m);
+    if ((rc = normalise_index(m, &i)) != REFMMAP_OK)
+        return rc;
+    if (out != NULL)
+        *out = (unsigned char)m->data[i];
+    return REFMMAP_OK;
+}
+
+int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
+{
+    int rc;
+    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+        return rc;
+    if ((rc = normalise_index(m, &i)) != REFMMAP_OK)
+        return rc;
+    if (value < 0 || value > 255)
+        return REFMMAP_E_VALUE;
+    m->data[i] = (char)value;
+    return REFMMAP_OK;
+}
+
+/* True when start, start+step, ... (count items) all lie inside the map. */
+static int slice_inside(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count)
+{
+    ssize_t span, last;
+    if (count < 0)
+        return 0;
+    if (count == 0)
+        return 1;
+    if (__builtin_mul_overflow(step, count - 1, &span) || __builtin_add_overflow(start, span, &last))
+        return 0;
+    return start >= 0 && start < m->size && last >= 0 && last < m->size;
+}
+
+int refmmap_get_slice(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count, char *out)
+{
+    ssize_t i;
+    REFMMAP_CHECK_VALID(m);
+    if (!slice_inside(m, start, step, count) || (count > 0 && out == NULL))
+        return REFMMAP_E_INDEX;
+    if (step == 1) {
+        memcpy(out, m->data + start, (size_t)count);
+        return REFMMAP_OK;
+    }
+    for (i = 0; i < count; i++, start += step)
+        out[i] = m->data[start];
+    return REFMMAP_OK;
+}
+
+int refmmap_set_slice(refmmap_t *m, ssize_t start, ssize_t step, ssize_t count,
+                      const char *src, ssize_t srclen)
+{
+    ssize_t i;
+    int rc;
+    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+        return rc;
+    if (srclen != count)
+        return REFMMAP_E_SLICE_SIZE;
+    if (!slice_inside(m, start, step, count) || (count > 0 && src == NULL))
+        return REFMMAP_E_INDEX;
+    if (count == 0)
+        return REFMMAP_OK;
+    if (step == 1) {
+        memmove(m->data + start, src, (size_t)count);  /* src may be this very map */
+        return REFMMAP_OK;
+    }
+    /* Byte by byte in source order, as CPython does, so self-overlapping sources agree. */
+    for (i = 0; i < count; i++, start += step)
+        m->data[start] = src[i];
+    return REFMMAP_OK;
+}
+
+/* A negative n, or one past the end, means "the rest"; the position may lie past the end. */
+int refmmap_read(refmmap_t *m, ssize_t n, ssize_t *start, ssize_t *count)
+{
+    ssize_t remaining;
+    REFMMAP_CHECK_VALID(m);
+    if (start == NULL || count == NULL)
+        return REFMMAP_E_BADARG;
+    remaining = m->pos < m->size ? m->size - m->pos : 0;
+    if (n < 0 || n > remaining)
+        n = remaining;
+    *start = m->pos;
+    *count = n;
+    m->pos += n;
+    return REFMMAP_OK;
+}
+
+int refmmap_read_byte(refmmap_t *m, unsigned char *out)
+{
+    REFMMAP_CHECK_VALID(m);
+    if (m->pos >= m->size)
+        return REFMMAP_E_READ_BYTE;
+    if (out != NULL)
+        *out = (unsigned char)m->data[m->pos];
+    m->pos++;
+    return REFMMAP_OK;
+}
+
+int refmmap_readline(refmmap_t *m, ssize_t *start, ssize_t *count)
+{
+    ssize_t remaining;
+    const char *eol;
+    REFMMAP_CHECK_VALID(m);
+    if (start == NULL || count == NULL)
+        return REFMMAP_E_BADARG;
+    remaining = m->pos < m->size ? m->size - m->pos : 0;
+    *start = m->pos;
+    eol = remaining ? memchr(m->data + m->pos, '\n', (size_t)remaining) : NULL;
+    *count = eol ? eol - (m->data + m->pos) + 1 : remaining;
+    m->pos += *count;
+    return REFMMAP_OK;
+}
+
+int refmmap_write(refmmap_t *m, const char *src, ssize_t n)
+{
+    int rc;
+    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+        return rc;
+    if (n < 0 || (n > 0 && src == NULL))
+        return REFMMAP_E_BADARG;
+    if (m->pos > m->size || m->size - m->pos < n)
+        return REFMMAP_E_DATA;
+    memmove(m->data + m->pos, src, (size_t)n);  /* src may be this very map */
+    m->pos += n;
+    return REFMMAP_OK;
+}
+
+int refmmap_write_byte(refmmap_t *m, unsigned char value)
+{
+    int rc;
+    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+        return rc;
+    if (m->pos >= m->size)
+        return REFMMAP_E_WRITE_BYTE;
+    m->data[m->pos++] = (char)value;
+    return REFMMAP_OK;
+}
+
+int refmmap_seek(refmmap_t *m, ssize_t dist, int whence)
+{
+    ssize_t base, where;
+    REFMMAP_CHECK_VALID(m);
+    switch (whence) {
+    case 0: base = 0; break;
+    case 1: base = m->pos; break;
+    case 2: base = m->size; break;
+    default: return REFMMAP_E_WHENCE;
+    }
+    if (__builtin_add_overflow(base, dist, &where) || where < 0 || where > m->size)
+        return REFMMAP_E_SEEK;
+    m->pos = where;
+    return REFMMAP_OK;
+}
+
+int refmmap_size(const refmmap_t *m, int64_t *out)
+{
+    struct stat st;
+    REFMMAP_CHECK_VALID(m);
+    if (out == NULL)
+        return REFMMAP_E_BADARG;
+    if (m->fd == -1) {
+        /* Anonymous and trackfd=False maps have no descriptor to ask, as in CPython <= 3.14. */
+        errno = EBADF;
+        return REFMMAP_E_OS;
+    }
+    if (fstat(m->fd, &st) != 0)
+        return REFMMAP_E_OS;
+    *out = st.st_size;
+    return REFMMAP_OK;
+}
+
+int refmmap_resize(refmmap_t *m, ssize_t newsize)
+{
+    void *data;
+    int rc, saved;
+    if ((rc = refmmap_is_resizeable(m)) != REFMMAP_OK)
+        return rc;
+    if (newsize < 0 || newsize > SSIZE_MAX_ - m->offset)
+        return REFMMAP_E_NEWSIZE;
+    /* Linux cannot grow a shared anonymous mapping: the new pages would SIGBUS. */
+    if (m->anonymous && (m->flags & MAP_SHARED) && newsize > m->size)
+        return REFMMAP_E_SHARED_ANON;
+    if (newsize == 0) {
+        /* mremap() refuses 0; checked before ftruncate so file and map stay consistent. */
+        errno = EINVAL;
+        return REFMMAP_E_OS;
+    }
+    if (m->fd != -1 && ftruncate(m->fd, (off_t)(m->offset + newsize)) != 0)
+        return REFMMAP_E_OS;
+    data = mremap(m->data, (size_t)m->size, (size_t)newsize, MREMAP_MAYMOVE);
+    if (data == MAP_FAILED) {
+        saved = errno;
+        if (m->fd != -1 && ftruncate(m->fd, (off_t)(m->offset + m->size)) != 0) {
+            /* Best effort only: the mremap error is the one to report. */
+        }
+        errno = saved;
+        return REFMMAP_E_OS;
+    }
+    m->data = data;
+    m->size = newsize;
+    return REFMMAP_OK;
+}
+
+int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count)
+{
+    int rc;
+    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+        return rc;
+    if (dest < 0 || src < 0 || count < 0 || m->size - dest < count || m->size - src < count)
+        return REFMMAP_E_MOVE;
+    memmove(m->data + dest, m->data + src, (size_t)count);
+    return REFMMAP_OK;
+}
+
+int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size)
+{
+    REFMMAP_CHECK_VALID(m);
+    if (offset < 0 || size < 0 || m->size - offset < size)
+        return REFMMAP_E_FLUSH;
+    /* Nothing of a READ or COPY map can reach the file, so there is nothing to sync. */
+    if (m->access == REFMMAP_ACCESS_READ || m->access == REFMMAP_ACCESS_COPY)
+        return REFMMAP_OK;
+    if (msync(m->data + offset, (size_t)size, MS_SYNC) != 0)
+        return REFMMAP_E_OS;
+    return REFMMAP_OK;
+}
+
+/* Slice-style bounds: negative counts from the end, then clamp to [0, size]. */
+static ssize_t clamp_bound(ssize_t i, ssize_t size)
+{
+    if (i < 0) {
+        i += size;
+        if (i < 0)
+            i = 0;
+    } else if (i > size) {
+        i = size;
+    }
+    return i;
+}
+
+static const char *find_last(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    const char *p;
+    size_t limit;
+    if (nlen > hlen)
+        return NULL;
+    limit = hlen - nlen + 1;  /* candidate starts are hay[0 .. limit-1] */
+    while (limit > 0) {
+        p = memrchr(hay, needle[0], limit);
+        if (p == NULL)
+            return NULL;
+        if (memcmp(p, needle, nlen) == 0)
+            return p;
+        limit = (size_t)(p - hay);
+    }
+    return NULL;
+}
+
+int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t start,
+                 ssize_t end, int reverse, ssize_t *out)
+{
+    const char *hit;
+    size_t hlen;
+    REFMMAP_CHECK_VALID(m);
+    if (out == NULL || nlen < 0 || (nlen > 0 && needle == NULL))
+        return REFMMAP_E_BADARG;
+    start = clamp_bound(start, m->size);
+    end = clamp_bound(end, m->size);
+    *out = -1;
+    if (end < start || end - start < nlen)
+        return REFMMAP_OK;  /* also keeps an over-long needle from reading past the range */
+    if (nlen == 0) {
+        *out = reverse ? end : start;
+        return REFMMAP_OK;
+    }
+    hlen = (size_t)(end - start);
+    if (reverse)
+        hit = find_last(m->data + start, hlen, needle, (size_t)nlen);
+    else
+        hit = memmem(m->data + start, hlen, needle, (size_t)nlen);
+    if (hit != NULL)
+        *out = hit - m->data;
+    return REFMMAP_OK;
+}
+
+int refmmap_madvise(refmmap_t *m, int option, ssize_t start, ssize_t length)
+{
+    REFMMAP_CHECK_VALID(m);
+    if (start < 0 || start >= m->size)
+        return REFMMAP_E_MADV_START;
+    if (length < 0)
+        return REFMMAP_E_MADV_LENGTH;
+    if (SSIZE_MAX_ - start < length)
+        return REFMMAP_E_MADV_OVERFLOW;
+    if (start + length > m->size)
+        length = m->size - start;
+    if (madvise(m->data + start, (size_t)length, option) != 0)
+        return REFMMAP_E_OS;
+    return REFMMAP_OK;
+}
