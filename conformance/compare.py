@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: MIT
+"""Diffing two observations of one step: what differs, in the order a reader should see it."""
+
+from __future__ import annotations
+
+import re
+
+FIELDS = ("out", "state", "len", "pos", "data", "file")
+_REPR_NAME = re.compile(r"^<[\w.]+")
+
+
+def _outcome(out, strict_messages, messages):
+    """The part of an outcome that must agree: value, or exception type (and errno)."""
+    if out[0] == "exc":
+        _, name, errno, message = out
+        keep = message if (strict_messages and message in messages) else None
+        return ("exc", name, errno, keep)
+    value = out[1]
+    if isinstance(value, dict) and "text" in value and value["text"].startswith("<"):
+        # repr() names the concrete class; a subclass or another module is not a divergence.
+        value = {"text": _REPR_NAME.sub("<mmap", value["text"])}
+    return ("ok", value)
+
+
+def differences(expected, got, *, strict_messages=False, messages=frozenset()):
+    """Field names on which `got` differs from `expected` (empty: they agree)."""
+    if "crash" in got:
+        return ["crash"]
+    if "hang" in got:
+        return ["hang"]
+    diffs = []
+    for key in FIELDS:
+        a, b = expected.get(key), got.get(key)
+        if key == "out":
+            a, b = _outcome(a, strict_messages, messages), _outcome(b, strict_messages, messages)
+        if a != b:
+            diffs.append(key)
+    return diffs
+
+
+def describe(obs):
+    """An observation's outcome as a reader would say it."""
+    if "crash" in obs:
+        return f"crashed ({obs.get('signal') or 'exit ' + str(obs['crash'])})"
+    if "hang" in obs:
+        return f"hung ({obs['hang']})"
+    out = obs["out"]
+    if out[0] == "exc":
+        errno = f" [errno {out[2]}]" if out[2] is not None else ""
+        return f"raises {out[1]}{errno}: {out[3]}"
+    return f"returns {render(out[1])}"
+
+
+def render(value):
+    """A JSON value from the executor, as Python would print it."""
+    if isinstance(value, dict):
+        (tag, v), = value.items()
+        if tag == "b":
+            return repr(bytes.fromhex(v))
+        if tag == "text":
+            return repr(v)
+        if tag == "float":
+            return repr(v)
+        if tag == "self":
+            return "the map itself"
+        return f"<{v}>"
+    if isinstance(value, list):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    return repr(value)

@@ -1,0 +1,446 @@
+# SPDX-License-Identifier: MIT
+"""The lockstep state machine: every op goes to the reference (assumed correct) and to the
+implementation under test, and every observation must agree.
+
+`run_lockstep(reference, subject, ...)` runs it with Hypothesis and returns the shrunk
+divergences (one per distinct clause and kind) and the clauses the run exercised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import hypothesis.strategies as st
+from hypothesis import HealthCheck, event, note, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
+
+from conformance import ops as o
+
+try:
+    BaseExceptionGroup
+except NameError:  # Python < 3.11: Hypothesis brings the backport
+    from exceptiongroup import BaseExceptionGroup
+from conformance.compare import differences
+
+PAGE = 4096
+HUGE = (2**63, 2**100, -(2**63) - 1)
+PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"\x00\xff\x7f\x80", b"one two one\n", b"x")
+
+
+class Divergence(AssertionError):
+    """The implementation under test disagreed with the reference at one step."""
+
+    kind = "diverge"
+
+    def __init__(self, clause, index, steps, expected, got, fields, subject, dumps=None):
+        self.clause, self.index, self.steps = clause, index, list(steps)
+        self.expected, self.got, self.fields = expected, got, fields
+        self.subject, self.dumps = subject, dumps or {}
+        super().__init__(
+            f"{subject} diverges from the reference on {clause} at step {index + 1} "
+            f"({steps[index].py()}): {', '.join(fields)} differ")
+
+
+_classes = {}
+
+
+def divergence_class(kind, clause):
+    """One exception class per (kind, clause), so Hypothesis shrinks each bug on its own."""
+    key = (kind, clause)
+    if key not in _classes:
+        name = "Divergence_" + "".join(c if c.isalnum() else "_" for c in f"{kind}_{clause}")
+        _classes[key] = type(name, (Divergence,), {"kind": kind})
+    return _classes[key]
+
+
+def clause_for(op, expected, shadow_state):
+    """The clause a divergence lands on: the op's primary clause, refined by the situation."""
+    if shadow_state == "closed" and expected.get("out", [""])[0] == "exc":
+        return "after-close.raise"
+    if op.name == "open" and op.args[0] is None:
+        return "ctor.anon"
+    return op.clauses[0] if op.clauses else op.name
+
+
+class LockstepMachine(RuleBasedStateMachine):
+    """Subclassed per run with `reference`, `subject`, `strict_messages` and `messages` set."""
+
+    reference = subject = None
+    strict_messages = False
+    messages = frozenset()
+    exercised = Counter()
+
+    def __init__(self):
+        super().__init__()
+        self.steps, self.trace = [], []
+        self.failed = False
+        self.state = None  # None (no scenario yet), "open", "closed", "none" (ctor failed)
+        self.len = self.pos = 0
+        self.data = b""  # the map's bytes as the reference saw them (when small enough to inline)
+        self.anon = True
+        self.file_size = 0
+        self.offset = 0
+        self.views = 0
+        self.m2 = False
+
+    # -- the heart: one op, both sides, compare ------------------------------------------------
+    def step(self, op):
+        note(op.py())
+        index = len(self.steps)
+        self.steps.append(op)
+        payload = op.json()
+        expected = self.reference.apply(payload)
+        got = self.subject.apply(payload)
+        self.trace.append((expected, got))
+        fields = differences(expected, got, strict_messages=self.strict_messages,
+                             messages=self.messages)
+        clause = clause_for(op, expected, self.state)
+        self.exercised[clause] += 1
+        event(f"clause {clause}")
+        if fields:
+            self.failed = True
+            kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
+            dumps = {}
+            if kind == "diverge" and ("data" in fields or "file" in fields):
+                dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
+            raise divergence_class(kind, clause)(
+                clause, index, self.steps, expected, got, fields, self.subject.spec, dumps)
+        self.state = expected.get("state", self.state)
+        self.len = expected.get("len", self.len) or 0
+        data = expected.get("data")
+        if isinstance(data, str) and not data.startswith("md5:"):
+            self.data = bytes.fromhex(data)
+        pos = expected.get("pos", 0)
+        self.pos = pos if isinstance(pos, int) else 0
+        return expected
+
+    def teardown(self):
+        # The final close and file contents, unless a divergence already ended this example.
+        if self.state in ("open", "closed") and not self.failed:
+            self.step(o.End())
+
+    # -- scenario ------------------------------------------------------------------------------
+    @precondition(lambda self: self.state != "open")
+    @rule(data=st.data())
+    def open_map(self, data):
+        draw = data.draw
+        self.views, self.m2 = 0, False
+        if draw(st.integers(0, 3)) == 0:
+            self.open_anonymous(draw)
+        else:
+            self.open_file(draw)
+
+    def open_anonymous(self, draw):
+        self.anon = True
+        length = draw(st.sampled_from([1, 7, 100, PAGE - 1, PAGE, PAGE + 5, 0, -1]))
+        kwargs = {}
+        choice = draw(st.integers(0, 5))
+        if choice == 1:
+            kwargs["flags"] = o.Const("MAP_PRIVATE")
+        elif choice == 2:
+            kwargs["access"] = o.Const(draw(st.sampled_from(
+                ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY"])))
+        self.offset = 0
+        self.step(o.Open(None, length, **kwargs))
+
+    def open_file(self, draw):
+        self.anon = False
+        size = draw(st.sampled_from([0, 1, 3, 10, 26, 100, PAGE - 1, PAGE, PAGE + 10, 2 * PAGE + 3]))
+        if size <= 16 and draw(st.booleans()):
+            content = draw(st.binary(min_size=size, max_size=size))
+        else:
+            pattern = draw(st.sampled_from(PATTERNS))
+            content = (pattern * (size // len(pattern) + 1))[:size]
+        mode = draw(st.sampled_from(["r+"] * 8 + ["r", "w"]))
+        offset = draw(st.sampled_from([0] * 6 + [PAGE, 1, -PAGE]))
+        room = max(size - max(offset, 0), 0)
+        length = draw(st.sampled_from([0, 0, 0, max(room - 1, 1), room, room + 1, 1]))
+        kwargs = {}
+        if offset:
+            kwargs["offset"] = offset
+        choice = draw(st.integers(0, 9))
+        if choice <= 3:
+            kwargs["access"] = o.Const(
+                ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][choice])
+        elif choice == 4:
+            kwargs["flags"] = o.Const("MAP_PRIVATE")
+        elif choice == 5:
+            kwargs["prot"] = o.Const("PROT_READ")
+        elif choice == 6:
+            kwargs["access"] = draw(st.sampled_from([4, -1]))
+        elif choice == 7:
+            kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
+        elif choice == 8:
+            kwargs["trackfd"] = False
+        self.file_size, self.offset = size, max(offset, 0)
+        self.step(o.Open(content, length, mode=mode, **kwargs))
+
+    # -- value strategies that follow the map's state ------------------------------------------
+    def index(self, draw, allow_special=True):
+        n = self.len
+        choice = draw(st.integers(0, 9))
+        if choice <= 5:
+            return draw(st.integers(-n - 2, n + 2))
+        if choice == 6:
+            return draw(st.sampled_from([0, n, -n, n - 1, -1]))
+        if not allow_special:
+            return draw(st.sampled_from(HUGE))
+        if choice == 7:
+            return o.Index(draw(st.integers(-n - 1, n + 1)))
+        if choice == 8:
+            return draw(st.sampled_from(HUGE + (True, o.Float(1.0), o.Text("1"), None)))
+        return draw(st.sampled_from([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)]))
+
+    def payload(self, draw, size=None):
+        if size is None:
+            size = draw(st.integers(0, max(self.len - self.pos, 0) + 2))
+        data = draw(st.binary(min_size=min(size, 8), max_size=min(size, 8)))
+        data = (data * (size // max(len(data), 1) + 1))[:size] if data else bytes(size)
+        kind = draw(st.integers(0, 19))
+        if kind == 0:
+            return o.ByteArray(data)
+        if kind == 1:
+            return o.MemView(data)
+        if kind == 2:
+            return o.NonContiguous(data)
+        if kind == 3:
+            return o.Text(data.decode("latin-1"))
+        if kind == 4 and self.len:
+            return o.SelfView(0, min(size, self.len))
+        return data
+
+    def slice_(self, draw):
+        n = self.len
+        bound = st.one_of(st.none(), st.integers(-n - 3, n + 3))
+        step = draw(st.sampled_from([None, None, 1, 2, 3, -1, -2, 0]))
+        return slice(draw(bound), draw(bound), step)
+
+    def needle(self, draw):
+        choice = draw(st.integers(0, 4))
+        if choice == 0:
+            return b""
+        if choice == 1:
+            return draw(st.binary(max_size=3))
+        if choice == 2:
+            return draw(st.sampled_from([o.Text("a"), 1, o.SelfView(0, 1) if self.len else b"z"]))
+        source = self.data if (self.data and choice > 2) else draw(st.sampled_from(PATTERNS))
+        start = draw(st.integers(0, len(source) - 1))
+        return source[start:start + draw(st.integers(1, 4))]
+
+    # -- rules ---------------------------------------------------------------------------------
+    opened = precondition(lambda self: self.state in ("open", "closed"))
+
+    @opened
+    @rule(data=st.data())
+    def read(self, data):
+        args = data.draw(st.sampled_from([(), (None,), (-1,), "n", "n", "n", "special"]))
+        if args == "n":
+            args = (data.draw(st.integers(0, max(self.len - self.pos, 0) + 2)),)
+        elif args == "special":
+            args = (self.index(data.draw),)
+        self.step(o.Call("read", *args))
+
+    @opened
+    @rule(method=st.sampled_from(["read_byte", "readline", "tell", "size", "seekable"]))
+    def no_argument_method(self, method):
+        self.step(o.Call(method))
+
+    @opened
+    @rule(data=st.data())
+    def write(self, data):
+        self.step(o.Call("write", self.payload(data.draw)))
+
+    @opened
+    @rule(data=st.data())
+    def write_byte(self, data):
+        value = data.draw(st.one_of(st.integers(0, 255), st.sampled_from(
+            [256, -1, b"a", o.Index(65), o.Float(1.0), o.Closer(1)])))
+        self.step(o.Call("write_byte", value))
+
+    @opened
+    @rule(data=st.data())
+    def seek(self, data):
+        draw = data.draw
+        whence = draw(st.sampled_from([None, 0, 1, 2, 3, -1]))
+        pos = draw(st.integers(-self.len - 2, self.len + 2)) if draw(st.integers(0, 5)) else \
+            self.index(draw)
+        self.step(o.Call("seek", pos) if whence is None else o.Call("seek", pos, whence))
+
+    @opened
+    @rule(data=st.data())
+    def getitem(self, data):
+        draw = data.draw
+        key = self.slice_(draw) if draw(st.booleans()) else self.index(draw)
+        self.step(o.GetItem(key))
+
+    @opened
+    @rule(data=st.data())
+    def setitem(self, data):
+        draw = data.draw
+        if draw(st.booleans()):
+            key = self.slice_(draw)
+            size = len(range(*key.indices(self.len))) if key.step != 0 else 0
+            if draw(st.integers(0, 5)) == 0:
+                size += draw(st.sampled_from([-1, 1]))
+            self.step(o.SetItem(key, self.payload(draw, max(size, 0))))
+        else:
+            value = draw(st.one_of(st.integers(0, 255), st.sampled_from(
+                [256, -1, b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)])))
+            self.step(o.SetItem(self.index(draw), value))
+
+    @opened
+    @rule(data=st.data())
+    def delitem(self, data):
+        self.step(o.DelItem(self.index(data.draw, allow_special=False)))
+
+    @opened
+    @rule(data=st.data(), method=st.sampled_from(["find", "rfind"]))
+    def find(self, data, method):
+        draw = data.draw
+        args = [self.needle(draw)]
+        for _ in range(draw(st.integers(0, 2))):
+            args.append(draw(st.integers(-self.len - 2, self.len + 2))
+                        if draw(st.integers(0, 6)) else self.index(draw))
+        self.step(o.Call(method, *args))
+
+    @opened
+    @rule(data=st.data())
+    def move(self, data):
+        draw = data.draw
+        n = self.len
+        count = draw(st.integers(0, n + 1))
+        dest = draw(st.integers(-1, max(n - count, 0) + 1))
+        src = draw(st.integers(-1, max(n - count, 0) + 1))
+        self.step(o.Call("move", dest, src, count))
+
+    @opened
+    @precondition(lambda self: not self.m2)
+    @rule(data=st.data())
+    def resize(self, data):
+        draw = data.draw
+        n = self.len
+        size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1]))
+        self.step(o.Call("resize", size))
+
+    @opened
+    @rule(data=st.data())
+    def flush(self, data):
+        draw = data.draw
+        n = self.len
+        args = draw(st.sampled_from([(), (0, n), (0, 0), (n, 0), (PAGE, 1), (1, 1),
+                                     (0, n + 1), (-1, 1), (0,), (PAGE,)]))
+        self.step(o.Call("flush", *args))
+
+    @opened
+    @rule(data=st.data())
+    def madvise(self, data):
+        draw = data.draw
+        option = draw(st.sampled_from([0, 1, 2, 3, 999]))
+        extra = draw(st.sampled_from([(), (0,), (0, self.len), (PAGE,), (1, 1), (-1,),
+                                      (0, -1), (0, 2**62)]))
+        self.step(o.Call("madvise", option, *extra))
+
+    @opened
+    @rule()
+    def close(self):
+        self.step(o.Call("close"))
+
+    @opened
+    @rule(data=st.data())
+    def inspect(self, data):
+        draw = data.draw
+        choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(),
+                   o.Contains(draw(st.sampled_from([b"0", b"x", 48, b"01", o.Text("0")])))]
+        if self.len <= 512:
+            choices += [o.List(), o.Reversed()]
+        self.step(draw(st.sampled_from(choices)))
+
+    @opened
+    @rule(data=st.data())
+    def exit(self, data):
+        args = data.draw(st.sampled_from([(None, None, None), ()]))
+        self.step(o.Exit(*args))
+
+    @opened
+    @rule(data=st.data())
+    def buffer(self, data):
+        draw = data.draw
+        if self.views and draw(st.booleans()):
+            self.step(o.Release(draw(st.integers(0, self.views - 1))))
+            self.views -= 1
+            return
+        if self.views and self.len and draw(st.booleans()):
+            self.step(o.ViewSet(0, draw(st.integers(0, self.len - 1)), draw(st.integers(0, 255))))
+            return
+        expected = self.step(o.Export())
+        if expected["out"][0] == "ok":
+            self.views += 1
+
+    # -- the world around the map --------------------------------------------------------------
+    mapped_file = precondition(lambda self: self.state in ("open", "closed") and not self.anon)
+
+    @mapped_file
+    @rule(data=st.data())
+    def file_write(self, data):
+        draw = data.draw
+        offset = draw(st.integers(0, self.offset + self.len + 2))
+        self.step(o.FileWrite(offset, draw(st.binary(min_size=1, max_size=4))))
+
+    @mapped_file
+    @rule(data=st.data())
+    def file_truncate(self, data):
+        # Never below what a map covers: touching a page past EOF is SIGBUS for any real mmap,
+        # the in-process reference included.
+        floor = self.offset + self.len
+        self.step(o.FileTruncate(floor + data.draw(st.sampled_from([0, 1, PAGE]))))
+
+    @mapped_file
+    @rule(data=st.data())
+    def second_map(self, data):
+        draw = data.draw
+        if not self.m2:
+            access = draw(st.sampled_from([None, "ACCESS_READ", "ACCESS_COPY", "ACCESS_WRITE"]))
+            kwargs = {} if access is None else {"access": o.Const(access)}
+            expected = self.step(o.Open2(0, **kwargs))
+            self.m2 = expected["out"][0] == "ok"
+        elif draw(st.integers(0, 3)) == 0:
+            self.step(o.Close2())
+            self.m2 = False
+        elif draw(st.booleans()):
+            self.step(o.Get2())
+        else:
+            self.step(o.Set2(draw(st.integers(0, 8)), draw(st.binary(min_size=1, max_size=3))))
+
+
+def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
+                 strict_messages=False, messages=frozenset(), database=None):
+    """Run the machine for one implementation. Returns (divergences, exercised clause counts)."""
+    machine = type(f"Lockstep_{subject.name}", (LockstepMachine,), {
+        "reference": reference, "subject": subject, "strict_messages": strict_messages,
+        "messages": messages, "exercised": Counter()})
+    run_settings = settings(
+        max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
+        suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=True)
+    test = get_state_machine_test(machine, settings=run_settings)
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
+    found = []
+    try:
+        test()
+    except Divergence as exc:
+        found.append(exc)
+    except BaseExceptionGroup as group:  # several distinct bugs, each shrunk on its own
+        _, rest = group.split(Divergence)
+        found.extend(_flatten(group))
+        if rest is not None:
+            raise rest from None
+    return found, machine.exercised
+
+
+def _flatten(group):
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            yield from _flatten(exc)
+        elif isinstance(exc, Divergence):
+            yield exc

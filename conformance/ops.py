@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: MIT
+"""The op vocabulary: one small frozen value per operation, shared by every adapter, the worker,
+the state machine, the clause tests and the reproducers.
+
+An op knows the clauses it exercises, its JSON form (`[name, args]`, which impls/executor.py
+applies) and how to print itself as one line of Python for a reproducer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# -- argument values that are not plain JSON --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Arg:
+    """An argument the executor builds on its side (so it can refer to the live map)."""
+
+    tag: str
+    value: Any = None
+
+    def json(self):
+        return {self.tag: self.value}
+
+    def py(self):
+        t, v = self.tag, self.value
+        return {
+            "idx": lambda: f"Index({v})",
+            "closer": lambda: f"Index({v}, lambda: m.close())",
+            "resizer": lambda: f"Index({v[1]}, lambda: m.resize({v[0]}))",
+            "text": lambda: repr(v),
+            "float": lambda: repr(float(v)),
+            "const": lambda: f"mmap.{v}",
+            "fd": lambda: {"file": "fd", "closed": "closed_fd()"}.get(v, repr(v)),
+            "self": lambda: "m",
+            "selfmv": lambda: f"memoryview(m)[{v[0]}:{v[1]}]",
+            "ba": lambda: f"bytearray({_bytes_py(bytes.fromhex(v))})",
+            "mv": lambda: f"memoryview({_bytes_py(bytes.fromhex(v))})",
+            "nc": lambda: f"noncontiguous({_bytes_py(bytes.fromhex(v))})",
+        }[t]()
+
+    def __repr__(self):
+        return self.py()
+
+
+def Index(n):  # noqa: N802 - reads like the class it stands for
+    return Arg("idx", n)
+
+
+def Closer(n):  # noqa: N802
+    """An index argument whose __index__ closes the map, then returns n."""
+    return Arg("closer", n)
+
+
+def Resizer(size, n):  # noqa: N802
+    """An index argument whose __index__ resizes the map to `size`, then returns n."""
+    return Arg("resizer", [size, n])
+
+
+def Text(s):  # noqa: N802
+    return Arg("text", s)
+
+
+def Float(x):  # noqa: N802
+    return Arg("float", x)
+
+
+def Const(name):  # noqa: N802
+    return Arg("const", name)
+
+
+FD = Arg("fd", "file")
+CLOSED_FD = Arg("fd", "closed")
+SELF = Arg("self")
+
+
+def SelfView(start, stop):  # noqa: N802
+    return Arg("selfmv", [start, stop])
+
+
+def ByteArray(data):  # noqa: N802
+    return Arg("ba", data.hex())
+
+
+def MemView(data):  # noqa: N802
+    return Arg("mv", data.hex())
+
+
+def NonContiguous(data):  # noqa: N802
+    return Arg("nc", data.hex())
+
+
+def encode(v):
+    if isinstance(v, Arg):
+        return v.json()
+    if isinstance(v, (bytes, bytearray)):
+        return {"b": bytes(v).hex()}
+    if isinstance(v, slice):
+        return {"slice": encode([v.start, v.stop, v.step])}
+    if isinstance(v, (list, tuple)):
+        return [encode(x) for x in v]
+    if isinstance(v, dict):
+        return {k: encode(x) for k, x in v.items()}
+    if isinstance(v, float):
+        return {"float": v}
+    if isinstance(v, str):
+        return {"text": v}
+    return v
+
+
+def _bytes_py(b):
+    return repr(bytes(b))
+
+
+def py(v):
+    """One Python expression for a harness value."""
+    if isinstance(v, Arg):
+        return v.py()
+    if isinstance(v, (bytes, bytearray)):
+        return _bytes_py(v)
+    if isinstance(v, slice):
+        parts = ["" if x is None else py(x) for x in (v.start, v.stop)]
+        return ":".join(parts) + ("" if v.step is None else ":" + py(v.step))
+    return repr(v)
+
+
+def call_args(args, kwargs):
+    return ", ".join([py(a) for a in args] + [f"{k}={py(x)}" for k, x in kwargs.items()])
+
+
+# -- the clauses each method exercises, primary clause first -----------------------------------
+
+METHOD_CLAUSES = {
+    "read": ("read.n", "read.all", "read.eof", "read.type", "read.index"),
+    "read_byte": ("read_byte",),
+    "readline": ("readline",),
+    "write": ("write.basic", "write.past-end", "write.readonly", "write.bytes-like", "write.type"),
+    "write_byte": ("write_byte.int", "write_byte.eof", "write_byte.readonly", "write_byte.range"),
+    "seek": ("seek.whence", "seek.return", "seek.oob", "seek.whence-bad"),
+    "tell": ("tell",),
+    "seekable": ("seekable",),
+    "size": ("size.file", "size.anon"),
+    "resize": ("resize.file-grow", "resize.file-shrink", "resize.readonly/copy",
+               "resize.anon-shared-grow", "resize.past-pos", "buffer.resize-exported"),
+    "move": ("move.basic", "move.bounds", "move.readonly", "move.zero"),
+    "flush": ("flush.return", "flush.range", "flush.unaligned", "flush.range-check"),
+    "find": ("find.basic", "find.default-start", "find.slice-args", "find.empty"),
+    "rfind": ("rfind.basic", "find.slice-args", "find.empty"),
+    "madvise": ("madvise.ok", "madvise.start", "madvise.length"),
+    "close": ("close.idempotent", "buffer.close-exported"),
+}
+
+NAME_CLAUSES = {
+    "open": ("ctor.file.length0",),
+    "getitem": ("getitem.int", "getitem.neg", "getitem.oob", "getitem.slice", "getitem.slice-step"),
+    "setitem": ("setitem.int", "setitem.oob", "setslice", "setslice.wrong-size", "setitem.readonly"),
+    "delitem": ("delitem",),
+    "len": ("len",),
+    "bool": ("bool",),
+    "repr": ("repr.open", "repr.closed"),
+    "closed": ("closed.attr",),
+    "list": ("iter.bytes",),
+    "reversed": ("reversed.bytes",),
+    "contains": ("contains",),
+    "enter": ("ctx",),
+    "exit": ("ctx",),
+    "bytes": ("buffer.consumers",),
+    "export": ("buffer.memoryview",),
+    "release": ("buffer.memoryview",),
+    "view_set": ("buffer.write-through",),
+    "file_write": ("access.shared-coherent",),
+    "file_truncate": ("size.file",),
+    "open2": ("access.shared-coherent",),
+    "get2": ("access.shared-coherent", "access.COPY"),
+    "set2": ("access.shared-coherent", "access.COPY"),
+    "close2": ("access.shared-coherent",),
+    "end": ("close.idempotent", "access.WRITE", "access.COPY"),
+}
+
+# -- ops -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    args: tuple = ()
+    clauses: tuple = field(default=(), compare=False)
+
+    def json(self):
+        return [self.name, encode(list(self.args))]
+
+    def py(self):
+        """This op as one line of Python, in a script where the map is `m` and its file `fd`."""
+        a = self.args
+        n = self.name
+        if n == "open":
+            setup, args, kwargs = a
+            return f"m = factory({call_args(args, kwargs)})"
+        if n == "call":
+            method, args, kwargs = a
+            return f"m.{method}({call_args(args, kwargs)})"
+        simple = {
+            "getitem": lambda: f"m[{py(a[0])}]",
+            "setitem": lambda: f"m[{py(a[0])}] = {py(a[1])}",
+            "delitem": lambda: f"del m[{py(a[0])}]",
+            "len": lambda: "len(m)",
+            "bool": lambda: "bool(m)",
+            "repr": lambda: "repr(m)",
+            "closed": lambda: "m.closed",
+            "list": lambda: "list(m)",
+            "reversed": lambda: "list(reversed(m))",
+            "contains": lambda: f"{py(a[0])} in m",
+            "enter": lambda: "m.__enter__() is m",
+            "exit": lambda: f"m.__exit__({call_args(a, {})})",
+            "bytes": lambda: "bytes(m)",
+            "export": lambda: "views.append(memoryview(m))",
+            "release": lambda: f"views.pop({a[0]}).release()",
+            "view_set": lambda: f"views[{a[0]}][{a[1]}] = {py(a[2])}",
+            "file_write": lambda: f"pwrite(fd, {py(bytes.fromhex(a[1]))}, {a[0]})",
+            "file_truncate": lambda: f"os.ftruncate(fd, {a[0]})",
+            "open2": lambda: f"m2 = factory({call_args((FD, *a[0]), a[1])})",
+            "get2": lambda: "m2[:]",
+            "set2": lambda: f"m2[{a[0]}:{a[0] + len(a[1]) // 2}] = {py(bytes.fromhex(a[1]))}",
+            "close2": lambda: "m2.close()",
+            "end": lambda: "release_all(views); m.close()",
+        }
+        return simple[n]()
+
+    def __repr__(self):
+        return self.py()
+
+
+def Open(data=None, length=0, *args, mode="r+", fileno=None, **kwargs):  # noqa: N802
+    """Start a scenario: `data` is the file's bytes (None: anonymous map on fileno -1)."""
+    setup = None if data is None else {"data": bytes(data).hex(), "mode": mode}
+    if fileno is None:
+        fileno = -1 if data is None else FD
+    clauses = ("ctor.anon",) if data is None else NAME_CLAUSES["open"]
+    return Op("open", (setup, (fileno, length, *args), kwargs), clauses)
+
+
+def Call(method, *args, **kwargs):  # noqa: N802
+    return Op("call", (method, args, kwargs), METHOD_CLAUSES.get(method, (method,)))
+
+
+def _simple(name):
+    def make(*args):
+        return Op(name, args, NAME_CLAUSES[name])
+
+    make.__name__ = name
+    return make
+
+
+GetItem, SetItem, DelItem = _simple("getitem"), _simple("setitem"), _simple("delitem")
+Len, Bool, Repr, Closed = _simple("len"), _simple("bool"), _simple("repr"), _simple("closed")
+List, Reversed, Contains = _simple("list"), _simple("reversed"), _simple("contains")
+Enter, Exit, Bytes = _simple("enter"), _simple("exit"), _simple("bytes")
+Export, Release, ViewSet = _simple("export"), _simple("release"), _simple("view_set")
+FileTruncate, Get2, Close2, End = (
+    _simple("file_truncate"), _simple("get2"), _simple("close2"), _simple("end"))
+
+
+def FileWrite(offset, data):  # noqa: N802
+    return Op("file_write", (offset, bytes(data).hex()), NAME_CLAUSES["file_write"])
+
+
+def Open2(*args, **kwargs):  # noqa: N802
+    return Op("open2", (args, kwargs), NAME_CLAUSES["open2"])
+
+
+def Set2(index, data):  # noqa: N802
+    return Op("set2", (index, bytes(data).hex()), NAME_CLAUSES["set2"])
+
+
+def Read(*a):  # noqa: N802
+    return Call("read", *a)
+
+
+def Seek(*a):  # noqa: N802
+    return Call("seek", *a)
+
+
+def Find(*a):  # noqa: N802
+    return Call("find", *a)
+
+
+def Resize(*a):  # noqa: N802
+    return Call("resize", *a)
+
+
+def Close():  # noqa: N802
+    return Call("close")

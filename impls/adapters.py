@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+"""Adapters: the reference in process, and every implementation under test in a worker process.
+
+An adapter has a `spec`, a `name`, the `about` its worker reported, the `profile` (CPython version
+whose behaviour it claims) and `apply(op_json) -> observation`. A worker's death or silence is an
+observation too (`{"crash": ...}` / `{"hang": ...}`), and the next op starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from impls.executor import Executor
+from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
+
+# The newest behaviour level the reference knows; newer interpreters are compared against it.
+NEWEST_PROFILE = "3.14"
+
+
+def profile_for(version):
+    major, minor = (int(x) for x in version.split(".")[:2])
+    newest = tuple(int(x) for x in NEWEST_PROFILE.split("."))
+    return NEWEST_PROFILE if (major, minor) > newest else f"{major}.{minor}"
+
+
+class Unavailable(Exception):
+    """An implementation that cannot be run here (one-line reason)."""
+
+
+class UsageError(Exception):
+    """A spec the user got wrong (one-line reason naming the fix)."""
+
+
+class ReferenceAdapter:
+    """The oracle: the C reference at one CPython profile, run in process."""
+
+    def __init__(self, profile=None, platform_name="unix"):
+        from impls import reference
+
+        self.profile = profile or profile_for(platform.python_version())
+        self.module = reference.module(self.profile, platform=platform_name)
+        self.spec = "reference" if profile is None else f"reference@{self.profile}"
+        self.name = "reference"
+        self.version = self.profile
+        self.about = {"implementation": "reference", "version": self.profile}
+        self.executor = Executor(self.module.mmap, self.module)
+
+    def start(self):
+        return self.about
+
+    def apply(self, op):
+        return self.executor.apply(op)
+
+    def dump(self):
+        return self.executor.dump()
+
+    def close(self):
+        self.executor.shutdown()
+
+
+class WorkerAdapter:
+    """An implementation living in a worker process under some Python interpreter."""
+
+    def __init__(self, spec, name, python, target, *, timeout=10.0, argv=None):
+        self.spec, self.name, self.target = spec, name, target
+        self.worker = Worker(argv or [python, WORKER, target], timeout=timeout)
+        self.about = None
+        self.profile = self.version = None
+
+    def start(self):
+        """Start the worker and learn what it runs; raise Unavailable with the reason."""
+        try:
+            self.about = self.worker.start()
+        except WorkerFailed as exc:
+            raise Unavailable(str(exc)) from None
+        except (WorkerDied, WorkerHung, OSError) as exc:
+            raise Unavailable(f"worker did not start: {exc}") from None
+        self.version = self.about["full_version"]
+        self.profile = profile_for(self.about["version"])
+        return self.about
+
+    def apply(self, op):
+        try:
+            return self.worker.request({"op": op})["obs"]
+        except WorkerDied as exc:
+            return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
+                    "stderr": exc.stderr[-500:]}
+        except WorkerHung as exc:
+            return {"hang": str(exc)}
+
+    def dump(self):
+        try:
+            return self.worker.request({"dump": None})["dump"]
+        except (WorkerDied, WorkerHung):
+            return {}
+
+    def close(self):
+        self.worker.stop()
+
+
+def _signame(signum):
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return None
+
+
+def resolve(spec, *, timeout=10.0):
+    """Turn an --impl SPEC into an adapter (not started). Raise UsageError for a bad spec."""
+    if spec == "reference":
+        return ReferenceAdapter()
+    if spec.startswith("reference@"):
+        from impls import reference
+
+        profile = spec.partition("@")[2]
+        if profile not in reference.PROFILES:
+            raise UsageError(f"unknown reference profile {profile!r}; "
+                             f"choose one of {', '.join(reference.PROFILES)}")
+        return ReferenceAdapter(profile)
+    if spec == "stdlib":
+        return WorkerAdapter(spec, "stdlib", sys.executable, "mmap:mmap", timeout=timeout)
+    if ":" in spec and not spec.startswith("python:"):
+        module, _, factory = spec.partition(":")
+        if not module or not factory or not all(p.isidentifier() for p in module.split(".")):
+            raise UsageError(f"--impl {spec!r}: expected package.module:factory")
+        return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
+    from impls import interpreters  # the named interpreters found on this machine
+
+    return interpreters.resolve(spec, timeout=timeout)
