@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: MIT
+"""CPython version differences of the `mmap` module, as data: one table the reference consults
+instead of scattering version checks through its code."""
+
+PROFILES = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+# Feature -> first profile that has it (catalogue clause in the comment).
+SINCE = {
+    "int_items": "3.6",             # getitem.int, read_byte, write_byte.int: int, not 1-char bytes
+    "write_returns_count": "3.6",   # write.basic (bpo-26335)
+    "access_default": "3.7",        # mod.access-consts
+    "read_index": "3.7",            # read.index: read() accepts __index__ objects
+    "flush_returns_none": "3.8",    # flush.return (bpo-2122); 0 before
+    "madvise": "3.8",               # madvise.*, mod.madv-consts
+    "audit": "3.8",                 # ctor.audit
+    "new_pickle_message": "3.8",    # pickle
+    "new_repr": "3.9",              # repr.open / repr.closed (bpo-34953)
+    "index_message": "3.10",        # ctor.length.type: "'float' object cannot be interpreted ..."
+    "seekable": "3.13",             # seekable
+    "trackfd": "3.13",              # ctor.trackfd
+    "seek_returns_pos": "3.13",     # seek.return (gh-111835)
+    "attr_dict_message": "3.13",    # mod.type: "... and no __dict__ for setting new attributes"
+    # Argument Clinic conversion (not verifiable here: 3.14 sources): arguments are converted
+    # before the closed check, find/rfind accept None bounds, flush(offset) flushes to the end,
+    # madvise(option, start, None) means "to the end".
+    "ac_conversion": "3.14",
+}
+
+# Constant -> first profile that has it on Linux (mod.map-consts).
+CONSTANTS_SINCE = {
+    "MAP_SHARED": "2.7", "MAP_PRIVATE": "2.7", "MAP_ANON": "2.7", "MAP_ANONYMOUS": "2.7",
+    "MAP_DENYWRITE": "2.7", "MAP_EXECUTABLE": "2.7",
+    "PROT_READ": "2.7", "PROT_WRITE": "2.7", "PROT_EXEC": "2.7",
+    "MAP_POPULATE": "3.10", "MAP_STACK": "3.11", "MAP_NORESERVE": "3.13", "MAP_32BIT": "3.13",
+    "MADV_NORMAL": "3.8", "MADV_RANDOM": "3.8", "MADV_SEQUENTIAL": "3.8", "MADV_WILLNEED": "3.8",
+    "MADV_DONTNEED": "3.8", "MADV_REMOVE": "3.8", "MADV_DONTFORK": "3.8", "MADV_DOFORK": "3.8",
+    "MADV_HWPOISON": "3.8", "MADV_MERGEABLE": "3.8", "MADV_UNMERGEABLE": "3.8",
+    "MADV_SOFT_OFFLINE": "3.8", "MADV_HUGEPAGE": "3.8", "MADV_NOHUGEPAGE": "3.8",
+    "MADV_DONTDUMP": "3.8", "MADV_DODUMP": "3.8", "MADV_FREE": "3.8",
+}
+
+# Messages that changed wording, as {key: ((first profile, message), ...)}, newest last.
+MESSAGES = {
+    "pickle": (("2.7", "can't pickle mmap.mmap objects"),
+               ("3.8", "cannot pickle 'mmap.mmap' object")),
+    "float_int": (("2.7", "integer argument expected, got float"),
+                  ("3.10", "'float' object cannot be interpreted as an integer")),
+}
+
+
+def key(profile):
+    """'3.10' -> (3, 10), for ordering profiles."""
+    return tuple(int(part) for part in profile.split("."))
+
+
+def check(profile):
+    """Return `profile` if known, else raise ValueError naming the known ones."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown mmap profile {profile!r}; use one of {', '.join(PROFILES)}")
+    return profile
+
+
+class Profile:
+    """The flags and messages of one CPython version, e.g. Profile("3.11").madvise."""
+
+    def __init__(self, version):
+        self.version = check(version)
+        for feature, since in SINCE.items():
+            setattr(self, feature, key(version) >= key(since))
+        self.constants = tuple(name for name, since in CONSTANTS_SINCE.items()
+                               if key(version) >= key(since))
+        self.messages = {name: [msg for since, msg in steps if key(version) >= key(since)][-1]
+                         for name, steps in MESSAGES.items()}
+
+    def __repr__(self):
+        return f"Profile({self.version!r})"

@@ -1,0 +1,629 @@
+# SPDX-License-Identifier: MIT
+"""The reference mmap: CPython's `mmap` API at any profile 2.7-3.14, on top of the C layer in
+native/. The oracle of the conformance suite; it never imports the stdlib `mmap` module."""
+
+import ctypes
+import operator
+import os
+import re
+import sys
+import types
+import weakref
+
+from impls import profiles
+from impls.profiles import PROFILES, Profile
+
+try:
+    from impls._refmmap import ffi, lib
+except ImportError as exc:  # pragma: no cover - depends on how the checkout was built
+    raise ImportError(
+        f"the reference's C extension impls._refmmap is missing or broken ({exc}); "
+        "build it with `python native/build_refmmap.py` or reinstall with `pip install .`"
+    ) from exc
+
+__all__ = ["PROFILES", "MESSAGES", "module", "mmap"]
+
+
+def _package_version():
+    """The version the extension must carry: pyproject.toml in a checkout, else the metadata."""
+    pyproject = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "pyproject.toml")
+    try:
+        with open(pyproject, encoding="utf-8") as f:
+            return re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.MULTILINE).group(1)
+    except (OSError, AttributeError):
+        from importlib.metadata import version
+        return version("mmap-conformance")
+
+
+def _verify_abi(expected=None):
+    """ABI handshake: the .so must come from this very version of native/."""
+    built = ffi.string(lib.refmmap_version()).decode()
+    expected = expected or _package_version()
+    if built != expected:
+        raise ImportError(
+            f"impls._refmmap was built for version {built}, but the package is {expected}; "
+            "rebuild it with `python native/build_refmmap.py` or reinstall with `pip install .`"
+        )
+
+
+_verify_abi()
+
+SSIZE_MAX = sys.maxsize
+CLOSED = "mmap closed or invalid"
+READONLY = "mmap can't modify a readonly memory map."
+
+# The one place C error codes become exceptions, with CPython's exact messages.
+_ERRORS = {
+    lib.REFMMAP_E_CLOSED: (ValueError, CLOSED),
+    lib.REFMMAP_E_READONLY: (TypeError, READONLY),
+    lib.REFMMAP_E_EXPORTS_CLOSE: (BufferError, "cannot close exported pointers exist"),
+    lib.REFMMAP_E_EXPORTS_RESIZE: (BufferError, "mmap can't resize with extant buffers exported."),
+    lib.REFMMAP_E_INDEX: (IndexError, "mmap index out of range"),
+    lib.REFMMAP_E_VALUE: (ValueError, "mmap item value must be in range(0, 256)"),
+    lib.REFMMAP_E_SLICE_SIZE: (IndexError, "mmap slice assignment is wrong size"),
+    lib.REFMMAP_E_READ_BYTE: (ValueError, "read byte out of range"),
+    lib.REFMMAP_E_WRITE_BYTE: (ValueError, "write byte out of range"),
+    lib.REFMMAP_E_DATA: (ValueError, "data out of range"),
+    lib.REFMMAP_E_SEEK: (ValueError, "seek out of range"),
+    lib.REFMMAP_E_WHENCE: (ValueError, "unknown seek type"),
+    lib.REFMMAP_E_FLUSH: (ValueError, "flush values out of range"),
+    lib.REFMMAP_E_MOVE: (ValueError, "source, destination, or count out of range"),
+    lib.REFMMAP_E_NEWSIZE: (ValueError, "new size out of range"),
+    lib.REFMMAP_E_NORESIZE: (TypeError, "mmap can't resize a readonly or copy-on-write memory map."),
+    lib.REFMMAP_E_TRACKFD: (ValueError, "mmap can't resize with trackfd=False."),
+    lib.REFMMAP_E_SHARED_ANON: (ValueError, "mmap: can't expand a shared anonymous mapping on Linux"),
+    lib.REFMMAP_E_MADV_START: (ValueError, "madvise start out of bounds"),
+    lib.REFMMAP_E_MADV_LENGTH: (ValueError, "madvise length invalid"),
+    lib.REFMMAP_E_MADV_OVERFLOW: (OverflowError, "madvise length too large"),
+    lib.REFMMAP_E_LENGTH_NEG: (OverflowError, "memory mapped length must be positive"),
+    lib.REFMMAP_E_OFFSET_NEG: (OverflowError, "memory mapped offset must be positive"),
+    lib.REFMMAP_E_CONFLICT: (ValueError, "mmap can't specify both access and flags, prot."),
+    lib.REFMMAP_E_ACCESS: (ValueError, "mmap invalid access parameter."),
+    lib.REFMMAP_E_EMPTY: (ValueError, "cannot mmap an empty file"),
+    lib.REFMMAP_E_OFFSET_GT: (ValueError, "mmap offset is greater than file size"),
+    lib.REFMMAP_E_LENGTH_GT: (ValueError, "mmap length is greater than file size"),
+    lib.REFMMAP_E_TOO_LARGE: (ValueError, "mmap length is too large"),
+    lib.REFMMAP_E_BADARG: (SystemError, "refmmap: bad internal argument (a bug in impls/reference.py)"),
+}
+
+# mmap's own strings raised outside the C layer.
+_OWN = {
+    "item_type": "mmap item value must be an int",
+    "indices": "mmap indices must be integers",
+    "indices_set": "mmap indices must be integer",  # sic: CPython's singular
+    "del_item": "mmap doesn't support item deletion",
+    "del_slice": "mmap object doesn't support slice deletion",
+    "py2_item": "mmap assignment must be single-character string",
+    "py2_slice": "mmap slice assignment must be a string",
+}
+
+MESSAGES = frozenset(
+    [msg for _, msg in _ERRORS.values() if not msg.startswith("refmmap:")] + list(_OWN.values())
+)
+
+
+def _check(rc):
+    """Raise the exception for a C return code; REFMMAP_E_OS keeps errno."""
+    if rc == 0:
+        return
+    if rc == lib.REFMMAP_E_OS:
+        err = ffi.errno
+        raise OSError(err, os.strerror(err))
+    exc, msg = _ERRORS[rc]
+    raise exc(msg)
+
+
+# ---- argument conversion, as CPython's getargs formats do it ----
+
+def _index(obj, profile):
+    """operator.index with the TypeError wording of the profile."""
+    if isinstance(obj, float):
+        raise TypeError(profile.messages["float_int"])
+    return operator.index(obj)
+
+
+def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t"):
+    """The 'n' format (or PyNumber_AsSsize_t with `overflow`): an index that fits in ssize_t."""
+    value = _index(obj, profile)
+    if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
+        raise overflow(message)
+    return value
+
+
+def _cint(obj, profile):
+    """The 'i' format: an index that fits in a C int."""
+    value = _index(obj, profile)
+    if value > 2**31 - 1:
+        raise OverflowError("signed integer is greater than maximum")
+    if value < -(2**31):
+        raise OverflowError("signed integer is less than minimum")
+    return value
+
+
+def _slice_index(obj):
+    """_PyEval_SliceIndex: None, or an index clamped to the ssize_t range."""
+    if obj is None:
+        return None
+    if isinstance(obj, float) or not hasattr(type(obj), "__index__"):
+        raise TypeError("slice indices must be integers or None or have an __index__ method")
+    return max(-SSIZE_MAX - 1, min(SSIZE_MAX, operator.index(obj)))
+
+
+def _unpack_slice(s):
+    """PySlice_Unpack: step first, then start, stop; adjusting to a size happens later."""
+    step = _slice_index(s.step)
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    return _slice_index(s.start), _slice_index(s.stop), 1 if step is None else max(step, -SSIZE_MAX)
+
+
+def _adjust(size, start, stop, step):
+    """PySlice_AdjustIndices against the size as it is *after* conversion; -> (start, step, count)."""
+    start, stop, step = slice(start, stop, step).indices(size)
+    return start, step, len(range(start, stop, step))
+
+
+def _no_kwargs(name, kwargs):
+    if kwargs:
+        raise TypeError(f"mmap.{name}() takes no keyword arguments")
+
+
+def _arity(name, args, lo, hi):
+    if not lo <= len(args) <= hi:
+        if hi == 0:
+            raise TypeError(f"mmap.{name}() takes no arguments ({len(args)} given)")
+        if lo == hi:
+            raise TypeError(f"{name}() takes exactly {lo} arguments ({len(args)} given)")
+        raise TypeError(f"{name} expected at {'least' if len(args) < lo else 'most'} "
+                        f"{lo if len(args) < lo else hi} argument(s), got {len(args)}")
+
+
+class _ClosedAttr:
+    """`closed`: readable always, never writable, with CPython's message."""
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else obj._m.data == ffi.NULL
+
+    def __set__(self, obj, value):
+        raise AttributeError("attribute 'closed' of 'mmap.mmap' objects is not writable")
+
+
+class _Items:
+    """The legacy sequence view (sq_item): items are 1-byte bytes, so iteration, `in` and
+    reversed() see bytes while m[i] gives an int (catalogue 1.F)."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self, m):
+        self._map = m
+
+    def __len__(self):
+        return len(self._map)
+
+    def __getitem__(self, i):
+        out = ffi.new("unsigned char *")
+        rc = lib.refmmap_getbyte(self._map._m, i, out) if i >= 0 else lib.REFMMAP_E_INDEX
+        _check(rc)
+        return bytes((out[0],))
+
+
+def _release_export(handle):
+    lib.refmmap_export(handle, -1)
+
+
+class _Base:
+    """The base of every profile's class, so a reference map is recognised as an argument."""
+
+    __slots__ = ()
+
+
+class _Methods:
+    """Every method any profile has; module() copies the ones a profile has into its class."""
+
+    closed = _ClosedAttr()
+
+    # ---- construction and lifetime ----
+
+    def __new__(cls, *args, **kwargs):
+        return cls._construct(args, kwargs)
+
+    @classmethod
+    def _construct(cls, args, kwargs):
+        p = cls._profile
+        names = ("fileno", "length", "flags", "prot", "access", "offset")
+        if len(args) > len(names):
+            raise TypeError(f"function takes at most 6 arguments ({len(args)} given)")
+        values = dict(zip(names, args))
+        for name, value in kwargs.items():
+            if name not in names and not (name == "trackfd" and p.trackfd):
+                raise TypeError(f"'{name}' is an invalid keyword argument for this function")
+            if name in values:
+                raise TypeError(f"argument for function given by name ('{name}') and position")
+            values[name] = value
+        for i, name in enumerate(names[:2]):
+            if name not in values:
+                raise TypeError(f"function missing required argument '{name}' (pos {i + 1})")
+        fileno = _cint(values["fileno"], p)
+        length = _ssize(values["length"], p)
+        flags = _cint(values.get("flags", _const("MAP_SHARED")), p)
+        prot = _cint(values.get("prot", _const("PROT_READ") | _const("PROT_WRITE")), p)
+        access = _cint(values.get("access", 0), p)
+        offset = _index(values.get("offset", 0), p)
+        if not -2**63 <= offset < 2**63:
+            raise OverflowError("Python int too large to convert to C long long")
+        trackfd = bool(values.get("trackfd", True))
+        return cls._open(fileno, length, flags, prot, access, offset, trackfd)
+
+    @classmethod
+    def _open(cls, fileno, length, flags, prot, access, offset, trackfd):
+        p = cls._profile
+        if p.audit and length >= 0 and offset >= 0:
+            sys.audit("mmap.__new__", fileno, length, access, offset)
+        self = object.__new__(cls)
+        handle = ffi.gc(ffi.new("refmmap_t *"), lib.refmmap_close)
+        _check(lib.refmmap_open(handle, fileno, length, flags, prot, access, offset, trackfd))
+        self._m = handle
+        return self
+
+    def close(self, *args, **kwargs):
+        _no_kwargs("close", kwargs)
+        _arity("close", args, 0, 0)
+        _check(lib.refmmap_close(self._m))
+
+    def _valid(self):
+        if self._m.data == ffi.NULL:
+            raise ValueError(CLOSED)
+
+    def _pre(self, name, args, kwargs, lo, hi):
+        """CPython <= 3.13 checks 'closed' before parsing arguments; 3.14 (AC) after."""
+        _no_kwargs(name, kwargs)
+        if not self._profile.ac_conversion:
+            self._valid()
+        _arity(name, args, lo, hi)
+
+    def __enter__(self):
+        self._valid()
+        return self
+
+    def __exit__(self, *args):
+        if self._profile.ac_conversion and len(args) != 3:
+            raise TypeError(f"__exit__ expected 3 arguments, got {len(args)}")
+        self.close()
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(self._profile.messages["pickle"])
+
+    def __reduce__(self):
+        raise TypeError(self._profile.messages["pickle"])
+
+    def __repr__(self):
+        if not self._profile.new_repr:
+            return object.__repr__(self)
+        if self.closed:
+            return f"<{type(self).__name__} closed=True>"
+        names = ("ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY")
+        m = self._m
+        return (f"<{type(self).__name__} closed=False, access={names[m.access]}, length={m.size}, "
+                f"pos={m.pos}, offset={m.offset}>")
+
+    # ---- sequence and buffer protocols ----
+
+    def __len__(self):
+        self._valid()
+        return self._m.size
+
+    def __iter__(self):
+        return iter(_Items(self))
+
+    def __reversed__(self):
+        self._valid()
+        items = _Items(self)
+        return (items[i] for i in range(len(self) - 1, -1, -1))
+
+    def _byte(self, value):
+        """An item as the profile returns it: int, or 1-char bytes on 2.7."""
+        return value if self._profile.int_items else bytes((value,))
+
+    def __getitem__(self, key):
+        self._valid()
+        out = ffi.new("unsigned char *")
+        if hasattr(type(key), "__index__"):
+            i = _ssize(key, self._profile, IndexError,
+                       "cannot fit 'int' into an index-sized integer")
+            _check(lib.refmmap_getbyte(self._m, i, out))
+            return self._byte(out[0])
+        if isinstance(key, slice):
+            start, stop, step = _unpack_slice(key)
+            self._valid()
+            start, step, count = _adjust(self._m.size, start, stop, step)
+            out = bytearray(count)
+            _check(lib.refmmap_get_slice(self._m, start, step, count, ffi.from_buffer(out)))
+            return bytes(out)
+        raise TypeError(_OWN["indices"])
+
+    def __setitem__(self, key, value):
+        self._set(key, value, delete=False)
+
+    def __delitem__(self, key):
+        self._set(key, None, delete=True)
+
+    def _set(self, key, value, delete):
+        p = self._profile
+        self._valid()
+        _check(lib.refmmap_is_writable(self._m))
+        if hasattr(type(key), "__index__"):
+            i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer")
+            _check(lib.refmmap_getbyte(self._m, i, ffi.NULL))
+            if delete:
+                raise TypeError(_OWN["del_item"])
+            if not p.int_items:
+                if not isinstance(value, bytes) or len(value) != 1:
+                    raise IndexError(_OWN["py2_item"])
+                value = value[0]
+            elif not hasattr(type(value), "__index__"):
+                raise TypeError(_OWN["item_type"])
+            else:
+                value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer")
+            _check(lib.refmmap_setbyte(self._m, i, value))
+        elif isinstance(key, slice):
+            start, stop, step = _unpack_slice(key)
+            start, step, count = _adjust(self._m.size, start, stop, step)
+            if delete:
+                raise TypeError(_OWN["del_slice"])
+            if not p.int_items and not isinstance(value, bytes):
+                raise IndexError(_OWN["py2_slice"])
+            src, n, _keep = self._bytes_arg(value)
+            _check(lib.refmmap_set_slice(self._m, start, step, count, src, n))
+        else:
+            raise TypeError(_OWN["indices_set"])
+
+    def _bytes_arg(self, obj):
+        """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
+        if isinstance(obj, _Base):
+            obj._valid()
+            return obj._m.data, obj._m.size, obj
+        if isinstance(obj, str) or not _has_buffer(obj):
+            raise TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'")
+        if isinstance(obj, memoryview) and not obj.c_contiguous:
+            raise BufferError("memoryview: underlying buffer is not C-contiguous")
+        buf = ffi.from_buffer(obj)
+        return ffi.cast("char *", buf), len(buf), buf
+
+    def __buffer__(self, flags):
+        self._valid()
+        readonly = self._m.access == lib.REFMMAP_ACCESS_READ
+        if readonly and flags & 1:  # PyBUF_WRITABLE
+            raise BufferError("Object is not writable.")
+        array_type = ctypes.c_ubyte * self._m.size
+        array = array_type.from_address(int(ffi.cast("uintptr_t", self._m.data)))
+        _check(lib.refmmap_export(self._m, 1))
+        # The export lives exactly as long as the array: every view made from it holds it, so
+        # release() of the last one (or its garbage collection) ends the export.
+        weakref.finalize(array, _release_export, self._m)
+        view = memoryview(array).cast("B")
+        return view.toreadonly() if readonly else view
+
+    def __release_buffer__(self, view):
+        """Nothing to do: the export ends when `view`'s memory object is freed (see __buffer__)."""
+
+    def __add__(self, other):
+        raise TypeError(f"unsupported operand type(s) for +: 'mmap.mmap' and '{type(other).__name__}'")
+
+    def __radd__(self, other):
+        if isinstance(other, (bytes, bytearray)):
+            return other + self[:]
+        raise TypeError(f"unsupported operand type(s) for +: '{type(other).__name__}' and 'mmap.mmap'")
+
+    def __mul__(self, other):
+        raise TypeError(f"unsupported operand type(s) for *: 'mmap.mmap' and '{type(other).__name__}'")
+
+    def __rmul__(self, other):
+        raise TypeError(f"unsupported operand type(s) for *: '{type(other).__name__}' and 'mmap.mmap'")
+
+    # ---- file-like methods ----
+
+    def read(self, *args, **kwargs):
+        p = self._profile
+        self._pre("read", args, kwargs, 0, 1)
+        n = args[0] if args else None
+        if n is None:
+            n = -1
+        elif isinstance(n, int) or (p.read_index and hasattr(type(n), "__index__")):
+            n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer")
+        else:
+            raise TypeError(f"argument should be integer or None, not '{type(n).__name__}'")
+        start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
+        _check(lib.refmmap_read(self._m, n, start, count))
+        return ffi.buffer(self._m.data + start[0], count[0])[:]
+
+    def read_byte(self, *args, **kwargs):
+        _no_kwargs("read_byte", kwargs)
+        _arity("read_byte", args, 0, 0)
+        out = ffi.new("unsigned char *")
+        _check(lib.refmmap_read_byte(self._m, out))
+        return self._byte(out[0])
+
+    def readline(self, *args, **kwargs):
+        _no_kwargs("readline", kwargs)
+        _arity("readline", args, 0, 0)
+        start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
+        _check(lib.refmmap_readline(self._m, start, count))
+        return ffi.buffer(self._m.data + start[0], count[0])[:]
+
+    def write(self, *args, **kwargs):
+        p = self._profile
+        self._pre("write", args, kwargs, 1, 1)
+        src, n, _keep = self._bytes_arg(args[0])
+        _check(lib.refmmap_write(self._m, src, n))
+        return n if p.write_returns_count else None
+
+    def write_byte(self, *args, **kwargs):
+        p = self._profile
+        self._pre("write_byte", args, kwargs, 1, 1)
+        value = args[0]
+        if not p.int_items:
+            if not isinstance(value, bytes) or len(value) != 1:
+                raise TypeError(f"write_byte() argument 1 must be char, not {type(value).__name__}")
+            value = value[0]
+        else:
+            value = _index(value, p)
+            if value > 255:
+                raise OverflowError("unsigned byte integer is greater than maximum")
+            if value < 0:
+                raise OverflowError("unsigned byte integer is less than minimum")
+        _check(lib.refmmap_write_byte(self._m, value))
+
+    def seek(self, *args, **kwargs):
+        p = self._profile
+        self._pre("seek", args, kwargs, 1, 2)
+        dist = _ssize(args[0], p)
+        whence = _cint(args[1], p) if len(args) > 1 else 0
+        _check(lib.refmmap_seek(self._m, dist, whence))
+        return self._m.pos if p.seek_returns_pos else None
+
+    def seekable(self, *args, **kwargs):
+        _no_kwargs("seekable", kwargs)
+        _arity("seekable", args, 0, 0)
+        return True
+
+    def tell(self, *args, **kwargs):
+        _no_kwargs("tell", kwargs)
+        _arity("tell", args, 0, 0)
+        self._valid()
+        return self._m.pos
+
+    def size(self, *args, **kwargs):
+        _no_kwargs("size", kwargs)
+        _arity("size", args, 0, 0)
+        out = ffi.new("int64_t *")
+        _check(lib.refmmap_size(self._m, out))
+        return out[0]
+
+    def resize(self, *args, **kwargs):
+        p = self._profile
+        self._pre("resize", args, kwargs, 1, 1)
+        newsize = _ssize(args[0], p)
+        _check(lib.refmmap_resize(self._m, newsize))
+
+    def move(self, *args, **kwargs):
+        p = self._profile
+        self._pre("move", args, kwargs, 3, 3)
+        dest, src, count = (_ssize(a, p) for a in args)
+        _check(lib.refmmap_move(self._m, dest, src, count))
+
+    def flush(self, *args, **kwargs):
+        p = self._profile
+        self._pre("flush", args, kwargs, 0, 2)
+        offset = _ssize(args[0], p) if args else 0
+        if len(args) > 1:
+            size = _ssize(args[1], p)
+        else:
+            size = -1 if p.ac_conversion else self._m.size
+        if p.ac_conversion and size == -1:
+            self._valid()
+            size = self._m.size - offset
+        _check(lib.refmmap_flush(self._m, offset, size))
+        return None if p.flush_returns_none else 0
+
+    def find(self, *args, **kwargs):
+        return self._find("find", args, kwargs, 0)
+
+    def rfind(self, *args, **kwargs):
+        return self._find("rfind", args, kwargs, 1)
+
+    def _find(self, name, args, kwargs, reverse):
+        p = self._profile
+        self._pre(name, args, kwargs, 1, 3)
+        src, n, _keep = self._bytes_arg(args[0])
+        bounds = [None, None]
+        for i, value in enumerate(args[1:]):
+            if value is not None or not p.ac_conversion:
+                bounds[i] = _ssize(value, p)
+        self._valid()
+        start = self._m.pos if bounds[0] is None else bounds[0]
+        end = self._m.size if bounds[1] is None else bounds[1]
+        out = ffi.new("ssize_t *")
+        _check(lib.refmmap_find(self._m, src, n, start, end, reverse, out))
+        return out[0]
+
+    def madvise(self, *args, **kwargs):
+        p = self._profile
+        self._pre("madvise", args, kwargs, 1, 3)
+        option = _cint(args[0], p)
+        start = _ssize(args[1], p) if len(args) > 1 else 0
+        if len(args) > 2 and not (args[2] is None and p.ac_conversion):
+            length = _ssize(args[2], p)
+        else:
+            self._valid()
+            length = self._m.size
+        _check(lib.refmmap_madvise(self._m, option, start, length))
+
+
+def _has_buffer(obj):
+    try:
+        memoryview(obj).release()
+    except TypeError:
+        return False
+    return True
+
+
+def _const(name):
+    out = ffi.new("long *")
+    _check(lib.refmmap_constant(name.encode(), out))
+    return out[0]
+
+
+# Methods each profile may lack (mod.methods).
+_OPTIONAL = {"madvise": "madvise", "seekable": "seekable"}
+_CLASSES = {}
+
+
+def _mmap_class(profile, platform):
+    """The `mmap.mmap` class of one profile: its own __slots__, only the methods it has."""
+    key = (profile.version, platform)
+    if key not in _CLASSES:
+        body = {name: value for name, value in vars(_Methods).items()
+                if name not in ("__dict__", "__weakref__", "__doc__")
+                and (name not in _OPTIONAL or getattr(profile, _OPTIONAL[name]))}
+        body.update(__slots__=("_m", "__weakref__"), __module__="mmap", __qualname__="mmap",
+                    __doc__="Reference mmap at the CPython %s profile (%s)." % key,
+                    _profile=profile)
+        if platform == "windows":
+            from impls import windows
+            body["__new__"] = windows.constructor
+        cls = type("mmap", (_Base,), body)
+        # tp_name of the C type: messages CPython builds from the type name then agree.
+        cls.__name__ = "mmap.mmap"
+        _CLASSES[key] = cls
+    return _CLASSES[key]
+
+
+def module(version=None, platform="unix"):
+    """A namespace like that version's `mmap` module on Linux (or the emulated Windows one)."""
+    if version is None:
+        # A newer interpreter than any profile gets the newest one.
+        version = "%d.%d" % min(sys.version_info[:2], profiles.key(PROFILES[-1]))
+    if platform not in ("unix", "windows"):
+        raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
+    profile = Profile(version)
+    ns = types.SimpleNamespace(__name__="mmap", error=OSError, PAGESIZE=lib.refmmap_pagesize())
+    ns.ALLOCATIONGRANULARITY = 65536 if platform == "windows" else ns.PAGESIZE
+    ns.ACCESS_READ, ns.ACCESS_WRITE, ns.ACCESS_COPY = 1, 2, 3
+    if profile.access_default:
+        ns.ACCESS_DEFAULT = 0
+    if platform == "unix":
+        for name in profile.constants:
+            out = ffi.new("long *")
+            if lib.refmmap_constant(name.encode(), out) == 0:
+                setattr(ns, name, out[0])
+    ns.mmap = _mmap_class(profile, platform)
+    return ns
+
+
+_HERE = module()
+
+
+def mmap(fileno, length, *args, **kwargs):
+    """The stdlib signature at the running interpreter's profile."""
+    return _HERE.mmap(fileno, length, *args, **kwargs)
