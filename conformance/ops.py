@@ -189,6 +189,9 @@ class Op:
     clauses: tuple = field(default=(), compare=False)
 
     def json(self):
+        if self.name in ("open", "call"):  # a raw head (file setup / method name), then values
+            head, args, kwargs = self.args
+            return [self.name, [head, encode(list(args)), encode(kwargs)]]
         return [self.name, encode(list(self.args))]
 
     def py(self):
@@ -218,11 +221,11 @@ class Op:
             "export": lambda: "views.append(memoryview(m))",
             "release": lambda: f"views.pop({a[0]}).release()",
             "view_set": lambda: f"views[{a[0]}][{a[1]}] = {py(a[2])}",
-            "file_write": lambda: f"pwrite(fd, {py(bytes.fromhex(a[1]))}, {a[0]})",
+            "file_write": lambda: f"pwrite(fd, {py(a[1])}, {a[0]})",
             "file_truncate": lambda: f"os.ftruncate(fd, {a[0]})",
             "open2": lambda: f"m2 = factory({call_args((FD, *a[0]), a[1])})",
             "get2": lambda: "m2[:]",
-            "set2": lambda: f"m2[{a[0]}:{a[0] + len(a[1]) // 2}] = {py(bytes.fromhex(a[1]))}",
+            "set2": lambda: f"m2[{a[0]}:{a[0] + len(a[1])}] = {py(a[1])}",
             "close2": lambda: "m2.close()",
             "end": lambda: "release_all(views); m.close()",
         }
@@ -263,7 +266,7 @@ FileTruncate, Get2, Close2, End = (
 
 
 def FileWrite(offset, data):  # noqa: N802
-    return Op("file_write", (offset, bytes(data).hex()), NAME_CLAUSES["file_write"])
+    return Op("file_write", (offset, bytes(data)), NAME_CLAUSES["file_write"])
 
 
 def Open2(*args, **kwargs):  # noqa: N802
@@ -271,7 +274,7 @@ def Open2(*args, **kwargs):  # noqa: N802
 
 
 def Set2(index, data):  # noqa: N802
-    return Op("set2", (index, bytes(data).hex()), NAME_CLAUSES["set2"])
+    return Op("set2", (index, bytes(data)), NAME_CLAUSES["set2"])
 
 
 def Read(*a):  # noqa: N802

@@ -242,7 +242,7 @@ class Executor(object):
             return None
         if name == "file_write":
             os.lseek(self.fd, args[0], 0)
-            return os.write(self.fd, unhex(args[1]))
+            return os.write(self.fd, self.decode(args[1]))
         if name == "file_truncate":
             os.ftruncate(self.fd, args[0])
             return None
@@ -252,7 +252,7 @@ class Executor(object):
         if name == "get2":
             return self.m2[:]
         if name == "set2":
-            data = unhex(args[1])
+            data = self.decode(args[1])
             self.m2[args[0]:args[0] + len(data)] = data
             return None
         if name == "close2":
