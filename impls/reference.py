@@ -170,13 +170,15 @@ def _no_kwargs(name, kwargs):
 
 
 def _arity(name, args, lo, hi):
-    if not lo <= len(args) <= hi:
-        if hi == 0:
-            raise TypeError(f"mmap.{name}() takes no arguments ({len(args)} given)")
-        if lo == hi:
-            raise TypeError(f"{name}() takes exactly {lo} arguments ({len(args)} given)")
-        raise TypeError(f"{name} expected at {'least' if len(args) < lo else 'most'} "
-                        f"{lo if len(args) < lo else hi} argument(s), got {len(args)}")
+    """Count check with getargs' wording."""
+    n = len(args)
+    if lo <= n <= hi:
+        return
+    if hi == 0:
+        raise TypeError(f"mmap.{name}() takes no arguments ({n} given)")
+    bound = lo if n < lo else hi
+    how = "exactly" if lo == hi else ("at least" if n < lo else "at most")
+    raise TypeError(f"{name}() takes {how} {bound} argument{'s' if bound != 1 else ''} ({n} given)")
 
 
 class _ClosedAttr:
@@ -251,7 +253,7 @@ class _Methods:
         access = _cint(values.get("access", 0), p)
         offset = _index(values.get("offset", 0), p)
         if not -2**63 <= offset < 2**63:
-            raise OverflowError("Python int too large to convert to C long long")
+            raise OverflowError("Python int too large to convert to C long")
         trackfd = bool(values.get("trackfd", True))
         return cls._open(fileno, length, flags, prot, access, offset, trackfd)
 
