@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: MIT
+"""The C layer through cffi directly: return codes, bounds, errno, and safety after close."""
+
+import errno
+import os
+
+import pytest
+
+from impls._refmmap import ffi, lib
+
+PAGE = lib.refmmap_pagesize()
+
+
+def const(name):
+    out = ffi.new("long *")
+    assert lib.refmmap_constant(name.encode(), out) == 0
+    return out[0]
+
+
+RW = const("PROT_READ") | const("PROT_WRITE")
+
+
+def anon(n=10, flags=None, access=0):
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(m, -1, n, const("MAP_SHARED") if flags is None else flags, RW,
+                            access, 0, 1) == 0
+    assert lib.refmmap_write(m, b"0123456789"[:n], min(n, 10)) == 0
+    m.pos = 0
+    return m
+
+
+@pytest.fixture
+def m():
+    m = anon()
+    yield m
+    lib.refmmap_close(m)
+
+
+def ssize():
+    return ffi.new("ssize_t *")
+
+
+def test_version_is_the_package_version():
+    from impls.reference import _package_version
+
+    assert ffi.string(lib.refmmap_version()).decode() == _package_version()
+
+
+def test_unknown_constant_is_badarg():
+    assert lib.refmmap_constant(b"MAP_NOPE", ffi.new("long *")) == lib.REFMMAP_E_BADARG
+
+
+@pytest.mark.parametrize("args,code", [
+    ((-1, -1, 0, 0), lib.REFMMAP_E_LENGTH_NEG),
+    ((-1, 1, 0, -1), lib.REFMMAP_E_OFFSET_NEG),
+    ((-1, 1, 1, 0), lib.REFMMAP_E_CONFLICT),  # access with prot=READ|WRITE but flags wrong below
+    ((-1, 1, 7, 0), lib.REFMMAP_E_ACCESS),
+    ((-1, 0, 0, 0), lib.REFMMAP_E_OS),
+])
+def test_open_errors(args, code):
+    fd, length, access, offset = args
+    m = ffi.new("refmmap_t *")
+    flags = const("MAP_PRIVATE") if code == lib.REFMMAP_E_CONFLICT else const("MAP_SHARED")
+    assert lib.refmmap_open(m, fd, length, flags, RW, access, offset, 1) == code
+    assert m.data == ffi.NULL
+    if code == lib.REFMMAP_E_OS:
+        assert ffi.errno == errno.EINVAL
+
+
+def test_open_keeps_errno_and_leaks_no_fd(tmp_path):
+    before = len(os.listdir("/proc/self/fd"))
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(m, -2, 1, const("MAP_SHARED"), RW, 0, 0, 1) == lib.REFMMAP_E_OS
+    assert ffi.errno == errno.EBADF
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    fd = os.open(path, os.O_RDWR)
+    try:  # unaligned offset: dup succeeds, mmap fails, the dup must be closed again
+        assert lib.refmmap_open(m, fd, 1, const("MAP_SHARED"), RW, 0, 1, 1) == lib.REFMMAP_E_OS
+        assert ffi.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("data,length,offset,code", [
+    (b"", 0, 0, lib.REFMMAP_E_EMPTY),
+    (b"", 1, 0, lib.REFMMAP_E_LENGTH_GT),
+    (b"abc", 0, 3, lib.REFMMAP_E_OFFSET_GT),
+    (b"abc", 4, 0, lib.REFMMAP_E_LENGTH_GT),
+    (b"abc", 1, PAGE, lib.REFMMAP_E_LENGTH_GT),
+])
+def test_file_size_checks(tmp_path, data, length, offset, code):
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        m = ffi.new("refmmap_t *")
+        assert lib.refmmap_open(m, fd, length, const("MAP_SHARED"), RW, 0, offset, 1) == code
+    finally:
+        os.close(fd)
+
+
+def test_access_resolved_from_prot():
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(m, -1, 1, const("MAP_SHARED"), const("PROT_READ"), 0, 0, 1) == 0
+    assert m.access == lib.REFMMAP_ACCESS_READ
+    assert lib.refmmap_write_byte(m, 1) == lib.REFMMAP_E_READONLY
+    assert lib.refmmap_close(m) == 0
+
+
+def test_double_close_and_every_op_after_close(m):
+    assert lib.refmmap_close(m) == 0
+    assert lib.refmmap_close(m) == 0
+    assert m.data == ffi.NULL and m.size == 0 and m.fd == -1
+    out, n = ssize(), ssize()
+    closed = lib.REFMMAP_E_CLOSED
+    assert lib.refmmap_check_valid(m) == closed
+    assert lib.refmmap_getbyte(m, 0, ffi.NULL) == closed
+    assert lib.refmmap_setbyte(m, 0, 1) == closed
+    assert lib.refmmap_get_slice(m, 0, 1, 0, ffi.NULL) == closed
+    assert lib.refmmap_set_slice(m, 0, 1, 0, ffi.NULL, 0) == closed
+    assert lib.refmmap_read(m, 1, out, n) == closed
+    assert lib.refmmap_read_byte(m, ffi.NULL) == closed
+    assert lib.refmmap_readline(m, out, n) == closed
+    assert lib.refmmap_write(m, b"a", 1) == closed
+    assert lib.refmmap_write_byte(m, 1) == closed
+    assert lib.refmmap_seek(m, 0, 0) == closed
+    assert lib.refmmap_size(m, ffi.new("int64_t *")) == closed
+    assert lib.refmmap_resize(m, 1) == closed
+    assert lib.refmmap_move(m, 0, 0, 0) == closed
+    assert lib.refmmap_flush(m, 0, 0) == closed
+    assert lib.refmmap_find(m, b"a", 1, 0, 1, 0, out) == closed
+    assert lib.refmmap_madvise(m, 0, 0, 1) == closed
+    assert lib.refmmap_export(m, 1) == closed
+
+
+def test_null_map_is_badarg_or_closed():
+    assert lib.refmmap_close(ffi.NULL) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_check_valid(ffi.NULL) == lib.REFMMAP_E_CLOSED
+    assert lib.refmmap_export(ffi.NULL, 1) == lib.REFMMAP_E_BADARG
+
+
+@pytest.mark.parametrize("i,code", [(0, 0), (9, 0), (-1, 0), (-10, 0), (10, lib.REFMMAP_E_INDEX),
+                                    (-11, lib.REFMMAP_E_INDEX), (2**63 - 1, lib.REFMMAP_E_INDEX),
+                                    (-2**63, lib.REFMMAP_E_INDEX)])
+def test_getbyte_bounds(m, i, code):
+    out = ffi.new("unsigned char *")
+    assert lib.refmmap_getbyte(m, i, out) == code
+    if code == 0:
+        assert out[0] == b"0123456789"[i]
+
+
+def test_setbyte_checks_index_then_value(m):
+    assert lib.refmmap_setbyte(m, 10, 999) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_setbyte(m, 0, 256) == lib.REFMMAP_E_VALUE
+    assert lib.refmmap_setbyte(m, 0, -1) == lib.REFMMAP_E_VALUE
+    assert lib.refmmap_setbyte(m, -1, 65) == 0 and m.data[9] == b"A"
+
+
+@pytest.mark.parametrize("start,step,count,code", [
+    (0, 1, 10, 0), (9, -1, 10, 0), (0, 3, 4, 0), (0, 3, 5, lib.REFMMAP_E_INDEX),
+    (1, 1, 10, lib.REFMMAP_E_INDEX), (-1, 1, 1, lib.REFMMAP_E_INDEX), (0, 1, -1, lib.REFMMAP_E_INDEX),
+    (5, 2**62, 3, lib.REFMMAP_E_INDEX), (10, 1, 0, 0),
+])
+def test_slices_are_bounds_checked(m, start, step, count, code):
+    out = ffi.new("char[]", 16)
+    assert lib.refmmap_get_slice(m, start, step, count, out) == code
+    if code == 0:
+        assert ffi.buffer(out, count)[:] == b"0123456789"[start::step][:count]
+    assert lib.refmmap_set_slice(m, start, step, count, out, count) == code
+
+
+def test_set_slice_size_must_match(m):
+    assert lib.refmmap_set_slice(m, 0, 1, 2, b"abc", 3) == lib.REFMMAP_E_SLICE_SIZE
+
+
+def test_overlapping_copies(m):
+    assert lib.refmmap_set_slice(m, 2, 1, 5, m.data, 5) == 0
+    assert ffi.buffer(m.data, 10)[:] == b"0101234789"
+    assert lib.refmmap_move(m, 0, 1, 9) == 0
+    assert ffi.buffer(m.data, 10)[:] == b"1012347899"
+    m.pos = 1
+    assert lib.refmmap_write(m, m.data, 9) == 0
+    assert ffi.buffer(m.data, 10)[:] == b"1101234789"
+
+
+def test_read_clamps_and_position_may_pass_the_end(m):
+    start, n = ssize(), ssize()
+    assert lib.refmmap_read(m, 3, start, n) == 0 and (start[0], n[0], m.pos) == (0, 3, 3)
+    assert lib.refmmap_read(m, -1, start, n) == 0 and (start[0], n[0], m.pos) == (3, 7, 10)
+    assert lib.refmmap_read(m, 5, start, n) == 0 and n[0] == 0
+    assert lib.refmmap_read_byte(m, ffi.NULL) == lib.REFMMAP_E_READ_BYTE
+    assert lib.refmmap_write_byte(m, 1) == lib.REFMMAP_E_WRITE_BYTE
+    assert lib.refmmap_write(m, b"", 0) == 0
+    m.pos = 20  # as after a shrink below the position
+    assert lib.refmmap_read(m, 5, start, n) == 0 and n[0] == 0
+    assert lib.refmmap_readline(m, start, n) == 0 and n[0] == 0
+    assert lib.refmmap_write(m, b"", 0) == lib.REFMMAP_E_DATA
+
+
+def test_readline():
+    m = anon(9)
+    lib.refmmap_set_slice(m, 0, 1, 9, b"ab\ncd\r\nef", 9)
+    start, n, lines = ssize(), ssize(), []
+    for _ in range(4):
+        assert lib.refmmap_readline(m, start, n) == 0
+        lines.append(ffi.buffer(m.data + start[0], n[0])[:])
+    assert lines == [b"ab\n", b"cd\r\n", b"ef", b""]
+    lib.refmmap_close(m)
+
+
+@pytest.mark.parametrize("dist,whence,code,pos", [
+    (10, 0, 0, 10), (11, 0, lib.REFMMAP_E_SEEK, 0), (-1, 0, lib.REFMMAP_E_SEEK, 0),
+    (-1, 2, 0, 9), (2**63 - 1, 2, lib.REFMMAP_E_SEEK, 0), (0, 3, lib.REFMMAP_E_WHENCE, 0),
+    (-2**63, 1, lib.REFMMAP_E_SEEK, 0),
+])
+def test_seek(m, dist, whence, code, pos):
+    assert lib.refmmap_seek(m, dist, whence) == code
+    assert m.pos == pos
+
+
+@pytest.mark.parametrize("needle,start,end,reverse,expected", [
+    (b"5", 0, 10, 0, 5), (b"5", 6, 10, 0, -1), (b"", 100, 100, 0, 10), (b"", 100, 100, 1, 10),
+    (b"", 3, 7, 1, 7), (b"0123456789A", 0, 10, 0, -1), (b"89", -2, 10, 0, 8),
+    (b"89", 0, -1, 0, -1), (b"3", 5, 2, 0, -1), (b"0", -100, 100, 1, 0), (b"9", 0, 2**62, 1, 9),
+])
+def test_find_normalises_bounds(m, needle, start, end, reverse, expected):
+    out = ssize()
+    assert lib.refmmap_find(m, needle, len(needle), start, end, reverse, out) == 0
+    assert out[0] == expected
+
+
+def test_find_never_reads_past_the_range():
+    """A needle matching across `end` must not be found (catalogue 172)."""
+    m = anon(10)
+    out = ssize()
+    assert lib.refmmap_find(m, b"456", 3, 0, 6, 0, out) == 0 and out[0] == -1
+    assert lib.refmmap_find(m, b"456", 3, 0, 6, 1, out) == 0 and out[0] == -1
+    assert lib.refmmap_find(m, b"456", 3, 0, 7, 1, out) == 0 and out[0] == 4
+    lib.refmmap_close(m)
+
+
+@pytest.mark.parametrize("offset,size,code", [
+    (0, 10, 0), (0, 0, 0), (10, 0, lib.REFMMAP_E_OS), (-1, 1, lib.REFMMAP_E_FLUSH), (0, -1, lib.REFMMAP_E_FLUSH),
+    (1, 10, lib.REFMMAP_E_FLUSH), (2**63 - 1, 2**63 - 1, lib.REFMMAP_E_FLUSH),
+    (1, 1, lib.REFMMAP_E_OS),  # msync wants a page-aligned start, even for 0 bytes
+])
+def test_flush(m, offset, size, code):
+    assert lib.refmmap_flush(m, offset, size) == code
+
+
+@pytest.mark.parametrize("dest,src,count", [(-1, 0, 1), (0, -1, 1), (0, 0, -1), (0, 0, 11),
+                                            (2**63 - 1, 0, 2**63 - 1), (5, 6, 5)])
+def test_move_bounds(m, dest, src, count):
+    assert lib.refmmap_move(m, dest, src, count) == lib.REFMMAP_E_MOVE
+
+
+@pytest.mark.parametrize("start,length,code", [
+    (0, 10, 0), (0, 100, 0), (10, 1, lib.REFMMAP_E_MADV_START), (-1, 1, lib.REFMMAP_E_MADV_START),
+    (0, -1, lib.REFMMAP_E_MADV_LENGTH), (1, 2**63 - 1, lib.REFMMAP_E_MADV_OVERFLOW),
+    (1, 1, lib.REFMMAP_E_OS),
+])
+def test_madvise(m, start, length, code):
+    assert lib.refmmap_madvise(m, const("MADV_NORMAL"), start, length) == code
+
+
+def test_resize_order_and_shared_anonymous_grow(m):
+    assert lib.refmmap_export(m, 1) == 0
+    assert lib.refmmap_resize(m, -1) == lib.REFMMAP_E_EXPORTS_RESIZE
+    assert lib.refmmap_close(m) == lib.REFMMAP_E_EXPORTS_CLOSE
+    assert lib.refmmap_export(m, -1) == 0
+    assert lib.refmmap_export(m, -1) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_resize(m, -1) == lib.REFMMAP_E_NEWSIZE
+    assert lib.refmmap_resize(m, 2 * PAGE) == lib.REFMMAP_E_SHARED_ANON
+    assert lib.refmmap_resize(m, 0) == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
+    assert lib.refmmap_resize(m, 5) == 0 and m.size == 5
+
+
+def test_private_anonymous_grow():
+    m = anon(10, flags=const("MAP_PRIVATE"))
+    assert lib.refmmap_resize(m, 3 * PAGE) == 0
+    assert ffi.buffer(m.data, 12)[:] == b"0123456789\0\0" and m.data[3 * PAGE - 1] == b"\0"
+    lib.refmmap_close(m)
+
+
+def test_readonly_copy_and_trackfd_cannot_resize():
+    for access, code in ((lib.REFMMAP_ACCESS_READ, lib.REFMMAP_E_NORESIZE),
+                         (lib.REFMMAP_ACCESS_COPY, lib.REFMMAP_E_NORESIZE)):
+        m = ffi.new("refmmap_t *")
+        assert lib.refmmap_open(m, -1, 10, const("MAP_SHARED"), RW, access, 0, 1) == 0
+        assert lib.refmmap_resize(m, 5) == code
+        lib.refmmap_close(m)
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(m, -1, 10, const("MAP_SHARED"), RW, 0, 0, 0) == 0
+    assert lib.refmmap_resize(m, 5) == lib.REFMMAP_E_TRACKFD
+    lib.refmmap_close(m)
+
+
+def test_file_resize_and_size(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * (PAGE + 10))
+    fd = os.open(path, os.O_RDWR)
+    m = ffi.new("refmmap_t *")
+    try:
+        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, PAGE, 1) == 0
+    finally:
+        os.close(fd)
+    size = ffi.new("int64_t *")
+    assert m.size == 10 and lib.refmmap_size(m, size) == 0 and size[0] == PAGE + 10
+    assert lib.refmmap_resize(m, 20) == 0 and path.stat().st_size == PAGE + 20
+    assert lib.refmmap_resize(m, 0) == lib.REFMMAP_E_OS
+    assert path.stat().st_size == PAGE + 20 and m.size == 20  # unchanged, still mapped
+    assert lib.refmmap_close(m) == 0
+
+
+def test_size_without_fd_is_ebadf(m):
+    assert lib.refmmap_size(m, ffi.new("int64_t *")) == lib.REFMMAP_E_OS
+    assert ffi.errno == errno.EBADF
