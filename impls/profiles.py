@@ -6,8 +6,12 @@ PROFILES = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "
 
 # Feature -> first profile that has it (catalogue clause in the comment).
 SINCE = {
-    "int_items": "3.6",             # getitem.int, read_byte, write_byte.int: int, not 1-char bytes
-    "write_returns_count": "3.6",   # write.basic (bpo-26335)
+    "int_items": "3.6",             # (2.7 is the only earlier profile)
+    "closed_attr": "3.6",           # closed.attr (3.2)
+    "context_manager": "3.6",       # ctx (3.2)             # getitem.int, read_byte, write_byte.int: int, not 1-char bytes
+    "write_returns_count": "3.6",
+    "ssize_arg_index": "3.6",       # the 'n' argument format accepts __index__ objects
+    "int_arg_index": "3.8",         # the 'i' format too (before: "an integer is required")   # write.basic (bpo-26335)
     "access_default": "3.7",        # mod.access-consts
     "read_index": "3.7",            # read.index: read() accepts __index__ objects
     "flush_returns_none": "3.8",    # flush.return (bpo-2122); 0 before
@@ -41,7 +45,9 @@ CONSTANTS_SINCE = {
 
 # Messages that changed wording, as {key: ((first profile, message), ...)}, newest last.
 MESSAGES = {
-    "pickle": (("2.7", "can't pickle mmap.mmap objects"),
+    "del_item": (("2.7", "mmap object doesn't support item deletion"),
+                 ("3.6", "mmap doesn't support item deletion")),
+    "pickle": (("2.7", "can't pickle mmap objects"), ("3.6", "can't pickle mmap.mmap objects"),
                ("3.8", "cannot pickle 'mmap.mmap' object")),
     "float_int": (("2.7", "integer argument expected, got float"),
                   ("3.10", "'float' object cannot be interpreted as an integer")),

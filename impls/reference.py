@@ -92,7 +92,6 @@ _OWN = {
     "item_type": "mmap item value must be an int",
     "indices": "mmap indices must be integers",
     "indices_set": "mmap indices must be integer",  # sic: CPython's singular
-    "del_item": "mmap doesn't support item deletion",
     "del_slice": "mmap object doesn't support slice deletion",
     "py2_item": "mmap assignment must be single-character string",
     "py2_slice": "mmap slice assignment must be a string",
@@ -100,6 +99,7 @@ _OWN = {
 
 MESSAGES = frozenset(
     [msg for _, msg in _ERRORS.values() if not msg.startswith("refmmap:")] + list(_OWN.values())
+    + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap" in msg]
 )
 
 
@@ -123,8 +123,11 @@ def _index(obj, profile):
     return operator.index(obj)
 
 
-def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t"):
-    """The 'n' format (or PyNumber_AsSsize_t with `overflow`): an index that fits in ssize_t."""
+def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t",
+           getargs=True):
+    """The 'n' format (or, getargs=False, PyNumber_AsSsize_t with `overflow`): a ssize_t."""
+    if getargs and not profile.ssize_arg_index and not isinstance(obj, int):
+        raise TypeError("an integer is required")
     value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
         raise overflow(message)
@@ -133,6 +136,8 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
 
 def _cint(obj, profile):
     """The 'i' format: an index that fits in a C int."""
+    if not profile.int_arg_index and not isinstance(obj, (int, float)):
+        raise TypeError(f"an integer is required (got type {type(obj).__name__})")
     value = _index(obj, profile)
     if value > 2**31 - 1:
         raise OverflowError("signed integer is greater than maximum")
@@ -302,7 +307,7 @@ class _Methods:
     def __repr__(self):
         if not self._profile.new_repr:
             return object.__repr__(self)
-        if self.closed:
+        if self._m.data == ffi.NULL:
             return f"<{type(self).__name__} closed=True>"
         names = ("ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY")
         m = self._m
@@ -332,7 +337,7 @@ class _Methods:
         out = ffi.new("unsigned char *")
         if hasattr(type(key), "__index__"):
             i = _ssize(key, self._profile, IndexError,
-                       "cannot fit 'int' into an index-sized integer")
+                       "cannot fit 'int' into an index-sized integer", getargs=False)
             _check(lib.refmmap_getbyte(self._m, i, out))
             return self._byte(out[0])
         if isinstance(key, slice):
@@ -355,10 +360,11 @@ class _Methods:
         self._valid()
         _check(lib.refmmap_is_writable(self._m))
         if hasattr(type(key), "__index__"):
-            i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer")
+            i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer",
+                       getargs=False)
             _check(lib.refmmap_getbyte(self._m, i, ffi.NULL))
             if delete:
-                raise TypeError(_OWN["del_item"])
+                raise TypeError(p.messages["del_item"])
             if not p.int_items:
                 if not isinstance(value, bytes) or len(value) != 1:
                     raise IndexError(_OWN["py2_item"])
@@ -366,7 +372,8 @@ class _Methods:
             elif not hasattr(type(value), "__index__"):
                 raise TypeError(_OWN["item_type"])
             else:
-                value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer")
+                value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer",
+                               getargs=False)
             _check(lib.refmmap_setbyte(self._m, i, value))
         elif isinstance(key, slice):
             start, stop, step = _unpack_slice(key)
@@ -432,7 +439,8 @@ class _Methods:
         if n is None:
             n = -1
         elif isinstance(n, int) or (p.read_index and hasattr(type(n), "__index__")):
-            n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer")
+            n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer",
+                       getargs=False)
         else:
             raise TypeError(f"argument should be integer or None, not '{type(n).__name__}'")
         start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
@@ -577,7 +585,8 @@ def _const(name):
 
 
 # Methods each profile may lack (mod.methods).
-_OPTIONAL = {"madvise": "madvise", "seekable": "seekable"}
+_OPTIONAL = {"madvise": "madvise", "seekable": "seekable", "closed": "closed_attr",
+             "__enter__": "context_manager", "__exit__": "context_manager"}
 _CLASSES = {}
 
 
