@@ -596,13 +596,14 @@ def _mmap_class(profile, platform):
     if key not in _CLASSES:
         body = {name: value for name, value in vars(_Methods).items()
                 if name not in ("__dict__", "__weakref__", "__doc__")
-                and (name not in _OPTIONAL or getattr(profile, _OPTIONAL[name]))}
+                and (name not in _OPTIONAL or getattr(profile, _OPTIONAL[name]))
+                and not (platform == "windows" and name == "madvise")}  # no madvise() on Windows
         body.update(__slots__=("_m", "__weakref__"), __module__="mmap", __qualname__="mmap",
                     __doc__="Reference mmap at the CPython %s profile (%s)." % key,
                     _profile=profile)
         if platform == "windows":
             from impls import windows
-            body["__new__"] = windows.constructor
+            body["__new__"] = staticmethod(windows.constructor)
         cls = type("mmap", (_Base,), body)
         # tp_name of the C type: messages CPython builds from the type name then agree.
         cls.__name__ = "mmap.mmap"
@@ -619,7 +620,7 @@ def module(version=None, platform="unix"):
         raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
     profile = Profile(version)
     ns = types.SimpleNamespace(__name__="mmap", error=OSError, PAGESIZE=lib.refmmap_pagesize())
-    ns.ALLOCATIONGRANULARITY = 65536 if platform == "windows" else ns.PAGESIZE
+    ns.ALLOCATIONGRANULARITY = 65536 if platform == "windows" else ns.PAGESIZE  # windows.py
     ns.ACCESS_READ, ns.ACCESS_WRITE, ns.ACCESS_COPY = 1, 2, 3
     if profile.access_default:
         ns.ACCESS_DEFAULT = 0

@@ -451,3 +451,12 @@ def test_growing_a_shared_anonymous_map_fails_cleanly():
         m.resize(4096 * 2)
     assert len(m) == 10 and m[9] == 0
     m.close()
+
+
+@pytest.fixture(autouse=True)
+def no_fd_left_behind():
+    """Every test here must close what it opens (maps hold a dup of their file's descriptor)."""
+    before = sorted(os.listdir("/proc/self/fd"))
+    yield
+    gc.collect()
+    assert sorted(os.listdir("/proc/self/fd")) == before
