@@ -35,3 +35,30 @@ def lint(session):
     """Check style with ruff."""
     session.install("ruff")
     session.run("ruff", "check", ".")
+
+
+@nox.session(default=False)
+def sanitize(session):
+    """Run the C layer and reference tests on an ASan+UBSan build of the extension (kept apart)."""
+    import os
+    import shutil
+
+    session.install("cffi", "pytest", "hypothesis")
+    # A private copy of impls/ next to the sanitized .so; `pytest` (not `python -m pytest`) keeps
+    # the checkout off sys.path, so PYTHONPATH decides which build the tests import.
+    tree = session.create_tmp()
+    shutil.rmtree(os.path.join(tree, "impls"), ignore_errors=True)
+    shutil.copytree("impls", os.path.join(tree, "impls"),
+                    ignore=shutil.ignore_patterns("*.so", "*.o", "_refmmap.c", "__pycache__"))
+    shutil.copy("pyproject.toml", tree)
+    env = {"REFMMAP_SANITIZE": "1", "REFMMAP_BUILD_DIR": tree}
+    session.run("python", "native/build_refmmap.py", env=env, silent=True)
+    libasan = session.run("gcc", "-print-file-name=libasan.so", silent=True, external=True).strip()
+    session.run(
+        # --capture=sys: a sanitizer report written to fd 2 stays visible.
+        "pytest", "-p", "no:cacheprovider", "--tb=short", "-q", "--capture=sys",
+        *(session.posargs or ["tests/test_native.py", "tests/test_reference.py",
+                              "tests/test_reference_profiles.py", "tests/test_reference_windows.py"]),
+        env={"PYTHONPATH": tree, "LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
+             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"},
+    )

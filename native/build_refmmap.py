@@ -45,13 +45,22 @@ def cdef_source(header=os.path.join(HERE, "refmmap.h")):
         return re.sub(r"/\*.*?\*/", "", f.read(), flags=re.DOTALL)
 
 
+def native_paths(absolute):
+    """(sources, include_dirs): relative for setuptools, absolute when compiling elsewhere."""
+    base = ROOT if absolute else ""
+    return [os.path.join(base, "native", "refmmap.c")], [os.path.join(base, "native")]
+
+
+# Run as a script, the build may happen in another directory (REFMMAP_BUILD_DIR).
+SOURCES, INCLUDE_DIRS = native_paths(absolute=__name__ == "__main__")
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_source())
 ffibuilder.set_source(
     "impls._refmmap",
     '#include "refmmap.h"',
-    sources=["native/refmmap.c"],
-    include_dirs=["native"],
+    sources=SOURCES,
+    include_dirs=INCLUDE_DIRS,
     define_macros=[("REFMMAP_VERSION", '"%s"' % package_version())],
     extra_compile_args=extra_compile_args(),
     extra_link_args=extra_link_args(),

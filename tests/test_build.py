@@ -67,3 +67,9 @@ def test_abi_handshake_rejects_another_version():
     reference._verify_abi()
     with pytest.raises(ImportError, match="pip install ."):
         reference._verify_abi(expected="0.0.0-other")
+
+
+def test_native_paths(build):
+    assert build.native_paths(False) == (["native/refmmap.c"], ["native"])
+    sources, includes = build.native_paths(True)
+    assert os.path.isfile(sources[0]) and os.path.isdir(includes[0])

@@ -50,7 +50,13 @@ def state(env):
     return (m.tell(), len(m), m[:])
 
 
+# Lines starting with "!" make CPython memcpy() a range onto itself, which AddressSanitizer
+# (the sanitize session preloads it into the whole interpreter) reports; skipped there.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
 def run(mod, tmp_path, setup, lines, data=DATA):
+    lines = [line.lstrip("!") for line in lines if not (line.startswith("!") and UNDER_ASAN)]
     path = tmp_path / "f"
     path.write_bytes(data)
     with open(path, "r+b") as f:
@@ -91,7 +97,7 @@ CASES = {
         "m[::2] = b'abc'", "m[::0] = b''", "m[5:2] = b''", "m[100:] = b''", "m[0:2] = 'ab'",
         "m[0:2] = [1, 2]", "m[0:2] = 3", "m[0:5] = m[5:]", "m[0:5] = bytearray(b'xxxxx')",
         "m[0:5] = memoryview(b'yyyyy')", "m[0:5] = export(m)[5:]", "m[::-1] = export(m)",
-        "m[1::3] = export(m)[:3]", "m[:] = m", "del m[0]", "del m[100]", "del m[0:2]",
+        "m[1::3] = export(m)[:3]", "!m[:] = m", "del m[0]", "del m[100]", "del m[0:2]",
         "del m['a']",
     ]),
     "sequence": (M10 + "; m[3] = 0; m[4] = 255", [
@@ -117,8 +123,8 @@ CASES = {
         "m.write(b'ab')", "m.write(b'')", "m.write(bytearray(b'cd'))", "m.write(memoryview(b'ef'))",
         "m.write('s')", "m.write(1)", "m.write(memoryview(b'abcdef')[::2])", "m.write()",
         "m.write(b'a', b'b')", "m.write(data=b'a')", "m.seek(8)", "m.write(b'abc')", "m.write(b'ab')",
-        "m.write(b'')", "m.write(b'a')", "m.seek(0)", "m.write(m)", "m.seek(2)",
-        "m.write(export(m)[:5])", "m.seek(0)", "m.write_byte(65)", "m.write_byte(256)",
+        "m.write(b'')", "m.write(b'a')", "m.seek(0)", "!m.write(m)", "m.seek(2)",
+        "!m.write(export(m)[:5])", "m.seek(0)", "m.write_byte(65)", "m.write_byte(256)",
         "m.write_byte(-1)", "m.write_byte(b'a')", "m.write_byte(1.0)", "m.write_byte(True)",
         "m.write_byte(255)", "m.seek(10)", "m.write_byte(1)", "m.write(b'')",
     ]),
@@ -413,8 +419,11 @@ def test_never_imports_stdlib_mmap(tmp_path):
     code = ("import sys; sys.modules['mmap'] = None; from impls import reference; "
             "m = reference.mmap(-1, 3); m.write(b'abc'); print(m[:].decode())")
     import subprocess
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    # The very impls package under test (the sanitize session's copy, or the checkout's).
+    where = os.path.dirname(os.path.dirname(os.path.abspath(reference.__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env=dict(os.environ, PYTHONPATH=where))
     assert out.stdout.strip() == "abc", out.stderr
 
 
