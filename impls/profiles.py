@@ -49,6 +49,23 @@ MESSAGES = {
                  ("3.6", "mmap doesn't support item deletion")),
     "pickle": (("2.7", "can't pickle mmap objects"), ("3.6", "can't pickle mmap.mmap objects"),
                ("3.8", "cannot pickle 'mmap.mmap' object")),
+    # Argument-parsing wording ({name}, {n}, {pos}, {most} are filled in by the reference).
+    "no_kwargs": (("2.7", "{name}() takes no keyword arguments"),
+                  ("3.11", "mmap.{name}() takes no keyword arguments")),
+    "noargs_kwargs": (("2.7", "{name}() takes no keyword arguments"),
+                      ("3.9", "mmap.{name}() takes no keyword arguments")),
+    "int_required": (("2.7", "an integer is required"), ("3.6", "an integer is required (got type {type})"),
+                     ("3.10", "'{type}' object cannot be interpreted as an integer")),
+    "no_args": (("2.7", "{name}() takes no arguments ({n} given)"),
+                ("3.9", "mmap.{name}() takes no arguments ({n} given)")),
+    "bad_kwarg": (("2.7", "'{name}' is an invalid keyword argument for this function"),
+                  ("3.13", "this function got an unexpected keyword argument '{name}'")),
+    "missing_arg": (("2.7", "Required argument '{name}' (pos {pos}) not found"),
+                    ("3.7", "function missing required argument '{name}' (pos {pos})")),
+    "dup_arg": (("2.7", "Argument given by name ('{name}') and position ({pos})"),
+                ("3.7", "argument for function given by name ('{name}') and position ({pos})")),
+    "too_many": (("2.7", "function takes at most {most} arguments ({n} given)"),
+                 ("3.13", "function takes at most {most} positional arguments ({n} given)")),
     "float_int": (("2.7", "integer argument expected, got float"),
                   ("3.10", "'float' object cannot be interpreted as an integer")),
 }
@@ -77,6 +94,10 @@ class Profile:
                                if key(version) >= key(since))
         self.messages = {name: [msg for since, msg in steps if key(version) >= key(since)][-1]
                          for name, steps in MESSAGES.items()}
+
+    def msg(self, key, **fields):
+        """The profile's wording of message `key`, with its {fields} filled in."""
+        return self.messages[key].format(**fields)
 
     def __repr__(self):
         return f"Profile({self.version!r})"

@@ -99,7 +99,7 @@ _OWN = {
 
 MESSAGES = frozenset(
     [msg for _, msg in _ERRORS.values() if not msg.startswith("refmmap:")] + list(_OWN.values())
-    + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap" in msg]
+    + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap " in msg]
 )
 
 
@@ -136,14 +136,21 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
 
 def _cint(obj, profile):
     """The 'i' format: an index that fits in a C int."""
-    if not profile.int_arg_index and not isinstance(obj, (int, float)):
-        raise TypeError(f"an integer is required (got type {type(obj).__name__})")
-    value = _index(obj, profile)
+    value = _byte_or_int(obj, profile)
     if value > 2**31 - 1:
         raise OverflowError("signed integer is greater than maximum")
     if value < -(2**31):
         raise OverflowError("signed integer is less than minimum")
     return value
+
+
+def _byte_or_int(obj, profile):
+    """The integer conversion shared by the 'i' and 'b' formats."""
+    if isinstance(obj, float):
+        raise TypeError(profile.messages["float_int"])
+    if not hasattr(type(obj), "__index__") or (not profile.int_arg_index and not isinstance(obj, int)):
+        raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+    return operator.index(obj)
 
 
 def _slice_index(obj):
@@ -169,21 +176,35 @@ def _adjust(size, start, stop, step):
     return start, step, len(range(start, stop, step))
 
 
-def _no_kwargs(name, kwargs):
+def _arity(p, name, args, kwargs, lo, hi):
+    """Keyword and count checks with getargs' wording at profile p."""
     if kwargs:
-        raise TypeError(f"mmap.{name}() takes no keyword arguments")
-
-
-def _arity(name, args, lo, hi):
-    """Count check with getargs' wording."""
+        raise TypeError(p.msg("noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
     n = len(args)
     if lo <= n <= hi:
         return
     if hi == 0:
-        raise TypeError(f"mmap.{name}() takes no arguments ({n} given)")
+        raise TypeError(p.msg("no_args", name=name, n=n))
     bound = lo if n < lo else hi
     how = "exactly" if lo == hi else ("at least" if n < lo else "at most")
     raise TypeError(f"{name}() takes {how} {bound} argument{'s' if bound != 1 else ''} ({n} given)")
+
+
+def parse_call(p, names, required, args, kwargs, extra=()):
+    """A constructor's (args, kwargs) -> {name: value}, rejecting what its getargs rejects."""
+    if len(args) > len(names):
+        raise TypeError(p.msg("too_many", most=len(names), n=len(args)))
+    values = dict(zip(names, args))
+    for name, value in kwargs.items():
+        if name not in names and name not in extra:
+            raise TypeError(p.msg("bad_kwarg", name=name))
+        if name in values:
+            raise TypeError(p.msg("dup_arg", name=name, pos=names.index(name) + 1))
+        values[name] = value
+    for i, name in enumerate(names[:required]):
+        if name not in values:
+            raise TypeError(p.msg("missing_arg", name=name, pos=i + 1))
+    return values
 
 
 class _ClosedAttr:
@@ -239,24 +260,13 @@ class _Methods:
     def _construct(cls, args, kwargs):
         p = cls._profile
         names = ("fileno", "length", "flags", "prot", "access", "offset")
-        if len(args) > len(names):
-            raise TypeError(f"function takes at most 6 arguments ({len(args)} given)")
-        values = dict(zip(names, args))
-        for name, value in kwargs.items():
-            if name not in names and not (name == "trackfd" and p.trackfd):
-                raise TypeError(f"'{name}' is an invalid keyword argument for this function")
-            if name in values:
-                raise TypeError(f"argument for function given by name ('{name}') and position")
-            values[name] = value
-        for i, name in enumerate(names[:2]):
-            if name not in values:
-                raise TypeError(f"function missing required argument '{name}' (pos {i + 1})")
+        values = parse_call(p, names, 2, args, kwargs, extra=("trackfd",) if p.trackfd else ())
         fileno = _cint(values["fileno"], p)
         length = _ssize(values["length"], p)
         flags = _cint(values.get("flags", _const("MAP_SHARED")), p)
         prot = _cint(values.get("prot", _const("PROT_READ") | _const("PROT_WRITE")), p)
         access = _cint(values.get("access", 0), p)
-        offset = _index(values.get("offset", 0), p)
+        offset = _byte_or_int(values.get("offset", 0), p)
         if not -2**63 <= offset < 2**63:
             raise OverflowError("Python int too large to convert to C long")
         trackfd = bool(values.get("trackfd", True))
@@ -274,8 +284,7 @@ class _Methods:
         return self
 
     def close(self, *args, **kwargs):
-        _no_kwargs("close", kwargs)
-        _arity("close", args, 0, 0)
+        _arity(self._profile, "close", args, kwargs, 0, 0)
         _check(lib.refmmap_close(self._m))
 
     def _valid(self):
@@ -284,10 +293,11 @@ class _Methods:
 
     def _pre(self, name, args, kwargs, lo, hi):
         """CPython <= 3.13 checks 'closed' before parsing arguments; 3.14 (AC) after."""
-        _no_kwargs(name, kwargs)
+        if kwargs:
+            _arity(self._profile, name, args, kwargs, lo, hi)
         if not self._profile.ac_conversion:
             self._valid()
-        _arity(name, args, lo, hi)
+        _arity(self._profile, name, args, kwargs, lo, hi)
 
     def __enter__(self):
         self._valid()
@@ -448,15 +458,13 @@ class _Methods:
         return ffi.buffer(self._m.data + start[0], count[0])[:]
 
     def read_byte(self, *args, **kwargs):
-        _no_kwargs("read_byte", kwargs)
-        _arity("read_byte", args, 0, 0)
+        _arity(self._profile, "read_byte", args, kwargs, 0, 0)
         out = ffi.new("unsigned char *")
         _check(lib.refmmap_read_byte(self._m, out))
         return self._byte(out[0])
 
     def readline(self, *args, **kwargs):
-        _no_kwargs("readline", kwargs)
-        _arity("readline", args, 0, 0)
+        _arity(self._profile, "readline", args, kwargs, 0, 0)
         start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
         _check(lib.refmmap_readline(self._m, start, count))
         return ffi.buffer(self._m.data + start[0], count[0])[:]
@@ -477,7 +485,7 @@ class _Methods:
                 raise TypeError(f"write_byte() argument 1 must be char, not {type(value).__name__}")
             value = value[0]
         else:
-            value = _index(value, p)
+            value = _byte_or_int(value, p)
             if value > 255:
                 raise OverflowError("unsigned byte integer is greater than maximum")
             if value < 0:
@@ -493,19 +501,16 @@ class _Methods:
         return self._m.pos if p.seek_returns_pos else None
 
     def seekable(self, *args, **kwargs):
-        _no_kwargs("seekable", kwargs)
-        _arity("seekable", args, 0, 0)
+        _arity(self._profile, "seekable", args, kwargs, 0, 0)
         return True
 
     def tell(self, *args, **kwargs):
-        _no_kwargs("tell", kwargs)
-        _arity("tell", args, 0, 0)
+        _arity(self._profile, "tell", args, kwargs, 0, 0)
         self._valid()
         return self._m.pos
 
     def size(self, *args, **kwargs):
-        _no_kwargs("size", kwargs)
-        _arity("size", args, 0, 0)
+        _arity(self._profile, "size", args, kwargs, 0, 0)
         out = ffi.new("int64_t *")
         _check(lib.refmmap_size(self._m, out))
         return out[0]
@@ -599,7 +604,7 @@ def _mmap_class(profile, platform):
                 and (name not in _OPTIONAL or getattr(profile, _OPTIONAL[name]))
                 and not (platform == "windows" and name == "madvise")}  # no madvise() on Windows
         body.update(__slots__=("_m", "__weakref__"), __module__="mmap", __qualname__="mmap",
-                    __doc__="Reference mmap at the CPython %s profile (%s)." % key,
+                    __doc__="Reference mmap at the CPython {} profile ({}).".format(*key),
                     _profile=profile)
         if platform == "windows":
             from impls import windows
@@ -615,7 +620,7 @@ def module(version=None, platform="unix"):
     """A namespace like that version's `mmap` module on Linux (or the emulated Windows one)."""
     if version is None:
         # A newer interpreter than any profile gets the newest one.
-        version = "%d.%d" % min(sys.version_info[:2], profiles.key(PROFILES[-1]))
+        version = "{}.{}".format(*min(sys.version_info[:2], profiles.key(PROFILES[-1])))
     if platform not in ("unix", "windows"):
         raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
     profile = Profile(version)

@@ -25,25 +25,15 @@ def _tag_backing(tagname):
 
 
 def _parse(cls, args, kwargs):
-    from impls.reference import _cint, _index, _ssize
+    from impls.reference import _byte_or_int, _cint, _ssize, parse_call
 
     p = cls._profile
-    if len(args) > len(_NAMES):
-        raise TypeError(f"function takes at most 5 arguments ({len(args)} given)")
-    values = dict(zip(_NAMES, args))
-    for name, value in kwargs.items():
-        if name not in _NAMES:  # flags, prot and trackfd do not exist on Windows
-            raise TypeError(f"'{name}' is an invalid keyword argument for this function")
-        if name in values:
-            raise TypeError(f"argument for function given by name ('{name}') and position")
-        values[name] = value
-    for i, name in enumerate(_NAMES[:2]):
-        if name not in values:
-            raise TypeError(f"function missing required argument '{name}' (pos {i + 1})")
+    # flags, prot and trackfd do not exist on Windows.
+    values = parse_call(p, _NAMES, 2, args, kwargs)
     tagname = values.get("tagname")
     if tagname is not None and not isinstance(tagname, str):
         raise TypeError(f"argument 3 must be str or None, not {type(tagname).__name__}")
-    offset = _index(values.get("offset", 0), p)
+    offset = _byte_or_int(values.get("offset", 0), p)
     if not -2**63 <= offset < 2**63:
         raise OverflowError("Python int too large to convert to C long")
     return (_cint(values["fileno"], p), _ssize(values["length"], p), tagname,

@@ -144,4 +144,4 @@ def test_version_data():
     assert p.access_default and not p.madvise and p.messages["pickle"] == "can't pickle mmap.mmap objects"
     with pytest.raises(ValueError, match="use one of"):
         profiles.Profile("4.0")
-    assert reference.module().mmap is reference.module("%d.%d" % sys.version_info[:2]).mmap
+    assert reference.module().mmap is reference.module("{}.{}".format(*sys.version_info[:2])).mmap
