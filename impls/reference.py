@@ -452,7 +452,8 @@ class _Methods:
             n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer",
                        getargs=False)
         else:
-            raise TypeError(f"argument should be integer or None, not '{type(n).__name__}'")
+            key = "read_float" if isinstance(n, float) else "read_type"
+            raise TypeError(p.msg(key, type=type(n).__name__))
         start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
         _check(lib.refmmap_read(self._m, n, start, count))
         return ffi.buffer(self._m.data + start[0], count[0])[:]
