@@ -469,3 +469,28 @@ def no_fd_left_behind():
     yield
     gc.collect()
     assert sorted(os.listdir("/proc/self/fd")) == before
+
+
+def test_map_argument_is_exported_while_converting_bounds():
+    """CPython holds the needle's buffer (y*) while converting start/end: closing it is refused."""
+    m, other = REF.mmap(-1, 10), REF.mmap(-1, 4)
+
+    class CloseOther:
+        def __index__(self):
+            other.close()
+            return 0
+
+    with pytest.raises(BufferError, match="cannot close exported pointers exist"):
+        m.find(other, CloseOther())
+    assert not other.closed and m.find(other, 0) == 0
+    other.close()
+    m.close()
+
+
+def test_audit_event():
+    events = []
+    sys.addaudithook(lambda name, args: events.append(args) if name == "mmap.__new__" else None)
+    REF.mmap(-1, 10).close()
+    with pytest.raises(ValueError):
+        REF.mmap(-1, 10, access=9)
+    assert events[-1] == (-1, 10, 0, 0)
