@@ -138,3 +138,27 @@ def test_version_data():
     with pytest.raises(ValueError, match="use one of"):
         profiles.Profile("4.0")
     assert reference.module().mmap is reference.module("{}.{}".format(*sys.version_info[:2])).mmap
+
+
+def test_trackfd_false_at_3_13(tmp_path):
+    """trackfd=False: no descriptor kept; size() fails as on 3.13; resize() refused (catalogue 1.S)."""
+    import errno
+
+    mm = reference.module("3.13")
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    before = len(os.listdir("/proc/self/fd"))
+    with open(path, "r+b") as f:
+        m = mm.mmap(f.fileno(), 0, trackfd=False)
+        assert len(os.listdir("/proc/self/fd")) == before + 1  # just the open file
+    m[0] = ord("A")
+    m.flush()
+    assert (path.read_bytes(), m.closed, m.seekable()) == (b"Abc", False, True)
+    with pytest.raises(OSError) as info:
+        m.size()
+    assert info.value.errno == errno.EBADF
+    with pytest.raises(ValueError, match="trackfd=False"):
+        m.resize(5)
+    m.close()
+    with pytest.raises(TypeError, match="trackfd"):
+        reference.module("3.12").mmap(-1, 1, trackfd=False)
