@@ -15,7 +15,11 @@ ROOT = os.path.dirname(HERE)
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"]
 
 
-def package_version(pyproject=os.path.join(ROOT, "pyproject.toml")):
+PYPROJECT = os.path.join(ROOT, "pyproject.toml")
+HEADER = os.path.join(HERE, "refmmap.h")
+
+
+def package_version(pyproject=PYPROJECT):
     """The project version from pyproject.toml; baked into the .so for the ABI handshake."""
     with open(pyproject, encoding="utf-8") as f:
         match = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.MULTILINE)
@@ -39,7 +43,7 @@ def extra_link_args(environ=os.environ):
     return []
 
 
-def cdef_source(header=os.path.join(HERE, "refmmap.h")):
+def cdef_source(header=HEADER):
     """The header is the cdef; cffi only needs the comments dropped."""
     with open(header, encoding="utf-8") as f:
         return re.sub(r"/\*.*?\*/", "", f.read(), flags=re.DOTALL)
@@ -61,7 +65,7 @@ ffibuilder.set_source(
     '#include "refmmap.h"',
     sources=SOURCES,
     include_dirs=INCLUDE_DIRS,
-    define_macros=[("REFMMAP_VERSION", '"%s"' % package_version())],
+    define_macros=[("REFMMAP_VERSION", f'"{package_version()}"')],
     extra_compile_args=extra_compile_args(),
     extra_link_args=extra_link_args(),
 )

@@ -5,7 +5,6 @@ import errno
 import os
 
 import pytest
-
 from impls._refmmap import ffi, lib
 
 PAGE = lib.refmmap_pagesize()
