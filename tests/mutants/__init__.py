@@ -5,6 +5,7 @@
 behaviour. Use as `--impl tests.mutants:<name>` from the repository root; `MUTANTS` lists them.
 """
 
+import errno
 import mmap
 import os
 import re
@@ -77,13 +78,26 @@ class Faithful(mmap.mmap):
         return False
 
     def resize(self, newsize):
-        # resize.anon-shared-grow: before CPython 3.13.8 (gh-138204) this "succeeds" and the
-        # next touch of the new pages is SIGBUS; the reference models the fix at every profile,
-        # so Faithful does too (after the same-size resize has run every earlier check).
-        if self._shared_anon and _plain(newsize) and newsize > len(self):
-            super().resize(len(self))
+        # Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
+        # 142) fail cleanly in the reference at every profile, so Faithful fails them the same
+        # way: growing a shared anonymous map (gh-138204's ValueError) and resize(0), which
+        # mremap() refuses with EINVAL (the reference checks it before truncating the file).
+        if _plain(newsize) and (newsize == 0 or (self._shared_anon and newsize > len(self))):
+            _resize_checks(self)
+            if newsize == 0:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
             raise ValueError(_SHARED_ANON_GROW)
         return super().resize(newsize)
+
+
+def _resize_checks(m):
+    """Every check resize() makes before its size check (closed, exports, access), with no side
+    effect: a negative size fails them, else fails the size check, which is then ignored."""
+    try:
+        mmap.mmap.resize(m, -1)
+    except ValueError as exc:
+        if str(exc) != "new size out of range":
+            raise
 
 
 faithful = Faithful

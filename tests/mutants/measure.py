@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+"""How fast the lockstep machine reports each mutant: examples and seconds to the first divergence.
+
+Usage (from the repository root): python -m tests.mutants.measure [--examples N] [--seeds 0,1,2]
+[NAME ...]. Stops each run at its first divergence (no shrinking), so it times detection alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Found(BaseException):
+    """Raised at the first divergence; a BaseException so Hypothesis neither catches nor shrinks it."""
+
+
+class Recorder:
+    """Stands in for the reference and remembers its last observation."""
+
+    def __init__(self, adapter):
+        self.adapter, self.last = adapter, None
+
+    def __getattr__(self, name):
+        return getattr(self.adapter, name)
+
+    def apply(self, op):
+        self.last = self.adapter.apply(op)
+        return self.last
+
+
+
+
+class Masked:
+    """Stands in for the subject; where the subject agrees with `baseline` (the same steps run on
+    a faithful stdlib map) but not with the reference, it answers the reference's observation.
+
+    That hides the reference's own disagreements with this CPython (`masked` counts them), so a
+    divergence that remains is the subject's own bug.
+    """
+
+    def __init__(self, adapter, reference, baseline):
+        self.adapter, self.reference, self.baseline = adapter, reference, baseline
+        self.masked = []
+
+    def __getattr__(self, name):
+        return getattr(self.adapter, name)
+
+    def apply(self, op):
+        from conformance.compare import differences
+
+        got = self.adapter.apply(op)
+        base = self.baseline.apply(op)
+        expected = self.reference.last
+        if expected is not None and differences(expected, got) and not differences(base, got):
+            self.masked.append(op)
+            return expected
+        return got
+
+
+class Tripwire:
+    """Stands in for the subject: raises Found as soon as an observation differs."""
+
+    def __init__(self, adapter, reference):
+        self.adapter, self.reference = adapter, reference
+
+    def __getattr__(self, name):
+        return getattr(self.adapter, name)
+
+    def apply(self, op):
+        from conformance.compare import differences
+
+        got = self.adapter.apply(op)
+        fields = differences(self.reference.last, got)
+        if fields:
+            raise Found(op, fields, self.reference.last, got)
+        return got
+
+
+def reference():
+    """The C reference when it imports; else the stdlib in a worker as a stand-in."""
+    from impls.adapters import ReferenceAdapter, WorkerAdapter
+
+    try:
+        import impls.reference  # noqa: F401
+    except ImportError:
+        adapter = WorkerAdapter("stdlib", "stdlib", sys.executable, "mmap:mmap")
+    else:
+        adapter = ReferenceAdapter()
+    adapter.start()
+    return adapter
+
+
+def subject(name):
+    """A worker running tests.mutants:<name> (or a whole module:factory spec), started in the
+    repository root."""
+    from impls.adapters import WorkerAdapter
+
+    spec = name if ":" in name else f"tests.mutants:{name}"
+    adapter = WorkerAdapter(spec, name, sys.executable, spec)
+    adapter.worker.cwd = str(ROOT)  # the worker imports `tests.mutants` from its cwd
+    adapter.start()
+    return adapter
+
+
+def time_to_detection(ref, subj, *, examples, seed, baseline=None):
+    """(examples run, seconds) until the first divergence, or (None, seconds) if none. With a
+    `baseline` adapter, divergences the baseline shares with the subject do not count."""
+    from conformance import machine
+
+    count = [0]
+    original = machine.LockstepMachine.__init__
+
+    def counting_init(self):
+        count[0] += 1
+        original(self)
+
+    recorder = Recorder(ref)
+    machine.LockstepMachine.__init__ = counting_init
+    start = time.monotonic()
+    try:
+        if baseline is not None:
+            subj = Masked(subj, recorder, baseline)
+        machine.run_lockstep(recorder, Tripwire(subj, recorder), examples=examples, seed=seed)
+    except Found:
+        return count[0], time.monotonic() - start
+    finally:
+        machine.LockstepMachine.__init__ = original
+    return None, time.monotonic() - start
+
+
+def main(argv=None):
+    from tests.mutants import MUTANTS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=200)
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("names", nargs="*", default=list(MUTANTS))
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    ref = reference()
+    baseline = subject("faithful")
+    print(f"reference: {ref.spec}; baseline: faithful")
+    times, worst, missed = [], 0, []
+    for name in args.names:
+        subj = subject(name)
+        row = []
+        for seed in seeds:
+            n, secs = time_to_detection(ref, subj, examples=args.examples, seed=seed,
+                                        baseline=baseline)
+            row.append("miss" if n is None else f"{n}ex/{secs:.1f}s")
+            if n is None:
+                missed.append((name, seed))
+            else:
+                times.append(secs)
+                worst = max(worst, n)
+        subj.close()
+        print(f"{name:32} " + "  ".join(row), flush=True)
+    if times:
+        print(f"seconds to detection: median {statistics.median(times):.2f}, max {max(times):.2f}; "
+              f"most examples needed: {worst}; missed: {missed or 'none'}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
