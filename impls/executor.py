@@ -216,7 +216,8 @@ class Executor(object):
         if name == "bool":
             return bool(m)
         if name == "repr":
-            return repr(m)
+            text = repr(m)  # Python 2's repr is a byte str: still text, not data
+            return text.decode("ascii", "replace") if isinstance(text, bytes_type) else text
         if name == "closed":
             return m.closed
         if name == "list":
