@@ -37,6 +37,7 @@ class Divergence(AssertionError):
         self.clause, self.index, self.steps = clause, index, list(steps)
         self.expected, self.got, self.fields = expected, got, fields
         self.subject, self.dumps = subject, dumps or {}
+        self.expected_trace = None  # the reference's observation of every step, set by the machine
         super().__init__(
             f"{subject} diverges from the reference on {clause} at step {index + 1} "
             f"({steps[index].py()}): {', '.join(fields)} differ")
@@ -83,6 +84,7 @@ class LockstepMachine(RuleBasedStateMachine):
         self.offset = 0
         self.views = 0
         self.m2 = False
+        self.m2_end = 0  # the file bytes the second map covers: the file must never shrink below
 
     # -- the heart: one op, both sides, compare ------------------------------------------------
     def step(self, op):
@@ -104,8 +106,10 @@ class LockstepMachine(RuleBasedStateMachine):
             dumps = {}
             if kind == "diverge" and ("data" in fields or "file" in fields):
                 dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
-            raise divergence_class(kind, clause)(
+            divergence = divergence_class(kind, clause)(
                 clause, index, self.steps, expected, got, fields, self.subject.spec, dumps)
+            divergence.expected_trace = [e for e, _ in self.trace]
+            raise divergence
         self.state = expected.get("state", self.state)
         self.len = expected.get("len", self.len) or 0
         data = expected.get("data")
@@ -125,7 +129,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def open_map(self, data):
         draw = data.draw
-        self.views, self.m2 = 0, False
+        self.views, self.m2, self.m2_end = 0, False, 0
         if draw(st.integers(0, 3)) == 0:
             self.open_anonymous(draw)
         else:
@@ -190,6 +194,8 @@ class LockstepMachine(RuleBasedStateMachine):
             return o.Index(draw(st.integers(-n - 1, n + 1)))
         if choice == 8:
             return draw(st.sampled_from(HUGE + (True, o.Float(1.0), o.Text("1"), None)))
+        if self.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
+            return o.Closer(min(1, n))
         return draw(st.sampled_from([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)]))
 
     def payload(self, draw, size=None):
@@ -321,7 +327,8 @@ class LockstepMachine(RuleBasedStateMachine):
         draw = data.draw
         n = self.len
         size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1]))
-        self.step(o.Call("resize", size))
+        if self.step(o.Call("resize", size))["out"][0] == "ok" and not self.anon:
+            self.file_size = self.offset + size
 
     @opened
     @rule(data=st.data())
@@ -385,15 +392,19 @@ class LockstepMachine(RuleBasedStateMachine):
     def file_write(self, data):
         draw = data.draw
         offset = draw(st.integers(0, self.offset + self.len + 2))
-        self.step(o.FileWrite(offset, draw(st.binary(min_size=1, max_size=4))))
+        chunk = draw(st.binary(min_size=1, max_size=4))
+        if self.step(o.FileWrite(offset, chunk))["out"][0] == "ok":
+            self.file_size = max(self.file_size, offset + len(chunk))
 
     @mapped_file
     @rule(data=st.data())
     def file_truncate(self, data):
         # Never below what a map covers: touching a page past EOF is SIGBUS for any real mmap,
         # the in-process reference included.
-        floor = self.offset + self.len
-        self.step(o.FileTruncate(floor + data.draw(st.sampled_from([0, 1, PAGE]))))
+        floor = max(self.offset + self.len, self.m2_end)
+        size = floor + data.draw(st.sampled_from([0, 1, PAGE]))
+        if self.step(o.FileTruncate(size))["out"][0] == "ok":
+            self.file_size = size
 
     @mapped_file
     @rule(data=st.data())
@@ -404,9 +415,10 @@ class LockstepMachine(RuleBasedStateMachine):
             kwargs = {} if access is None else {"access": o.Const(access)}
             expected = self.step(o.Open2(0, **kwargs))
             self.m2 = expected["out"][0] == "ok"
+            self.m2_end = self.file_size if self.m2 else 0
         elif draw(st.integers(0, 3)) == 0:
             self.step(o.Close2())
-            self.m2 = False
+            self.m2, self.m2_end = False, 0
         elif draw(st.booleans()):
             self.step(o.Get2())
         else:

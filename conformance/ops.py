@@ -111,7 +111,15 @@ def encode(v):
 
 
 def _bytes_py(b):
-    return repr(bytes(b))
+    """Bytes as Python source; a long repeating pattern stays short."""
+    b = bytes(b)
+    if len(b) > 48:
+        for period in range(1, 17):
+            if b == (b[:period] * (len(b) // period + 1))[:len(b)]:
+                reps, rest = divmod(len(b), period)
+                tail = f" + {b[:rest]!r}" if rest else ""
+                return f"{b[:period]!r} * {reps}{tail}"
+    return repr(b)
 
 
 def py(v):

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+"""Entry point for `python -m conformance`."""
+
+import sys
+
+from conformance.cli import main
+
+sys.exit(main())

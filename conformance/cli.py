@@ -1,0 +1,276 @@
+# SPDX-License-Identifier: MIT
+"""`python -m conformance`: check implementations against the reference and report.
+
+Exit status: 0 every implementation conforms, 1 a divergence (or crash, or an implementation
+asked for by name could not run), 2 a usage error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+import tempfile
+
+from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_IMPLS, DEFAULT_STEPS
+
+SCHEMA = 1
+
+
+class Usage(Exception):
+    """A usage error: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise Usage(message)
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def build_parser():
+    parser = Parser(prog="python -m conformance",
+                    description="Check mmap implementations against the reference in lockstep.")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "list"],
+                        help="run the suite (default) or list the implementations found")
+    parser.add_argument("--impl", action="append", metavar="SPEC",
+                        help="implementation to check, repeatable: reference, stdlib, fmmap, "
+                        "pypy3, pyodide, cpython3.X, all, python:/path/to/python or "
+                        f"package.module:factory (default: {' '.join(DEFAULT_IMPLS)})")
+    parser.add_argument("--examples", type=positive_int, default=DEFAULT_EXAMPLES,
+                        help="Hypothesis examples per implementation (default %(default)s)")
+    parser.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS,
+                        help="most ops in one example (default %(default)s)")
+    parser.add_argument("--seed", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--json", metavar="PATH", help="write the results JSON here")
+    parser.add_argument("--strict-messages", action="store_true",
+                        help="also compare mmap's own exception messages")
+    parser.add_argument("--step-timeout", type=seconds, default=10.0,
+                        help="seconds one step may take before it counts as a hang (default 10)")
+    parser.add_argument("-n", "--workers", default=None, metavar="N",
+                        help="spread implementations over N processes with pytest-xdist "
+                        "(a number or 'auto')")
+    parser.add_argument("--repro-dir", metavar="DIR",
+                        help="also write each divergence's reproducer script into DIR")
+    parser.add_argument("--only", choices=["machine", "clauses"],
+                        help="run only the state machine or only the clause tests")
+    return parser
+
+
+def parse(argv):
+    args = build_parser().parse_args(argv)
+    if args.workers is not None and args.workers != "auto":
+        try:
+            positive_int(args.workers)
+        except argparse.ArgumentTypeError as exc:
+            raise Usage(f"argument -n/--workers: {exc}") from None
+    for name in ("json", "repro_dir"):
+        path = getattr(args, name)
+        if path:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise Usage(f"--{name.replace('_', '-')} {path}: folder {parent} does not exist")
+    return args
+
+
+def expand(specs):
+    """Expand `all`; return [(spec, asked_by_name)] without duplicates."""
+    out = {}
+    for spec in specs:
+        if spec == "all":
+            from impls import interpreters
+
+            for found in getattr(interpreters, "all_specs", lambda: list(DEFAULT_IMPLS))():
+                out.setdefault(found, False)
+        else:
+            out[spec] = True
+    return list(out.items())
+
+
+def preflight(specs, timeout):
+    """Resolve and start every implementation once: usage errors now, facts for the report."""
+    from impls.adapters import Unavailable, UsageError, resolve
+
+    infos = []
+    for spec, by_name in specs:
+        try:
+            adapter = resolve(spec, timeout=timeout)
+        except UsageError as exc:
+            raise Usage(str(exc)) from None
+        info = {"spec": spec, "name": getattr(adapter, "name", spec), "asked": by_name}
+        try:
+            about = adapter.start()
+            info.update(version=adapter.version, profile=adapter.profile, about=about)
+        except Unavailable as exc:
+            info.update(version=None, profile=None, status="unavailable", reason=str(exc))
+        except UsageError as exc:
+            raise Usage(str(exc)) from None
+        finally:
+            adapter.close()
+        infos.append(info)
+    return infos
+
+
+def run_pytest(args, infos, results_path):
+    import pytest
+
+    import conformance
+
+    runnable = [i["spec"] for i in infos if i.get("status") != "unavailable"]
+    if not runnable:
+        return {"results": [], "skipped": {}}
+    here = os.path.dirname(os.path.abspath(conformance.__file__))
+    targets = {"machine": ["test_machine.py"], "clauses": None}.get(args.only)
+    paths = [os.path.join(here, t) for t in targets] if targets else [here]
+    if args.only == "clauses":
+        paths = [os.path.join(here, f) for f in sorted(os.listdir(here))
+                 if f.startswith("test_") and f.endswith(".py") and f != "test_machine.py"]
+    argv = [*paths, "-qq", "--tb=no", "-p", "no:cacheprovider", "--rootdir", here,
+            "-c", os.path.join(here, "pytest.ini"), "--mmap-json", results_path,
+            "--examples", str(args.examples), "--steps", str(args.steps),
+            "--step-timeout", str(args.step_timeout)]
+    for spec in runnable:
+        argv += ["--impl", spec]
+    if args.seed is not None:
+        argv += ["--mmap-seed", str(args.seed)]
+    if args.strict_messages:
+        argv.append("--strict-messages")
+    if args.workers:
+        argv += ["-n", str(args.workers)]
+    if not _plugin_autoloaded():
+        argv += ["-p", "conformance.pytest_plugin"]
+    code = pytest.main(argv)
+    if code not in (0, 1) or not os.path.exists(results_path):
+        raise RuntimeError(f"the test run itself failed (pytest exit status {int(code)})")
+    with open(results_path) as f:
+        return json.load(f)
+
+
+def _plugin_autoloaded():
+    from importlib.metadata import entry_points
+
+    return any(ep.value == "conformance.pytest_plugin" for ep in entry_points(group="pytest11"))
+
+
+def summarise(infos, collected):
+    """Implementation statuses from their result rows."""
+    rows = collected["results"]
+    for info in infos:
+        if info.get("status") == "unavailable":
+            continue
+        mine = [r for r in rows if r["impl"] == info["spec"]]
+        skipped = collected["skipped"].get(info["spec"])
+        if skipped and not mine:
+            info.update(status="unavailable", reason=skipped)
+        elif any(r["status"] == "crash" for r in mine):
+            info["status"] = "crashed"
+        elif any(r["status"] == "diverge" for r in mine):
+            info["status"] = "divergent"
+        else:
+            info["status"] = "conformant"
+    return infos
+
+
+def document(infos, rows, argv):
+    from conformance import clauses
+
+    catalogue = clauses.load()
+    used = sorted({r["clause"] for r in rows})
+    return {
+        "schema": SCHEMA,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": "python -m conformance " + " ".join(argv),
+        "implementations": [
+            {k: i.get(k) for k in ("spec", "name", "version", "profile", "status", "reason")}
+            for i in infos],
+        "clauses": [catalogue.get(c, {"id": c, "source": "unknown", "text": ""}) for c in used],
+        "results": rows,
+    }
+
+
+def write_atomically(path, text):
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".conformance-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def report(infos, rows, out=sys.stdout):
+    print("", file=out)
+    for info in infos:
+        mine = [r for r in rows if r["impl"] == info["spec"]]
+        counts = {s: sum(r["status"] == s for r in mine) for s in ("pass", "diverge", "crash")}
+        version = f"{info.get('version') or '?'} (profile {info.get('profile') or '?'})"
+        line = f"{info['spec']:<20} {version:<28} {info['status']:<12}"
+        if info["status"] == "unavailable":
+            line += f" {info.get('reason', '')}"
+        else:
+            line += " ".join(f" {n} {s}" for s, n in counts.items())
+        print(line, file=out)
+    bad = [r for r in rows if r["status"] in ("diverge", "crash")]
+    for r in bad:
+        print(f"\n{r['impl']}: {r['status']} on {r['clause']}\n  {r['detail']}", file=out)
+    return bad
+
+
+def run(argv):
+    args = parse(argv)
+    if args.command == "list":
+        from impls import interpreters
+
+        listing = getattr(interpreters, "listing", None)
+        print(listing() if listing else "\n".join(DEFAULT_IMPLS))
+        return 0
+    infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
+    with tempfile.TemporaryDirectory(prefix="mmapconf-run-") as tmp:
+        collected = run_pytest(args, infos, os.path.join(tmp, "results.json"))
+    infos = summarise(infos, collected)
+    rows = collected["results"]
+    bad = report(infos, rows)
+    if args.repro_dir:
+        os.makedirs(args.repro_dir, exist_ok=True)
+        for n, r in enumerate(bad, 1):
+            name = "".join(c if c.isalnum() else "_" for c in f"{r['impl']}_{r['clause']}")
+            write_atomically(os.path.join(args.repro_dir, f"{n:03d}_{name}.py"), r["repro"] or "")
+    if args.json:
+        write_atomically(args.json, json.dumps(document(infos, rows, argv), indent=1))
+    failed = bad or any(i["status"] == "unavailable" and i["asked"] for i in infos)
+    return 1 if failed else 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run(argv)
+    except Usage as exc:
+        print(f"python -m conformance: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("python -m conformance: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: MIT
+"""The pytest plugin: `--impl SPEC` options, the `mmap_impl` / `check` fixtures, and the
+collection of per-clause results into one JSON file (also across pytest-xdist workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+DEFAULT_IMPLS = ("reference", "stdlib")
+DEFAULT_EXAMPLES = 200
+DEFAULT_STEPS = 30
+RESULTS_KEY = "mmap_results"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mmap-conformance", "mmap conformance suite")
+    group.addoption("--impl", action="append", default=None, metavar="SPEC",
+                    help="implementation under test (repeatable). Default: %s"
+                    % ", ".join(DEFAULT_IMPLS))
+    group.addoption("--examples", type=int, default=DEFAULT_EXAMPLES,
+                    help="Hypothesis examples per implementation. Default: %(default)r")
+    group.addoption("--steps", type=int, default=DEFAULT_STEPS,
+                    help="most ops in one example. Default: %(default)r")
+    group.addoption("--mmap-seed", type=int, default=None,
+                    help="seed for the lockstep machine. Default: random")
+    group.addoption("--strict-messages", action="store_true", default=False,
+                    help="also compare mmap's own exception messages. Default: %(default)r")
+    group.addoption("--step-timeout", type=float, default=10.0,
+                    help="seconds a worker may take for one step before it is a hang. "
+                    "Default: %(default)r")
+    group.addoption("--mmap-json", default=None, metavar="PATH",
+                    help="write per-clause results here. Default: none")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clause(id): the catalogue clause a test checks")
+    config._mmap_results = []
+    config._mmap_impls = {}
+
+
+def impl_specs(config):
+    return config.getoption("--impl") or list(DEFAULT_IMPLS)
+
+
+def pytest_generate_tests(metafunc):
+    if "mmap_impl" in metafunc.fixturenames:
+        specs = impl_specs(metafunc.config)
+        metafunc.parametrize("mmap_impl", specs, indirect=True, ids=specs, scope="session")
+
+
+class Adapters:
+    """Started adapters, one per spec and one reference per profile, for the whole session."""
+
+    def __init__(self, config):
+        self.config = config
+        self.started, self.failures, self.references = {}, {}, {}
+
+    def get(self, spec):
+        from impls.adapters import Unavailable, resolve
+
+        if spec in self.failures:
+            pytest.skip(self.failures[spec])
+        if spec not in self.started:
+            adapter = resolve(spec, timeout=self.config.getoption("--step-timeout"))
+            try:
+                adapter.start()
+            except Unavailable as exc:
+                self.failures[spec] = f"unavailable: {exc}"
+                pytest.skip(self.failures[spec])
+            self.started[spec] = adapter
+        return self.started[spec]
+
+    def reference(self, profile):
+        from impls.adapters import ReferenceAdapter
+
+        if profile not in self.references:
+            self.references[profile] = ReferenceAdapter(profile)
+        return self.references[profile]
+
+    def close(self):
+        for adapter in [*self.started.values(), *self.references.values()]:
+            adapter.close()
+
+
+@pytest.fixture(scope="session")
+def mmap_adapters(request):
+    """Every adapter this session started; all are stopped at the end."""
+    adapters = Adapters(request.config)
+    yield adapters
+    adapters.close()
+
+
+@pytest.fixture(scope="session")
+def mmap_impl(request, mmap_adapters):
+    """The implementation under test (an adapter), started once per session."""
+    return mmap_adapters.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def mmap_reference(mmap_impl, mmap_adapters):
+    """The reference at the profile of the implementation under test: assumed correct."""
+    return mmap_adapters.reference(mmap_impl.profile)
+
+
+@pytest.fixture
+def record(request, mmap_impl):
+    """Record one result row: record(clause, status, detail="", repro=None)."""
+
+    def add(clause, status, detail="", repro=None):
+        request.node.user_properties.append((RESULTS_KEY, json.dumps({
+            "impl": mmap_impl.spec, "clause": clause, "status": status,
+            "detail": detail, "repro": repro})))
+
+    return add
+
+
+@pytest.fixture
+def check(request, mmap_impl, mmap_reference, record):
+    """check(*ops) runs ops on the reference and the implementation and compares every step.
+
+    Returns the reference's observations. A divergence fails the test and is recorded on
+    the test's clause with a reproducer; agreement records a pass.
+    """
+    from conformance.compare import describe, differences
+    from conformance.repro import script
+
+    marker = request.node.get_closest_marker("clause")
+    clause = marker.args[0] if marker else request.node.name
+    strict = request.config.getoption("--strict-messages")
+    messages = _messages()
+
+    def run(*ops):
+        steps, expected_all = [], []
+        for op in ops:
+            steps.append(op)
+            expected = mmap_reference.apply(op.json())
+            got = mmap_impl.apply(op.json())
+            expected_all.append(expected)
+            fields = differences(expected, got, strict_messages=strict, messages=messages)
+            if fields:
+                status = "crash" if ("crash" in got or "hang" in got) else "diverge"
+                detail = (f"step {len(steps)} {op.py()}: expected {describe(expected)}, "
+                          f"got {describe(got)} ({', '.join(fields)} differ)")
+                record(clause, status, detail, script(
+                    mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
+                    clause=clause, fields=fields))
+                pytest.fail(f"{mmap_impl.spec}: {detail}", pytrace=False)
+        record(clause, "pass")
+        return expected_all
+
+    return run
+
+
+def _messages():
+    try:
+        from impls import reference
+    except ImportError:  # pragma: no cover - the reference is built at install time
+        return frozenset()
+    return getattr(reference, "MESSAGES", frozenset())
+
+
+def pytest_runtest_logreport(report):
+    """Gather result rows (from this process or from xdist workers) on the controller."""
+    if report.when != "call" and not (report.when == "setup" and report.skipped):
+        return
+    config = _config_holder.get("config")
+    if config is None:
+        return
+    for key, value in report.user_properties:
+        if key == RESULTS_KEY:
+            config._mmap_results.append(json.loads(value))
+    if report.skipped and report.when == "setup" and "[" in report.nodeid:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        spec = report.nodeid.rsplit("[", 1)[1].rstrip("]")
+        if reason.startswith("Skipped: "):
+            reason = reason[len("Skipped: "):]
+        config._mmap_impls.setdefault(spec, reason)
+
+
+_config_holder = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    _config_holder["config"] = session.config
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    path = config.getoption("--mmap-json")
+    if not path or hasattr(config, "workerinput"):
+        return
+    payload = {"results": config._mmap_results, "skipped": config._mmap_impls}
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(payload, f)
+    os.replace(tmp, path)

@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: MIT
+"""Reproducers: a shrunk op sequence as a standalone Python script that runs it on the
+implementation and prints, step by step, what it did next to what the spec requires.
+
+The scripts run unchanged on CPython 2.7 to 3.14 and PyPy, like the worker.
+"""
+
+from __future__ import annotations
+
+from conformance import ops as o
+from conformance.compare import describe
+
+PRELUDE = '''\
+from __future__ import print_function
+import binascii
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+{imports}
+
+WORK = tempfile.mkdtemp(prefix="mmap-repro-")
+
+
+class Index(object):
+    """An argument with __index__ (and an optional side effect, e.g. closing the map)."""
+
+    def __init__(self, value, action=None):
+        self.value, self.action = value, action
+
+    def __index__(self):
+        if self.action is not None:
+            self.action()
+        return self.value
+
+    __int__ = __index__
+
+
+def new_file(data, mode="r+"):
+    path = os.path.join(WORK, "map%d" % len(os.listdir(WORK)))
+    with open(path, "wb") as f:
+        f.write(data)
+    return os.open(path, {{"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}}[mode])
+
+
+def closed_fd():
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(fd)
+    return fd
+
+
+def noncontiguous(data):
+    spread = bytearray(2 * len(data))
+    spread[::2] = data
+    return memoryview(bytes(spread))[::2]
+
+
+def pwrite(fd, data, offset):
+    os.lseek(fd, offset, 0)
+    return os.write(fd, data)
+
+
+def release_all(views):
+    while views:
+        views.pop().release()
+
+
+def outcome(code, namespace):
+    try:
+        try:
+            compiled = compile(code, "<step>", "eval")
+        except SyntaxError:
+            exec(compile(code, "<step>", "exec"), namespace)
+            return "returns None"
+        return "returns %r" % (eval(compiled, namespace),)
+    except Exception as exc:
+        if isinstance(exc, EnvironmentError):
+            return "raises OSError [errno %s]: %s" % (exc.errno, exc)
+        return "raises %s: %s" % (type(exc).__name__, exc)
+
+
+def state(namespace):
+    """Position, length and contents of `m` after a step, as the suite observes them."""
+    m = namespace.get("m")
+    if m is None:
+        return "no map"
+    try:
+        size = len(m)
+    except ValueError:
+        return "closed"
+    parts = ["len %d" % size]
+    for name, get in (("pos", lambda: m.tell()), ("bytes", lambda: bytes(m[:]))):
+        try:
+            value = get()
+        except Exception as exc:
+            value = "%s!" % type(exc).__name__
+        if name == "bytes" and not isinstance(value, str if bytes is str else bytes):
+            parts.append("bytes %s" % value)
+        elif name == "bytes":
+            digest = binascii.hexlify(value) if len(value) <= 256 else (
+                "md5:" + hashlib.md5(value).hexdigest()).encode()
+            parts.append("bytes " + digest.decode())
+        else:
+            parts.append("pos %s" % value)
+    return ", ".join(parts)
+
+
+views = []
+namespace = globals()
+'''
+
+RUN = '''
+differs = 0
+try:
+    for number, (code, required, required_state) in enumerate(STEPS, 1):
+        did = outcome(code, namespace)
+        did_state = state(namespace)
+        print("%2d  %s" % (number, code))
+        for label, have, want in (("", did, required), ("  then", did_state, required_state)):
+            mark = "" if have == want else "   <-- differs"
+            differs += bool(mark)
+            print("    %-6s did:      %s" % (label, have))
+            print("    %-6s requires: %s%s" % (label, want, mark))
+finally:
+    shutil.rmtree(WORK, ignore_errors=True)
+print("%d step(s) differ from what the spec requires" % differs)
+'''
+
+
+def imports_for(spec, profile):
+    """How the script gets `factory` and the constants module `mmap` for an implementation."""
+    if spec.startswith("reference"):
+        return (f"from impls import reference\nmmap = reference.module({profile!r})\n"
+                "factory = mmap.mmap")
+    if ":" in spec and not spec.startswith("python:"):
+        module, _, factory = spec.partition(":")
+        return f"import mmap\nfrom {module} import {factory} as factory"
+    if spec == "fmmap":
+        return "import mmap\nimport fmmap\nfactory = fmmap.mmap"
+    return "import mmap\nfactory = mmap.mmap"
+
+
+def step_code(op):
+    """The op as Python; an open also makes its file."""
+    if op.name != "open":
+        return op.py()
+    setup = op.args[0]
+    if setup is None:
+        return f"m = None; {op.py()}"
+    data = o.py(bytes.fromhex(setup["data"]))
+    return f"m = None; fd = new_file({data}, {setup['mode']!r}); {op.py()}"
+
+
+def state_of(obs):
+    """What the script's state() prints, as the reference observed it."""
+    if obs.get("state") in ("none", None):
+        return "no map"
+    if obs["state"] == "closed":
+        return "closed"
+    pos = obs.get("pos")
+    pos = f"{pos[1]}!" if isinstance(pos, list) else pos
+    data = obs.get("data")
+    data = f"{data[1]}!" if isinstance(data, list) else data
+    return f"len {obs.get('len')}, pos {pos}, bytes {data}"
+
+
+def script(spec, profile, steps, expected, got_last, *, clause, fields, python="python"):
+    """A runnable reproducer for a divergence at the last of `steps`."""
+    lines = [f"# Reproducer: {spec} diverges from the reference (CPython {profile} behaviour)",
+             f"# on clause {clause} at step {len(steps)}: {', '.join(fields)} differ.",
+             f"# The implementation {describe(got_last)} there.",
+             f"# Run it with the implementation's interpreter: {python} repro.py",
+             PRELUDE.format(imports=imports_for(spec, profile)),
+             "STEPS = ["]
+    for op, obs in zip(steps, expected):
+        lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r}),")
+    lines.append("]")
+    lines.append(RUN)
+    return "\n".join(lines)

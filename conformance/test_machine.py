@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: MIT
+"""The lockstep state machine, run once per implementation under test."""
+
+import pytest
+
+from conformance.compare import describe
+from conformance.machine import run_lockstep
+from conformance.pytest_plugin import _messages
+from conformance.repro import script
+
+
+def test_lockstep(mmap_impl, mmap_reference, record, request):
+    """Random op sequences agree with the reference at every step (Hypothesis shrinks failures)."""
+    option = request.config.getoption
+    found, exercised = run_lockstep(
+        mmap_reference, mmap_impl, examples=option("--examples"), steps=option("--steps"),
+        seed=option("--mmap-seed"), strict_messages=option("--strict-messages"),
+        messages=_messages())
+    lines = []
+    for d in found:
+        expected = d.expected_trace
+        detail = (f"step {d.index + 1} {d.steps[d.index].py()}: expected "
+                  f"{describe(d.expected)}, got {describe(d.got)} ({', '.join(d.fields)} differ)")
+        status = "diverge" if d.kind == "diverge" else "crash"
+        record(d.clause, status, detail, script(
+            mmap_impl.spec, mmap_impl.profile, d.steps[:d.index + 1], expected, d.got,
+            clause=d.clause, fields=d.fields))
+        lines.append(f"{d.clause}: {detail}")
+    for clause in sorted(set(exercised) - {d.clause for d in found}):
+        record(clause, "pass")
+    if found:
+        pytest.fail(f"{mmap_impl.spec}: {len(found)} divergence(s)\n" + "\n".join(lines),
+                    pytrace=False)
+
