@@ -33,8 +33,11 @@ class Arg:
             "text": lambda: repr(v),
             "float": lambda: repr(float(v)),
             "const": lambda: f"mmap.{v}",
-            "fd": lambda: {"file": "fd", "closed": "closed_fd()"}.get(v, repr(v)),
+            "fd": lambda: {"file": "fd", "closed": "closed_fd()", "pipe": "os.pipe()[0]",
+                           "dir": "os.open(WORK, os.O_RDONLY)",
+                           "devzero": "os.open('/dev/zero', os.O_RDWR)"}.get(v, repr(v)),
             "self": lambda: "m",
+            "other": lambda: "m2",
             "selfmv": lambda: f"memoryview(m)[{v[0]}:{v[1]}]",
             "ba": lambda: f"bytearray({_bytes_py(bytes.fromhex(v))})",
             "mv": lambda: f"memoryview({_bytes_py(bytes.fromhex(v))})",
@@ -73,7 +76,9 @@ def Const(name):  # noqa: N802
 
 FD = Arg("fd", "file")
 CLOSED_FD = Arg("fd", "closed")
+PIPE_FD, DIR_FD, DEVZERO_FD = Arg("fd", "pipe"), Arg("fd", "dir"), Arg("fd", "devzero")
 SELF = Arg("self")
+OTHER = Arg("other")  # the second map (Open2)
 
 
 def SelfView(start, stop):  # noqa: N802
@@ -150,7 +155,7 @@ METHOD_CLAUSES = {
     "tell": ("tell",),
     "seekable": ("seekable",),
     "size": ("size.file", "size.anon"),
-    "resize": ("resize.file-grow", "resize.file-shrink", "resize.readonly/copy",
+    "resize": ("resize.file-grow", "resize.file-shrink", "resize.readonly-copy",
                "resize.anon-shared-grow", "resize.past-pos", "buffer.resize-exported"),
     "move": ("move.basic", "move.bounds", "move.readonly", "move.zero"),
     "flush": ("flush.return", "flush.range", "flush.unaligned", "flush.range-check"),
@@ -185,6 +190,43 @@ NAME_CLAUSES = {
     "set2": ("access.shared-coherent", "access.COPY"),
     "close2": ("access.shared-coherent",),
     "end": ("close.idempotent", "access.WRITE", "access.COPY"),
+    "module_attr": ("mod.access-consts", "mod.map-consts", "mod.error-alias"),
+    "apply": (),
+}
+
+# What each `apply` helper (impls/executor.py Executor.helper) does, as Python for reproducers;
+# {0}, {1}... are its arguments. Its clause is the helper's name where the catalogue has one.
+HELPERS = {
+    "int": ("int(m)", ("int-buffer",)),
+    "hash": ("hash(m) == object.__hash__(m)", ("hash",)),
+    "weakref": ("weakref.ref(m)() is m", ("weakref",)),
+    "gc_tracked": ("gc.is_tracked(m)", ("mod.gc",)),
+    "pickle": ("pickle.dumps(m, {0})", ("pickle",)),
+    "copy": ("copy.copy(m)", ("pickle",)),
+    "deepcopy": ("copy.deepcopy(m)", ("pickle",)),
+    "reduce_ex": ("m.__reduce_ex__({0})", ("pickle",)),
+    "bytearray": ("bytes(bytearray(m))", ("buffer.consumers",)),
+    "md5": ("hashlib.md5(m).hexdigest()", ("buffer.consumers",)),
+    "unpack_from": ("struct.unpack_from({0}, m, {1})", ("buffer.consumers",)),
+    "re_search": ("re.search({0}, m).span()", ("buffer.consumers",)),
+    "view_info": ("(lambda v: (v.format, v.itemsize, v.ndim, v.shape, v.readonly))(memoryview(m))",
+                  ("buffer.memoryview",)),
+    "is_buffer": ("isinstance(m, collections.abc.Buffer)", ("dunder-buffer",)),
+    "is_sequence": ("isinstance(m, collections.abc.Sequence)", ("not-sequence-abc",)),
+    "dunder_buffer": ("len(m.__buffer__(0))", ("dunder-buffer",)),
+    "hasattr": ("hasattr(m, {0})", ("mod.methods",)),
+    "setattr": ("setattr(m, {0}, {1})", ("mod.type",)),
+    "binop": ("binop({0}, m, {1})", ("eq.identity",)),
+    "sizeof": ("isinstance(m.__sizeof__(), int)", ("after-close.ok",)),
+    "iter_type": ("type(iter(m)).__name__", ("iter.bytes",)),
+    "next_iter": ("next(iter(m))", ("iter.closed",)),
+    "subclass": ("subclass_of(factory)(-1, {0})", ("ctor.subclass",)),
+    "fork_set": ("fork_set(m, {0}, {1})", ("ctor.anon.shared-fork",)),
+    "audit_new": ("audit_new(factory, {0})", ("ctor.audit",)),
+    "close_fd": ("os.close(fd)", ("ctor.fd-dup",)),
+    "fd_growth": ("fd_growth(factory, fd, {0}, {1})", ("trackfd.no-dup",)),
+    "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
+    "drop": ("m = None", ("del.unmaps",)),
 }
 
 # -- ops -----------------------------------------------------------------------------------------
@@ -200,6 +242,8 @@ class Op:
         if self.name in ("open", "call"):  # a raw head (file setup / method name), then values
             head, args, kwargs = self.args
             return [self.name, [head, encode(list(args)), encode(kwargs)]]
+        if self.name in ("apply", "module_attr"):  # a raw helper or attribute name first
+            return [self.name, [self.args[0], *encode(list(self.args[1:]))]]
         return [self.name, encode(list(self.args))]
 
     def py(self):
@@ -212,7 +256,10 @@ class Op:
         if n == "call":
             method, args, kwargs = a
             return f"m.{method}({call_args(args, kwargs)})"
+        if n == "apply":
+            return HELPERS[a[0]][0].format(*[py(x) for x in a[1]])
         simple = {
+            "module_attr": lambda: f"mmap.{a[0]}",
             "getitem": lambda: f"m[{py(a[0])}]",
             "setitem": lambda: f"m[{py(a[0])}] = {py(a[1])}",
             "delitem": lambda: f"del m[{py(a[0])}]",
@@ -271,6 +318,16 @@ Enter, Exit, Bytes = _simple("enter"), _simple("exit"), _simple("bytes")
 Export, Release, ViewSet = _simple("export"), _simple("release"), _simple("view_set")
 FileTruncate, Get2, Close2, End = (
     _simple("file_truncate"), _simple("get2"), _simple("close2"), _simple("end"))
+
+
+def ModuleAttr(name):  # noqa: N802
+    """A module attribute: a constant, `error`..."""
+    return Op("module_attr", (name,), NAME_CLAUSES["module_attr"])
+
+
+def Apply(helper, *args):  # noqa: N802
+    """A named interaction beyond method calls: Apply("pickle", 2), Apply("binop", "==", SELF)."""
+    return Op("apply", (helper, args), HELPERS[helper][1])
 
 
 def FileWrite(offset, data):  # noqa: N802

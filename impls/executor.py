@@ -78,6 +78,8 @@ class Executor(object):
         self.fd = None
         self.views = []
         self.temp_views = []  # made for one argument; released once the op is done
+        self.extra_fds = []  # pipes, directories, /dev/zero opened for one scenario
+        self.audit_events = None  # mmap.__new__ audit events, once a hook is installed
 
     # -- values -------------------------------------------------------------------------------
     def decode(self, v):
@@ -115,6 +117,8 @@ class Executor(object):
             return self.fileno(arg)
         if tag == "self":
             return self.m
+        if tag == "other":
+            return self.m2
         if tag == "selfmv":
             view = export(self.m)
             self.temp_views.append(view)
@@ -129,6 +133,16 @@ class Executor(object):
         if which == "closed":
             fd = os.open(self.path or os.devnull, os.O_RDONLY)
             os.close(fd)
+            return fd
+        if which in ("pipe", "dir", "devzero"):  # non-regular files (ctor.nonregular)
+            if which == "pipe":
+                fd, write_end = os.pipe()
+                self.extra_fds.append(write_end)
+            elif which == "dir":
+                fd = os.open(self.workdir, os.O_RDONLY)
+            else:
+                fd = os.open("/dev/zero", os.O_RDWR)
+            self.extra_fds.append(fd)
             return fd
         return which
 
@@ -145,6 +159,8 @@ class Executor(object):
             return [self.encode(x) for x in v]
         if isinstance(v, float):
             return {"float": v}
+        if isinstance(v, type):
+            return {"class": v.__name__}
         if v is self.m:
             return {"self": None}
         return {"obj": type(v).__name__}
@@ -177,6 +193,11 @@ class Executor(object):
             except Exception:
                 pass
         self.m = self.m2 = None
+        while self.extra_fds:
+            try:
+                os.close(self.extra_fds.pop())
+            except OSError:
+                pass
         if self.fd is not None:
             try:
                 os.close(self.fd)
@@ -258,12 +279,153 @@ class Executor(object):
             return None
         if name == "close2":
             return self.m2.close()
+        if name == "module_attr":
+            return getattr(self.constants, args[0])
+        if name == "apply":
+            return self.helper(args[0], self.decode(args[1]))
         if name == "end":
             for view in self.views:
                 view.release()
             self.views = []
             return m.close()
         raise ValueError("unknown op %r" % name)
+
+    def helper(self, what, args):
+        """Named interactions with the map beyond method calls (the `apply` op)."""
+        m = self.m
+        if what == "hash":  # identity hash
+            return hash(m) == object.__hash__(m)
+        if what == "weakref":
+            import weakref
+            return weakref.ref(m)() is m
+        if what == "gc_tracked":
+            import gc
+            return gc.is_tracked(m)
+        if what in ("pickle", "copy", "deepcopy", "reduce_ex"):
+            import copy
+            import pickle
+            fn = {"pickle": pickle.dumps, "copy": copy.copy, "deepcopy": copy.deepcopy,
+                  "reduce_ex": m.__reduce_ex__}[what]
+            fn(*([m] if what != "reduce_ex" else []) + list(args))
+            return None
+        if what in ("int", "bytearray", "md5", "unpack_from", "re_search", "view_info"):
+            try:
+                target = export(m)
+            except ValueError:  # closed: hand the map itself to the consumer
+                target = m
+            if what == "int":
+                return int(target)
+            if what == "bytearray":
+                return bytes_type(bytearray(target))
+            if what == "md5":
+                return hashlib.md5(target).hexdigest()
+            if what == "unpack_from":
+                import struct
+                return list(struct.unpack_from(str(args[0]), target, *args[1:]))
+            if what == "re_search":
+                import re
+                found = re.search(args[0], target)
+                return None if found is None else [found.start(), found.end()]
+            try:
+                return [target.format, target.itemsize, target.ndim, list(target.shape),
+                        target.readonly]
+            finally:
+                target.release()
+        if what in ("is_buffer", "is_sequence"):
+            try:
+                import collections.abc as abc
+            except ImportError:  # pragma: no cover - Python 2
+                import collections as abc
+            return isinstance(m, getattr(abc, {"is_buffer": "Buffer"}.get(what, "Sequence")))
+        if what == "dunder_buffer":
+            view = m.__buffer__(0)
+            try:
+                return [type(view).__name__, len(view)]
+            finally:
+                view.release()
+        if what == "hasattr":
+            return hasattr(m, args[0])
+        if what == "setattr":
+            setattr(m, args[0], args[1])
+            return None
+        if what == "binop":
+            import operator
+            op, other = args
+            fns = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "+": operator.add,
+                   "*": operator.mul}
+            if op.startswith("r"):
+                return fns[op[1:]](other, m)
+            return fns[op](m, other)
+        if what == "sizeof":
+            return isinstance(m.__sizeof__(), int_types)
+        if what == "iter_type":
+            return type(iter(m)).__name__
+        if what == "next_iter":
+            return next(iter(m))
+        if what == "subclass":  # a subclass with its own __init__, on an anonymous map
+            class Sub(self.factory):
+                def __init__(self, *a, **k):
+                    self.seen = len(a)
+
+                __slots__ = ("seen",)
+            sub = Sub(-1, *args)
+            try:
+                return [isinstance(sub, self.factory), len(sub), sub.seen]
+            finally:
+                sub.close()
+        if what == "fork_set":  # a child process assigns m[i] = v; what the parent sees after
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                try:
+                    m[args[0]] = args[1]
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            return m[args[0]]
+        if what == "audit_new":  # the mmap.__new__ audit events of one anonymous construction
+            if self.audit_events is None:
+                events = self.audit_events = []
+
+                def hook(event, event_args):
+                    if event == "mmap.__new__":
+                        events.append(list(event_args))
+                sys.addaudithook(hook)
+            del self.audit_events[:]
+            self.factory(-1, *args).close()
+            return list(self.audit_events)
+        if what == "close_fd":  # the caller closes its own descriptor of the mapped file
+            os.close(self.fd)
+            self.fd = None
+            return None
+        if what == "fd_growth":  # descriptors consumed by n maps of the file
+            before = len(os.listdir("/proc/self/fd"))
+            maps = [self.factory(self.fd, 0, **args[1]) for _ in range(args[0])]
+            grown = len(os.listdir("/proc/self/fd")) - before
+            for each in maps:
+                each.close()
+            return grown
+        if what == "large_offset":  # a sparse file past 4 GiB mapped at offset 4 GiB
+            path = os.path.join(self.workdir, "large")
+            with open(path, "wb") as f:
+                f.seek(args[0])
+                f.write(b"XYZ")
+                f.truncate(args[0] + 8192)
+            fd = os.open(path, os.O_RDWR)
+            try:
+                big = self.factory(fd, 4096, offset=args[0])
+                try:
+                    return [big[:3], len(big), big.size()]
+                finally:
+                    big.close()
+            finally:
+                os.close(fd)
+                os.remove(path)
+        if what == "drop":  # drop the last reference to the map; then the file's bytes
+            import gc
+            self.m = None
+            gc.collect()
+            return None if self.path is None else unhex(self.file_bytes(whole=True))
+        raise ValueError("unknown helper %r" % what)
 
     def apply(self, op):
         """Apply one op and return its observation (a JSON-ready dict)."""
