@@ -9,6 +9,13 @@ import pytest
 from impls import reference
 
 W = reference.module("3.11", platform="windows")
+# The catalogue's Windows clauses (conformance/clauses.toml, platform "windows") these tests check.
+CLAUSES = [
+    "doc.access.windows-default", "doc.win.maps-length", "doc.win.length-extends-file",
+    "doc.win.length0-whole-file", "doc.win.empty-file-raises", "doc.win.tagname-string",
+    "doc.win.many-mappings", "doc.win.existing-tag-opened", "doc.win.new-tag-created",
+    "doc.win.tagname-omitted",
+]
 DATA = b"0123456789"
 
 
