@@ -162,6 +162,24 @@ def _messages():
     return getattr(reference, "MESSAGES", frozenset())
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A clause test that calls pytest.skip("na: why") records an `na` result for its clause."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.skipped or not isinstance(report.longrepr, tuple):
+        return
+    reason = report.longrepr[2]
+    if reason.startswith("Skipped: "):
+        reason = reason[len("Skipped: "):]
+    marker = item.get_closest_marker("clause")
+    spec = getattr(item, "callspec", None) and item.callspec.params.get("mmap_impl")
+    if reason.startswith("na:") and marker and spec:
+        report.user_properties.append((RESULTS_KEY, json.dumps({
+            "impl": spec, "clause": marker.args[0], "status": "na",
+            "detail": reason[3:].strip(), "repro": None})))
+
+
 def pytest_runtest_logreport(report):
     """Gather result rows (from this process or from xdist workers) on the controller."""
     if report.when != "call" and not (report.when == "setup" and report.skipped):

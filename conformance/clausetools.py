@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: MIT
+"""Small helpers the clause tests share: expected outcomes in the executor's JSON form, and the
+profile of the implementation under test."""
+
+import pytest
+
+from impls.profiles import key
+
+DATA = b"0123456789"
+
+
+def enc(v):
+    """A Python value as an observation holds it."""
+    if isinstance(v, bytes):
+        return {"b": v.hex()}
+    if isinstance(v, str):
+        return {"text": v}
+    if isinstance(v, (list, tuple)):
+        return [enc(x) for x in v]
+    return v
+
+
+def ok(value=None):
+    return ["ok", enc(value)]
+
+
+def raised(obs):
+    """The exception type name of an observation, or None when it returned."""
+    return obs["out"][1] if obs["out"][0] == "exc" else None
+
+
+def errno_of(obs):
+    return obs["out"][2]
+
+
+def since(impl, version):
+    """Whether the implementation's profile is `version` or newer."""
+    return key(impl.profile) >= key(version)
+
+
+def na(reason):
+    """This clause cannot apply to the implementation: recorded as `na`."""
+    pytest.skip("na: " + reason)

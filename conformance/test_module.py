@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: MIT
+"""Clause tests: the mmap module's constants, type and method set."""
+
+import pytest
+
+from conformance import ops as o
+from conformance.clausetools import na, ok, raised, since
+
+
+@pytest.mark.clause("mod.error-alias")
+def test_error_is_oserror(check, mmap_impl):
+    """mmap.error is OSError."""
+    if not since(mmap_impl, "3.3"):
+        na("mmap.error is its own class before 3.3")
+    obs = check(o.Open(None, 1), o.ModuleAttr("error"))
+    assert obs[-1]["out"] == ["ok", {"class": "OSError"}]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("ACCESS_DEFAULT", 0), ("ACCESS_READ", 1), ("ACCESS_WRITE", 2), ("ACCESS_COPY", 3)])
+@pytest.mark.clause("mod.access-consts")
+def test_access_constants_have_fixed_values(check, mmap_impl, name, value):
+    """ACCESS_READ, ACCESS_WRITE and ACCESS_COPY are 1, 2 and 3; ACCESS_DEFAULT is 0 from 3.7 on."""
+    if name == "ACCESS_DEFAULT" and not since(mmap_impl, "3.7"):
+        na("ACCESS_DEFAULT was added in 3.7")
+    obs = check(o.Open(None, 1), o.ModuleAttr(name))
+    assert obs[-1]["out"] == ok(value)
+
+
+@pytest.mark.clause("mod.pagesize")
+def test_pagesize_equals_allocation_granularity(check):
+    """PAGESIZE and ALLOCATIONGRANULARITY are ints, equal on Unix."""
+    obs = check(o.Open(None, 1), o.ModuleAttr("PAGESIZE"), o.ModuleAttr("ALLOCATIONGRANULARITY"))
+    assert obs[1]["out"] == obs[2]["out"] and isinstance(obs[1]["out"][1], int)
+
+
+MAP_CONSTS = [("MAP_SHARED", "2.7"), ("MAP_PRIVATE", "2.7"), ("MAP_ANON", "2.7"),
+              ("MAP_ANONYMOUS", "2.7"), ("MAP_DENYWRITE", "2.7"), ("MAP_EXECUTABLE", "2.7"),
+              ("PROT_READ", "2.7"), ("PROT_WRITE", "2.7"), ("PROT_EXEC", "2.7"),
+              ("MAP_POPULATE", "3.10"), ("MAP_STACK", "3.11"), ("MAP_NORESERVE", "3.13"),
+              ("MAP_32BIT", "3.13")]
+
+
+@pytest.mark.parametrize("name, first", MAP_CONSTS)
+@pytest.mark.clause("mod.map-consts")
+def test_linux_map_and_prot_constants_exist(check, mmap_impl, name, first):
+    """Linux exposes MAP_SHARED ... PROT_EXEC; MAP_POPULATE from 3.10, MAP_STACK 3.11, MAP_NORESERVE/MAP_32BIT 3.13."""
+    obs = check(o.Open(None, 1), o.ModuleAttr(name))
+    if not since(mmap_impl, first):
+        assert raised(obs[-1]) == "AttributeError"
+    else:
+        assert isinstance(obs[-1]["out"][1], int)
+
+
+@pytest.mark.parametrize("name", ["MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL",
+                                  "MADV_WILLNEED", "MADV_DONTNEED"])
+@pytest.mark.clause("mod.madv-consts")
+def test_madvise_constants_exist_from_3_8(check, mmap_impl, name):
+    """MADV_* constants exist where the OS has them, from 3.8."""
+    obs = check(o.Open(None, 1), o.ModuleAttr(name))
+    if since(mmap_impl, "3.8"):
+        assert isinstance(obs[-1]["out"][1], int)
+    else:
+        assert raised(obs[-1]) == "AttributeError"
+
+
+@pytest.mark.clause("mod.type")
+def test_map_has_no_instance_dict(check):
+    """mmap.mmap is subclassable, has no __dict__ (a new attribute raises AttributeError), is weak-referenceable."""
+    obs = check(o.Open(None, 4), o.Apply("setattr", "foo", 1), o.Apply("weakref"),
+                o.Apply("subclass", 4))
+    assert raised(obs[1]) == "AttributeError"
+    assert obs[2]["out"] == ok(True)
+    assert obs[3]["out"][0] == "ok"
+
+
+@pytest.mark.parametrize("name, first", [
+    ("close", "2.7"), ("find", "2.7"), ("flush", "2.7"), ("madvise", "3.8"), ("move", "2.7"),
+    ("read", "2.7"), ("read_byte", "2.7"), ("readline", "2.7"), ("resize", "2.7"),
+    ("rfind", "2.7"), ("seek", "2.7"), ("seekable", "3.13"), ("size", "2.7"), ("tell", "2.7"),
+    ("write", "2.7"), ("write_byte", "2.7"), ("closed", "3.2"), ("__enter__", "3.2"),
+    ("__exit__", "3.2"), ("readinto", None), ("readlines", None), ("fileno", None),
+    ("truncate", None), ("readable", None), ("writable", None), ("count", None),
+    ("index", None)])
+@pytest.mark.clause("mod.methods")
+def test_public_method_set(check, mmap_impl, name, first):
+    """The public methods are close ... write_byte (madvise 3.8+, seekable 3.13+); no readinto, fileno, count..."""
+    obs = check(o.Open(None, 4), o.Apply("hasattr", name))
+    assert obs[-1]["out"] == ok(first is not None and since(mmap_impl, first))
+
+
+@pytest.mark.clause("mod.gc")
+def test_map_is_gc_tracked_from_3_10(check, mmap_impl):
+    """A map is tracked by the garbage collector from 3.10 (a heap type), not before."""
+    obs = check(o.Open(None, 4), o.Apply("gc_tracked"))
+    assert obs[-1]["out"] == ok(since(mmap_impl, "3.10"))
+
