@@ -16,8 +16,11 @@ if str(ROOT) not in sys.path:  # `tests.mutants` is imported by path, as the wor
 
 from conformance.machine import run_lockstep  # noqa: E402
 from impls.adapters import WorkerAdapter  # noqa: E402
-from tests.mutants import MUTANTS, Faithful  # noqa: E402
-from tests.mutants import measure  # noqa: E402
+from tests.mutants import (  # noqa: E402
+    MUTANTS,
+    Faithful,
+    measure,  # noqa: E402
+)
 
 # The machine's default example count (the CLI default the lead sets) and the seed CI runs.
 EXAMPLES = 200

@@ -9,7 +9,6 @@ import errno
 import mmap
 import os
 import re
-import sys
 
 CLOSED = "mmap closed or invalid"
 _SHARED_ANON_GROW = "mmap: can't expand a shared anonymous mapping on Linux"
@@ -860,6 +859,3 @@ class CopyFlushLeaks(Faithful):
             os.close(self._fd)
             self._fd = None
 
-
-if sys.version_info < (3, 9):  # pragma: no cover - repr() has no access= before 3.9
-    raise ImportError("tests.mutants needs Python 3.9+ (it reads the access mode from repr())")
