@@ -214,6 +214,7 @@ HELPERS = {
     "is_buffer": ("isinstance(m, collections.abc.Buffer)", ("dunder-buffer",)),
     "is_sequence": ("isinstance(m, collections.abc.Sequence)", ("not-sequence-abc",)),
     "dunder_buffer": ("len(m.__buffer__(0))", ("dunder-buffer",)),
+    "from_buffer": ("ctypes.c_char.from_buffer(m)", ("buffer.writable-request-ro",)),
     "hasattr": ("hasattr(m, {0})", ("mod.methods",)),
     "setattr": ("setattr(m, {0}, {1})", ("mod.type",)),
     "binop": ("binop({0}, m, {1})", ("eq.identity",)),

@@ -343,6 +343,10 @@ class Executor(object):
                 return [type(view).__name__, len(view)]
             finally:
                 view.release()
+        if what == "from_buffer":  # a writable buffer request through ctypes
+            import ctypes
+            ctypes.c_char.from_buffer(m)
+            return None
         if what == "hasattr":
             return hasattr(m, args[0])
         if what == "setattr":
