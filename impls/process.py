@@ -30,29 +30,43 @@ class WorkerFailed(Exception):
 
 
 class Worker:
-    """One long-lived worker process speaking JSON lines over two private pipes."""
+    """One long-lived worker process speaking JSON lines over two private pipes.
+
+    After a worker dies, a spare is started at once, so the next example (Hypothesis shrinking
+    a crash runs many) does not wait for an interpreter to boot.
+    """
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None):
         self.argv, self.timeout, self.start_timeout = list(argv), timeout, start_timeout
         self.env, self.cwd = env, cwd
-        self.proc = None
+        self.proc = self.spare = None
+        self.down = self.up = self.stderr = None
         self.about = None
 
-    # Two pipes the implementation does not know about: its prints go to /dev/null and a log.
-    def start(self):
+    def _spawn(self):
+        """A new process with its two pipes; its prints go to /dev/null and a private log."""
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
-        self.stderr = tempfile.TemporaryFile()
+        stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(
+            proc = subprocess.Popen(
                 self.argv + [str(down_r), str(up_w)],
                 pass_fds=(down_r, up_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=self.stderr, env=self.env, cwd=self.cwd, start_new_session=True)
+                stderr=stderr, env=self.env, cwd=self.cwd, start_new_session=True)
+        except BaseException:
+            for fd in (down_w, up_r):
+                os.close(fd)
+            stderr.close()
+            raise
         finally:
             os.close(down_r)
             os.close(up_w)
-        self.down = os.fdopen(down_w, "w")
-        self.up = up_r
+        return proc, os.fdopen(down_w, "w"), up_r, stderr
+
+    def start(self):
+        """Make a worker ready (adopting the spare if there is one) and return its hello."""
+        spawned, self.spare = self.spare or self._spawn(), None
+        self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
         hello = self._read(self.start_timeout)
         if "fatal" in hello:
@@ -84,6 +98,7 @@ class Worker:
             ready = select.select([self.up], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self.kill()
+                self._prepare_spare()
                 raise WorkerHung(f"no answer within {timeout:g} s")
             chunk = os.read(self.up, 1 << 16)
             if not chunk:
@@ -101,31 +116,33 @@ class Worker:
         self.stderr.seek(0)
         tail = self.stderr.read()[-2000:].decode("utf-8", "replace")
         self._close_pipes()
+        self._prepare_spare()
         return WorkerDied(-code if code and code < 0 else 0, code, tail)
 
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
+    def _prepare_spare(self):
+        if self.spare is None and self.about is not None:  # only once it has worked before
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+                self.spare = self._spawn()
+            except OSError:
+                self.spare = None
+
+    def kill(self):
+        _kill(self.proc)
         self._close_pipes()
 
     def _close_pipes(self):
-        for closer in (getattr(self, "down", None), getattr(self, "stderr", None)):
+        for closer in (self.down, self.stderr):
             if closer is not None:
                 try:
                     closer.close()
                 except OSError:
                     pass
-        if getattr(self, "up", None) is not None:
+        if self.up is not None:
             os.close(self.up)
-            self.up = None
-        self.down = self.stderr = None
+        self.down = self.up = self.stderr = None
 
     def stop(self):
-        """Ask the worker to quit, then make sure it is gone."""
+        """Ask the worker to quit, then make sure it and any spare are gone."""
         if self.alive:
             try:
                 self.down.write('{"quit": null}\n')
@@ -134,3 +151,19 @@ class Worker:
             except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
         self.kill()
+        if self.spare is not None:
+            proc, down, up, stderr = self.spare
+            self.spare = None
+            _kill(proc)
+            down.close()
+            os.close(up)
+            stderr.close()
+
+
+def _kill(proc):
+    if proc is not None and proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
