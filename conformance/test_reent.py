@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+"""Clause tests: the map changed (closed, resized) while an argument is converted."""
+
+import pytest
+
+from conformance import ops as o
+from conformance.clausetools import DATA, ok, raised, since
+
+X = o.Closer(10)
+REENT_CLOSE = [
+    o.GetItem(X), o.GetItem(slice(X, 20)), o.GetItem(slice(X, 20, 2)), o.GetItem(slice(20, X, -2)),
+    o.Read(X), o.Find(b"1", 1, X), o.Call("rfind", b"1", X), o.SetItem(X, 1), o.SetItem(1, X),
+    o.SetItem(slice(X, 20), b"1" * 10), o.SetItem(slice(X, 20, 2), b"1" * 5),
+    o.Call("move", 1, 2, X), o.Call("write_byte", X)]
+
+
+@pytest.mark.parametrize("op", REENT_CLOSE, ids=[op.py() for op in REENT_CLOSE])
+@pytest.mark.clause("reent.close")
+def test_closing_index_makes_the_operation_raise(check, op):
+    """An __index__ argument that closes the map makes the operation raise ValueError "mmap closed or invalid"."""
+    obs = check(o.Open(DATA * 3, 0), op)
+    assert raised(obs[-1]) == "ValueError"
+
+
+@pytest.mark.parametrize("op", [o.Seek(X), o.Call("flush", 0, X)], ids=["seek", "flush"])
+@pytest.mark.clause("reent.close.seek-flush")
+def test_closing_index_in_seek_and_flush(check, mmap_impl, op):
+    """Up to 3.13 seek() with a closing __index__ succeeds and flush() raises OSError ENOMEM; from 3.14 both raise ValueError."""
+    obs = check(o.Open(DATA * 3, 0), op)
+    if since(mmap_impl, "3.14"):
+        assert raised(obs[-1]) == "ValueError"
+    else:
+        assert raised(obs[-1]) == (None if op.args[0] == "seek" else "OSError")
+
+
+Y = o.Resizer(50, 60)
+
+
+@pytest.mark.parametrize("op, error, value", [
+    (o.GetItem(Y), "IndexError", None), (o.GetItem(slice(Y, 70)), None, b""),
+    (o.Find(b"\0", Y), None, -1), (o.SetItem(Y, 1), "IndexError", None),
+    (o.Call("move", 0, Y, 1), "ValueError", None)], ids=["get", "slice", "find", "set", "move"])
+@pytest.mark.clause("reent.resize")
+def test_shrinking_index_bounds_use_new_size(check, op, error, value):
+    """An __index__ argument that shrinks the map makes bounds checks use the new size."""
+    obs = check(o.Open(b"\0" * 100, 0), op)
+    assert raised(obs[-1]) == error and (error or obs[-1]["out"] == ok(value))
