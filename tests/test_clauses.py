@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+"""The clause catalogue and its users agree: every clause id used exists in clauses.toml, and
+every clause is checked by at least one test."""
+
+import ast
+import glob
+import os
+
+import pytest
+
+from conformance import clauses, ops
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CATALOGUE = clauses.load()
+
+
+def marked_ids():
+    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/test_*.py."""
+    found = {}
+    for path in glob.glob(os.path.join(ROOT, "conformance", "test_*.py")):
+        for node in ast.walk(ast.parse(open(path).read())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "clause" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                found.setdefault(node.args[0].value, []).append(os.path.basename(path))
+    return found
+
+
+def machine_ids():
+    """Clause-looking string constants returned by conformance/machine.py's clause_for."""
+    tree = ast.parse(open(os.path.join(ROOT, "conformance", "machine.py")).read())
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "clause_for")
+    return {n.value for n in ast.walk(fn) if isinstance(n, ast.Return)
+            for n in ast.walk(n) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def test_catalogue_is_well_formed():
+    """Every clause has the fields the report and these checks rely on."""
+    assert len(CATALOGUE) > 200
+    for cid, c in CATALOGUE.items():
+        assert c["source"] in ("documented", "de-facto"), cid
+        assert c["platform"] in ("unix", "windows", "both"), cid
+        assert c["text"] and c["versions"] and c["group"], cid
+        if c["source"] == "documented":
+            assert c["doc"] in ("000_7715153f72b30a8b.txt", "001_2e1b07f0d1402ecb.tex"), cid
+            assert isinstance(c["line"], int), cid
+        assert "/" not in cid and " " not in cid, cid
+
+
+@pytest.mark.parametrize("where, ids", [
+    ("conformance/test_*.py @pytest.mark.clause", sorted(marked_ids())),
+    ("ops.METHOD_CLAUSES", sorted({c for cs in ops.METHOD_CLAUSES.values() for c in cs})),
+    ("ops.NAME_CLAUSES", sorted({c for cs in ops.NAME_CLAUSES.values() for c in cs})),
+    ("ops.HELPERS", sorted({c for _, cs in ops.HELPERS.values() for c in cs})),
+    ("machine.clause_for", sorted(machine_ids())),
+])
+def test_every_used_id_is_in_the_catalogue(where, ids):
+    """A clause id anywhere in the suite names a clause of conformance/clauses.toml."""
+    unknown = [cid for cid in ids if cid not in CATALOGUE]
+    assert not unknown, f"{where} uses ids missing from conformance/clauses.toml: {unknown}"
+
+
+def test_every_unix_clause_has_a_clause_test():
+    """Each clause for Unix (or both platforms) is checked by a test in conformance/test_*.py."""
+    used = marked_ids()
+    missing = sorted(cid for cid, c in CATALOGUE.items()
+                     if c["platform"] != "windows" and cid not in used)
+    assert not missing, f"clauses without a @pytest.mark.clause test: {missing}"
+
+
+def test_every_windows_clause_is_checked_on_the_windows_profile():
+    """Windows clauses are listed in tests/test_reference_windows.py's CLAUSES, and only those."""
+    from tests import test_reference_windows
+
+    windows = sorted(cid for cid, c in CATALOGUE.items() if c["platform"] == "windows")
+    assert sorted(test_reference_windows.CLAUSES) == windows
+    assert not set(windows) & set(marked_ids()), "Windows clauses are not tested on Unix"
