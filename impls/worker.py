@@ -34,12 +34,19 @@ def load(spec):
 
 
 def describe():
-    return {
+    about = {
         "implementation": platform.python_implementation().lower(),
         "version": "%d.%d" % sys.version_info[:2],
         "full_version": sys.version.split()[0],
         "executable": sys.executable,
+        "platform": sys.platform,  # "emscripten" under Pyodide: other errno numbers, no mremap
     }
+    try:  # offsets must be multiples of this; Pyodide's is 65536, not 4096
+        import mmap
+        about["granularity"] = mmap.ALLOCATIONGRANULARITY
+    except (ImportError, AttributeError):
+        pass
+    return about
 
 
 class Server(object):
