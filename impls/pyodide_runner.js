@@ -55,6 +55,8 @@ def _start(spec):
     global _server
     try:
         _server = worker.Server(spec)
+    except getattr(worker, "SpecError", ()) as exc:  # a wrong spec is a usage error, as in worker.py
+        return json.dumps({"fatal": str(exc), "usage": True, "about": _about()})
     except BaseException as exc:
         return json.dumps({"fatal": "%s: %s" % (type(exc).__name__, exc), "about": _about()})
     return json.dumps({"hello": _about()})
