@@ -389,8 +389,7 @@ def test_trackfd_false_consumes_no_descriptor(check, mmap_impl):
     """trackfd=False consumes no file descriptor."""
     if not since(mmap_impl, "3.13"):
         na("trackfd arrived in 3.13")
-    obs = check(o.Open(DATA, 0), o.Apply("fd_growth", 5, {"trackfd": False}),
-                o.Apply("fd_growth", 5, {}))
+    obs = check(o.Open(DATA, 0), o.Apply("fd_growth", 5, False), o.Apply("fd_growth", 5, None))
     assert (obs[1]["out"], obs[2]["out"]) == (ok(0), ok(5))
 
 

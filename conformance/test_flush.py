@@ -22,7 +22,7 @@ def test_flush_writes_changes_to_the_file(check):
 def test_flush_of_a_range(check):
     """flush(offset, size) flushes only that range of bytes."""
     obs = check(o.Open(DATA, 0), o.SetItem(0, 65), o.Call("flush", 0, 1))
-    assert obs[-1]["out"] == ok() and obs[-1]["file"].startswith("41")
+    assert raised(obs[-1]) is None and obs[-1]["file"].startswith("41")
 
 
 @pytest.mark.clause("doc.flush.whole")
@@ -55,10 +55,11 @@ def test_flush_of_unaligned_offset_raises_einval(check):
 
 @pytest.mark.parametrize("args", [(-1, 2), (0, -1), (4, 7), (11, 0)])
 @pytest.mark.clause("flush.range-check")
-def test_flush_out_of_range_raises_valueerror(check, args):
+def test_flush_out_of_range_raises_valueerror(check, mmap_impl, args):
     """flush() with offset < 0, size < 0 or offset + size > len raises ValueError "flush values out of range"."""
     obs = check(o.Open(DATA, 0), o.Call("flush", *args))
-    assert raised(obs[-1]) == "ValueError"
+    if not (args == (0, -1) and since(mmap_impl, "3.14")):  # 3.14: size -1 means "to the end"
+        assert raised(obs[-1]) == "ValueError"
 
 
 @pytest.mark.clause("flush.offset-only")

@@ -336,6 +336,9 @@ class Executor(object):
                 import collections.abc as abc
             except ImportError:  # pragma: no cover - Python 2
                 import collections as abc
+            if what == "is_buffer" and not hasattr(abc, "Buffer"):
+                # before 3.12 (no Buffer ABC): what Buffer.__subclasshook__ looks for
+                return hasattr(type(m), "__buffer__")
             return isinstance(m, getattr(abc, {"is_buffer": "Buffer"}.get(what, "Sequence")))
         if what == "dunder_buffer":
             view = m.__buffer__(0)
@@ -403,7 +406,8 @@ class Executor(object):
             return None
         if what == "fd_growth":  # descriptors consumed by n maps of the file
             before = len(os.listdir("/proc/self/fd"))
-            maps = [self.factory(self.fd, 0, **args[1]) for _ in range(args[0])]
+            kw = {} if args[1] is None else {"trackfd": args[1]}
+            maps = [self.factory(self.fd, 0, **kw) for _ in range(args[0])]
             grown = len(os.listdir("/proc/self/fd")) - before
             for each in maps:
                 each.close()
