@@ -63,6 +63,8 @@ def render(value):
             return repr(v)
         if tag == "self":
             return "the map itself"
+        if tag == "class":
+            return f"<class '{v}'>"
         return f"<{v}>"
     if isinstance(value, list):
         return "[" + ", ".join(render(v) for v in value) + "]"

@@ -13,8 +13,16 @@ from conformance.compare import describe
 PRELUDE = '''\
 from __future__ import print_function
 import binascii
+import collections
+import copy
+import ctypes
+import gc
 import hashlib
 import os
+import pickle
+import re
+import struct
+import weakref
 import shutil
 import sys
 import tempfile
@@ -64,6 +72,61 @@ def pwrite(fd, data, offset):
 def release_all(views):
     while views:
         views.pop().release()
+
+
+# Helpers the `apply` op's steps call (conformance/ops.py HELPERS).
+def binop(op, a, b):
+    import operator
+    fns = {{"==": operator.eq, "!=": operator.ne, "<": operator.lt, "+": operator.add,
+           "*": operator.mul}}
+    return fns[op[1:]](b, a) if op.startswith("r") else fns[op](a, b)
+
+
+def subclass_of(base):
+    class Sub(base):
+        def __init__(self, *a, **k):
+            self.seen = len(a)
+        __slots__ = ("seen",)
+    return lambda *a: (lambda s: [isinstance(s, base), len(s), s.seen, s.close()][:3])(Sub(*a))
+
+
+def fork_set(m, i, v):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            m[i] = v
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    return m[i]
+
+
+def audit_new(factory, *args):
+    events = []
+    sys.addaudithook(lambda e, a: events.append(list(a)) if e == "mmap.__new__" else None)
+    factory(-1, *args).close()
+    return events
+
+
+def fd_growth(factory, fd, n, trackfd):
+    kw = {{}} if trackfd is None else {{"trackfd": trackfd}}
+    before = len(os.listdir("/proc/self/fd"))
+    maps = [factory(fd, 0, **kw) for _ in range(n)]
+    grown = len(os.listdir("/proc/self/fd")) - before
+    for each in maps:
+        each.close()
+    return grown
+
+
+def large_offset(factory, offset):
+    path = os.path.join(WORK, "large")
+    with open(path, "wb") as f:
+        f.seek(offset)
+        f.write(b"XYZ")
+        f.truncate(offset + 8192)
+    fd = os.open(path, os.O_RDWR)
+    big = factory(fd, 4096, offset=offset)
+    return [big[:3], len(big), big.size()]
 
 
 def outcome(code, namespace):
