@@ -145,8 +145,9 @@ def run_pytest(args, infos, results_path):
     if args.only == "clauses":
         paths = [os.path.join(here, f) for f in sorted(os.listdir(here))
                  if f.startswith("test_") and f.endswith(".py") and f != "test_machine.py"]
-    argv = [*paths, "-qq", "--tb=no", "-p", "no:cacheprovider", "--rootdir", here,
-            "-c", os.path.join(here, "pytest.ini"), "--mmap-json", results_path,
+    argv = [*paths, "-qq", "--tb=no", "-p", "no:cacheprovider", "-p", "no:benchmark",
+            "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
+            "--mmap-scratch", os.path.dirname(results_path), "--mmap-json", results_path,
             "--examples", str(args.examples), "--steps", str(args.steps),
             "--step-timeout", str(args.step_timeout)]
     for spec in runnable:

@@ -25,7 +25,8 @@ from conformance.compare import differences
 
 PAGE = 4096
 HUGE = (2**63, 2**100, -(2**63) - 1)
-PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"\x00\xff\x7f\x80", b"one two one\n", b"x")
+PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"a\rb\n", b"\x00\xff\x7f\x80", b"one two one\n",
+            b"x")
 
 
 class Divergence(AssertionError):
@@ -187,7 +188,7 @@ class LockstepMachine(RuleBasedStateMachine):
         if choice <= 5:
             return draw(st.integers(-n - 2, n + 2))
         if choice == 6:
-            return draw(st.sampled_from([0, n, -n, n - 1, -1]))
+            return draw(st.sampled_from([0, n, -n, n - 1, -1, n + 1, -n - 1]))
         if not allow_special:
             return draw(st.sampled_from(HUGE))
         if choice == 7:
@@ -259,6 +260,19 @@ class LockstepMachine(RuleBasedStateMachine):
 
     @opened
     @rule(data=st.data())
+    def write_then_flush(self, data):
+        """A write followed by flush(): where copy and private maps must keep the file intact."""
+        self.step(o.Call("write", self.payload(data.draw)))
+        self.step(o.Call("flush"))
+
+    @opened
+    @rule(data=st.data())
+    def seek_then_readline(self, data):
+        self.step(o.Call("seek", data.draw(st.integers(0, self.len))))
+        self.step(o.Call("readline"))
+
+    @opened
+    @rule(data=st.data())
     def write_byte(self, data):
         value = data.draw(st.one_of(st.integers(0, 255), st.sampled_from(
             [256, -1, b"a", o.Index(65), o.Float(1.0), o.Closer(1)])))
@@ -291,7 +305,7 @@ class LockstepMachine(RuleBasedStateMachine):
                 size += draw(st.sampled_from([-1, 1]))
             self.step(o.SetItem(key, self.payload(draw, max(size, 0))))
         else:
-            value = draw(st.one_of(st.integers(0, 255), st.sampled_from(
+            value = draw(st.one_of(st.integers(0, 255), st.sampled_from([256, -1]), st.sampled_from(
                 [256, -1, b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)])))
             self.step(o.SetItem(self.index(draw), value))
 
@@ -326,7 +340,8 @@ class LockstepMachine(RuleBasedStateMachine):
     def resize(self, data):
         draw = data.draw
         n = self.len
-        size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1]))
+        size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1,
+                                     max(self.pos - 1, 1)]))
         if self.step(o.Call("resize", size))["out"][0] == "ok" and not self.anon:
             self.file_size = self.offset + size
 
@@ -357,10 +372,11 @@ class LockstepMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def inspect(self, data):
         draw = data.draw
+        near = self.data[self.pos:self.pos + 2] or b"01"  # a 2-byte run the map really holds
         choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(),
-                   o.Contains(draw(st.sampled_from([b"0", b"x", 48, b"01", o.Text("0")])))]
-        if self.len <= 512:
-            choices += [o.List(), o.Reversed()]
+                   o.Contains(draw(st.sampled_from([b"0", b"x", 48, b"01", o.Text("0"), near])))]
+        if self.len <= 2 * PAGE:
+            choices += [o.List(), o.Reversed()] * 2
         self.step(draw(st.sampled_from(choices)))
 
     @opened

@@ -33,10 +33,17 @@ def pytest_addoption(parser):
                     "Default: %(default)r")
     group.addoption("--mmap-json", default=None, metavar="PATH",
                     help="write per-clause results here. Default: none")
+    group.addoption("--mmap-scratch", default=None, metavar="DIR",
+                    help="keep Hypothesis's files here instead of ./.hypothesis. Default: none")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "clause(id): the catalogue clause a test checks")
+    scratch = config.getoption("--mmap-scratch")
+    if scratch:  # the CLI's own temporary folder: a run leaves nothing in the user's tree
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        set_hypothesis_home_dir(scratch)
     config._mmap_results = []
     config._mmap_impls = {}
 

@@ -73,6 +73,8 @@ class WorkerAdapter:
         try:
             self.about = self.worker.start()
         except WorkerFailed as exc:
+            if exc.usage:
+                raise UsageError(f"--impl {self.spec}: {exc}") from None
             raise Unavailable(str(exc)) from None
         except (WorkerDied, WorkerHung, OSError) as exc:
             raise Unavailable(f"worker did not start: {exc}") from None

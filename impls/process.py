@@ -26,7 +26,14 @@ class WorkerHung(Exception):
 
 
 class WorkerFailed(Exception):
-    """The worker could not load the implementation (a one-line reason)."""
+    """The worker could not load the implementation (a one-line reason).
+
+    `usage` is true when the module imported but its factory is missing or unusable.
+    """
+
+    def __init__(self, reason, usage=False):
+        super().__init__(reason)
+        self.usage = usage
 
 
 class Worker:
@@ -70,9 +77,8 @@ class Worker:
         self.buffer = b""
         hello = self._read(self.start_timeout)
         if "fatal" in hello:
-            reason = hello["fatal"]
             self.stop()
-            raise WorkerFailed(reason)
+            raise WorkerFailed(hello["fatal"], usage=hello.get("usage", False))
         self.about = hello["hello"]
         return self.about
 

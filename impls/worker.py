@@ -15,6 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from executor import Executor  # noqa: E402
 
 
+class SpecError(Exception):
+    """The module imported but does not offer a usable factory: the user's spec is wrong."""
+
+
 def load(spec):
     """Import `module:factory`; constants come from the module, else from the stdlib's mmap."""
     module_name, _, attr = spec.partition(":")
@@ -23,7 +27,10 @@ def load(spec):
     module = __import__(module_name, fromlist=["_"])
     factory = module
     for part in (attr or "mmap").split("."):
+        if not hasattr(factory, part):
+            raise SpecError("module %s has no attribute %r" % (module_name, part))
         factory = getattr(factory, part)
+    check_signature(spec, factory)
     constants = module
     if not hasattr(module, "ACCESS_READ"):
         try:
@@ -31,6 +38,21 @@ def load(spec):
         except ImportError:
             constants = None
     return factory, constants
+
+
+def check_signature(spec, factory):
+    """The factory must take (fileno, length, ...) like mmap.mmap; say so before any op runs."""
+    if not callable(factory):
+        raise SpecError("%s is not callable" % spec)
+    try:
+        import inspect
+        signature = inspect.signature(factory)
+    except (ImportError, AttributeError, ValueError, TypeError):
+        return  # Python 2, or a builtin without a signature: trust it
+    try:
+        signature.bind(-1, 1)
+    except TypeError as exc:
+        raise SpecError("%s cannot be called as factory(fileno, length): %s" % (spec, exc))
 
 
 def describe():
@@ -83,6 +105,9 @@ def main(argv):
 
     try:
         server = Server(spec)
+    except SpecError as exc:
+        send({"fatal": str(exc), "usage": True, "about": describe()})
+        return 3
     except BaseException as exc:  # an import that fails or exits is a result, not a traceback
         send({"fatal": "%s: %s" % (type(exc).__name__, exc), "about": describe()})
         return 3

@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: MIT
+"""The command line: usage errors are one line and exit 2; runs write honest results."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(*args, cwd=None, timeout=300):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "conformance", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--impl", "no-such-impl"], "unknown --impl 'no-such-impl'"),
+    (["--impl", "json:nope"], "no attribute 'nope'"),
+    (["--examples", "0"], "must be at least 1"),
+    (["--examples", "many"], "expected a whole number"),
+    (["--step-timeout", "-3"], "must be more than 0"),
+    (["--json", "/nonexistent-folder/out.json"], "does not exist"),
+    (["-n", "x"], "-n/--workers"),
+    (["--bogus"], "unrecognized arguments"),
+])
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, says):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_factory_with_wrong_signature_is_a_usage_error(tmp_path):
+    (tmp_path / "wrongsig.py").write_text("def factory(fileno):\n    return None\n")
+    result = run_cli("--impl", "wrongsig:factory", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cannot be called as factory(fileno, length)" in result.stderr
+
+
+def test_conformant_run_exits_0_and_writes_the_results_json(tmp_path):
+    out = tmp_path / "results.json"
+    result = run_cli("--impl", "reference", "--examples", "5", "--seed", "1", "--json", str(out),
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == 1
+    assert [i["status"] for i in doc["implementations"]] == ["conformant"]
+    assert doc["results"] and {r["status"] for r in doc["results"]} <= {"pass", "na"}
+    assert sorted(os.listdir(tmp_path)) == ["results.json"]
+
+
+def test_a_divergence_exits_1_with_a_runnable_reproducer(tmp_path):
+    (tmp_path / "offbyone.py").write_text(textwrap.dedent("""
+        import mmap
+        class M(mmap.mmap):
+            def read_byte(self):
+                value = mmap.mmap.read_byte(self)
+                return (value + 1) % 256
+        def factory(*a, **k):
+            return M(*a, **k)
+    """))
+    out = tmp_path / "results.json"
+    result = run_cli("--impl", "offbyone:factory", "--only", "machine", "--examples", "300",
+                     "--seed", "3", "--json", str(out), "--repro-dir", str(tmp_path / "repro"),
+                     cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    doc = json.loads(out.read_text())
+    bad = [r for r in doc["results"] if r["clause"] == "read_byte" and r["status"] == "diverge"]
+    assert bad, result.stdout
+    script = tmp_path / "repro.py"
+    script.write_text(bad[0]["repro"])
+    shown = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60)
+    assert "<-- differs" in shown.stdout and "read_byte()" in shown.stdout
+    assert os.listdir(tmp_path / "repro")
+
+
+def test_a_missing_interpreter_asked_by_name_is_unavailable_and_exit_1(tmp_path):
+    result = run_cli("--impl", "python:/nonexistent/python", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unavailable" in result.stdout and "/nonexistent/python" in result.stdout
+
+
+def test_import_failure_of_a_named_impl_is_unavailable_and_exit_1(tmp_path):
+    (tmp_path / "explodes.py").write_text("raise ImportError('backend missing')\n")
+    result = run_cli("--impl", "explodes:factory", "--examples", "5", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "unavailable" in result.stdout and "backend missing" in result.stdout

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: MIT
+"""The worker protocol: replies, crashes, hangs, prints and load failures become results."""
+
+import os
+import sys
+import textwrap
+
+import pytest
+
+from conformance import ops as o
+from impls.adapters import Unavailable, UsageError, WorkerAdapter
+from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    """A folder for throwaway implementation modules, importable by workers started here."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_module(folder, name, body):
+    (folder / f"{name}.py").write_text(textwrap.dedent(body))
+    return f"{name}:factory"
+
+
+def adapter(spec, timeout=5.0):
+    return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
+
+
+def test_worker_answers_ops_with_observations():
+    w = Worker([sys.executable, WORKER, "mmap:mmap"])
+    try:
+        assert w.start()["implementation"] == "cpython"
+        reply = w.request({"op": o.Open(b"abc").json()})
+        assert reply["obs"]["state"] == "open" and reply["obs"]["data"] == b"abc".hex()
+        reply = w.request({"op": o.Read(2).json()})
+        assert reply["obs"]["out"] == ["ok", {"b": b"ab".hex()}] and reply["obs"]["pos"] == 2
+    finally:
+        w.stop()
+
+
+def test_prints_cannot_corrupt_the_protocol(module_dir):
+    spec = write_module(module_dir, "noisy", """
+        import mmap, sys
+        print("hello on stdout at import")
+        def factory(*a, **k):
+            print("{not json")
+            sys.stderr.write("noise\\n")
+            return mmap.mmap(*a, **k)
+    """)
+    a = adapter(spec)
+    a.start()
+    try:
+        assert a.apply(o.Open(b"xyz").json())["state"] == "open"
+    finally:
+        a.close()
+
+
+def test_a_crash_is_an_observation_and_the_worker_restarts(module_dir):
+    spec = write_module(module_dir, "crashy", """
+        import mmap, os, signal
+        class M(mmap.mmap):
+            def size(self):
+                os.kill(os.getpid(), signal.SIGSEGV)
+        def factory(*a, **k):
+            return M(*a, **k)
+    """)
+    a = adapter(spec)
+    a.start()
+    try:
+        a.apply(o.Open(b"abc").json())
+        obs = a.apply(o.Call("size").json())
+        assert obs["signal"] == "SIGSEGV"
+        assert a.apply(o.Open(b"abc").json())["state"] == "open"  # a fresh worker took over
+    finally:
+        a.close()
+
+
+def test_a_hang_is_an_observation(module_dir):
+    spec = write_module(module_dir, "slow", """
+        import mmap, time
+        class M(mmap.mmap):
+            def size(self):
+                time.sleep(60)
+        def factory(*a, **k):
+            return M(*a, **k)
+    """)
+    a = adapter(spec, timeout=1.0)
+    a.start()
+    try:
+        a.apply(o.Open(b"abc").json())
+        assert "hang" in a.apply(o.Call("size").json())
+    finally:
+        a.close()
+
+
+def test_import_failure_is_unavailable_with_the_reason(module_dir):
+    spec = write_module(module_dir, "broken", "raise RuntimeError('no such backend')\n")
+    with pytest.raises(Unavailable, match="RuntimeError: no such backend"):
+        adapter(spec).start()
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("x = 1\n", "no attribute 'factory'"),
+    ("factory = 3\n", "not callable"),
+    ("def factory():\n    pass\n", "cannot be called as factory"),
+])
+def test_a_bad_factory_is_a_usage_error(module_dir, body, problem):
+    spec = write_module(module_dir, "bad", body)
+    with pytest.raises(UsageError, match=problem):
+        adapter(spec).start()
+
+
+def test_worker_died_and_hung_carry_what_happened():
+    w = Worker([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
+    with pytest.raises(WorkerDied) as info:
+        w.start()
+    assert info.value.signum == 9
+    w = Worker([sys.executable, "-c", "import time; time.sleep(30)"], start_timeout=0.5)
+    with pytest.raises(WorkerHung):
+        w.start()
+    w.stop()
+
+
+def test_fatal_hello_is_worker_failed():
+    w = Worker([sys.executable, WORKER, "no_such_module_anywhere:factory"])
+    with pytest.raises(WorkerFailed, match="No module named"):
+        w.start()
+    assert not os.path.exists(os.path.join(os.getcwd(), "no_such_module_anywhere.py"))
