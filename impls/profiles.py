@@ -28,6 +28,66 @@ SINCE = {
     # before the closed check, find/rfind accept None bounds, flush(offset) flushes to the end,
     # madvise(option, start, None) means "to the end".
     "ac_conversion": "3.14",
+    # resize.anon-shared-grow (gh-138204, 3.13.8/3.14): growing a shared anonymous map is refused.
+    # Before, it "succeeds", and bytes past the pages the map was created with SIGBUS.
+    "shared_anon_grow_refused": "3.14",
+}
+
+# Check order, and re-entrancy (catalogue 1.E, 1.T): an argument's __index__ may close or resize
+# the map while it is converted. What each operation checks, in order, as
+# {op: ((first profile, steps), ...)}, newest last. Subscripts list every step ("convert" is the
+# key's conversion); methods list what follows their arguments' conversion. Steps after a closing
+# conversion and before "valid" see the closed map's stale size and position, as CPython's do.
+# Checked with probe scripts on CPython 2.7 and 3.6-3.13 (tests/test_reference_profiles.py).
+#   valid      ValueError "mmap closed or invalid" if the map is closed. At <= 3.10 CPython has no
+#              re-check after conversion: there the last "valid" is where the real one touches the
+#              unmapped memory and crashes, and the reference does what 3.11.4+ does instead.
+#   range      the index against the (stale) size: IndexError
+#   delete     `del m[i]` / `del m[a:b]`: TypeError
+#   value      the item value: type, conversion (may re-enter too), range(0, 256)
+#   buffer     the assigned bytes-like object; size: its length against the slice's
+#   empty      nothing to copy: b"" / None / no-op without touching the (unmapped) memory
+#   uninit     <= 3.10: a closed map's data pointer is NULL, and PyBytes_FromStringAndSize(NULL, n)
+#              makes n uninitialised bytes instead of crashing (the reference gives zeros)
+#   writable   ACCESS_READ: TypeError;  eof: write_byte() at or past the (stale) end: ValueError
+#   whence     seek(): unknown seek type;  bounds / range: the op's own out-of-range ValueError
+#   clamp      find(): start/end clamped to the stale size; short (<= 3.10): a range shorter than
+#              the needle is -1 and an empty needle matches at start (end for rfind), untouched
+#   noop       flush() of an ACCESS_READ/COPY map returns at once
+#   msync / advise / mremap   the system call on the closed map's NULL data pointer, and its errno
+#   start / length   madvise()'s own checks;  resizeable / newsize: resize()'s own checks
+# 2.7 also differs without re-entrancy: item and slice assignment check the value before the
+# access mode, and `m[a:b]` (no step: sq_slice) converts its bounds before the closed check.
+_GET_SLICE = ("valid", "convert", "empty", "uninit", "valid")
+_SET_SLICE = ("valid", "writable", "convert", "delete", "buffer", "size", "empty", "valid")
+CHECK_ORDER = {
+    "getitem_index": (("2.7", ("valid", "convert", "range", "uninit", "valid")),
+                      ("3.6", ("valid", "convert", "range", "valid"))),
+    "getitem_slice": (("2.7", _GET_SLICE), ("3.11", ("valid", "convert", "valid", "empty"))),
+    "getitem_slice_nostep": (("2.7", ("convert", "valid", "empty")), ("3.6", _GET_SLICE),
+                             ("3.11", ("valid", "convert", "valid", "empty"))),
+    "setitem_index": (("2.7", ("valid", "convert", "range", "delete", "value", "writable", "valid")),
+                      ("3.6", ("valid", "writable", "convert", "range", "delete", "value", "valid"))),
+    "setitem_slice": (("2.7", ("valid", "convert", "delete", "buffer", "size", "writable", "empty",
+                               "valid")),
+                      ("3.6", _SET_SLICE),
+                      ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size", "valid",
+                                "empty"))),
+    "setitem_slice_nostep": (("2.7", ("convert", "valid", "delete", "buffer", "size", "writable")),
+                             ("3.6", _SET_SLICE),
+                             ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size",
+                                       "valid", "empty"))),
+    "read": (("2.7", ("empty", "uninit", "valid")), ("3.11", ("valid",))),
+    "write_byte": (("2.7", ("writable", "eof", "valid")), ("3.11", ("writable", "valid", "eof"))),
+    "seek": (("2.7", ("whence", "range")), ("3.14", ("valid", "whence", "range"))),
+    "flush": (("2.7", ("range", "noop", "msync")), ("3.14", ("valid", "range", "noop", "msync"))),
+    "move": (("2.7", ("writable", "bounds", "empty", "valid")),
+             ("3.11", ("writable", "bounds", "valid"))),
+    "find": (("2.7", ("clamp", "short", "valid")), ("3.11", ("clamp", "valid"))),
+    "madvise": (("2.7", ("start", "length", "advise")), ("3.11", ("start", "length", "valid")),
+                ("3.14", ("valid", "start", "length"))),
+    "resize": (("2.7", ("resizeable", "newsize", "mremap")),
+               ("3.14", ("valid", "resizeable", "newsize"))),
 }
 
 # Constant -> first profile that has it on Linux (mod.map-consts).
@@ -99,6 +159,8 @@ class Profile:
                                if key(version) >= key(since))
         self.messages = {name: [msg for since, msg in steps if key(version) >= key(since)][-1]
                          for name, steps in MESSAGES.items()}
+        self.check_order = {op: [order for since, order in steps if key(version) >= key(since)][-1]
+                            for op, steps in CHECK_ORDER.items()}
 
     def msg(self, key, **fields):
         """The profile's wording of message `key`, with its {fields} filled in."""

@@ -3,6 +3,7 @@
 native/. The oracle of the conformance suite; it never imports the stdlib `mmap` module."""
 
 import ctypes
+import errno
 import operator
 import os
 import re
@@ -127,8 +128,12 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
            getargs=True):
     """The 'n' format (or, getargs=False, PyNumber_AsSsize_t with `overflow`): a ssize_t."""
     if getargs and not profile.ssize_arg_index and not isinstance(obj, int):
-        raise TypeError("an integer is required")
-    value = _index(obj, profile)
+        # 2.7's getargs takes any object with __int__ (nb_int), and no __index__-only one.
+        if isinstance(obj, float) or not hasattr(type(obj), "__int__"):
+            raise TypeError("an integer is required")
+        value = int(obj)
+    else:
+        value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
         raise overflow(message)
     return value
@@ -148,7 +153,12 @@ def _byte_or_int(obj, profile):
     """The integer conversion shared by the 'i' and 'b' formats."""
     if isinstance(obj, float):
         raise TypeError(profile.messages["float_int"])
-    if not hasattr(type(obj), "__index__") or (not profile.int_arg_index and not isinstance(obj, int)):
+    if not profile.int_arg_index and not isinstance(obj, int):
+        # Before 3.8 the 'i' and 'b' formats call __int__ (nb_int), never __index__.
+        if not hasattr(type(obj), "__int__"):
+            raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+        return int(obj)
+    if not hasattr(type(obj), "__index__"):
         raise TypeError(profile.msg("int_required", type=type(obj).__name__))
     return operator.index(obj)
 
@@ -345,25 +355,62 @@ class _Methods:
         """An item as the profile returns it: int, or 1-char bytes on 2.7."""
         return value if self._profile.int_items else bytes((value,))
 
+    def _closed(self):
+        return self._m.data == ffi.NULL
+
+    def _steps(self, op):
+        """What `op` checks after converting its arguments, in this profile's order (profiles.py)."""
+        return self._profile.check_order[op]
+
+    def _in_range(self, i):
+        """`i` (negative from the end) against the size as it is now, stale if closed: IndexError."""
+        if i < 0:
+            i += self._m.size
+        if not 0 <= i < self._m.size:
+            raise IndexError(_ERRORS[lib.REFMMAP_E_INDEX][1])
+        return i
+
+    def _writable(self):
+        """is_writable() reads only the access mode, so it answers on a closed map too."""
+        if self._m.access == lib.REFMMAP_ACCESS_READ:
+            raise TypeError(READONLY)
+
     def __getitem__(self, key):
-        self._valid()
-        out = ffi.new("unsigned char *")
+        m = self._m
         if hasattr(type(key), "__index__"):
-            i = _ssize(key, self._profile, IndexError,
-                       "cannot fit 'int' into an index-sized integer", getargs=False)
-            _check(lib.refmmap_getbyte(self._m, i, out))
+            for step in self._steps("getitem_index"):
+                if step == "valid":
+                    self._valid()
+                elif step == "convert":
+                    i = _ssize(key, self._profile, IndexError,
+                               "cannot fit 'int' into an index-sized integer", getargs=False)
+                elif step == "range":
+                    i = self._in_range(i)
+                elif step == "uninit" and self._closed() and i == 0:
+                    return self._byte(0)
+            out = ffi.new("unsigned char *")
+            _check(lib.refmmap_getbyte(m, i, out))
             return self._byte(out[0])
         if isinstance(key, slice):
-            start, stop, step = _unpack_slice(key)
-            self._valid()
-            start, step, count = _adjust(self._m.size, start, stop, step)
-            if step == 1 and count:  # the common case in one copy; C checks both ends
-                _check(lib.refmmap_getbyte(self._m, start, ffi.NULL))
-                _check(lib.refmmap_getbyte(self._m, start + count - 1, ffi.NULL))
-                return ffi.buffer(self._m.data + start, count)[:]
+            for check in self._steps("getitem_slice" if key.step is not None or self._profile.int_items
+                                     else "getitem_slice_nostep"):
+                if check == "valid":
+                    self._valid()
+                elif check == "convert":
+                    bounds = _unpack_slice(key)  # may resize: the size is read after
+                    start, step, count = _adjust(m.size, *bounds)
+                elif check == "empty" and count <= 0:
+                    return b""
+                elif check == "uninit" and self._closed() and step == 1 and start == 0:
+                    return bytes(count)
+            if step == 1:  # the common case in one copy; C checks both ends
+                _check(lib.refmmap_getbyte(m, start, ffi.NULL))
+                _check(lib.refmmap_getbyte(m, start + count - 1, ffi.NULL))
+                return ffi.buffer(m.data + start, count)[:]
             out = bytearray(count)
-            _check(lib.refmmap_get_slice(self._m, start, step, count, ffi.from_buffer(out)))
+            _check(lib.refmmap_get_slice(m, start, step, count, ffi.from_buffer(out)))
             return bytes(out)
+        self._valid()
         raise TypeError(_OWN["indices"])
 
     def __setitem__(self, key, value):
@@ -373,36 +420,70 @@ class _Methods:
         self._set(key, None, delete=True)
 
     def _set(self, key, value, delete):
-        p = self._profile
-        self._valid()
-        _check(lib.refmmap_is_writable(self._m))
+        p, m = self._profile, self._m
         if hasattr(type(key), "__index__"):
-            i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer",
-                       getargs=False)
-            _check(lib.refmmap_getbyte(self._m, i, ffi.NULL))
-            if delete:
-                raise TypeError(p.messages["del_item"])
-            if not p.int_items:
-                if not isinstance(value, bytes) or len(value) != 1:
-                    raise IndexError(_OWN["py2_item"])
-                value = value[0]
-            elif not hasattr(type(value), "__index__"):
-                raise TypeError(_OWN["item_type"])
-            else:
-                value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer",
+            for step in self._steps("setitem_index"):
+                if step == "valid":
+                    self._valid()
+                elif step == "writable":
+                    self._writable()
+                elif step == "convert":
+                    i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer",
                                getargs=False)
-            _check(lib.refmmap_setbyte(self._m, i, value))
+                elif step == "range":
+                    i = self._in_range(i)
+                elif step == "delete" and delete:
+                    raise TypeError(p.messages["del_item"])
+                elif step == "value":
+                    value = self._item_value(value)
+            if m.size <= i < _page_end(m.size):
+                # The value's __index__ shrank the map after the index was checked: CPython
+                # writes into the tail of the last page, past the map's end (a shared anonymous
+                # map shows it again when it grows back). Further out it would fault.
+                ffi.cast("unsigned char *", m.data)[i] = value
+                return
+            _check(lib.refmmap_setbyte(m, i, value))
         elif isinstance(key, slice):
-            start, stop, step = _unpack_slice(key)
-            start, step, count = _adjust(self._m.size, start, stop, step)
-            if delete:
-                raise TypeError(_OWN["del_slice"])
-            if not p.int_items and not isinstance(value, bytes):
-                raise IndexError(_OWN["py2_slice"])
-            src, n, _keep = self._bytes_arg(value)
-            _check(lib.refmmap_set_slice(self._m, start, step, count, src, n))
+            for check in self._steps("setitem_slice" if key.step is not None or p.int_items
+                                     else "setitem_slice_nostep"):
+                if check == "valid":
+                    self._valid()
+                elif check == "writable":
+                    self._writable()
+                elif check == "convert":
+                    bounds = _unpack_slice(key)  # may resize: the size is read after
+                    start, step, count = _adjust(m.size, *bounds)
+                elif check == "delete" and delete:
+                    raise TypeError(_OWN["del_slice"])
+                elif check == "buffer":
+                    if not p.int_items and not isinstance(value, bytes):
+                        raise IndexError(_OWN["py2_slice"])
+                    src, n, _keep = self._bytes_arg(value)
+                elif check == "size" and n != count:
+                    raise IndexError(_ERRORS[lib.REFMMAP_E_SLICE_SIZE][1])
+                elif check == "empty" and count == 0:
+                    return
+            _check(lib.refmmap_set_slice(m, start, step, count, src, n))
         else:
+            self._valid()
+            if p.int_items:  # 2.7 looks at the key first
+                self._writable()
             raise TypeError(_OWN["indices_set"])
+
+    def _item_value(self, value):
+        """`m[i] = value`: the value as the profile converts and range-checks it."""
+        p = self._profile
+        if not p.int_items:
+            if not isinstance(value, bytes) or len(value) != 1:
+                raise IndexError(_OWN["py2_item"])
+            return value[0]
+        if not hasattr(type(value), "__index__"):
+            raise TypeError(_OWN["item_type"])
+        value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer",
+                       getargs=False)
+        if not 0 <= value <= 255:
+            raise ValueError(_ERRORS[lib.REFMMAP_E_VALUE][1])
+        return value
 
     def _bytes_arg(self, obj):
         """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
@@ -456,14 +537,26 @@ class _Methods:
         n = args[0] if args else None
         if n is None:
             n = -1
-        elif isinstance(n, int) or (p.read_index and hasattr(type(n), "__index__")):
+        elif isinstance(n, int) or hasattr(type(n), "__index__") and (
+                # 3.6 asks PyNumber_Check (nb_int or nb_float) first, then converts by __index__.
+                p.read_index or hasattr(type(n), "__int__")):
             n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer",
                        getargs=False)
         else:
             key = "read_float" if isinstance(n, float) else "read_type"
             raise TypeError(p.msg(key, type=type(n).__name__))
+        m = self._m
+        remaining = max(m.size - m.pos, 0)
+        wanted = remaining if n < 0 or n > remaining else n
+        for step in self._steps("read"):
+            if step == "valid":
+                self._valid()
+            elif step == "empty" and wanted == 0:
+                return b""
+            elif step == "uninit" and self._closed() and m.pos == 0:
+                return bytes(wanted)
         start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
-        _check(lib.refmmap_read(self._m, n, start, count))
+        _check(lib.refmmap_read(m, n, start, count))
         return ffi.buffer(self._m.data + start[0], count[0])[:]
 
     def read_byte(self, *args, **kwargs):
@@ -499,6 +592,13 @@ class _Methods:
                 raise OverflowError("unsigned byte integer is greater than maximum")
             if value < 0:
                 raise OverflowError("unsigned byte integer is less than minimum")
+        for step in self._steps("write_byte"):
+            if step == "writable":
+                self._writable()
+            elif step == "valid":
+                self._valid()
+            elif step == "eof" and self._m.pos >= self._m.size:
+                raise ValueError(_ERRORS[lib.REFMMAP_E_WRITE_BYTE][1])
         _check(lib.refmmap_write_byte(self._m, value))
 
     def seek(self, *args, **kwargs):
@@ -506,8 +606,21 @@ class _Methods:
         self._pre("seek", args, kwargs, 1, 2)
         dist = _ssize(args[0], p)
         whence = _cint(args[1], p) if len(args) > 1 else 0
-        _check(lib.refmmap_seek(self._m, dist, whence))
-        return self._m.pos if p.seek_returns_pos else None
+        m = self._m
+        for step in self._steps("seek"):
+            if step == "valid":
+                self._valid()
+            elif step == "whence" and whence not in (0, 1, 2):
+                raise ValueError(_ERRORS[lib.REFMMAP_E_WHENCE][1])
+            elif step == "range":
+                where = dist + (0, m.pos, m.size)[whence]
+                if not 0 <= where <= m.size or where > SSIZE_MAX:
+                    raise ValueError(_ERRORS[lib.REFMMAP_E_SEEK][1])
+        if self._closed():
+            # <= 3.13: a seek on the map its argument closed succeeds (the position is moot).
+            return where if p.seek_returns_pos else None
+        _check(lib.refmmap_seek(m, dist, whence))
+        return m.pos if p.seek_returns_pos else None
 
     def seekable(self, *args, **kwargs):
         _arity(self._profile, "seekable", args, kwargs, 0, 0)
@@ -528,27 +641,69 @@ class _Methods:
         p = self._profile
         self._pre("resize", args, kwargs, 1, 1)
         newsize = _ssize(args[0], p)
-        _check(lib.refmmap_resize(self._m, newsize))
+        m = self._m
+        for step in self._steps("resize"):
+            if step == "valid":
+                self._valid()
+            elif step == "resizeable":
+                if m.exports > 0:
+                    raise BufferError(_ERRORS[lib.REFMMAP_E_EXPORTS_RESIZE][1])
+                if not m.trackfd:
+                    raise ValueError(_ERRORS[lib.REFMMAP_E_TRACKFD][1])
+                if m.access not in (lib.REFMMAP_ACCESS_WRITE, lib.REFMMAP_ACCESS_DEFAULT):
+                    raise TypeError(_ERRORS[lib.REFMMAP_E_NORESIZE][1])
+            elif step == "newsize" and (newsize < 0 or SSIZE_MAX - newsize < m.offset):
+                raise ValueError(_ERRORS[lib.REFMMAP_E_NEWSIZE][1])
+            elif step == "mremap" and self._closed():
+                # mremap() of the closed map's NULL pointer (its descriptor is closed already).
+                _raise_errno(errno.EINVAL if newsize == 0 else errno.EFAULT)
+        _check(lib.refmmap_resize(m, newsize, not p.shared_anon_grow_refused))
 
     def move(self, *args, **kwargs):
         p = self._profile
         self._pre("move", args, kwargs, 3, 3)
         dest, src, count = (_ssize(a, p) for a in args)
-        _check(lib.refmmap_move(self._m, dest, src, count))
+        m = self._m
+        for step in self._steps("move"):
+            if step == "writable":
+                self._writable()
+            elif step == "bounds" and (min(dest, src, count) < 0 or m.size - dest < count
+                                       or m.size - src < count):
+                raise ValueError(_ERRORS[lib.REFMMAP_E_MOVE][1])
+            elif step == "empty" and count == 0:
+                return None
+            elif step == "valid":
+                self._valid()
+        _check(lib.refmmap_move(m, dest, src, count))
 
     def flush(self, *args, **kwargs):
         p = self._profile
         self._pre("flush", args, kwargs, 0, 2)
+        m = self._m
+        size = -1 if p.ac_conversion else m.size  # <= 3.13: the size before any conversion
         offset = _ssize(args[0], p) if args else 0
         if len(args) > 1:
             size = _ssize(args[1], p)
-        else:
-            size = -1 if p.ac_conversion else self._m.size
-        if p.ac_conversion and size == -1:
-            self._valid()
-            size = self._m.size - offset
-        _check(lib.refmmap_flush(self._m, offset, size))
-        return None if p.flush_returns_none else 0
+        done = None if p.flush_returns_none else 0
+        for step in self._steps("flush"):
+            if step == "valid":
+                self._valid()
+                if size == -1:  # 3.14: to the end
+                    size = m.size - offset
+            elif step == "range" and (offset < 0 or size < 0 or m.size - offset < size):
+                raise ValueError(_ERRORS[lib.REFMMAP_E_FLUSH][1])
+            elif step == "noop" and m.access in (lib.REFMMAP_ACCESS_READ, lib.REFMMAP_ACCESS_COPY):
+                return done
+            elif step == "msync" and self._closed():
+                # msync() of the closed map's NULL pointer: an unaligned address is EINVAL, an
+                # empty range succeeds, anything else is unmapped (ENOMEM).
+                if offset % lib.refmmap_pagesize():
+                    _raise_errno(errno.EINVAL)
+                if size:
+                    _raise_errno(errno.ENOMEM)
+                return done
+        _check(lib.refmmap_flush(m, offset, size))
+        return done
 
     def find(self, *args, **kwargs):
         return self._find("find", args, kwargs, 0)
@@ -559,30 +714,82 @@ class _Methods:
     def _find(self, name, args, kwargs, reverse):
         p = self._profile
         self._pre(name, args, kwargs, 1, 3)
+        m = self._m
+        defaults = (m.pos, m.size)  # <= 3.13: taken before any conversion
         src, n, _keep = self._bytes_arg(args[0])
         bounds = [None, None]
         for i, value in enumerate(args[1:]):
             if value is not None or not p.ac_conversion:
                 bounds[i] = _ssize(value, p)
-        self._valid()
-        start = self._m.pos if bounds[0] is None else bounds[0]
+        if p.ac_conversion:
+            self._valid()
+            defaults = (m.pos, m.size)
+        start = defaults[0] if bounds[0] is None else bounds[0]
         # 3.14 (AC, not verifiable here): find(sub, None, end) ignores end (catalogue 167).
-        end = self._m.size if bounds[1] is None or bounds[0] is None and p.ac_conversion else bounds[1]
+        end = defaults[1] if bounds[1] is None or bounds[0] is None and p.ac_conversion else bounds[1]
+        for step in self._steps("find"):
+            if step == "clamp":
+                start, end = _clamp(start, m.size), _clamp(end, m.size)
+            elif step == "short":
+                if reverse and end < n and self._closed():
+                    self._valid()  # <= 3.10: data + end - n wraps below NULL and faults
+                if end - start < n:
+                    return -1
+                if n == 0:
+                    return end if reverse else start
+            elif step == "valid":
+                self._valid()
         out = ffi.new("ssize_t *")
-        _check(lib.refmmap_find(self._m, src, n, start, end, reverse, out))
+        _check(lib.refmmap_find(m, src, n, start, end, reverse, out))
         return out[0]
 
     def madvise(self, *args, **kwargs):
         p = self._profile
         self._pre("madvise", args, kwargs, 1, 3)
+        m = self._m
+        length = None if p.ac_conversion else m.size  # <= 3.13: the size before any conversion
         option = _cint(args[0], p)
         start = _ssize(args[1], p) if len(args) > 1 else 0
         if len(args) > 2 and not (args[2] is None and p.ac_conversion):
             length = _ssize(args[2], p)
-        else:
-            self._valid()
-            length = self._m.size
-        _check(lib.refmmap_madvise(self._m, option, start, length))
+        for step in self._steps("madvise"):
+            if step == "valid":
+                self._valid()
+                if length is None:  # 3.14: None is "to the end"
+                    length = m.size
+            elif step == "start" and not 0 <= start < m.size:
+                raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_START][1])
+            elif step == "length":
+                if length < 0:
+                    raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_LENGTH][1])
+                if SSIZE_MAX - start < length:
+                    raise OverflowError(_ERRORS[lib.REFMMAP_E_MADV_OVERFLOW][1])
+                length = min(length, m.size - start)
+            elif step == "advise" and self._closed():
+                # madvise() of the closed map's NULL pointer, as the kernel answers it.
+                if option not in _MADV_VALUES or start % lib.refmmap_pagesize():
+                    _raise_errno(errno.EINVAL)
+                if length:
+                    _raise_errno(errno.ENOMEM)
+                return None
+        _check(lib.refmmap_madvise(m, option, start, length))
+
+
+def _clamp(i, size):
+    """find()'s bounds: negative from the end, then into [0, size]."""
+    if i < 0:
+        i += size
+    return min(max(i, 0), size)
+
+
+def _page_end(size):
+    """The end of the last page a map of `size` bytes occupies."""
+    page = lib.refmmap_pagesize()
+    return -(-size // page) * page
+
+
+def _raise_errno(err):
+    raise OSError(err, os.strerror(err))
 
 
 def _has_buffer(obj):
@@ -649,6 +856,7 @@ def module(version=None, platform="unix"):
 
 
 _HERE = module()
+_MADV_VALUES = frozenset(getattr(_HERE, name) for name in dir(_HERE) if name.startswith("MADV_"))
 
 
 def mmap(fileno, length, *args, **kwargs):

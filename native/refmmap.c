@@ -167,6 +167,7 @@ int refmmap_open(refmmap_t *m, int fd, ssize_t length, int flags, int prot, int 
     }
     m->data = data;
     m->size = length;
+    m->created = length;
     m->offset = offset;
     m->access = access;
     m->flags = flags;
@@ -187,13 +188,12 @@ int refmmap_close(refmmap_t *m)
         return REFMMAP_E_BADARG;
     if (m->exports > 0)
         return REFMMAP_E_EXPORTS_CLOSE;
-    /* Clear first: a second close, or any later call, then sees a closed map. */
+    /* Clear first: a second close, or any later call, then sees a closed map. size and pos stay,
+     * as in CPython, whose checks after a re-entrant close still read them (catalogue 1.T). */
     data = m->data;
     size = m->size;
     fd = m->fd;
     m->data = NULL;
-    m->size = 0;
-    m->pos = 0;
     m->fd = -1;
     if (fd != -1)
         close(fd);
@@ -419,7 +419,13 @@ int refmmap_size(const refmmap_t *m, int64_t *out)
     return REFMMAP_OK;
 }
 
-int refmmap_resize(refmmap_t *m, ssize_t newsize)
+static ssize_t pages(ssize_t n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return n / page + (n % page != 0);
+}
+
+int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon)
 {
     void *data;
     int rc, saved;
@@ -427,8 +433,10 @@ int refmmap_resize(refmmap_t *m, ssize_t newsize)
         return rc;
     if (newsize < 0 || newsize > SSIZE_MAX_ - m->offset)
         return REFMMAP_E_NEWSIZE;
-    /* Linux cannot grow a shared anonymous mapping: the new pages would SIGBUS. */
-    if (m->anonymous && (m->flags & MAP_SHARED) && newsize > m->size)
+    /* Linux cannot grow a shared anonymous mapping past the shmem object it was created with:
+     * pages beyond it SIGBUS. Within those pages mremap() works (and shows the old bytes). */
+    if (m->anonymous && (m->flags & MAP_SHARED) && newsize > m->size &&
+        (!grow_anon || pages(newsize) > pages(m->created)))
         return REFMMAP_E_SHARED_ANON;
     if (newsize == 0) {
         /* mremap() refuses 0; checked before ftruncate so file and map stay consistent. */

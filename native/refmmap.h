@@ -49,8 +49,9 @@ enum {
 /* One map. Fields are read by the Python layer but written only by refmmap_* calls. */
 typedef struct refmmap {
     char *data;       /* NULL once closed */
-    ssize_t size;     /* mapped length */
-    ssize_t pos;      /* current position, may exceed size after a shrink */
+    ssize_t size;     /* mapped length; kept by close(), as CPython keeps it (catalogue 1.T) */
+    ssize_t pos;      /* current position, may exceed size after a shrink; kept by close() */
+    ssize_t created;  /* the length mmap(2) was called with (shared anonymous growth) */
     int64_t offset;   /* file offset of data[0] */
     int access;       /* REFMMAP_ACCESS_*, resolved from prot when DEFAULT */
     int flags;        /* the MAP_* flags given to mmap(2) */
@@ -85,7 +86,9 @@ int refmmap_write(refmmap_t *m, const char *src, ssize_t n);
 int refmmap_write_byte(refmmap_t *m, unsigned char value);
 int refmmap_seek(refmmap_t *m, ssize_t dist, int whence);
 int refmmap_size(const refmmap_t *m, int64_t *out);
-int refmmap_resize(refmmap_t *m, ssize_t newsize);
+/* grow_anon: a shared anonymous map may grow within the pages it was created with (CPython
+ * <= 3.13 lets it; beyond them the real one faults); 0 refuses any growth (the fixed CPython). */
+int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon);
 int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count);
 int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size);
 int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t start,

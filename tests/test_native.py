@@ -111,7 +111,7 @@ def test_access_resolved_from_prot():
 def test_double_close_and_every_op_after_close(m):
     assert lib.refmmap_close(m) == 0
     assert lib.refmmap_close(m) == 0
-    assert m.data == ffi.NULL and m.size == 0 and m.fd == -1
+    assert m.data == ffi.NULL and m.size == 10 and m.fd == -1  # size kept, as CPython does
     out, n = ssize(), ssize()
     closed = lib.REFMMAP_E_CLOSED
     assert lib.refmmap_check_valid(m) == closed
@@ -126,7 +126,7 @@ def test_double_close_and_every_op_after_close(m):
     assert lib.refmmap_write_byte(m, 1) == closed
     assert lib.refmmap_seek(m, 0, 0) == closed
     assert lib.refmmap_size(m, ffi.new("int64_t *")) == closed
-    assert lib.refmmap_resize(m, 1) == closed
+    assert lib.refmmap_resize(m, 1, 0) == closed
     assert lib.refmmap_move(m, 0, 0, 0) == closed
     assert lib.refmmap_flush(m, 0, 0) == closed
     assert lib.refmmap_find(m, b"a", 1, 0, 1, 0, out) == closed
@@ -266,19 +266,27 @@ def test_madvise(m, start, length, code):
 
 def test_resize_order_and_shared_anonymous_grow(m):
     assert lib.refmmap_export(m, 1) == 0
-    assert lib.refmmap_resize(m, -1) == lib.REFMMAP_E_EXPORTS_RESIZE
+    assert lib.refmmap_resize(m, -1, 0) == lib.REFMMAP_E_EXPORTS_RESIZE
     assert lib.refmmap_close(m) == lib.REFMMAP_E_EXPORTS_CLOSE
     assert lib.refmmap_export(m, -1) == 0
     assert lib.refmmap_export(m, -1) == lib.REFMMAP_E_BADARG
-    assert lib.refmmap_resize(m, -1) == lib.REFMMAP_E_NEWSIZE
-    assert lib.refmmap_resize(m, 2 * PAGE) == lib.REFMMAP_E_SHARED_ANON
-    assert lib.refmmap_resize(m, 0) == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
-    assert lib.refmmap_resize(m, 5) == 0 and m.size == 5
+    assert lib.refmmap_resize(m, -1, 0) == lib.REFMMAP_E_NEWSIZE
+    assert lib.refmmap_resize(m, 2 * PAGE, 0) == lib.REFMMAP_E_SHARED_ANON
+    assert lib.refmmap_resize(m, 0, 0) == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
+    assert lib.refmmap_resize(m, 5, 0) == 0 and m.size == 5
+
+
+def test_shared_anonymous_grow_within_created_pages(m):
+    """grow_anon: up to the pages mmap(2) made (old bytes come back, as mremap shows them)."""
+    assert lib.refmmap_resize(m, 11, 0) == lib.REFMMAP_E_SHARED_ANON
+    assert lib.refmmap_resize(m, 5, 1) == 0 and lib.refmmap_resize(m, PAGE, 1) == 0
+    assert ffi.buffer(m.data, 11)[:] == b"0123456789\0" and m.data[PAGE - 1] == b"\0"
+    assert lib.refmmap_resize(m, PAGE + 1, 1) == lib.REFMMAP_E_SHARED_ANON and m.size == PAGE
 
 
 def test_private_anonymous_grow():
     m = anon(10, flags=const("MAP_PRIVATE"))
-    assert lib.refmmap_resize(m, 3 * PAGE) == 0
+    assert lib.refmmap_resize(m, 3 * PAGE, 0) == 0
     assert ffi.buffer(m.data, 12)[:] == b"0123456789\0\0" and m.data[3 * PAGE - 1] == b"\0"
     lib.refmmap_close(m)
 
@@ -288,11 +296,11 @@ def test_readonly_copy_and_trackfd_cannot_resize():
                          (lib.REFMMAP_ACCESS_COPY, lib.REFMMAP_E_NORESIZE)):
         m = ffi.new("refmmap_t *")
         assert lib.refmmap_open(m, -1, 10, const("MAP_SHARED"), RW, access, 0, 1) == 0
-        assert lib.refmmap_resize(m, 5) == code
+        assert lib.refmmap_resize(m, 5, 0) == code
         lib.refmmap_close(m)
     m = ffi.new("refmmap_t *")
     assert lib.refmmap_open(m, -1, 10, const("MAP_SHARED"), RW, 0, 0, 0) == 0
-    assert lib.refmmap_resize(m, 5) == lib.REFMMAP_E_TRACKFD
+    assert lib.refmmap_resize(m, 5, 0) == lib.REFMMAP_E_TRACKFD
     lib.refmmap_close(m)
 
 
@@ -307,8 +315,8 @@ def test_file_resize_and_size(tmp_path):
         os.close(fd)
     size = ffi.new("int64_t *")
     assert m.size == 10 and lib.refmmap_size(m, size) == 0 and size[0] == PAGE + 10
-    assert lib.refmmap_resize(m, 20) == 0 and path.stat().st_size == PAGE + 20
-    assert lib.refmmap_resize(m, 0) == lib.REFMMAP_E_OS
+    assert lib.refmmap_resize(m, 20, 0) == 0 and path.stat().st_size == PAGE + 20
+    assert lib.refmmap_resize(m, 0, 0) == lib.REFMMAP_E_OS
     assert path.stat().st_size == PAGE + 20 and m.size == 20  # unchanged, still mapped
     assert lib.refmmap_close(m) == 0
 
