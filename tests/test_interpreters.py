@@ -54,7 +54,7 @@ def test_worker_answers_and_agrees(name, expected):
             assert about["implementation"] == "cpython"
             assert adapter.profile == name[len("cpython"):]
         if name == "pyodide":
-            assert about["runtime"] == "pyodide"
+            assert (about["runtime"], about["platform"]) == ("pyodide", "emscripten")
         assert adapter.profile == adapters.profile_for(about["version"])
         got = [adapter.apply(op.json()) for op in SEQUENCE]
     finally:
