@@ -25,9 +25,12 @@ def conformance(session):
 
 @nox.session
 def tests(session):
-    """Run the project's own tests (harness, reference, CLI)."""
+    """Run the project's own tests (harness, reference, CLI); `-- -m slow` for the long sweeps."""
     _install(session)
-    session.run("python", "-m", "pytest", *PYTEST_FLAGS, "-n", "2", *(session.posargs or ["tests"]))
+    # The tests import the checkout, so it needs the extension built in place too.
+    session.run("python", "native/build_refmmap.py", silent=True)
+    session.run("python", "-m", "pytest", *PYTEST_FLAGS, "-n", "2",
+                *(session.posargs or ["-m", "not slow", "tests"]))
 
 
 @nox.session
