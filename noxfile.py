@@ -11,9 +11,14 @@ PYTEST_FLAGS = ("-ra", "--strict-config", "--strict-markers", "--tb=short", "--d
 
 
 def _install(session, *extras):
-    """Install the project (builds the cffi extension) plus optional extras."""
+    """Install the project (builds the cffi extension) plus optional extras.
+
+    The extension is also built in place: run from the checkout, Python imports the checkout's
+    packages before the installed ones.
+    """
     target = "." if not extras else ".[{}]".format(",".join(extras))
     session.install(target)
+    session.run("python", "native/build_refmmap.py", silent=True)
 
 
 @nox.session
@@ -27,8 +32,6 @@ def conformance(session):
 def tests(session):
     """Run the project's own tests (harness, reference, CLI); `-- -m slow` for the long sweeps."""
     _install(session)
-    # The tests import the checkout, so it needs the extension built in place too.
-    session.run("python", "native/build_refmmap.py", silent=True)
     session.run("python", "-m", "pytest", *PYTEST_FLAGS, "-n", "2",
                 *(session.posargs or ["-m", "not slow", "tests"]))
 

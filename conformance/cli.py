@@ -272,6 +272,9 @@ def main(argv=None):
     except Usage as exc:
         print(f"python -m conformance: error: {exc}", file=sys.stderr)
         return 2
+    except ImportError as exc:  # e.g. the reference's extension was never built
+        print(f"python -m conformance: error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("python -m conformance: interrupted", file=sys.stderr)
         return 130

@@ -73,6 +73,7 @@ class LockstepMachine(RuleBasedStateMachine):
     strict_messages = False
     messages = frozenset()
     exercised = Counter()
+    features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
 
     def __init__(self):
         super().__init__()
@@ -102,6 +103,7 @@ class LockstepMachine(RuleBasedStateMachine):
                              messages=self.messages)
         clause = clause_for(op, expected, self.state)
         self.exercised[clause] += 1
+        self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
         event(f"clause {clause}")
         if fields:
             self.failed = True
@@ -149,7 +151,9 @@ class LockstepMachine(RuleBasedStateMachine):
             kwargs["access"] = o.Const(draw(st.sampled_from(
                 ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY"])))
         self.offset = 0
-        self.step(o.Open(None, length, **kwargs))
+        if self.step(o.Open(None, length, **kwargs))["out"][0] == "ok":
+            self.features["anonymous"] += 1
+            self.features[_access_feature(kwargs)] += 1
 
     def open_file(self, draw):
         self.anon = False
@@ -181,7 +185,13 @@ class LockstepMachine(RuleBasedStateMachine):
         elif choice == 8:
             kwargs["trackfd"] = False
         self.file_size, self.offset = size, max(offset, 0)
-        self.step(o.Open(content, length, mode=mode, **kwargs))
+        if self.step(o.Open(content, length, mode=mode, **kwargs))["out"][0] == "ok":
+            self.features["file"] += 1
+            self.features[_access_feature(kwargs)] += 1
+            if offset > 0:
+                self.features["offset"] += 1
+            if 0 < length < room:
+                self.features["length shorter than the file"] += 1
 
     # -- value strategies that follow the map's state ------------------------------------------
     def index(self, draw, allow_special=True):
@@ -443,12 +453,25 @@ class LockstepMachine(RuleBasedStateMachine):
             self.step(o.Set2(draw(st.integers(0, 8)), draw(st.binary(min_size=1, max_size=3))))
 
 
+def _access_feature(kwargs):
+    access = kwargs.get("access")
+    if isinstance(access, o.Arg):
+        return access.value
+    if "flags" in kwargs or "prot" in kwargs:
+        return "flags/prot"
+    return "ACCESS_DEFAULT" if access is None else "invalid access"
+
+
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
-                 strict_messages=False, messages=frozenset(), database=None):
-    """Run the machine for one implementation. Returns (divergences, exercised clause counts)."""
+                 strict_messages=False, messages=frozenset(), database=None, features=None):
+    """Run the machine for one implementation. Returns (divergences, exercised clause counts).
+
+    `features`, a Counter if given, is filled with the kinds of scenario that ran.
+    """
     machine = type(f"Lockstep_{subject.name}", (LockstepMachine,), {
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
-        "messages": messages, "exercised": Counter()})
+        "messages": messages, "exercised": Counter(),
+        "features": features if features is not None else Counter()})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=True)
