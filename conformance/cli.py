@@ -51,8 +51,11 @@ def seconds(text):
 def build_parser():
     parser = Parser(prog="python -m conformance",
                     description="Check mmap implementations against the reference in lockstep.")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "list"],
-                        help="run the suite (default) or list the implementations found")
+    parser.add_argument("command", nargs="?", default="run",
+                        choices=["run", "list", "clauses", "diff"],
+                        help="run the suite (default), list the implementations found, "
+                        "`clauses [--uncovered]` the catalogue and its coverage, or "
+                        "`diff OLD.json NEW.json` two runs")
     parser.add_argument("--impl", action="append", metavar="SPEC",
                         help="implementation to check, repeatable: reference, stdlib, fmmap, "
                         "pypy3, pyodide, cpython3.X, all, python:/path/to/python or "
@@ -74,6 +77,9 @@ def build_parser():
                         help="also write each divergence's reproducer script into DIR")
     parser.add_argument("--only", choices=["machine", "clauses"],
                         help="run only the state machine or only the clause tests")
+    from conformance.expectations import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
@@ -240,8 +246,60 @@ def report(infos, rows, out=sys.stdout):
     return bad
 
 
+def subcommand(argv):
+    """`clauses` and `diff` take their own arguments: (handler, rest) or None."""
+    if argv and argv[0] == "clauses":
+        from conformance.coverage import main as handler
+    elif argv and argv[0] == "diff":
+        from conformance.diff import main as handler
+    else:
+        return None
+    return handler, argv[1:]
+
+
+def expectations_plan(args):
+    """The expectation files, checked before anything runs (a bad one is a usage error)."""
+    from conformance import clauses, expectations
+
+    try:
+        return expectations.plan(args, clauses.load())
+    except expectations.BadExpectations as exc:
+        raise Usage(str(exc)) from None
+
+
+def expectations_assign(args, planned, infos):
+    """{impl spec: (file, known divergences)}, once the implementations' names are known."""
+    from conformance import clauses, expectations
+
+    if planned is None:
+        return None
+    try:
+        return expectations.assign(args, planned, infos, clauses.load())
+    except expectations.BadExpectations as exc:
+        raise Usage(str(exc)) from None
+
+
+def expectations_verdict(args, assigned, infos, rows):
+    """With expectations, the run fails only on unexpected or stale ones (printed)."""
+    from conformance import expectations
+
+    verdicts = expectations.judge(assigned, infos, rows, sys.stdout)
+    if args.update_expectations:
+        expectations.update(assigned, infos, rows, sys.stdout)
+        return False
+    # An implementation without an expectations file expects no divergence at all.
+    unexpected = any(r["status"] in ("diverge", "crash") and r["impl"] not in assigned
+                     for r in rows)
+    return unexpected or expectations.failed(verdicts)
+
+
 def run(argv):
+    sub = subcommand(argv)
+    if sub:
+        handler, rest = sub
+        return handler(rest)
     args = parse(argv)
+    planned = expectations_plan(args)
     if args.command == "list":
         from impls import interpreters
 
@@ -249,11 +307,14 @@ def run(argv):
         print(listing() if listing else "\n".join(DEFAULT_IMPLS))
         return 0
     infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
+    assigned = expectations_assign(args, planned, infos)
     with tempfile.TemporaryDirectory(prefix="mmapconf-run-") as tmp:
         collected = run_pytest(args, infos, os.path.join(tmp, "results.json"))
     infos = summarise(infos, collected)
     rows = collected["results"]
     bad = report(infos, rows)
+    if assigned is not None:  # before the JSON is written: known rows get "expected": reason
+        expected_failed = expectations_verdict(args, assigned, infos, rows)
     if args.repro_dir:
         os.makedirs(args.repro_dir, exist_ok=True)
         for n, r in enumerate(bad, 1):
@@ -262,6 +323,8 @@ def run(argv):
     if args.json:
         write_atomically(args.json, json.dumps(document(infos, rows, argv), indent=1))
     failed = bad or any(i["status"] == "unavailable" and i["asked"] for i in infos)
+    if assigned is not None:
+        failed = expected_failed or any(i["status"] == "unavailable" and i["asked"] for i in infos)
     return 1 if failed else 0
 
 
