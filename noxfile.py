@@ -68,3 +68,12 @@ def sanitize(session):
         env={"PYTHONPATH": tree, "LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
              "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"},
     )
+
+
+@nox.session(default=False)
+def report(session):
+    """Build reports/out/compat.{md,html,json} from a results JSON: `nox -s report -- RESULTS.json`."""
+    if not session.posargs:
+        session.error("Usage: nox -s report -- RESULTS.json [--out DIR]")
+    # reports/ is stdlib only: nothing to install.
+    session.run("python", "-m", "reports.build", *session.posargs)

@@ -76,6 +76,12 @@ def cells(rows):
     return out
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path, text):
     """Write `text` to `path` through a temporary file in the same folder: all or nothing."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -83,6 +89,7 @@ def write_atomically(path, text):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide a published report
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
