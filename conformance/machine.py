@@ -8,6 +8,7 @@ divergences (one per distinct clause and kind) and the clauses the run exercised
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import hypothesis.strategies as st
@@ -18,9 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, p
 
 from conformance import ops as o
 
-try:
-    BaseExceptionGroup
-except NameError:  # Python < 3.11: Hypothesis brings the backport
+if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 from conformance.compare import differences
 

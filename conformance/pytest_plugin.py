@@ -18,8 +18,7 @@ RESULTS_KEY = "mmap_results"
 def pytest_addoption(parser):
     group = parser.getgroup("mmap-conformance", "mmap conformance suite")
     group.addoption("--impl", action="append", default=None, metavar="SPEC",
-                    help="implementation under test (repeatable). Default: %s"
-                    % ", ".join(DEFAULT_IMPLS))
+                    help=f"implementation under test (repeatable). Default: {' '.join(DEFAULT_IMPLS)}")
     group.addoption("--examples", type=int, default=DEFAULT_EXAMPLES,
                     help="Hypothesis examples per implementation. Default: %(default)r")
     group.addoption("--steps", type=int, default=DEFAULT_STEPS,
