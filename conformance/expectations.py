@@ -100,7 +100,8 @@ def plan(args, catalogue):
     if args.update_expectations and not files and not args.expectations_dir:
         raise BadExpectations("--update-expectations needs --expectations FILE or "
                               "--expectations-dir DIR")
-    if args.expectations_dir and not os.path.isdir(args.expectations_dir):
+    if (args.expectations_dir and not os.path.isdir(args.expectations_dir)
+            and not args.update_expectations):
         raise BadExpectations(f"--expectations-dir {args.expectations_dir}: no such folder")
     if not files and not args.expectations_dir:
         return None
