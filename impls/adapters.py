@@ -83,8 +83,16 @@ class WorkerAdapter:
         return self.about
 
     def apply(self, op):
+        self.submit(op)
+        return self.result()
+
+    def submit(self, op):
+        """Start applying `op` in the worker; `result()` collects the observation."""
+        self.worker.send({"op": op})
+
+    def result(self):
         try:
-            return self.worker.request({"op": op})["obs"]
+            return self.worker.receive()["obs"]
         except WorkerDied as exc:
             return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
                     "stderr": exc.stderr[-500:]}

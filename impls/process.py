@@ -88,13 +88,21 @@ class Worker:
 
     def request(self, msg, timeout=None):
         """Send one request; return the reply, or raise WorkerDied / WorkerHung (worker gone)."""
+        self.send(msg)
+        return self.receive(timeout)
+
+    def send(self, msg):
+        """Send a request without waiting, so the caller can work while the worker does."""
         if not self.alive:
             self.start()
         try:
             self.down.write(json.dumps(msg) + "\n")
             self.down.flush()
         except (BrokenPipeError, OSError):
-            pass  # the read below reports the death with its signal
+            pass  # receive() reports the death with its signal
+
+    def receive(self, timeout=None):
+        """The reply to the request sent last (WorkerDied / WorkerHung if there is none)."""
         return self._read(timeout or self.timeout)
 
     def _read(self, timeout):
