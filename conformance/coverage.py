@@ -55,32 +55,31 @@ def _snake(name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def machine_clauses(path=MACHINE):
-    """Clauses the state machine can land on: the primary clause of every op its rules issue
-    (`o.Call("method")` or a method name drawn from a list, `o.GetItem(...)`, ...) and the
-    clauses clause_for names itself."""
-    from conformance import ops
+def machine_clauses(path=MACHINE, catalogue=None):
+    """Catalogue clauses the state machine names: every clause of every op its rules issue
+    (`o.Call("method")` or a method name drawn from a list, `o.GetItem(...)`, ...), and the
+    clauses clause_for refines a step to (its string constants and machine.py's *_CLAUSES)."""
+    from conformance import clauses, ops
 
+    catalogue = clauses.load() if catalogue is None else catalogue
     tree = _parse(path)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            clauses = ops.METHOD_CLAUSES.get(node.value)
-            if clauses:
-                found.add(clauses[0])
+            found.update(ops.METHOD_CLAUSES.get(node.value, ()))
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and isinstance(node.func.value, ast.Name) and node.func.value.id == "o"):
             maker = getattr(ops, node.func.attr, None)
             name = _snake(getattr(maker, "__name__", node.func.attr))
-            clauses = ops.NAME_CLAUSES.get(name)
-            if clauses:
-                found.add(clauses[0])
+            found.update(ops.NAME_CLAUSES.get(name, ()))
         elif isinstance(node, ast.FunctionDef) and node.name == "clause_for":
-            for ret in ast.walk(node):
-                if isinstance(ret, ast.Return):
-                    found.update(n.value for n in ast.walk(ret)
-                                 if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    return found
+            found.update(n.value for n in ast.walk(node)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str))
+        elif (isinstance(node, ast.Assign) and node in tree.body and any(
+                isinstance(t, ast.Name) and t.id.endswith("_CLAUSES") for t in node.targets)):
+            found.update(n.value for n in ast.walk(node.value)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return found & set(catalogue)
 
 
 def coverage(catalogue=None):
@@ -88,7 +87,7 @@ def coverage(catalogue=None):
     from conformance import clauses
 
     catalogue = clauses.load() if catalogue is None else catalogue
-    tests, windows, machine = clause_tests(), windows_tests(), machine_clauses()
+    tests, windows, machine = clause_tests(), windows_tests(), machine_clauses(catalogue=catalogue)
     out = {}
     for cid in catalogue:
         by = list(dict.fromkeys(tests.get(cid, [])))
