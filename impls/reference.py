@@ -485,12 +485,19 @@ class _Methods:
             raise ValueError(_ERRORS[lib.REFMMAP_E_VALUE][1])
         return value
 
-    def _bytes_arg(self, obj):
+    def _bytes_arg(self, obj, name=None):
         """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
+        if name is not None and not self._profile.int_items:
+            # 2.7's "s#"/"s*": str, ascii-encodable unicode, or an old-style read-only buffer.
+            if isinstance(obj, str):
+                obj = obj.encode("ascii")  # UnicodeEncodeError, as 2.7's default encoding
+            elif not isinstance(obj, (bytes, _Base)):
+                raise TypeError(f"{name}() argument 1 must be string or read-only buffer, "
+                                f"not {type(obj).__name__}")
         if isinstance(obj, _Base):
             # Hold an export, as CPython's y* does: closing that map meanwhile is a BufferError,
             # never a dangling pointer.
-            obj = obj.__buffer__(0)
+            obj = obj._export(0)
         if isinstance(obj, str) or not _has_buffer(obj):
             raise TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'")
         if isinstance(obj, memoryview) and not obj.c_contiguous:
@@ -499,6 +506,12 @@ class _Methods:
         return ffi.cast("char *", buf), len(buf), buf
 
     def __buffer__(self, flags):
+        if not self._profile.int_items:  # 2.7 has only the old buffer protocol
+            raise TypeError("cannot make memory view because object does not have the buffer "
+                            "interface")
+        return self._export(flags)
+
+    def _export(self, flags):
         self._valid()
         readonly = self._m.access == lib.REFMMAP_ACCESS_READ
         if readonly and flags & 1:  # PyBUF_WRITABLE
@@ -533,9 +546,13 @@ class _Methods:
 
     def read(self, *args, **kwargs):
         p = self._profile
-        self._pre("read", args, kwargs, 0, 1)
+        self._pre("read", args, kwargs, 0 if p.int_items else 1, 1)
         n = args[0] if args else None
-        if n is None:
+        if not p.int_items:  # 2.7: read(n), "n" format
+            if isinstance(n, float):
+                raise TypeError(p.messages["read_float"])
+            n = _ssize(n, p)
+        elif n is None:
             n = -1
         elif isinstance(n, int) or hasattr(type(n), "__index__") and (
                 # 3.6 asks PyNumber_Check (nb_int or nb_float) first, then converts by __index__.
@@ -574,7 +591,7 @@ class _Methods:
     def write(self, *args, **kwargs):
         p = self._profile
         self._pre("write", args, kwargs, 1, 1)
-        src, n, _keep = self._bytes_arg(args[0])
+        src, n, _keep = self._bytes_arg(args[0], "write")
         _check(lib.refmmap_write(self._m, src, n))
         return n if p.write_returns_count else None
 
@@ -716,7 +733,7 @@ class _Methods:
         self._pre(name, args, kwargs, 1, 3)
         m = self._m
         defaults = (m.pos, m.size)  # <= 3.13: taken before any conversion
-        src, n, _keep = self._bytes_arg(args[0])
+        src, n, _keep = self._bytes_arg(args[0], name)
         bounds = [None, None]
         for i, value in enumerate(args[1:]):
             if value is not None or not p.ac_conversion:
