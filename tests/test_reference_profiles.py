@@ -314,8 +314,10 @@ def _real_reentrant(profile):
     python = interpreter(profile)
     if python is None:
         return None
+    # Not under the sanitize session's LD_PRELOAD: ASan would turn the children's crashes into exits.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     real = subprocess.run([python, "-c", REENTRANT_PROBE], input=json.dumps(reentrant_cases()),
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
     assert real.returncode == 0, real.stderr
     return json.loads(real.stdout)
 
