@@ -8,9 +8,11 @@ asked for by name could not run), 2 a usage error (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -151,9 +153,11 @@ def run_pytest(args, infos, results_path):
     if args.only == "clauses":
         paths = [os.path.join(here, f) for f in sorted(os.listdir(here))
                  if f.startswith("test_") and f.endswith(".py") and f != "test_machine.py"]
-    argv = [*paths, "-qq", "--tb=no", "-p", "no:cacheprovider", "-p", "no:benchmark",
-            "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
-            "--mmap-scratch", os.path.dirname(results_path), "--mmap-json", results_path,
+    scratch = os.path.dirname(results_path)  # a run's own files all live here, then go
+    argv = [*paths, "-qq", "--tb=no", "-rN", "-p", "no:cacheprovider", "-p", "no:benchmark",
+            "-p", "no:warnings", "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
+            "--basetemp", os.path.join(scratch, "pytest"),
+            "--mmap-scratch", scratch, "--mmap-json", results_path,
             "--examples", str(args.examples), "--steps", str(args.steps),
             "--step-timeout", str(args.step_timeout)]
     for spec in runnable:
@@ -162,11 +166,15 @@ def run_pytest(args, infos, results_path):
         argv += ["--mmap-seed", str(args.seed)]
     if args.strict_messages:
         argv.append("--strict-messages")
-    if args.workers:
-        argv += ["-n", str(args.workers)]
+    workers = args.workers or (min(len(runnable), os.cpu_count() or 1) if len(runnable) > 1
+                               else None)
+    if workers and workers != 1:  # several implementations: one per core by default
+        argv += ["-n", str(workers)]
     if not _plugin_autoloaded():
         argv += ["-p", "conformance.pytest_plugin"]
     code = pytest.main(argv)
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if code not in (0, 1) or not os.path.exists(results_path):
         raise RuntimeError(f"the test run itself failed (pytest exit status {int(code)})")
     with open(results_path) as f:
@@ -293,6 +301,27 @@ def expectations_verdict(args, assigned, infos, rows):
     return unexpected or expectations.failed(verdicts)
 
 
+@contextlib.contextmanager
+def private_tmpdir():
+    """Every temporary file of the run, in every process it starts, goes into one folder that
+    is removed at the end, even after Ctrl-C or a killed pytest-xdist worker."""
+    folder = tempfile.mkdtemp(prefix="mmapconf-run-")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
+    try:
+        yield folder
+    finally:
+        if saved[0] is None:
+            del os.environ["TMPDIR"]
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
+        from impls import process
+
+        process.stop_all()  # workers first: they must not write into the folder being removed
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run(argv):
     sub = subcommand(argv)
     if sub:
@@ -306,9 +335,9 @@ def run(argv):
         listing = getattr(interpreters, "listing", None)
         print(listing() if listing else "\n".join(DEFAULT_IMPLS))
         return 0
-    infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
-    assigned = expectations_assign(args, planned, infos)
-    with tempfile.TemporaryDirectory(prefix="mmapconf-run-") as tmp:
+    with private_tmpdir() as tmp:
+        infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
+        assigned = expectations_assign(args, planned, infos)
         collected = run_pytest(args, infos, os.path.join(tmp, "results.json"))
     infos = summarise(infos, collected)
     rows = collected["results"]
@@ -341,3 +370,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("python -m conformance: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as exc:
+        print(f"python -m conformance: error: {exc}", file=sys.stderr)
+        return 1

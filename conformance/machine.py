@@ -47,11 +47,15 @@ class Divergence(AssertionError):
 _classes = {}
 
 
-def divergence_class(kind, clause):
-    """One exception class per (kind, clause), so Hypothesis shrinks each bug on its own."""
-    key = (kind, clause)
+def divergence_class(kind, key_name):
+    """One exception class per (kind, clause), so Hypothesis shrinks each bug on its own.
+
+    A crash or hang is keyed by the op instead: one segfaulting method is one bug, whatever
+    clause the step happened to exercise.
+    """
+    key = (kind, key_name)
     if key not in _classes:
-        name = "Divergence_" + "".join(c if c.isalnum() else "_" for c in f"{kind}_{clause}")
+        name = "Divergence_" + "".join(c if c.isalnum() else "_" for c in f"{kind}_{key_name}")
         _classes[key] = type(name, (Divergence,), {"kind": kind})
     return _classes[key]
 
@@ -220,7 +224,8 @@ class LockstepMachine(RuleBasedStateMachine):
             dumps = {}
             if kind == "diverge" and ("data" in fields or "file" in fields):
                 dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
-            divergence = divergence_class(kind, clause)(
+            key = clause if kind == "diverge" else (op.args[0] if op.name == "call" else op.name)
+            divergence = divergence_class(kind, key)(
                 clause, index, self.steps, expected, got, fields, self.subject.spec, dumps)
             divergence.expected_trace = [e for e, _ in self.trace]
             raise divergence

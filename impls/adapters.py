@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import platform
 import sys
+import time
 
 from impls.executor import Executor
 from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
@@ -67,6 +68,9 @@ class WorkerAdapter:
         self.worker = Worker(argv or [python, WORKER, target], timeout=timeout)
         self.about = None
         self.profile = self.version = None
+        self.timeout = timeout
+        self.slowest = 0.0  # the longest a step has taken to answer
+        self.hung = False
 
     def start(self):
         """Start the worker and learn what it runs; raise Unavailable with the reason."""
@@ -89,15 +93,26 @@ class WorkerAdapter:
     def submit(self, op):
         """Start applying `op` in the worker; `result()` collects the observation."""
         self.worker.send({"op": op})
+        self.sent = time.monotonic()
 
     def result(self):
         try:
-            return self.worker.receive()["obs"]
+            reply = self.worker.receive(self.step_timeout())["obs"]
         except WorkerDied as exc:
             return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
                     "stderr": exc.stderr[-500:]}
         except WorkerHung as exc:
+            self.hung = True
             return {"hang": str(exc)}
+        self.slowest = max(self.slowest, time.monotonic() - self.sent)
+        return reply
+
+    def step_timeout(self):
+        """The full limit until the first hang; after it, 20 times the slowest answer seen
+        (at least 0.5 s), so shrinking a hang does not wait out the full limit every time."""
+        if not self.hung:
+            return self.timeout
+        return min(self.timeout, max(0.5, 20 * self.slowest))
 
     def dump(self):
         try:

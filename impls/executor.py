@@ -6,6 +6,7 @@ every worker runs this very file, and the reference runs it in process. Python 2
 Python 3 `bytes` are normalised here, once. Ops arrive in their JSON form `[name, args]`.
 """
 
+import atexit
 import binascii
 import hashlib
 import os
@@ -72,6 +73,7 @@ class Executor(object):
         self.factory = factory
         self.constants = constants
         self.workdir = tempfile.mkdtemp(prefix="mmapconf-")
+        atexit.register(shutil.rmtree, self.workdir, True)  # also when nobody calls shutdown()
         self.counter = 0
         self.m = self.m2 = None
         self.path = None

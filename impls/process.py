@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
 """The parent side of a worker: spawn it, send requests, and turn death or silence into results."""
 
+import atexit
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -45,10 +47,15 @@ class Worker:
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None):
         self.argv, self.timeout, self.start_timeout = list(argv), timeout, start_timeout
-        self.env, self.cwd = env, cwd
+        self.cwd = cwd
+        # The worker's temporary files live in a folder this process owns and removes, so a
+        # worker killed mid-step (crash, hang, Ctrl-C) leaves nothing behind.
+        self.scratch = tempfile.mkdtemp(prefix="mmapconf-worker-")
+        self.env = dict(os.environ if env is None else env, TMPDIR=self.scratch)
         self.proc = self.spare = None
         self.down = self.up = self.stderr = None
         self.about = None
+        _live.add(self)
 
     def _spawn(self):
         """A new process with its two pipes; its prints go to /dev/null and a private log."""
@@ -119,7 +126,12 @@ class Worker:
                 raise self._death()
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
-        return json.loads(line)
+        try:
+            return json.loads(line)
+        except ValueError:  # something wrote into our pipe: the worker can't be trusted now
+            self.kill()
+            self._prepare_spare()
+            raise WorkerDied(0, None, f"garbled reply {line[:80]!r}") from None
 
     def _death(self):
         try:
@@ -172,6 +184,18 @@ class Worker:
             down.close()
             os.close(up)
             stderr.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        _live.discard(self)
+
+
+_live = set()  # every worker not yet stopped: stopped at exit if nobody else did
+
+
+@atexit.register
+def stop_all():
+    """On any exit of the harness (Ctrl-C included), no worker or scratch folder outlives it."""
+    for worker in list(_live):
+        worker.stop()
 
 
 def _kill(proc):

@@ -52,7 +52,7 @@ class _Items:
 class Faithful(mmap.mmap):
     """No bug: the stdlib's behaviour restored where a Python subclass would otherwise differ."""
 
-    __slots__ = ("_shared_anon",)
+    __slots__ = ("_shared_anon", "_created_pages")
 
     def __new__(cls, fileno, length, *args, **kwargs):
         self = super().__new__(cls, fileno, length, *args, **kwargs)
@@ -60,6 +60,7 @@ class Faithful(mmap.mmap):
         access = _arg(args, kwargs, 2, "access", 0)
         self._shared_anon = (fileno == -1 and flags == mmap.MAP_SHARED
                              and access != mmap.ACCESS_COPY)
+        self._created_pages = -(-len(self) // mmap.PAGESIZE)
         return self
 
     # catalogue 1.F: the generic sequence iterator over sq_item, yielding 1-byte bytes.
@@ -78,10 +79,13 @@ class Faithful(mmap.mmap):
 
     def resize(self, newsize):
         # Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
-        # 142) fail cleanly in the reference at every profile, so Faithful fails them the same
-        # way: growing a shared anonymous map (gh-138204's ValueError) and resize(0), which
-        # mremap() refuses with EINVAL (the reference checks it before truncating the file).
-        if _plain(newsize) and (newsize == 0 or (self._shared_anon and newsize > len(self))):
+        # 142) fail cleanly in the reference, so Faithful fails them the same way: growing a
+        # shared anonymous map past the pages it was created with (gh-138204's ValueError; within
+        # them it works) and resize(0), which mremap() refuses with EINVAL (the reference checks
+        # it before truncating the file).
+        grows_past_pages = (self._shared_anon and _plain(newsize)
+                            and -(-newsize // mmap.PAGESIZE) > self._created_pages)
+        if _plain(newsize) and (newsize == 0 or grows_past_pages):
             _resize_checks(self)
             if newsize == 0:
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""Hostile implementations cannot take the suite down: each one's result names what happened,
+the others in the same run are unaffected, the exit status is 1, and nothing is left behind."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOSTILE = ["segfault", "hangs", "noisy", "leaky", "import_error", "not_mmap", "slow"]
+EXPECTED = {  # implementation status, and what its results must say
+    "segfault": ("crashed", "SIGSEGV"),
+    "hangs": ("crashed", "hung"),
+    "noisy": ("conformant", None),
+    "leaky": ("conformant", None),
+    "import_error": ("unavailable", "the native part of this implementation is not built"),
+    "not_mmap": ("divergent", None),
+    "slow": ("conformant", None),
+    "reference": ("conformant", None),
+}
+
+
+def spec(name):
+    return name if name == "reference" else f"tests.hostile.{name}:factory"
+
+
+def cli(tmp_path, *extra):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch), PYTHONPATH=ROOT)
+    argv = [sys.executable, "-m", "conformance", "--only", "machine", "--examples", "8",
+            "--seed", "1", "--step-timeout", "2", *extra]
+    for name in ["reference", *HOSTILE]:
+        argv += ["--impl", spec(name)]
+    return argv, env, scratch
+
+
+def leftovers(scratch):
+    """Files in the run's private TMPDIR, and processes still running with it (workers too:
+    their own TMPDIR lies inside it)."""
+    marker = str(scratch).encode()
+    processes = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if marker in f.read():
+                    processes.append(pid)
+        except OSError:
+            pass
+    return os.listdir(scratch), processes
+
+
+def test_hostile_implementations_are_results_not_failures(tmp_path):
+    out = tmp_path / "results.json"
+    argv, env, scratch = cli(tmp_path, "--json", str(out))
+    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 1, result.stdout + result.stderr
+    doc = json.loads(out.read_text())
+    status = {i["spec"]: i for i in doc["implementations"]}
+    for name, (want, says) in EXPECTED.items():
+        info = status[spec(name)]
+        assert info["status"] == want, (name, info)
+        if says and want == "unavailable":
+            assert says in info["reason"]
+        elif says:
+            details = [r["detail"] for r in doc["results"] if r["impl"] == spec(name)
+                       and r["status"] == "crash"]
+            assert any(says in d for d in details), (name, details)
+    files, processes = leftovers(scratch)
+    assert files == [] and processes == []
+
+
+def test_ctrl_c_leaves_nothing_behind(tmp_path):
+    argv, env, scratch = cli(tmp_path)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # well into the run: workers started, some of them busy
+    proc.send_signal(2)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 10
+    while any(leftovers(scratch)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert leftovers(scratch) == ([], [])
+
+
+@pytest.mark.parametrize("name", ["noisy", "leaky"])
+def test_misbehaving_but_correct_implementations_conform_alone(tmp_path, name):
+    env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONPATH=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", spec(name), "--only", "machine",
+         "--examples", "5", "--seed", "2"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert leftovers(tmp_path) == ([], [])
