@@ -20,14 +20,25 @@ from impls.adapters import ReferenceAdapter, WorkerAdapter  # noqa: E402
 
 
 class NoOp:
-    """An adapter that does nothing and always observes an open, empty-handed map."""
+    """An adapter that does no mmap work: it only follows open/close, so the machine takes the
+    same paths (re-opening after a close) without any implementation behind it."""
 
     spec = name = "noop"
     profile = "3.11"
-    OBS = {"out": ["ok", None], "state": "open", "len": 16, "pos": 0, "data": "00" * 16}
+
+    def __init__(self):
+        self.state = "none"
 
     def apply(self, op):
-        return self.OBS
+        name = op[0]
+        method = op[1][0] if name == "call" else name
+        if name == "open":
+            self.state = "open"
+        elif method in ("close", "exit", "end"):
+            self.state = "closed"
+        if self.state != "open":
+            return {"out": ["ok", None], "state": self.state}
+        return {"out": ["ok", None], "state": "open", "len": 16, "pos": 0, "data": "00" * 16}
 
     def dump(self):
         return {}

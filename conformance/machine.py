@@ -97,6 +97,12 @@ ACCESS_CLAUSES = {"ACCESS_READ": "access.READ", "ACCESS_WRITE": "access.WRITE",
 GETITEM, WRITE, FINDS = "getitem", "write", ("find", "rfind")
 
 
+def fast_draw(data):
+    """The engine's own draw, skipping st.data()'s per-draw bookkeeping (it prints each draw
+    in a failing example, which our ops already do): about half of Hypothesis's cost here."""
+    return data.conjecture_data.draw
+
+
 def clause_for(op, expected, machine):
     """The clause a divergence lands on: what the reference did tells which rule applied."""
     out = expected.get("out") or ["", None]
@@ -184,7 +190,8 @@ class LockstepMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.steps, self.trace = [], []
+        self.steps, self.trace = [], []  # ops, and the reference's observation of each
+        self.pending = None  # (index, clause) of the op whose subject answer is still out
         self.failed = False
         self.state = None  # None (no scenario yet), "open", "closed", "none" (ctor failed)
         self.len = self.pos = 0
@@ -198,37 +205,32 @@ class LockstepMachine(RuleBasedStateMachine):
 
     # -- the heart: one op, both sides, compare ------------------------------------------------
     def step(self, op):
+        """Apply `op` to both sides and return the reference's observation.
+
+        The subject's answer is collected at the next step (or at teardown): its worker runs
+        while Hypothesis draws the next op, since what is drawn depends only on the reference.
+        """
+        self.collect()
         if current_build_context().is_final:  # printing every op costs; only the last run shows
             note(op.py())
         index = len(self.steps)
         self.steps.append(op)
         payload = op.json()
         submit = getattr(self.subject, "submit", None)
-        if submit is not None:  # the worker works while the reference does, on the other core
+        if submit is not None:
             submit(payload)
             expected = self.reference.apply(payload)
-            got = self.subject.result()
         else:
             expected = self.reference.apply(payload)
-            got = self.subject.apply(payload)
-        self.trace.append((expected, got))
-        fields = differences(expected, got, strict_messages=self.strict_messages,
-                             messages=self.messages)
-        clause = clause_for(op, expected, self)
+        self.trace.append(expected)
+        clause = clause_for(op, expected, self)  # before the shadow state moves on
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
         event(f"clause {clause}")
-        if fields:
-            self.failed = True
-            kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
-            dumps = {}
-            if kind == "diverge" and ("data" in fields or "file" in fields):
-                dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
-            key = clause if kind == "diverge" else (op.args[0] if op.name == "call" else op.name)
-            divergence = divergence_class(kind, key)(
-                clause, index, self.steps, expected, got, fields, self.subject.spec, dumps)
-            divergence.expected_trace = [e for e, _ in self.trace]
-            raise divergence
+        if submit is not None:
+            self.pending = (index, clause)
+        else:
+            self.check(index, clause, self.subject.apply(payload))
         self.state = expected.get("state", self.state)
         self.len = expected.get("len", self.len) or 0
         data = expected.get("data")
@@ -238,16 +240,44 @@ class LockstepMachine(RuleBasedStateMachine):
         self.pos = pos if isinstance(pos, int) else 0
         return expected
 
+    def collect(self):
+        """Compare the subject's answer to the op submitted last, if any."""
+        if self.pending is not None:
+            (index, clause), self.pending = self.pending, None
+            self.check(index, clause, self.subject.result())
+
+    def check(self, index, clause, got):
+        expected, op = self.trace[index], self.steps[index]
+        fields = differences(expected, got, strict_messages=self.strict_messages,
+                             messages=self.messages)
+        if not fields:
+            return
+        self.failed = True
+        kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
+        dumps = {}
+        if kind == "diverge" and ("data" in fields or "file" in fields):
+            dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
+        key = clause if kind == "diverge" else (op.args[0] if op.name == "call" else op.name)
+        divergence = divergence_class(kind, key)(
+            clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
+            dumps)
+        divergence.expected_trace = self.trace[:index + 1]
+        raise divergence
+
     def teardown(self):
-        # The final close and file contents, unless a divergence already ended this example.
-        if self.state in ("open", "closed") and not self.failed:
+        if self.failed:
+            return
+        self.collect()
+        # The final close and file contents.
+        if self.state in ("open", "closed"):
             self.step(o.End())
+            self.collect()
 
     # -- scenario ------------------------------------------------------------------------------
     @precondition(lambda self: self.state != "open")
     @rule(data=st.data())
     def open_map(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         self.views, self.m2, self.m2_end = 0, False, 0
         if draw(st.integers(0, 3)) == 0:
             self.open_anonymous(draw)
@@ -367,9 +397,9 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def read(self, data):
-        args = data.draw(st.sampled_from([(), (None,), (-1,), "n", "n", "n", "special"]))
+        args = fast_draw(data)(st.sampled_from([(), (None,), (-1,), "n", "n", "n", "special"]))
         if args == "n":
-            args = (data.draw(st.integers(0, max(self.len - self.pos, 0) + 2)),)
+            args = (fast_draw(data)(st.integers(0, max(self.len - self.pos, 0) + 2)),)
         elif args == "special":
             args = (self.index(data.draw),)
         self.step(o.Call("read", *args))
@@ -394,20 +424,20 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def seek_then_readline(self, data):
-        self.step(o.Call("seek", data.draw(st.integers(0, self.len))))
+        self.step(o.Call("seek", fast_draw(data)(st.integers(0, self.len))))
         self.step(o.Call("readline"))
 
     @opened
     @rule(data=st.data())
     def write_byte(self, data):
-        value = data.draw(st.one_of(st.integers(0, 255), st.sampled_from(
+        value = fast_draw(data)(st.one_of(st.integers(0, 255), st.sampled_from(
             [256, -1, b"a", o.Index(65), o.Float(1.0), o.Closer(1)])))
         self.step(o.Call("write_byte", value))
 
     @opened
     @rule(data=st.data())
     def seek(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         whence = draw(st.sampled_from([None, 0, 1, 2, 3, -1]))
         pos = draw(st.integers(-self.len - 2, self.len + 2)) if draw(st.integers(0, 5)) else \
             self.index(draw)
@@ -416,14 +446,14 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def getitem(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         key = self.slice_(draw) if draw(st.booleans()) else self.index(draw)
         self.step(o.GetItem(key))
 
     @opened
     @rule(data=st.data())
     def setitem(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         if draw(st.booleans()):
             key = self.slice_(draw)
             size = len(range(*key.indices(self.len))) if key.step != 0 else 0
@@ -443,7 +473,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data(), method=st.sampled_from(["find", "rfind"]))
     def find(self, data, method):
-        draw = data.draw
+        draw = fast_draw(data)
         args = [self.needle(draw)]
         for _ in range(draw(st.integers(0, 2))):
             args.append(draw(st.integers(-self.len - 2, self.len + 2))
@@ -453,7 +483,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def move(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         n = self.len
         count = draw(st.integers(0, n + 1))
         dest = draw(st.integers(-1, max(n - count, 0) + 1))
@@ -464,7 +494,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @precondition(lambda self: not self.m2)
     @rule(data=st.data())
     def resize(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         n = self.len
         size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1,
                                      max(self.pos - 1, 1)]))
@@ -474,7 +504,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def flush(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         n = self.len
         args = draw(st.sampled_from([(), (0, n), (0, 0), (n, 0), (PAGE, 1), (1, 1),
                                      (0, n + 1), (-1, 1), (0,), (PAGE,)]))
@@ -483,7 +513,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def madvise(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         option = draw(st.sampled_from([0, 1, 2, 3, 999]))
         extra = draw(st.sampled_from([(), (0,), (0, self.len), (PAGE,), (1, 1), (-1,),
                                       (0, -1), (0, 2**62)]))
@@ -497,7 +527,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def inspect(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         near = self.data[self.pos:self.pos + 2] or b"01"  # a 2-byte run the map really holds
         choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(),
                    o.Contains(draw(st.sampled_from([b"0", b"x", 48, b"01", o.Text("0"), near])))]
@@ -508,13 +538,13 @@ class LockstepMachine(RuleBasedStateMachine):
     @opened
     @rule(data=st.data())
     def exit(self, data):
-        args = data.draw(st.sampled_from([(None, None, None), ()]))
+        args = fast_draw(data)(st.sampled_from([(None, None, None), ()]))
         self.step(o.Exit(*args))
 
     @opened
     @rule(data=st.data())
     def buffer(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         if self.views and draw(st.booleans()):
             self.step(o.Release(draw(st.integers(0, self.views - 1))))
             self.views -= 1
@@ -532,7 +562,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @mapped_file
     @rule(data=st.data())
     def file_write(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         offset = draw(st.integers(0, self.offset + self.len + 2))
         chunk = draw(st.binary(min_size=1, max_size=4))
         if self.step(o.FileWrite(offset, chunk))["out"][0] == "ok":
@@ -544,14 +574,14 @@ class LockstepMachine(RuleBasedStateMachine):
         # Never below what a map covers: touching a page past EOF is SIGBUS for any real mmap,
         # the in-process reference included.
         floor = max(self.offset + self.len, self.m2_end)
-        size = floor + data.draw(st.sampled_from([0, 1, PAGE]))
+        size = floor + fast_draw(data)(st.sampled_from([0, 1, PAGE]))
         if self.step(o.FileTruncate(size))["out"][0] == "ok":
             self.file_size = size
 
     @mapped_file
     @rule(data=st.data())
     def second_map(self, data):
-        draw = data.draw
+        draw = fast_draw(data)
         if not self.m2:
             access = draw(st.sampled_from([None, "ACCESS_READ", "ACCESS_COPY", "ACCESS_WRITE"]))
             kwargs = {} if access is None else {"access": o.Const(access)}

@@ -38,14 +38,30 @@ def _package_version():
 
 
 def _verify_abi(expected=None):
-    """ABI handshake: the .so must come from this very version of native/."""
+    """ABI handshake: the .so must come from this version, and (in a checkout, where native/
+    is beside us) from these very C sources."""
     built = ffi.string(lib.refmmap_version()).decode()
+    version, _, digest = built.partition("+")
     expected = expected or _package_version()
-    if built != expected:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    native = os.path.join(here, "native")
+    current = _source_digest(native) if os.path.isdir(native) else digest
+    if version != expected or digest != current:
         raise ImportError(
-            f"impls._refmmap was built for version {built}, but the package is {expected}; "
-            "rebuild it with `python native/build_refmmap.py` or reinstall with `pip install .`"
+            f"impls._refmmap was built from other sources ({built}; these are "
+            f"{expected}+{current}); rebuild it with `python native/build_refmmap.py` or "
+            "reinstall with `pip install .`"
         )
+
+
+def _source_digest(folder):
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("refmmap.h", "refmmap.c"):
+        with open(os.path.join(folder, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
 
 
 _verify_abi()

@@ -28,6 +28,22 @@ def package_version(pyproject=PYPROJECT):
     return match.group(1)
 
 
+def source_digest(folder=HERE):
+    """A digest of the C sources: a .so built from other sources fails the handshake."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("refmmap.h", "refmmap.c"):
+        with open(os.path.join(folder, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+def build_version():
+    """What the .so carries: the package version plus the digest of the sources."""
+    return f"{package_version()}+{source_digest()}"
+
+
 def extra_compile_args(environ=os.environ):
     """Compiler flags: REFMMAP_CFLAGS (shell-split) plus the sanitizer flags if REFMMAP_SANITIZE=1."""
     flags = ["-std=c99", "-Wall", "-Wextra"]
@@ -65,7 +81,7 @@ ffibuilder.set_source(
     '#include "refmmap.h"',
     sources=SOURCES,
     include_dirs=INCLUDE_DIRS,
-    define_macros=[("REFMMAP_VERSION", f'"{package_version()}"')],
+    define_macros=[("REFMMAP_VERSION", f'"{build_version()}"')],
     extra_compile_args=extra_compile_args(),
     extra_link_args=extra_link_args(),
 )

@@ -7,6 +7,8 @@ import os
 import pytest
 from impls._refmmap import ffi, lib
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 PAGE = lib.refmmap_pagesize()
 
 
@@ -39,10 +41,11 @@ def ssize():
     return ffi.new("ssize_t *")
 
 
-def test_version_is_the_package_version():
-    from impls.reference import _package_version
+def test_version_is_the_package_version_and_the_sources_digest():
+    from impls.reference import _package_version, _source_digest
 
-    assert ffi.string(lib.refmmap_version()).decode() == _package_version()
+    built = ffi.string(lib.refmmap_version()).decode()
+    assert built == f"{_package_version()}+{_source_digest(os.path.join(ROOT, 'native'))}"
 
 
 def test_unknown_constant_is_badarg():

@@ -23,6 +23,8 @@ class Found(BaseException):
 class Recorder:
     """Stands in for the reference and remembers its last observation."""
 
+    submit = None  # every step goes through apply(), so this wrapper sees it
+
     def __init__(self, adapter):
         self.adapter, self.last = adapter, None
 
@@ -43,6 +45,8 @@ class Masked:
     That hides the reference's own disagreements with this CPython (`masked` counts them), so a
     divergence that remains is the subject's own bug.
     """
+
+    submit = None  # every step goes through apply(), so this wrapper sees it
 
     def __init__(self, adapter, reference, baseline):
         self.adapter, self.reference, self.baseline = adapter, reference, baseline
@@ -65,6 +69,8 @@ class Masked:
 
 class Tripwire:
     """Stands in for the subject: raises Found as soon as an observation differs."""
+
+    submit = None  # every step goes through apply(), so this wrapper sees it
 
     def __init__(self, adapter, reference):
         self.adapter, self.reference = adapter, reference
