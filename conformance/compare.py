@@ -7,6 +7,7 @@ import re
 
 FIELDS = ("out", "state", "len", "pos", "data", "file")
 _REPR_NAME = re.compile(r"^<[\w.]+")
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>$")  # the default repr (CPython < 3.9) names an address
 
 
 def _outcome(out, strict_messages, messages):
@@ -18,7 +19,7 @@ def _outcome(out, strict_messages, messages):
     value = out[1]
     if isinstance(value, dict) and "text" in value and value["text"].startswith("<"):
         # repr() names the concrete class; a subclass or another module is not a divergence.
-        value = {"text": _REPR_NAME.sub("<mmap", value["text"])}
+        value = {"text": _ADDRESS.sub(" at 0x...>", _REPR_NAME.sub("<mmap", value["text"]))}
     return ("ok", value)
 
 

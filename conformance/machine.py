@@ -185,6 +185,8 @@ class LockstepMachine(RuleBasedStateMachine):
     reference = subject = None
     strict_messages = False
     messages = frozenset()
+    record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
+    crashes = {}
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
 
@@ -193,6 +195,7 @@ class LockstepMachine(RuleBasedStateMachine):
         self.steps, self.trace = [], []  # ops, and the reference's observation of each
         self.pending = None  # (index, clause) of the op whose subject answer is still out
         self.failed = False
+        self.dead = False  # the implementation crashed and crashes are being recorded
         self.state = None  # None (no scenario yet), "open", "closed", "none" (ctor failed)
         self.len = self.pos = 0
         self.data = b""  # the map's bytes as the reference saw them (when small enough to inline)
@@ -211,6 +214,8 @@ class LockstepMachine(RuleBasedStateMachine):
         while Hypothesis draws the next op, since what is drawn depends only on the reference.
         """
         self.collect()
+        if self.dead:  # the implementation died in this example: the reference goes on alone
+            return self.follow(self.reference.apply(op.json()))
         if current_build_context().is_final:  # printing every op costs; only the last run shows
             note(op.py())
         index = len(self.steps)
@@ -231,6 +236,10 @@ class LockstepMachine(RuleBasedStateMachine):
             self.pending = (index, clause)
         else:
             self.check(index, clause, self.subject.apply(payload))
+        return self.follow(expected)
+
+    def follow(self, expected):
+        """Move the shadow state on to what the reference observed."""
         self.state = expected.get("state", self.state)
         self.len = expected.get("len", self.len) or 0
         data = expected.get("data")
@@ -262,6 +271,14 @@ class LockstepMachine(RuleBasedStateMachine):
             clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
             dumps)
         divergence.expected_trace = self.trace[:index + 1]
+        if kind != "diverge" and self.record_crashes:
+            # Keep the shortest sequence per crash and go on with the reference alone: the
+            # rest of this example still explores, as if the implementation had not died.
+            known = self.crashes.get(key)
+            if known is None or len(known.steps) > len(divergence.steps):
+                self.crashes[key] = divergence
+            self.dead = True
+            return
         raise divergence
 
     def teardown(self):
@@ -365,7 +382,7 @@ class LockstepMachine(RuleBasedStateMachine):
             return o.ByteArray(data)
         if kind == 1:
             return o.MemView(data)
-        if kind == 2:
+        if kind == 2 and self.reference.profile != "2.7":  # 2.7 has no strided memoryview
             return o.NonContiguous(data)
         if kind == 3:
             return o.Text(data.decode("latin-1"))
@@ -607,15 +624,20 @@ def _access_feature(kwargs):
 
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
-                 strict_messages=False, messages=frozenset(), database=None, features=None):
+                 strict_messages=False, messages=frozenset(), database=None, features=None,
+                 record_crashes=False):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
-    `features`, a Counter if given, is filled with the kinds of scenario that ran.
+    `features`, a Counter if given, is filled with the kinds of scenario that ran. With
+    `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
+    each is returned (unshrunk) beside the divergences, and generation goes on.
     """
+    crashes = {}
     machine = type(f"Lockstep_{subject.name}", (LockstepMachine,), {
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
         "messages": messages, "exercised": Counter(),
-        "features": features if features is not None else Counter()})
+        "features": features if features is not None else Counter(),
+        "record_crashes": record_crashes, "crashes": crashes})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=True)
@@ -632,7 +654,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         found.extend(_flatten(group))
         if rest is not None:
             raise rest from None
-    return found, machine.exercised
+    return found + list(crashes.values()), machine.exercised
 
 
 def _flatten(group):
