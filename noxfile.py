@@ -25,7 +25,10 @@ def _install(session, *extras):
 def conformance(session):
     """Run the lockstep conformance suite: `nox -s conformance -- --impl SPEC ...`."""
     _install(session)
-    session.run("python", "-m", "conformance", *session.posargs)
+    # By default the known divergences of real CPythons (expectations/) are accepted, so the
+    # run fails only on something new; any arguments replace that default.
+    session.run("python", "-m", "conformance",
+                *(session.posargs or ["--expectations-dir", "expectations"]))
 
 
 @nox.session
@@ -77,3 +80,10 @@ def report(session):
         session.error("Usage: nox -s report -- RESULTS.json [--out DIR]")
     # reports/ is stdlib only: nothing to install.
     session.run("python", "-m", "reports.build", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session):
+    """Run the benchmarks once and write reports/bench.md (`-- --quick` for a smoke run)."""
+    _install(session, "bench")
+    session.run("python", "benchmarks/report.py", *session.posargs)

@@ -132,7 +132,11 @@ def assign(args, planned, infos, catalogue):
         for info in infos:
             if info["spec"] in out:
                 continue
-            for name in dict.fromkeys([info.get("name") or info["spec"], info["spec"]]):
+            about = info.get("about") or {}
+            # The stdlib of CPython 3.11 shares cpython3.11's file: the same implementation.
+            versioned = f"{about.get('implementation', '')}{about.get('version', '')}"
+            names = [info.get("name") or info["spec"], info["spec"]] + [versioned] * bool(about)
+            for name in dict.fromkeys(names):
                 path = os.path.join(args.expectations_dir, filename(name))
                 if os.path.exists(path):
                     break
