@@ -139,7 +139,8 @@ def outcome(code, namespace):
         return "returns %r" % (eval(compiled, namespace),)
     except Exception as exc:
         if isinstance(exc, EnvironmentError):
-            return "raises OSError [errno %s]: %s" % (exc.errno, exc)
+            name = errno.errorcode.get(exc.errno, exc.errno)
+            return "raises OSError [errno %s]: %s" % (name, exc)
         return "raises %s: %s" % (type(exc).__name__, exc)
 
 

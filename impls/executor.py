@@ -8,6 +8,7 @@ Python 3 `bytes` are normalised here, once. Ops arrive in their JSON form `[name
 
 import atexit
 import binascii
+import errno
 import hashlib
 import os
 import shutil
@@ -62,7 +63,8 @@ def export(m):
 def outcome_of_exception(exc):
     if isinstance(exc, EnvironmentError):
         # OSError subclasses (PermissionError...) follow from errno; Python 2 spells them otherwise.
-        return ["exc", "OSError", exc.errno, str(exc)]
+        # errno by name: Emscripten (Pyodide) numbers EINVAL 28, Linux 22.
+        return ["exc", "OSError", errno.errorcode.get(exc.errno, exc.errno), str(exc)]
     return ["exc", type(exc).__name__, None, str(exc)]
 
 
