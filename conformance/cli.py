@@ -139,7 +139,9 @@ def preflight(specs, timeout):
     return infos
 
 
-def run_pytest(args, infos, results_path):
+def run_pytest(args, infos, results_path, known=None):
+    """Run the clause tests and the machine in pytest; `known` maps a spec to the clauses its
+    expectations already accept (the machine records those instead of shrinking them)."""
     import pytest
 
     import conformance
@@ -162,6 +164,8 @@ def run_pytest(args, infos, results_path):
             "--step-timeout", str(args.step_timeout)]
     for spec in runnable:
         argv += ["--impl", spec]
+        if (known or {}).get(spec):
+            argv += ["--mmap-known", f"{spec}={','.join(known[spec])}"]
     if args.seed is not None:
         argv += ["--mmap-seed", str(args.seed)]
     if args.strict_messages:
@@ -237,21 +241,31 @@ def write_atomically(path, text):
 
 
 def report(infos, rows, out=sys.stdout):
+    """One line per implementation (clauses by worst status), then each failing clause once,
+    with its shortest reproducer. Returns those failing rows."""
+    from conformance.results import cells
+
+    verdicts = cells(rows)
     print("", file=out)
     for info in infos:
-        mine = [r for r in rows if r["impl"] == info["spec"]]
-        counts = {s: sum(r["status"] == s for r in mine) for s in ("pass", "diverge", "crash")}
+        mine = [v for (impl, _), v in verdicts.items() if impl == info["spec"]]
         version = f"{info.get('version') or '?'} (profile {info.get('profile') or '?'})"
         line = f"{info['spec']:<20} {version:<28} {info['status']:<12}"
         if info["status"] == "unavailable":
             line += f" {info.get('reason', '')}"
         else:
-            line += " ".join(f" {n} {s}" for s, n in counts.items())
+            line += " clauses:" + ",".join(
+                f" {sum(v == s for v in mine)} {s}" for s in ("pass", "diverge", "crash", "na"))
         print(line, file=out)
-    bad = [r for r in rows if r["status"] in ("diverge", "crash")]
-    for r in bad:
+    bad = {}
+    for r in rows:
+        key = (r["impl"], r["clause"])
+        if r["status"] == verdicts[key] and r["status"] in ("diverge", "crash"):
+            if key not in bad or len(r["repro"] or "") < len(bad[key]["repro"] or ""):
+                bad[key] = r
+    for r in bad.values():
         print(f"\n{r['impl']}: {r['status']} on {r['clause']}\n  {r['detail']}", file=out)
-    return bad
+    return list(bad.values())
 
 
 def subcommand(argv):
@@ -338,7 +352,8 @@ def run(argv):
     with private_tmpdir() as tmp:
         infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
         assigned = expectations_assign(args, planned, infos)
-        collected = run_pytest(args, infos, os.path.join(tmp, "results.json"))
+        known = {spec: sorted(parsed["known"]) for spec, (_, parsed) in (assigned or {}).items()}
+        collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
     infos = summarise(infos, collected)
     rows = collected["results"]
     bad = report(infos, rows)

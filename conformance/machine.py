@@ -182,6 +182,7 @@ class LockstepMachine(RuleBasedStateMachine):
     strict_messages = False
     messages = frozenset()
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
+    known = frozenset()  # clauses whose divergences are recorded the same way: already understood
     crashes = {}
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
@@ -270,7 +271,7 @@ class LockstepMachine(RuleBasedStateMachine):
             clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
             dumps)
         divergence.expected_trace = self.trace[:index + 1]
-        if kind != "diverge" and self.record_crashes:
+        if (kind != "diverge" and self.record_crashes) or clause in self.known:
             # Keep the shortest sequence per crash and go on with the reference alone: the
             # rest of this example still explores, as if the implementation had not died.
             known = self.crashes.get(key)
@@ -652,19 +653,20 @@ def _access_feature(kwargs):
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  strict_messages=False, messages=frozenset(), database=None, features=None,
-                 record_crashes=False):
+                 record_crashes=False, known=frozenset()):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
     `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
-    each is returned (unshrunk) beside the divergences, and generation goes on.
+    each is returned (unshrunk) beside the divergences, and generation goes on; so is any
+    divergence on a clause in `known` (an implementation's expected failures: no need to shrink).
     """
     crashes = {}
     machine = type(f"Lockstep_{subject.name}", (LockstepMachine,), {
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
         "messages": messages, "exercised": Counter(),
         "features": features if features is not None else Counter(),
-        "record_crashes": record_crashes, "crashes": crashes})
+        "record_crashes": record_crashes, "crashes": crashes, "known": frozenset(known)})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=True)

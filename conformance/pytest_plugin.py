@@ -32,6 +32,9 @@ def pytest_addoption(parser):
                     "Default: %(default)r")
     group.addoption("--mmap-json", default=None, metavar="PATH",
                     help="write per-clause results here. Default: none")
+    group.addoption("--mmap-known", action="append", default=[], metavar="SPEC=CLAUSE,...",
+                    help="clauses an implementation is known to fail: the state machine records "
+                    "them with the shortest sequence seen instead of shrinking. Default: none")
     group.addoption("--mmap-scratch", default=None, metavar="DIR",
                     help="keep Hypothesis's files here instead of ./.hypothesis. Default: none")
 
@@ -45,6 +48,16 @@ def pytest_configure(config):
         set_hypothesis_home_dir(scratch)
     config._mmap_results = []
     config._mmap_impls = {}
+
+
+def known_clauses(config, spec):
+    """The clauses --mmap-known lists for one implementation."""
+    found = set()
+    for item in config.getoption("--mmap-known"):
+        name, _, listed = item.rpartition("=")
+        if name == spec:
+            found.update(c for c in listed.split(",") if c)
+    return found
 
 
 def impl_specs(config):

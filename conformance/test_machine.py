@@ -5,17 +5,26 @@ import pytest
 
 from conformance.compare import describe
 from conformance.machine import run_lockstep
-from conformance.pytest_plugin import _messages
+from conformance.pytest_plugin import _messages, known_clauses
 from conformance.repro import script
 
 
-def test_lockstep(mmap_impl, mmap_reference, record, request):
+# The examples of one implementation are split in two halves with their own seeds, so that
+# pytest-xdist can spread one implementation's run (and its shrinking) over two cores.
+PARTS = 2
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_lockstep(mmap_impl, mmap_reference, record, request, part):
     """Random op sequences agree with the reference at every step (Hypothesis shrinks failures)."""
     option = request.config.getoption
+    seed = option("--mmap-seed")
+    examples = option("--examples")
     found, exercised = run_lockstep(
-        mmap_reference, mmap_impl, examples=option("--examples"), steps=option("--steps"),
-        seed=option("--mmap-seed"), strict_messages=option("--strict-messages"),
-        messages=_messages())
+        mmap_reference, mmap_impl, examples=max(1, examples // PARTS + (part < examples % PARTS)),
+        steps=option("--steps"), seed=None if seed is None else seed * PARTS + part,
+        strict_messages=option("--strict-messages"), messages=_messages(),
+        known=known_clauses(request.config, mmap_impl.spec))
     lines = []
     for d in found:
         expected = d.expected_trace

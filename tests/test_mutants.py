@@ -109,11 +109,6 @@ def test_reported_divergence_replays(reference, faithful):
 
 
 @pytest.mark.slow
-# Measured at 85% (8 of 55 missed at seed 0, 200 examples): generator gaps in
-# conformance/machine.py, reported to its owner with a patch. Not strict, since whether the
-# patched machine reaches 95% at this one seed is still being measured.
-@pytest.mark.xfail(reason="machine generator gaps (readline CR, contains, iter, resize past pos, "
-                          "read-only writes)", strict=False)
 def test_at_least_95_percent_of_mutants_are_reported(reference, faithful):
     """The whole sweep: at least 95% of the mutants are reported at the default example count."""
     missed = [name for name in sorted(MUTANTS)
