@@ -256,7 +256,7 @@ class LockstepMachine(RuleBasedStateMachine):
             self.check(index, clause, self.subject.result())
 
     def check(self, index, clause, got):
-        expected, op = self.trace[index], self.steps[index]
+        expected = self.trace[index]
         fields = differences(expected, got, strict_messages=self.strict_messages,
                              messages=self.messages)
         if not fields:

@@ -8,7 +8,6 @@ from conformance.machine import run_lockstep
 from conformance.pytest_plugin import _messages, known_clauses
 from conformance.repro import script
 
-
 # The examples of one implementation are split in two halves with their own seeds, so that
 # pytest-xdist can spread one implementation's run (and its shrinking) over two cores.
 PARTS = 2

@@ -309,7 +309,7 @@ def _uninitialised(ours, theirs):
             and len(ours[0][1][1]) == len(theirs[0][1][1]) and not ours[0][1][1].strip("0"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _real_reentrant(profile):
     python = interpreter(profile)
     if python is None:
