@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: MIT
+"""The soak (conformance/soak.py): silent on the reference, finds and shrinks a planted bug."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conformance import ops as o
+from conformance import soak
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PLANTED = '''\
+from tests.mutants import Faithful
+
+
+class OffByOne(Faithful):
+    """read_byte() returns one more than the byte, once the map was written to."""
+
+    written = False
+
+    def write(self, data):
+        self.written = True
+        return super().write(data)
+
+    def read_byte(self):
+        return (super().read_byte() + self.written) % 256
+'''
+
+
+@pytest.fixture
+def planted(tmp_path, monkeypatch):
+    (tmp_path / "planted_bug.py").write_text(PLANTED)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.chdir(ROOT)  # so the worker imports tests.mutants
+    return "planted_bug:OffByOne"
+
+
+def run_soak(tmp_path, *args):
+    out = tmp_path / "soak.json"
+    proc = subprocess.run([sys.executable, "-m", "conformance.soak", "--json", str(out), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return proc, json.loads(out.read_text())
+
+
+def test_reference_against_itself_is_conformant(tmp_path):
+    proc, doc = run_soak(tmp_path, "--minutes", "0.05", "--impl", "reference", "--seed", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert doc["findings"] == [] and doc["harness_errors"] == 0
+    assert doc["sequences"] > 10 and doc["ops"] > 50 * doc["sequences"]  # long sequences
+
+
+def test_planted_bug_is_found_and_shrunk(tmp_path, planted):
+    proc, doc = run_soak(tmp_path, "--minutes", "0.05", "--impl", planted, "--seed", "3")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert set(doc) >= {"schema", "seed", "seconds", "sequences", "ops", "sequences_per_second",
+                        "ops_per_second", "implementations", "findings", "harness_errors"}
+    assert doc["harness_errors"] == 0
+    (finding,) = doc["findings"]
+    assert set(finding) >= {"impl", "clause", "kind", "known", "count", "found_length",
+                            "shrunk_length", "fields", "detail", "repro"}
+    assert (finding["impl"], finding["clause"], finding["kind"]) == (planted, "read_byte",
+                                                                     "diverge")
+    assert finding["shrunk_length"] <= 4  # open, write, (seek,) read_byte
+    assert "m.read_byte()" in finding["repro"]
+    assert "read_byte" in proc.stdout and "harness errors: 0" in proc.stdout
+
+
+def test_shrink_drops_what_does_not_matter(planted):
+    """A long sequence with the bug at its end shrinks to the three ops that matter."""
+    from impls.adapters import ReferenceAdapter, resolve
+
+    subject = resolve(planted)
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    try:
+        target = soak.Target(planted, subject, reference)
+        noise = [o.Call("tell"), o.Len(), o.GetItem(0), o.Call("seek", 0), o.Repr()]
+        steps = [o.Open(b"0123456789", 0)] + noise * 20 + [o.Call("write", b"ab")] + noise * 20
+        steps += [o.Call("seek", 0), o.Call("read_byte")]
+        with pytest.raises(soak.Found) as found:
+            target.run(steps)
+        assert len(found.value.steps) == len(steps)
+        small = soak.shrink(target, found.value, time.monotonic() + 30)
+        assert [s.py() for s in small.steps] == [steps[0].py(), "m.write(b'ab')", "m.read_byte()"]
+        assert (small.clause, small.kind) == ("read_byte", "diverge")
+    finally:
+        subject.close()
+        reference.close()
+
+
+def test_shadow_forbids_what_would_fault_a_real_map():
+    """A truncation below the mapped bytes or a resize beside a second map is never run."""
+    shadow = soak.Shadow()
+    assert not shadow.allows(o.Call("read"))  # nothing open yet
+    opened = o.Open(b"x" * 100, 0)
+    shadow.follow(opened, {"out": ["ok", None], "state": "open", "len": 100, "pos": 0})
+    assert shadow.allows(o.FileTruncate(100)) and not shadow.allows(o.FileTruncate(99))
+    shadow.follow(o.Open2(0), {"out": ["ok", None], "state": "open", "len": 100, "pos": 0})
+    assert not shadow.allows(o.Call("resize", 50))
+    assert not shadow.allows(o.GetItem(o.Resizer(10, 1)))
+    assert shadow.allows(o.Get2()) and not shadow.allows(o.Release(0))
