@@ -46,31 +46,68 @@ def lint(session):
     session.run("ruff", "check", ".")
 
 
-@nox.session(default=False)
-def sanitize(session):
-    """Run the C layer and reference tests on an ASan+UBSan build of the extension (kept apart)."""
+def _sanitized_build(session):
+    """Build the extension with ASan+UBSan into a private copy of impls/; return (tree, env):
+    with `env`, Python imports that copy and preloads the sanitizer runtime."""
     import os
     import shutil
 
     session.install("cffi", "pytest", "hypothesis")
-    # A private copy of impls/ next to the sanitized .so; `pytest` (not `python -m pytest`) keeps
-    # the checkout off sys.path, so PYTHONPATH decides which build the tests import.
     tree = session.create_tmp()
     shutil.rmtree(os.path.join(tree, "impls"), ignore_errors=True)
     shutil.copytree("impls", os.path.join(tree, "impls"),
                     ignore=shutil.ignore_patterns("*.so", "*.o", "_refmmap.c", "__pycache__"))
     shutil.copy("pyproject.toml", tree)
-    env = {"REFMMAP_SANITIZE": "1", "REFMMAP_BUILD_DIR": tree}
-    session.run("python", "native/build_refmmap.py", env=env, silent=True)
+    build_env = {"REFMMAP_SANITIZE": "1", "REFMMAP_BUILD_DIR": tree}
+    session.run("python", "native/build_refmmap.py", env=build_env, silent=True)
     libasan = session.run("gcc", "-print-file-name=libasan.so", silent=True, external=True).strip()
+    return tree, {"PYTHONPATH": tree, "LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
+                  "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+
+
+@nox.session(default=False)
+def sanitize(session):
+    """Run the C layer and reference tests on an ASan+UBSan build of the extension (kept apart)."""
+    tree, env = _sanitized_build(session)
     session.run(
-        # --capture=sys: a sanitizer report written to fd 2 stays visible.
+        # `pytest` (not `python -m pytest`) keeps the checkout off sys.path, so PYTHONPATH
+        # decides which build the tests import; --capture=sys: a sanitizer report written to
+        # fd 2 stays visible.
         "pytest", "-p", "no:cacheprovider", "--tb=short", "-q", "--capture=sys",
         *(session.posargs or ["tests/test_native.py", "tests/test_reference.py",
                               "tests/test_reference_profiles.py", "tests/test_reference_windows.py"]),
-        env={"PYTHONPATH": tree, "LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
-             "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"},
+        env=env,
     )
+
+
+@nox.session(default=False)
+def soak(session):
+    """Soak the ASan+UBSan reference with long random sequences: `-- --minutes N [--impl SPEC]`."""
+    import glob
+    import os
+
+    tree, env = _sanitized_build(session)
+    args = list(session.posargs) or ["--minutes", "1"]
+    if not any(a.startswith("--expectations") for a in args):
+        args += ["--expectations-dir", "expectations"]
+    # Sanitizer reports go to files (counted below) as well as ending the run.
+    logs = os.path.join(tree, "sanitizer")
+    for old in glob.glob(logs + ".*"):
+        os.remove(old)
+    env.update(PYTHONPATH=os.pathsep.join([tree, os.getcwd()]),
+               ASAN_OPTIONS=f"detect_leaks=0:log_path={logs}",
+               UBSAN_OPTIONS=f"halt_on_error=1:print_stacktrace=1:log_path={logs}")
+    try:
+        # -P: the checkout's impls/ (with its plain build) must not come before the tree's.
+        session.run("python", "-P", "-m", "conformance.soak", *args, env=env)
+    finally:
+        found = sorted(glob.glob(logs + ".*"))
+        for path in found:
+            with open(path) as f:
+                session.log(f.read())
+        session.log(f"sanitizer reports: {len(found)}")
+        if found:
+            session.error(f"{len(found)} sanitizer report(s) from the reference, above")
 
 
 @nox.session(default=False)
