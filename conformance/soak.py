@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 import traceback
@@ -25,6 +26,9 @@ from conformance.repro import script
 # the harness or the reference's Python layer, not an mmap outcome.
 NOT_MMAP = {"AttributeError", "NameError", "KeyError", "AssertionError", "SystemError",
             "UnboundLocalError", "ZeroDivisionError", "RecursionError", "NotImplementedError"}
+
+LACKS = re.compile(r"^('mmap\.mmap' object|'types\.SimpleNamespace' object|module '\w+') "
+                   r"has no attribute '\w+'$")
 
 
 class HarnessError(Exception):
@@ -408,8 +412,8 @@ class Target:
 
 def _checked(op, expected):
     out = expected.get("out") or ["", None]
-    missing = (out[0] == "exc" and out[1] == "AttributeError" and op.name == "call"
-               and out[3].endswith(f"attribute '{op.args[0]}'"))  # a method this profile lacks
+    # An attribute the profile's mmap lacks (closed, __enter__, ACCESS_DEFAULT on 2.7...).
+    missing = out[0] == "exc" and out[1] == "AttributeError" and bool(LACKS.match(out[3]))
     if expected.get("state") == "error" or (out[0] == "exc" and out[1] in NOT_MMAP
                                             and not missing):
         raise HarnessError(f"the reference's observation of {op.py()} is not an mmap outcome: "
@@ -434,9 +438,10 @@ def sequence_maker(gen, rng):
     return make
 
 
-def shrink(target, found, deadline):
+def shrink(target, found, deadline, harness=None):
     """Delta debugging: drop chunks of ops, then single ops, while the same clause and kind
-    still diverge (each candidate replayed on fresh scenarios). Returns the shortest Found."""
+    still diverge (each candidate replayed on fresh scenarios). Returns the shortest Found;
+    harness errors on the way are appended to `harness`."""
     best = found
 
     def attempt(candidate):
@@ -445,8 +450,9 @@ def shrink(target, found, deadline):
         except Found as again:
             if (again.clause, again.kind) == (found.clause, found.kind):
                 return again
-        except HarnessError:
-            pass
+        except Exception as exc:  # counted like the sweep's, and the candidate is dropped
+            if harness is not None:
+                harness.append(_harness_error(target, exc))
         return None
 
     chunks = 2
@@ -548,14 +554,13 @@ def soak(args, out=sys.stdout):
                 if len(found.steps) < len(seen["found"].steps):
                     seen["found"] = found
             except Exception as exc:  # the soak or the reference failed: counted apart
-                harness.append({"impl": target.spec, "error": f"{type(exc).__name__}: {exc}",
-                                "traceback": traceback.format_exc()[-2000:]})
+                harness.append(_harness_error(target, exc))
         elapsed = time.monotonic() - started
         findings = []
         for target in targets:
             for (clause, kind), seen in sorted(target.findings.items()):
                 found = seen["found"]
-                small = shrink(target, found, time.monotonic() + args.shrink_seconds)
+                small = shrink(target, found, time.monotonic() + args.shrink_seconds, harness)
                 findings.append(_finding(target, clause, kind, seen["count"], found, small))
     finally:
         for adapter in [t.subject for t in targets] + references:
@@ -573,6 +578,11 @@ def soak(args, out=sys.stdout):
         "findings": findings,
         "harness_errors": len(harness), "harness_error_details": harness[:10],
     }
+
+
+def _harness_error(target, exc):
+    return {"impl": target.spec, "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc()[-2000:]}
 
 
 def _public(info):
@@ -610,8 +620,9 @@ def report(doc, out=sys.stdout):
         print(f"  {impl['spec']} {impl.get('version') or ''}{extra}", file=out)
     for f in doc["findings"]:
         known = " (known)" if f["known"] else ""
+        detail = f["detail"] if len(f["detail"]) <= 300 else f["detail"][:300] + "..."
         print(f"{f['impl']}: {f['kind']} on {f['clause']}{known}, {f['count']}x, shrunk from "
-              f"{f['found_length']} to {f['shrunk_length']} ops\n  {f['detail']}", file=out)
+              f"{f['found_length']} to {f['shrunk_length']} ops\n  {detail}", file=out)
     if not doc["findings"]:
         print("no divergences", file=out)
     print(f"harness errors: {doc['harness_errors']}", file=out)
