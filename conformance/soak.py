@@ -360,7 +360,7 @@ class Target:
         self.spec, self.subject, self.reference = spec, subject, reference
         self.known = set(known)
         self.sequences = self.ops = 0
-        self.findings = {}  # (clause, kind) -> {"count", "steps", "trace", "got", "fields"}
+        self.findings = {}  # (clause, kind) -> {"count": how often, "found": the shortest Found}
 
     def step(self, op):
         """(expected, got) for one op: submitted to the subject, applied to the reference."""
@@ -376,11 +376,10 @@ class Target:
             got = self.subject.result()
         return _checked(op, expected), got
 
-    def run(self, ops, shadow=None, make=None, length=0):
+    def run(self, ops, make=None, length=0):
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;
         raise Found at the first divergence. Returns the number of ops run."""
-        shadow = shadow or Shadow()
-        steps, trace = [], []
+        shadow, steps, trace = Shadow(), [], []
         source = iter(ops)
         pending = []
         while True:
