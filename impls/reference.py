@@ -45,7 +45,8 @@ def _verify_abi(expected=None):
     expected = expected or _package_version()
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     native = os.path.join(here, "native")
-    current = _source_digest(native) if os.path.isdir(native) else digest
+    sources = [os.path.join(native, name) for name in ("refmmap.h", "refmmap.c")]
+    current = _source_digest(native) if all(map(os.path.exists, sources)) else digest
     if version != expected or digest != current:
         raise ImportError(
             f"impls._refmmap was built from other sources ({built}; these are "
