@@ -16,7 +16,12 @@ import shutil
 import sys
 import tempfile
 
-from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_IMPLS, DEFAULT_STEPS
+from conformance.pytest_plugin import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_IMPLS,
+    DEFAULT_SHRINK_SECONDS,
+    DEFAULT_STEPS,
+)
 
 SCHEMA = 1
 
@@ -67,6 +72,9 @@ def build_parser():
     parser.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS,
                         help="most ops in one example (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--shrink-seconds", type=seconds, default=DEFAULT_SHRINK_SECONDS,
+                        help="most seconds spent shrinking in one run of the state machine "
+                        "(default %(default)s)")
     parser.add_argument("--json", metavar="PATH", help="write the results JSON here")
     parser.add_argument("--strict-messages", action="store_true",
                         help="also compare mmap's own exception messages")
@@ -161,7 +169,7 @@ def run_pytest(args, infos, results_path, known=None):
             "--basetemp", os.path.join(scratch, "pytest"),
             "--mmap-scratch", scratch, "--mmap-json", results_path,
             "--examples", str(args.examples), "--steps", str(args.steps),
-            "--step-timeout", str(args.step_timeout)]
+            "--step-timeout", str(args.step_timeout), "--shrink-seconds", str(args.shrink_seconds)]
     for spec in runnable:
         argv += ["--impl", spec]
         if (known or {}).get(spec):

@@ -8,6 +8,7 @@ divergences (one per distinct clause and kind) and the clauses the run exercised
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 
@@ -653,7 +654,7 @@ def _access_feature(kwargs):
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  strict_messages=False, messages=frozenset(), database=None, features=None,
-                 record_crashes=False, known=frozenset()):
+                 record_crashes=False, known=frozenset(), shrink_seconds=None):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
@@ -675,7 +676,8 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         test = hypothesis_seed(seed)(test)
     found = []
     try:
-        test()
+        with shrink_deadline(shrink_seconds):
+            test()
     except Divergence as exc:
         found.append(exc)
     except BaseExceptionGroup as group:  # several distinct bugs, each shrunk on its own
@@ -684,6 +686,23 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         if rest is not None:
             raise rest from None
     return found + list(crashes.values()), machine.exercised
+
+
+@contextlib.contextmanager
+def shrink_deadline(seconds):
+    """Cap the time Hypothesis spends shrinking in one run (its own cap is 300 s): an
+    implementation with dozens of distinct bugs would otherwise shrink for many minutes.
+    Hypothesis reads this module constant when shrinking starts; absent, nothing changes."""
+    from hypothesis.internal.conjecture import engine
+
+    if seconds is None or not hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        yield
+        return
+    saved, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, seconds
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = saved
 
 
 def _flatten(group):

@@ -12,6 +12,7 @@ import pytest
 DEFAULT_IMPLS = ("reference", "stdlib")
 DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 30
+DEFAULT_SHRINK_SECONDS = 20.0
 RESULTS_KEY = "mmap_results"
 
 
@@ -32,6 +33,9 @@ def pytest_addoption(parser):
                     "Default: %(default)r")
     group.addoption("--mmap-json", default=None, metavar="PATH",
                     help="write per-clause results here. Default: none")
+    group.addoption("--shrink-seconds", type=float, default=DEFAULT_SHRINK_SECONDS,
+                    help="most seconds Hypothesis may shrink in one run of the machine. "
+                    "Default: %(default)r")
     group.addoption("--mmap-known", action="append", default=[], metavar="SPEC=CLAUSE,...",
                     help="clauses an implementation is known to fail: the state machine records "
                     "them with the shortest sequence seen instead of shrinking. Default: none")

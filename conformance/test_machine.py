@@ -23,7 +23,8 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         mmap_reference, mmap_impl, examples=max(1, examples // PARTS + (part < examples % PARTS)),
         steps=option("--steps"), seed=None if seed is None else seed * PARTS + part,
         strict_messages=option("--strict-messages"), messages=_messages(),
-        known=known_clauses(request.config, mmap_impl.spec))
+        known=known_clauses(request.config, mmap_impl.spec),
+        shrink_seconds=option("--shrink-seconds"))
     lines = []
     for d in found:
         expected = d.expected_trace
