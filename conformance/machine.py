@@ -329,23 +329,7 @@ class LockstepMachine(RuleBasedStateMachine):
         offset = draw(st.sampled_from([0] * 6 + [PAGE, 1, -PAGE]))
         room = max(size - max(offset, 0), 0)
         length = draw(st.sampled_from([0, 0, 0, max(room - 1, 1), room, room + 1, 1]))
-        kwargs = {}
-        if offset:
-            kwargs["offset"] = offset
-        choice = draw(st.integers(0, 9))
-        if choice <= 3:
-            kwargs["access"] = o.Const(
-                ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][choice])
-        elif choice == 4:
-            kwargs["flags"] = o.Const("MAP_PRIVATE")
-        elif choice == 5:
-            kwargs["prot"] = o.Const("PROT_READ")
-        elif choice == 6:
-            kwargs["access"] = draw(st.sampled_from([4, -1]))
-        elif choice == 7:
-            kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
-        elif choice == 8:
-            kwargs["trackfd"] = False
+        kwargs = file_map_kwargs(offset, draw(st.integers(0, 9)), draw(st.sampled_from([4, -1])))
         self.file_size, self.offset = size, max(offset, 0)
         if self.step(o.Open(content, length, mode=mode, **kwargs))["out"][0] == "ok":
             self.features["file"] += 1
@@ -641,6 +625,26 @@ class LockstepMachine(RuleBasedStateMachine):
             self.step(o.Get2())
         else:
             self.step(o.Set2(draw(st.integers(0, 8)), draw(st.binary(min_size=1, max_size=3))))
+
+
+def file_map_kwargs(offset, kind, invalid_access):
+    """Constructor keywords for a file map: the offset, then one of ten kinds (access modes,
+    flags, prot, an invalid access, both access and flags, trackfd). Shared with the soak."""
+    kwargs = {"offset": offset} if offset else {}
+    if kind <= 3:
+        kwargs["access"] = o.Const(
+            ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][kind])
+    elif kind == 4:
+        kwargs["flags"] = o.Const("MAP_PRIVATE")
+    elif kind == 5:
+        kwargs["prot"] = o.Const("PROT_READ")
+    elif kind == 6:
+        kwargs["access"] = invalid_access
+    elif kind == 7:
+        kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
+    elif kind == 8:
+        kwargs["trackfd"] = False
+    return kwargs
 
 
 def _access_feature(kwargs):

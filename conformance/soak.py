@@ -19,7 +19,15 @@ import traceback
 
 from conformance import ops as o
 from conformance.compare import describe, differences
-from conformance.machine import HUGE, PAGE, PATTERNS, LockstepMachine, _has_tag, clause_for
+from conformance.machine import (
+    HUGE,
+    PAGE,
+    PATTERNS,
+    LockstepMachine,
+    _has_tag,
+    clause_for,
+    file_map_kwargs,
+)
 from conformance.repro import script
 
 # Exception types no mmap operation raises: in the reference's observation they mean a bug in
@@ -125,21 +133,7 @@ class Generator:
         mode = r.choice(["r+"] * 8 + ["r", "w"])
         offset = r.choice([0] * 6 + [PAGE, 1, -PAGE])
         room = max(size - max(offset, 0), 0)
-        kwargs = {"offset": offset} if offset else {}
-        choice = r.randrange(10)
-        if choice <= 3:
-            kwargs["access"] = o.Const(
-                ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][choice])
-        elif choice == 4:
-            kwargs["flags"] = o.Const("MAP_PRIVATE")
-        elif choice == 5:
-            kwargs["prot"] = o.Const("PROT_READ")
-        elif choice == 6:
-            kwargs["access"] = r.choice([4, -1])
-        elif choice == 7:
-            kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
-        elif choice == 8:
-            kwargs["trackfd"] = False
+        kwargs = file_map_kwargs(offset, r.randrange(10), r.choice([4, -1]))
         length = r.choice([0, 0, 0, max(room - 1, 1), room, room + 1, 1])
         return o.Open(content, length, mode=mode, **kwargs)
 
