@@ -359,19 +359,8 @@ class LockstepMachine(RuleBasedStateMachine):
         if size is None:
             size = draw(st.integers(0, max(self.len - self.pos, 0) + 2))
         data = draw(st.binary(min_size=min(size, 8), max_size=min(size, 8)))
-        data = (data * (size // max(len(data), 1) + 1))[:size] if data else bytes(size)
-        kind = draw(st.integers(0, 19))
-        if kind == 0:
-            return o.ByteArray(data)
-        if kind == 1:
-            return o.MemView(data)
-        if kind == 2 and self.reference.profile != "2.7":  # 2.7 has no strided memoryview
-            return o.NonContiguous(data)
-        if kind == 3:
-            return o.Text(data.decode("latin-1"))
-        if kind == 4 and self.len:
-            return o.SelfView(0, min(size, self.len))
-        return data
+        return payload_arg(draw(st.integers(0, 19)), data, size, self.len,
+                           self.reference.profile)
 
     def slice_(self, draw):
         n = self.len
@@ -643,6 +632,23 @@ def file_map_kwargs(offset, kind, invalid_access):
     elif kind == 8:
         kwargs["trackfd"] = False
     return kwargs
+
+
+def payload_arg(kind, seed, size, length, profile):
+    """`size` bytes repeating `seed`, passed as one of several bytes-like kinds (or text, which
+    must be refused) for kind 0-4; plain bytes for the rest. Shared with the soak."""
+    data = (seed * (size // max(len(seed), 1) + 1))[:size] if seed else bytes(size)
+    if kind == 0:
+        return o.ByteArray(data)
+    if kind == 1:
+        return o.MemView(data)
+    if kind == 2 and profile != "2.7":  # 2.7 has no strided memoryview
+        return o.NonContiguous(data)
+    if kind == 3:
+        return o.Text(data.decode("latin-1"))
+    if kind == 4 and length:
+        return o.SelfView(0, min(size, length))
+    return data
 
 
 def _access_feature(kwargs):

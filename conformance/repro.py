@@ -7,8 +7,11 @@ The scripts run unchanged on CPython 2.7 to 3.14 and PyPy, like the worker.
 
 from __future__ import annotations
 
+import inspect
+
 from conformance import ops as o
 from conformance.compare import describe
+from impls import executor
 
 PRELUDE = '''\
 from __future__ import print_function
@@ -31,19 +34,7 @@ import tempfile
 WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
 
-class Index(object):
-    """An argument with __index__ (and an optional side effect, e.g. closing the map)."""
-
-    def __init__(self, value, action=None):
-        self.value, self.action = value, action
-
-    def __index__(self):
-        if self.action is not None:
-            self.action()
-        return self.value
-
-    __int__ = __index__
-
+{index}
 
 def new_file(data, mode="r+"):
     path = os.path.join(WORK, "map%d" % len(os.listdir(WORK)))
@@ -192,6 +183,10 @@ print("%d step(s) differ from what the spec requires" % differs)
 '''
 
 
+# The reproducer's Index is the executor's own, so a script behaves as the suite's run did.
+INDEX_SOURCE = inspect.getsource(executor.Index).rstrip()
+
+
 def imports_for(spec, profile):
     """How the script gets `factory` and the constants module `mmap` for an implementation."""
     if spec.startswith("reference"):
@@ -235,7 +230,7 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
              f"# on clause {clause} at step {len(steps)}: {', '.join(fields)} differ.",
              f"# The implementation {describe(got_last)} there.",
              f"# Run it with the implementation's interpreter: {python} repro.py",
-             PRELUDE.format(imports=imports_for(spec, profile)),
+             PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE),
              "STEPS = ["]
     for op, obs in zip(steps, expected):
         lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r}),")

@@ -27,6 +27,7 @@ from conformance.machine import (
     _has_tag,
     clause_for,
     file_map_kwargs,
+    payload_arg,
 )
 from conformance.repro import script
 
@@ -159,19 +160,7 @@ class Generator:
         if size is None:
             size = r.randint(0, max(sh.len - sh.pos, 0) + 2)
         data = r.randbytes(min(size, 8))
-        data = (data * (size // max(len(data), 1) + 1))[:size] if data else bytes(size)
-        kind = r.randrange(20)
-        if kind == 0:
-            return o.ByteArray(data)
-        if kind == 1:
-            return o.MemView(data)
-        if kind == 2 and self.profile != "2.7":
-            return o.NonContiguous(data)
-        if kind == 3:
-            return o.Text(data.decode("latin-1"))
-        if kind == 4 and sh.len:
-            return o.SelfView(0, min(size, sh.len))
-        return data
+        return payload_arg(r.randrange(20), data, size, sh.len, self.profile)
 
     def slice_(self, sh):
         r, n = self.r, sh.len
