@@ -18,6 +18,40 @@
 
 #define SSIZE_MAX_ ((ssize_t)(SIZE_MAX >> 1))
 
+#if defined(__SANITIZE_ADDRESS__)
+#define REFMMAP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REFMMAP_ASAN 1
+#endif
+#endif
+
+#ifdef REFMMAP_ASAN
+#include <dlfcn.h>
+#endif
+
+/* Copies inside or into the map. Whether a copy onto itself writes is observable: a write
+ * un-shares a copy-on-write page, so later writes to the file no longer show. glibc's memmove
+ * writes small self-copies and skips large ones; ASan's replacement skips all of them. So the
+ * sanitized build lets ASan check the range, then hands a self-copy to libc's own memmove,
+ * and both builds behave as the C library that CPython uses does. */
+static void copy_bytes(char *dst, const char *src, size_t n)
+{
+    memmove(dst, src, n);
+#ifdef REFMMAP_ASAN
+    if (dst == src && n > 0) {
+        static void *(*libc_memmove)(void *, const void *, size_t);
+        if (libc_memmove == NULL) {
+            void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+            if (libc != NULL)
+                *(void **)&libc_memmove = dlsym(libc, "memmove");
+        }
+        if (libc_memmove != NULL)
+            libc_memmove(dst, src, n);
+    }
+#endif
+}
+
 /* Re-checked after every step that could have invalidated the map. */
 #define REFMMAP_CHECK_VALID(m)                \
     do {                                      \
@@ -310,7 +344,7 @@ int refmmap_set_slice(refmmap_t *m, ssize_t start, ssize_t step, ssize_t count,
     if (count == 0)
         return REFMMAP_OK;
     if (step == 1) {
-        memmove(m->data + start, src, (size_t)count);  /* src may be this very map */
+        copy_bytes(m->data + start, src, (size_t)count);  /* src may be this very map */
         return REFMMAP_OK;
     }
     /* Byte by byte in source order, as CPython does, so self-overlapping sources agree. */
@@ -370,7 +404,7 @@ int refmmap_write(refmmap_t *m, const char *src, ssize_t n)
         return REFMMAP_E_BADARG;
     if (m->pos > m->size || m->size - m->pos < n)
         return REFMMAP_E_DATA;
-    memmove(m->data + m->pos, src, (size_t)n);  /* src may be this very map */
+    copy_bytes(m->data + m->pos, src, (size_t)n);  /* src may be this very map */
     m->pos += n;
     return REFMMAP_OK;
 }
@@ -466,7 +500,7 @@ int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count)
         return rc;
     if (dest < 0 || src < 0 || count < 0 || m->size - dest < count || m->size - src < count)
         return REFMMAP_E_MOVE;
-    memmove(m->data + dest, m->data + src, (size_t)count);
+    copy_bytes(m->data + dest, m->data + src, (size_t)count);
     return REFMMAP_OK;
 }
 
