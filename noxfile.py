@@ -2,12 +2,24 @@
 """Sessions: `conformance` (the front door), `tests` (the project's own), and the heavier ones."""
 
 import nox
+import nox.command
 
 nox.options.sessions = ["conformance", "tests", "lint"]
 nox.options.reuse_venv = "yes"
 nox.options.default_venv_backend = "venv"
 
 PYTEST_FLAGS = ("-ra", "--strict-config", "--strict-markers", "--tb=short", "--durations=10")
+
+
+def _run(session, *args, usage_codes=(2,), **kwargs):
+    """session.run; a usage error ends nox with status 2, after the command's own one line,
+    rather than as an ordinary session failure (status 1)."""
+    try:
+        session.run(*args, **kwargs)
+    except nox.command.CommandFailed as exc:
+        if exc.return_code in usage_codes:
+            raise SystemExit(2) from None
+        raise
 
 
 def _install(session, *extras):
@@ -27,23 +39,24 @@ def conformance(session):
     _install(session)
     # By default the known divergences of real CPythons (expectations/) are accepted, so the
     # run fails only on something new; any arguments replace that default.
-    session.run("python", "-m", "conformance",
+    _run(session, "python", "-m", "conformance",
                 *(session.posargs or ["--expectations-dir", "expectations"]))
 
 
 @nox.session
 def tests(session):
     """Run the project's own tests (harness, reference, CLI); `-- -m slow` for the long sweeps."""
-    _install(session)
-    session.run("python", "-m", "pytest", *PYTEST_FLAGS, "-n", "2",
-                *(session.posargs or ["-m", "not slow", "tests"]))
+    _install(session, "test")
+    # pytest's own usage errors exit 4.
+    _run(session, "python", "-m", "pytest", *PYTEST_FLAGS, "-n", "2",
+         *(session.posargs or ["-m", "not slow", "tests"]), usage_codes=(4,))
 
 
 @nox.session
 def lint(session):
     """Check style with ruff."""
     session.install("ruff")
-    session.run("ruff", "check", ".")
+    _run(session, "ruff", "check", *(session.posargs or ["."]))
 
 
 def _sanitized_build(session):
@@ -69,14 +82,15 @@ def _sanitized_build(session):
 def sanitize(session):
     """Run the C layer and reference tests on an ASan+UBSan build of the extension (kept apart)."""
     tree, env = _sanitized_build(session)
-    session.run(
+    _run(
+        session,
         # `pytest` (not `python -m pytest`) keeps the checkout off sys.path, so PYTHONPATH
         # decides which build the tests import; --capture=sys: a sanitizer report written to
         # fd 2 stays visible.
         "pytest", "-p", "no:cacheprovider", "--tb=short", "-q", "--capture=sys",
         *(session.posargs or ["tests/test_native.py", "tests/test_reference.py",
                               "tests/test_reference_profiles.py", "tests/test_reference_windows.py"]),
-        env=env,
+        env=env, usage_codes=(4,),
     )
 
 
@@ -99,7 +113,7 @@ def soak(session):
                UBSAN_OPTIONS=f"halt_on_error=1:print_stacktrace=1:log_path={logs}")
     try:
         # -P: the checkout's impls/ (with its plain build) must not come before the tree's.
-        session.run("python", "-P", "-m", "conformance.soak", *args, env=env)
+        _run(session, "python", "-P", "-m", "conformance.soak", *args, env=env)
     finally:
         found = sorted(glob.glob(logs + ".*"))
         for path in found:
@@ -113,14 +127,12 @@ def soak(session):
 @nox.session(default=False)
 def report(session):
     """Build reports/out/compat.{md,html,json} from a results JSON: `nox -s report -- RESULTS.json`."""
-    if not session.posargs:
-        session.error("Usage: nox -s report -- RESULTS.json [--out DIR]")
-    # reports/ is stdlib only: nothing to install.
-    session.run("python", "-m", "reports.build", *session.posargs)
+    # reports/ is stdlib only: nothing to install; its parser explains a missing RESULTS.json.
+    _run(session, "python", "-m", "reports.build", *session.posargs)
 
 
 @nox.session(default=False)
 def bench(session):
     """Run the benchmarks once and write reports/bench.md (`-- --quick` for a smoke run)."""
-    _install(session, "bench")
-    session.run("python", "benchmarks/report.py", *session.posargs)
+    _install(session, "bench", "impls")  # fmmap too: its bulk speed is in the table
+    _run(session, "python", "benchmarks/report.py", *session.posargs)

@@ -22,6 +22,7 @@ from conformance.pytest_plugin import (
     DEFAULT_SHRINK_SECONDS,
     DEFAULT_STEPS,
 )
+from conformance.results import write_atomically
 
 SCHEMA = 1
 
@@ -45,14 +46,33 @@ def positive_int(text):
     return value
 
 
-def seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+def positive(unit):
+    """An argparse type: a number of `unit` above 0."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {unit}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+        if value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+        return value
+    parse.__name__ = unit  # argparse names the type in its messages
+    return parse
+
+
+seconds = positive("seconds")
+
+
+def check_output_folders(args, *names):
+    """A file to write must have an existing folder: found before the run, not after it."""
+    for name in names:
+        path = getattr(args, name)
+        if path:
+            parent = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(parent):
+                raise Usage(f"--{name.replace('_', '-')} {path}: folder {parent} does not exist")
 
 
 def build_parser():
@@ -100,12 +120,7 @@ def parse(argv):
             positive_int(args.workers)
         except argparse.ArgumentTypeError as exc:
             raise Usage(f"argument -n/--workers: {exc}") from None
-    for name in ("json", "repro_dir"):
-        path = getattr(args, name)
-        if path:
-            parent = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(parent):
-                raise Usage(f"--{name.replace('_', '-')} {path}: folder {parent} does not exist")
+    check_output_folders(args, "json", "repro_dir")
     return args
 
 
@@ -233,19 +248,6 @@ def document(infos, rows, argv):
         "clauses": [catalogue.get(c, {"id": c, "source": "unknown", "text": ""}) for c in used],
         "results": rows,
     }
-
-
-def write_atomically(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".conformance-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def report(infos, rows, out=sys.stdout):

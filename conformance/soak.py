@@ -7,7 +7,6 @@ without Hypothesis in the loop; each divergence found is shrunk by delta debuggi
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -458,20 +457,21 @@ def shrink(target, found, deadline, harness=None):
 # -- the command ---------------------------------------------------------------------------------
 def build_parser():
     from conformance import expectations
+    from conformance.cli import Parser, positive, positive_int, seconds
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m conformance.soak",
         description="Long random op sequences against the reference, for a while.")
-    parser.add_argument("--minutes", type=float, default=1.0,
+    parser.add_argument("--minutes", type=positive("minutes"), default=1.0,
                         help="how long to generate (shrinking comes after). Default: %(default)r")
     parser.add_argument("--impl", action="append", metavar="SPEC",
                         help="implementation under test (repeatable; `all`). Default: stdlib")
     parser.add_argument("--seed", type=int, default=None, help="random seed. Default: random")
-    parser.add_argument("--length", type=int, default=300,
+    parser.add_argument("--length", type=positive_int, default=300,
                         help="ops per sequence (about). Default: %(default)r")
-    parser.add_argument("--shrink-seconds", type=float, default=60.0,
+    parser.add_argument("--shrink-seconds", type=seconds, default=60.0,
                         help="time limit for shrinking each finding. Default: %(default)r")
-    parser.add_argument("--timeout", type=float, default=10.0,
+    parser.add_argument("--timeout", type=seconds, default=10.0,
                         help="seconds before a step is a hang. Default: %(default)r")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     expectations.add_arguments(parser)
@@ -614,9 +614,16 @@ def report(doc, out=sys.stdout):
 
 def main(argv=None):
     from conformance import expectations
+    from conformance.cli import Usage, check_output_folders
+    from conformance.results import write_atomically
     from impls.adapters import UsageError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        check_output_folders(args, "json")
+    except Usage as exc:
+        print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
+        return 2
     # Workers run other builds; a sanitizer runtime preloaded for the reference (nox -s soak)
     # would turn their SIGBUS into a sanitizer report and change the crash they report.
     if "asan" in os.environ.get("LD_PRELOAD", ""):
@@ -624,12 +631,11 @@ def main(argv=None):
     try:
         doc = soak(args)
     except (UsageError, expectations.BadExpectations) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
         return 2
     report(doc)
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
+        write_atomically(args.json, json.dumps(doc, indent=1))
     new = [f for f in doc["findings"] if not f["known"]]
     return 1 if new or doc["harness_errors"] else 0
 
