@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
-"""Lockstep throughput: steps per second of the state machine with one worker-backed
-implementation, beside the same machine with no-op adapters (Hypothesis's own floor).
+"""Lockstep throughput: steps per second of the state machine for each kind of implementation
+(in process, CPython worker, PyPy worker, Pyodide worker), beside the same machine with no-op
+adapters (Hypothesis's own floor).
 
-Usage: python benchmarks/lockstep.py [--examples N] [--seed N] [--json PATH]
-The subject is the reference itself in a worker (`impls.reference:mmap`): conformant by
-construction, so no shrinking distorts the figure.
+Usage: python benchmarks/lockstep.py [--examples N] [--seed N] [--kinds NAME,...] [--json PATH]
+Divergences are recorded without shrinking (every clause counts as known), so shrinking does
+not distort the figure; the reference in a worker is conformant by construction.
 """
 
 import argparse
@@ -15,8 +16,22 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from conformance.clauses import load as load_catalogue  # noqa: E402
 from conformance.machine import run_lockstep  # noqa: E402
-from impls.adapters import ReferenceAdapter, WorkerAdapter  # noqa: E402
+from impls.adapters import ReferenceAdapter, Unavailable, WorkerAdapter, resolve  # noqa: E402
+
+EVERY_CLAUSE = frozenset(load_catalogue())
+
+# kind -> how to make its subject (the reference runs at the subject's profile)
+KINDS = {
+    "reference in process": lambda: ReferenceAdapter(),
+    "reference in a CPython worker": lambda: WorkerAdapter(
+        "impls.reference:mmap", "reference-in-worker", sys.executable, "impls.reference:mmap"),
+    "stdlib in a CPython worker": lambda: resolve("stdlib"),
+    "fmmap in a CPython worker": lambda: resolve("fmmap"),
+    "stdlib in a PyPy worker": lambda: resolve("pypy3"),
+    "stdlib in a Pyodide worker": lambda: resolve("pyodide"),
+}
 
 
 class NoOp:
@@ -46,7 +61,8 @@ class NoOp:
 
 def rate(reference, subject, examples, seed):
     began = time.perf_counter()
-    found, exercised = run_lockstep(reference, subject, examples=examples, seed=seed)
+    found, exercised = run_lockstep(reference, subject, examples=examples, seed=seed,
+                                    record_crashes=True, known=EVERY_CLAUSE)
     elapsed = time.perf_counter() - began
     steps = sum(exercised.values())
     return {"steps": steps, "seconds": round(elapsed, 2), "steps_per_s": round(steps / elapsed),
@@ -57,25 +73,31 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="comma-separated subset of: " + ", ".join(KINDS))
     parser.add_argument("--json")
     args = parser.parse_args()
-    reference = ReferenceAdapter()
-    subject = WorkerAdapter("impls.reference:mmap", "reference-in-worker", sys.executable,
-                            "impls.reference:mmap")
-    subject.start()
-    try:
-        results = {
-            "floor (no-op rules)": rate(NoOp(), NoOp(), args.examples, args.seed),
-            "reference in process": rate(reference, ReferenceAdapter(), args.examples, args.seed),
-            "worker (reference in a worker)": rate(reference, subject, args.examples, args.seed),
-        }
-    finally:
-        subject.close()
-        reference.close()
+    results = {"floor (no-op rules)": rate(NoOp(), NoOp(), args.examples, args.seed)}
+    for kind in args.kinds.split(","):
+        if kind not in KINDS:
+            parser.error(f"--kinds: unknown kind {kind!r}")
+        subject = KINDS[kind]()
+        try:
+            subject.start()
+        except Unavailable as exc:
+            print(f"{kind:<32} unavailable: {exc}")
+            continue
+        reference = ReferenceAdapter(subject.profile)
+        try:
+            results[kind] = rate(reference, subject, args.examples, args.seed)
+        finally:
+            subject.close()
+            reference.close()
     floor = results["floor (no-op rules)"]["steps_per_s"]
     for name, r in results.items():
+        r["x_floor"] = round(floor / r["steps_per_s"], 2)
         print(f"{name:<32} {r['steps_per_s']:>7} steps/s  ({r['steps']} steps in {r['seconds']} s,"
-              f" {floor / r['steps_per_s']:.2f}x the floor's time per step)")
+              f" {r['x_floor']:.2f}x the floor's time per step)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

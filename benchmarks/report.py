@@ -1,65 +1,209 @@
 # SPDX-License-Identifier: MIT
 """Runs every benchmark once, in one go on one machine, and writes reports/bench.md (and .json).
 
-Usage: python benchmarks/report.py [--quick]
+Usage: python benchmarks/report.py [--quick] [--only KEY,...]   (nox -s bench)
 """
 
-import argparse
 import datetime
 import json
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "reports")
+sys.path.insert(0, ROOT)
+
+from conformance.cli import Parser, Usage  # noqa: E402
+from conformance.results import write_atomically  # noqa: E402
+
+IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
 
-def run(title, argv, quick_argv=()):
+def run(argv, env=None, quick_argv=(), timeout=3600):
+    """Run one benchmark command from the repository root: (status, seconds, output)."""
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, *argv, *quick_argv], cwd=ROOT, capture_output=True,
-                          text=True)
-    took = time.perf_counter() - began
-    text = done.stdout.strip() or done.stderr.strip()
-    status = "ok" if done.returncode in (0, 1) else f"failed (exit {done.returncode})"
-    return {"title": title, "command": " ".join(["python", *argv, *quick_argv]),
-            "seconds": round(took, 1), "status": status, "output": text}
+    try:
+        done = subprocess.run([*argv, *quick_argv], cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout} s", timeout, ""
+    took = round(time.perf_counter() - began, 1)
+    text = (done.stdout.strip() + "\n" + done.stderr.strip()[-2000:]).strip()
+    # exit 1 is a run that found divergences (the mutants, the stdlib's crashes): still a figure
+    status = ("ok" if done.returncode in (0, 1) and "Traceback" not in done.stderr
+              else f"failed (exit {done.returncode})")
+    return status, took, text
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+# -- bulk operations: pytest-benchmark in process, bulk_ops.py in PyPy and Pyodide -------------
+def bulk(quick):
+    mib = "8" if quick else "64"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "bulk.json")
+        status, took, text = run([sys.executable, "-m", "pytest", "benchmarks/test_bulk.py", "-q",
+                                  "-p", "no:cacheprovider", "-p", "no:randomly",
+                                  f"--benchmark-json={path}"], env={"BENCH_MIB": mib})
+        if not os.path.exists(path):
+            return {"status": status, "output": text}
+        with open(path) as f:
+            doc = json.load(f)
+    best, limits = {}, {}
+    for b in doc["benchmarks"]:
+        seconds = b["stats"]["min"]
+        if b["group"] == "limits":
+            limits[b["params"]["routine"]] = seconds
+        else:
+            best.setdefault(b["params"]["mapped"], {})[b["params"]["op"]] = seconds
+    others = {"PyPy": _pypy_argv, "Pyodide": _pyodide_argv}
+    notes = {}
+    for name, argv in others.items():
+        try:
+            command = argv()
+        except Exception as exc:  # noqa: BLE001 - an interpreter missing is a line in the report
+            notes[name] = f"unavailable: {exc}"
+            continue
+        s, _, out = run([*command, "--mib", mib, "--runs", "5"], timeout=900)
+        try:
+            best[name] = json.loads(out.splitlines()[0])
+        except (ValueError, IndexError):
+            notes[name] = f"{s}: {out[-300:]}"
+    return {"status": status, "seconds": took, "mib": int(mib), "best": best, "limits": limits,
+            "notes": notes, "machine_info": doc.get("machine_info", {}).get("cpu", {}).get("brand_raw")}
+
+
+def _pypy_argv():
+    from impls.interpreters import find_pypy3
+
+    _, path = find_pypy3()
+    return [path, "benchmarks/bulk_ops.py"]
+
+
+def _pyodide_argv():
+    from impls.interpreters import find_pyodide
+
+    node, folder, _ = find_pyodide()
+    return [node, "benchmarks/run_in_pyodide.js", folder, "benchmarks/bulk_ops.py"]
+
+
+def bulk_markdown(r):
+    from bulk_ops import OPS
+
+    if "best" not in r:
+        return ["pytest-benchmark did not run: " + r["status"], "", "```", r["output"][-3000:], "```"]
+    mib, best, limits = r["mib"], r["best"], r["limits"]
+    size = mib << 20
+    impls = [i for i in IMPLS if i in best]
+    lines = [f"Map of {mib} MiB; best of the runs; `pytest benchmarks/test_bulk.py` "
+             "(pytest-benchmark) for the in-process ones, `benchmarks/bulk_ops.py` inside PyPy and "
+             "Pyodide. Each cell: milliseconds, then the share of its C limit's bandwidth in "
+             "the same run.", "",
+             "| operation | limit | " + " | ".join(impls) + " | reference / stdlib time |",
+             "|---|---|" + "---|" * len(impls) + "---|"]
+    for op, (size_of, limit, _) in OPS.items():
+        cells = []
+        for i in impls:
+            t = best[i].get(op)
+            # the limit's time for the bytes this op handles (move: half the map)
+            share = limits.get(limit, 0) * size_of(size) / size / t if t else 0
+            cells.append(f"{t * 1e3:.2f} ms ({share:.0%})" if t else "-")
+        ratio = best.get("reference", {}).get(op, 0) / best.get("stdlib", {}).get(op, 1)
+        lines.append(f"| {op} | {limit} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+    lines += ["", "| C limit | ms | GB/s |", "|---|---|---|"]
+    for name, t in limits.items():
+        lines.append(f"| {name} | {t * 1e3:.2f} | {size / t / 1e9:.1f} |")
+    for name, note in r["notes"].items():
+        lines += ["", f"{name}: {note}"]
+    return lines
+
+
+# -- everything else: commands whose own output is the table -----------------------------------
+PY = sys.executable
+SECTIONS = [
+    ("lockstep", "Lockstep steps per second by implementation kind, against Hypothesis's floor",
+     [PY, "benchmarks/lockstep.py"], ["--examples", "30"]),
+    ("workers", "Worker start-up and round trips", [PY, "benchmarks/workers.py"],
+     ["--starts", "2", "--steps", "500"]),
+    ("soak_in_process", "Soak sweep in process (reference against the reference, no worker)",
+     [PY, "-m", "conformance.soak", "--impl", "reference", "--minutes", "0.5", "--seed", "1"],
+     ["--minutes", "0.05"]),
+    ("soak_worker", "Soak sweep against the stdlib in a CPython worker",
+     [PY, "-m", "conformance.soak", "--impl", "stdlib", "--minutes", "0.5", "--seed", "1",
+      "--expectations-dir", "expectations"], ["--minutes", "0.05"]),
+    ("default_run", "Wall time of the default run (reference + stdlib, as `nox -s conformance`)",
+     [PY, "-m", "conformance", "--expectations-dir", "expectations"], ["--examples", "20"]),
+    ("default_run_no_expectations",
+     "Wall time of the same run without expectations (the known crashes are shrunk too)",
+     [PY, "-m", "conformance"], ["--examples", "20"]),
+    ("mutants_detect", "Mutants: seconds to the first divergence (no shrinking), seed 0",
+     [PY, "-m", "tests.mutants.measure", "--seeds", "0"], ["--examples", "20", "bad_find"]),
+    ("mutants_report", "Mutants: seconds until reported at the defaults, shrinking included, seed 0",
+     [PY, "-m", "tests.mutants.measure", "--seeds", "0", "--report"], ["bad_find"]),
+    ("xdist_1", "Scaling: stdlib alone on 1 pytest-xdist worker",
+     [PY, "-m", "conformance", "--impl", "stdlib", "-n", "1", "--expectations-dir", "expectations"],
+     ["--examples", "20"]),
+    ("xdist_2", "Scaling: the same on 2 pytest-xdist workers",
+     [PY, "-m", "conformance", "--impl", "stdlib", "-n", "2", "--expectations-dir", "expectations"],
+     ["--examples", "20"]),
+    ("impls_1", "Scaling: 1 implementation (stdlib), 2 workers",
+     [PY, "-m", "conformance", "--impl", "stdlib", "--expectations-dir", "expectations"],
+     ["--examples", "20"]),
+    ("impls_2", "Scaling: 2 implementations (stdlib, cpython3.12), 2 workers",
+     [PY, "-m", "conformance", "--impl", "stdlib", "--impl", "cpython3.12",
+      "--expectations-dir", "expectations"], ["--examples", "20"]),
+    ("impls_4", "Scaling: 4 implementations (stdlib, cpython3.10, 3.12, 3.13), 2 workers",
+     [PY, "-m", "conformance", "--impl", "stdlib", "--impl", "cpython3.10", "--impl",
+      "cpython3.12", "--impl", "cpython3.13", "--expectations-dir", "expectations"],
+     ["--examples", "20"]),
+    ("map_size", "Scaling: one observed step's cost by map size", [PY, "benchmarks/map_size.py"],
+     ["--steps", "6"]),
+]
+
+
+def main(argv=None):
+    parser = Parser(prog="python benchmarks/report.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
-    args = parser.parse_args()
-    quick = args.quick
-    sections = [
-        run("Bulk operations: reference / stdlib time", ["benchmarks/bulk.py"],
-            ["--runs", "2"] if quick else ()),
-        run("Lockstep throughput against Hypothesis's floor", ["benchmarks/lockstep.py"],
-            ["--examples", "50"] if quick else ()),
-        run("Worker start-up and round trips", ["benchmarks/workers.py"],
-            ["--starts", "2", "--steps", "500"] if quick else ()),
-        run("Wall time of the default run (reference + stdlib, as `nox -s conformance`)",
-            ["-m", "conformance", "--expectations-dir", "expectations"],
-            ["--examples", "20"] if quick else ()),
-        run("Wall time of the same run without expectations (known crashes shrunk too)",
-            ["-m", "conformance"], ["--examples", "20"] if quick else ()),
-    ]
+    parser.add_argument("--only", help="comma-separated section keys: bulk, " +
+                        ", ".join(key for key, *_ in SECTIONS))
+    try:
+        args = parser.parse_args(argv)
+        keys = ["bulk"] + [key for key, *_ in SECTIONS]
+        only = args.only.split(",") if args.only else keys
+        unknown = sorted(set(only) - set(keys))
+        if unknown:
+            raise Usage(f"--only: unknown section {unknown[0]!r} (one of {', '.join(keys)})")
+    except Usage as exc:
+        print(f"python benchmarks/report.py: error: {exc}", file=sys.stderr)
+        return 2
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = ["# Benchmarks", "", f"One run on one machine ({machine}), {when}.", ""]
-    for s in sections:
-        lines += [f"## {s['title']}", "", f"`{s['command']}`: {s['status']}, {s['seconds']} s",
-                  "", "```", s["output"][-4000:], "```", ""]
+    results, lines = {}, ["# Benchmarks", "", f"One run on one machine ({machine}), {when}.", ""]
+    if "bulk" in only:
+        print("bulk ...", flush=True)
+        results["bulk"] = bulk(args.quick)
+        lines += ["## Bulk operations", ""] + bulk_markdown(results["bulk"]) + [""]
+    for key, title, argv, quick_argv in SECTIONS:
+        if key not in only:
+            continue
+        print(f"{key} ...", flush=True)
+        status, took, text = run(argv, quick_argv=quick_argv if args.quick else ())
+        command = " ".join(["python", *argv[1:], *(quick_argv if args.quick else ())])
+        results[key] = {"title": title, "command": command, "status": status, "seconds": took,
+                        "output": text}
+        lines += [f"## {title}", "", f"`{command}`: {status}, {took} s", "", "```",
+                  text[-4000:], "```", ""]
     os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "bench.md"), "w") as f:
-        f.write("\n".join(lines))
-    with open(os.path.join(OUT, "bench.json"), "w") as f:
-        json.dump({"date": when, "machine": machine, "sections": sections}, f, indent=1)
-    print("\n".join(lines))
+    write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
+    write_atomically(os.path.join(OUT, "bench.json"),
+                     json.dumps({"date": when, "machine": machine, "results": results}, indent=1))
+    print(os.path.join(OUT, "bench.md"))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, HERE)
+    sys.exit(main())

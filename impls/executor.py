@@ -160,6 +160,11 @@ class Executor(object):
         if isinstance(v, text_type):
             return {"text": v}
         if isinstance(v, (list, tuple)):
+            if len(v) > 8 and set(map(type, v)) == {bytes_type}:
+                # list(m) of a big map: thousands of 1-byte items, hexed in one go
+                joined = tohex(b"".join(v))
+                if len(joined) == 2 * len(v):
+                    return [{"b": joined[i:i + 2]} for i in range(0, len(joined), 2)]
             return [self.encode(x) for x in v]
         if isinstance(v, float):
             return {"float": v}

@@ -244,23 +244,29 @@ class _ClosedAttr:
         raise AttributeError("attribute 'closed' of 'mmap.mmap' objects is not writable")
 
 
+# CPython hands out one shared object per 1-byte bytes value; so does the reference.
+_ONE_BYTE = [bytes((i,)) for i in range(256)]
+
+
 class _Items:
     """The legacy sequence view (sq_item): items are 1-byte bytes, so iteration, `in` and
     reversed() see bytes while m[i] gives an int (catalogue 1.F)."""
 
-    __slots__ = ("_map",)
+    __slots__ = ("_map", "_out")
 
     def __init__(self, m):
         self._map = m
+        self._out = ffi.new("unsigned char *")  # one cell for every item: iteration is hot
 
     def __len__(self):
         return len(self._map)
 
     def __getitem__(self, i):
-        out = ffi.new("unsigned char *")
+        out = self._out
         rc = lib.refmmap_getbyte(self._map._m, i, out) if i >= 0 else lib.REFMMAP_E_INDEX
-        _check(rc)
-        return bytes((out[0],))
+        if rc:
+            _check(rc)
+        return _ONE_BYTE[out[0]]
 
 
 def _release_export(handle):
@@ -370,7 +376,7 @@ class _Methods:
 
     def _byte(self, value):
         """An item as the profile returns it: int, or 1-char bytes on 2.7."""
-        return value if self._profile.int_items else bytes((value,))
+        return value if self._profile.int_items else _ONE_BYTE[value]
 
     def _closed(self):
         return self._m.data == ffi.NULL

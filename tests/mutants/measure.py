@@ -2,7 +2,9 @@
 """How fast the lockstep machine reports each mutant: examples and seconds to the first divergence.
 
 Usage (from the repository root): python -m tests.mutants.measure [--examples N] [--seeds 0,1,2]
-[NAME ...]. Stops each run at its first divergence (no shrinking), so it times detection alone.
+[--report] [NAME ...]. Stops each run at its first divergence (no shrinking), so it times
+detection alone; with --report it times the whole run at the suite's defaults instead, shrinking
+included, until the mutant's divergences are reported (what a user waits for).
 """
 
 from __future__ import annotations
@@ -140,16 +142,42 @@ def time_to_detection(ref, subj, *, examples, seed, baseline=None):
     return None, time.monotonic() - start
 
 
+def time_to_report(ref, subj, *, seed):
+    """(divergences reported, seconds) for one run of the machine at the suite's defaults.
+
+    The stdlib's own known divergences on this CPython (expectations/) are recorded without
+    shrinking, as `nox -s conformance` does, so the time is the mutant's."""
+    import platform
+
+    from conformance import clauses, expectations
+    from conformance.machine import run_lockstep
+    from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_SHRINK_SECONDS, DEFAULT_STEPS
+
+    version = "cpython" + ".".join(platform.python_version_tuple()[:2])
+    path = ROOT / "expectations" / expectations.filename(version)
+    known = expectations.parse(str(path), clauses.load(), missing_ok=True)["known"]
+    start = time.monotonic()
+    found, _ = run_lockstep(ref, subj, examples=DEFAULT_EXAMPLES, steps=DEFAULT_STEPS, seed=seed,
+                            record_crashes=True, known=frozenset(known),
+                            shrink_seconds=DEFAULT_SHRINK_SECONDS)
+    new = [d for d in found if d.clause not in known]
+    return len(new), time.monotonic() - start
+
+
 def main(argv=None):
     from tests.mutants import MUTANTS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--report", action="store_true",
+                        help="time whole runs at the defaults, shrinking included")
     parser.add_argument("names", nargs="*", default=list(MUTANTS))
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     ref = reference()
+    if args.report:
+        return report_times(ref, args.names, seeds)
     baseline = subject("faithful")
     print(f"reference: {ref.spec}; baseline: faithful")
     times, worst, missed = [], 0, []
@@ -170,6 +198,26 @@ def main(argv=None):
     if times:
         print(f"seconds to detection: median {statistics.median(times):.2f}, max {max(times):.2f}; "
               f"most examples needed: {worst}; missed: {missed or 'none'}")
+    return 1 if missed else 0
+
+
+def report_times(ref, names, seeds):
+    times, missed = [], []
+    for name in names:
+        subj = subject(name)
+        row = []
+        for seed in seeds:
+            n, secs = time_to_report(ref, subj, seed=seed)
+            row.append(f"{n} reported/{secs:.1f}s" if n else f"miss/{secs:.1f}s")
+            if n:
+                times.append(secs)
+            else:
+                missed.append((name, seed))
+        subj.close()
+        print(f"{name:32} " + "  ".join(row), flush=True)
+    if times:
+        print(f"seconds to report: median {statistics.median(times):.2f}, max {max(times):.2f}; "
+              f"missed: {missed or 'none'}")
     return 1 if missed else 0
 
 

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: MIT
+"""Bulk operations under pytest-benchmark: the reference, the stdlib and fmmap in this process,
+beside what the C library's memcpy/memchr/memrchr reach on the same bytes (the physical limit).
+
+    python -m pytest benchmarks/test_bulk.py --benchmark-json=bulk.json   (nox -s bench runs it)
+
+BENCH_MIB sets the map size (default 64). PyPy and Pyodide time the same OPS in their own
+interpreter through benchmarks/bulk_ops.py; report.py puts everything in one table."""
+
+import ctypes
+import ctypes.util
+import importlib.util
+import mmap as stdlib_mmap
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bulk_ops import OPS, MiB, filled_map  # noqa: E402
+
+from impls import reference  # noqa: E402
+
+SIZE = int(os.environ.get("BENCH_MIB", "64")) * MiB
+
+
+def _fmmap():
+    if importlib.util.find_spec("fmmap") is None:
+        pytest.skip("fmmap is not installed here (pip install '.[impls]')")
+    import fmmap
+
+    return fmmap.mmap
+
+
+FACTORIES = {"reference": lambda: reference.mmap, "stdlib": lambda: stdlib_mmap.mmap,
+             "fmmap": _fmmap}
+
+
+@pytest.fixture(scope="module", params=list(FACTORIES))
+def mapped(request):
+    m, payload = filled_map(FACTORIES[request.param](), SIZE)
+    yield m, payload
+    m.close()
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_bulk(benchmark, mapped, op):
+    m, payload = mapped
+    size_of, limit, run = OPS[op]
+    benchmark.group = op
+    benchmark.extra_info.update(bytes=size_of(SIZE), limit=limit)
+    run(m, SIZE, payload)  # warm
+    benchmark.pedantic(run, args=(m, SIZE, payload), rounds=7, iterations=1)
+
+
+class Buffers:
+    """Two touched buffers of SIZE bytes and the C routines, called through ctypes (one call
+    per run: its overhead is microseconds against milliseconds)."""
+
+    def __init__(self):
+        self.src, self.dst = bytearray(b"a" * SIZE), bytearray(b"b" * SIZE)
+        self.src_at = ctypes.addressof((ctypes.c_char * SIZE).from_buffer(self.src))
+        self.dst_at = ctypes.addressof((ctypes.c_char * SIZE).from_buffer(self.dst))
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        self.memchr, self.memrchr = libc.memchr, libc.memrchr
+        for f in (self.memchr, self.memrchr):
+            f.argtypes, f.restype = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t], ctypes.c_void_p
+
+
+LIMITS = {
+    "memcpy": lambda b: ctypes.memmove(b.dst_at, b.src_at, SIZE),
+    "memcpy to new bytes": lambda b: bytes(b.src),  # malloc'd fresh, then one memcpy
+    "memchr": lambda b: b.memchr(b.src_at, ord("n"), SIZE),
+    "memrchr": lambda b: b.memrchr(b.src_at, ord("n"), SIZE),
+}
+
+
+@pytest.mark.parametrize("routine", list(LIMITS))
+def test_limit(benchmark, routine):
+    buffers = Buffers()
+    benchmark.group = "limits"
+    benchmark.extra_info.update(bytes=SIZE, limit=routine)
+    LIMITS[routine](buffers)
+    benchmark.pedantic(LIMITS[routine], args=(buffers,), rounds=15, iterations=1)
