@@ -92,6 +92,10 @@ def build_parser():
     parser.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS,
                         help="most ops in one example (default %(default)s)")
     parser.add_argument("--seed", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--db", metavar="DIR",
+                        help="Hypothesis example database: save the failures found in DIR and "
+                        "replay DIR's saved failures first (share DIR between hosts; not with "
+                        "--seed, which turns the database off)")
     parser.add_argument("--shrink-seconds", type=seconds, default=DEFAULT_SHRINK_SECONDS,
                         help="most seconds spent shrinking in one run of the state machine "
                         "(default %(default)s)")
@@ -121,6 +125,8 @@ def parse(argv):
         except argparse.ArgumentTypeError as exc:
             raise Usage(f"argument -n/--workers: {exc}") from None
     check_output_folders(args, "json", "repro_dir")
+    if args.db and args.seed is not None:
+        raise Usage("--db and --seed: a seeded run uses no example database; drop one")
     return args
 
 
@@ -191,6 +197,8 @@ def run_pytest(args, infos, results_path, known=None):
             argv += ["--mmap-known", f"{spec}={','.join(known[spec])}"]
     if args.seed is not None:
         argv += ["--mmap-seed", str(args.seed)]
+    if args.db:
+        argv += [f"--mmap-db={os.path.abspath(args.db)}"]
     if args.strict_messages:
         argv.append("--strict-messages")
     workers = args.workers or (min(len(runnable), os.cpu_count() or 1) if len(runnable) > 1

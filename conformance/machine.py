@@ -662,16 +662,22 @@ def _access_feature(kwargs):
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  strict_messages=False, messages=frozenset(), database=None, features=None,
-                 record_crashes=False, known=frozenset(), shrink_seconds=None):
+                 record_crashes=False, known=frozenset(), shrink_seconds=None, key=None):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
     `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
     each is returned (unshrunk) beside the divergences, and generation goes on; so is any
     divergence on a clause in `known` (an implementation's expected failures: no need to shrink).
+
+    `database` (a Hypothesis example database) saves each failure found and replays the saved
+    ones first, unless a `seed` is given: Hypothesis's @seed turns the database off. Entries are
+    filed under `key` (default the subject's name): Hypothesis keys a state machine by its class's
+    source, which a class made here has none of, so by its name; that name is the key, the same
+    in every process and on every host.
     """
     crashes = {}
-    machine = type(f"Lockstep_{subject.name}", (LockstepMachine,), {
+    machine = type(f"Lockstep_{key or subject.name}", (LockstepMachine,), {
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
         "messages": messages, "exercised": Counter(),
         "features": features if features is not None else Counter(),

@@ -41,6 +41,10 @@ def pytest_addoption(parser):
                     "them with the shortest sequence seen instead of shrinking. Default: none")
     group.addoption("--mmap-scratch", default=None, metavar="DIR",
                     help="keep Hypothesis's files here instead of ./.hypothesis. Default: none")
+    group.addoption("--mmap-db", default=None, metavar="DIR",
+                    help="Hypothesis example database of the state machine: failures found are "
+                    "saved here and replayed first by the next run sharing DIR (e.g. over NFS); "
+                    "not with --mmap-seed, which turns the database off. Default: none")
 
 
 def pytest_configure(config):
@@ -52,6 +56,28 @@ def pytest_configure(config):
         set_hypothesis_home_dir(scratch)
     config._mmap_results = []
     config._mmap_impls = {}
+    db = getattr(config, "workerinput", {}).get("mmap_db") or config.getoption("--mmap-db")
+    if db and config.getoption("--mmap-seed") is not None:
+        raise pytest.UsageError("--mmap-db and --mmap-seed: a seeded run uses no example "
+                                "database (Hypothesis's @seed turns it off); drop one")
+    # Absolute, and handed to xdist workers as such: a remote worker's cwd is its //chdir.
+    config._mmap_db = os.path.abspath(db) if db else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: every worker, local or on another host, uses the controller's database."""
+    if node.config._mmap_db:
+        node.workerinput["mmap_db"] = node.config._mmap_db
+
+
+def example_database(config):
+    """The state machine's Hypothesis example database (--mmap-db), or None."""
+    if not config._mmap_db:
+        return None
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    return DirectoryBasedExampleDatabase(config._mmap_db)
 
 
 def known_clauses(config, spec):

@@ -5,7 +5,7 @@ import pytest
 
 from conformance.compare import describe
 from conformance.machine import run_lockstep
-from conformance.pytest_plugin import _messages, known_clauses
+from conformance.pytest_plugin import _messages, example_database, known_clauses
 from conformance.repro import script
 
 # The examples of one implementation are split in two halves with their own seeds, so that
@@ -24,7 +24,9 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         steps=option("--steps"), seed=None if seed is None else seed * PARTS + part,
         strict_messages=option("--strict-messages"), messages=_messages(),
         known=known_clauses(request.config, mmap_impl.spec),
-        shrink_seconds=option("--shrink-seconds"))
+        shrink_seconds=option("--shrink-seconds"),
+        # With --mmap-db, saved failures are filed per implementation and part, on every host.
+        database=example_database(request.config), key=f"{mmap_impl.spec} part {part}")
     lines = []
     for d in found:
         expected = d.expected_trace
