@@ -103,7 +103,9 @@ def build_parser():
     parser.add_argument("--strict-messages", action="store_true",
                         help="also compare mmap's own exception messages")
     parser.add_argument("--step-timeout", type=seconds, default=10.0,
-                        help="seconds one step may take before it counts as a hang (default 10)")
+                        help="seconds one step may take before it counts as a hang (default 10); "
+                        "after a first hang, 20 times the slowest answer seen, at least 0.5 s, "
+                        "so that shrinking the hang is quick")
     parser.add_argument("-n", "--workers", default=None, metavar="N",
                         help="spread implementations over N processes with pytest-xdist "
                         "(a number or 'auto')")
@@ -264,11 +266,12 @@ def report(infos, rows, out=sys.stdout):
     from conformance.results import cells
 
     verdicts = cells(rows)
+    width = max([20] + [len(info["spec"]) for info in infos])
     print("", file=out)
     for info in infos:
         mine = [v for (impl, _), v in verdicts.items() if impl == info["spec"]]
         version = f"{info.get('version') or '?'} (profile {info.get('profile') or '?'})"
-        line = f"{info['spec']:<20} {version:<28} {info['status']:<12}"
+        line = f"{info['spec']:<{width}} {version:<28} {info['status']:<12}"
         if info["status"] == "unavailable":
             line += f" {info.get('reason', '')}"
         else:
