@@ -123,6 +123,19 @@ def test_resize_to_zero_truncates_then_raises_einval(check):
     assert raised(obs[-1]) == "OSError" and errno_of(obs[-1]) == errno.EINVAL
 
 
+@pytest.mark.clause("resize.failed-grow-keeps-file")
+def test_failed_grow_keeps_the_extended_file(check, mmap_impl):
+    """When growing a file map fails in mremap() (EFAULT where madvise() split the mapping), resize() raises OSError, the map keeps its length and the file keeps the size it was extended to."""
+    if not since(mmap_impl, "3.8"):
+        na("madvise arrived in 3.8")
+    obs = check(o.Open(DATA, 0), o.Resize(8192),
+                o.Call("madvise", o.Const("MADV_SEQUENTIAL"), 4096), o.Resize(8193),
+                o.Call("flush"))
+    assert raised(obs[3]) == "OSError" and errno_of(obs[3]) == errno.EFAULT
+    grown = DATA + bytes(8193 - len(DATA))
+    assert obs[-1]["len"] == 8192 and obs[-1]["file"] == "md5:" + md5(grown).hexdigest()
+
+
 @pytest.mark.clause("resize.anon-shrink")
 def test_anonymous_map_shrinks_keeping_data(check):
     """An anonymous map can shrink, keeping its data."""

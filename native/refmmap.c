@@ -462,7 +462,7 @@ static ssize_t pages(ssize_t n)
 int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon)
 {
     void *data;
-    int rc, saved;
+    int rc;
     if ((rc = refmmap_is_resizeable(m)) != REFMMAP_OK)
         return rc;
     if (newsize < 0 || newsize > SSIZE_MAX_ - m->offset)
@@ -480,14 +480,8 @@ int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon)
     if (m->fd != -1 && ftruncate(m->fd, (off_t)(m->offset + newsize)) != 0)
         return REFMMAP_E_OS;
     data = mremap(m->data, (size_t)m->size, (size_t)newsize, MREMAP_MAYMOVE);
-    if (data == MAP_FAILED) {
-        saved = errno;
-        if (m->fd != -1 && ftruncate(m->fd, (off_t)(m->offset + m->size)) != 0) {
-            /* Best effort only: the mremap error is the one to report. */
-        }
-        errno = saved;
-        return REFMMAP_E_OS;
-    }
+    if (data == MAP_FAILED)
+        return REFMMAP_E_OS;  /* as in CPython, the file keeps its new size */
     m->data = data;
     m->size = newsize;
     return REFMMAP_OK;
