@@ -712,9 +712,19 @@ def shrink_deadline(seconds):
     if seconds is None or not hasattr(engine, "MAX_SHRINKING_SECONDS"):
         yield
         return
+    from hypothesis import reporting
+
+    outer = reporting.current_reporter()
+
+    def quiet(message):
+        # Reaching the cap is the plan here, not the slow shrink Hypothesis asks to hear of.
+        if not str(message).startswith("WARNING: Hypothesis has spent more than five minutes"):
+            outer(message)
+
     saved, engine.MAX_SHRINKING_SECONDS = engine.MAX_SHRINKING_SECONDS, seconds
     try:
-        yield
+        with reporting.with_reporter(quiet):
+            yield
     finally:
         engine.MAX_SHRINKING_SECONDS = saved
 
