@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: MIT
+"""The benchmark scripts run and say what they measured (smoke runs: no timing is asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from bulk_ops import OPS  # noqa: E402
+
+
+def run(*argv, timeout=300):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("factory", ["mmap:mmap", "impls.reference:mmap"])
+def test_bulk_ops_times_every_operation(factory):
+    done = run("benchmarks/bulk_ops.py", "--factory", factory, "--mib", "1", "--runs", "1")
+    assert done.returncode == 0, done.stderr
+    times = json.loads(done.stdout)
+    assert set(times) == set(OPS) and all(t > 0 for t in times.values())
+
+
+def test_lockstep_reports_the_floor_and_each_kind():
+    done = run("benchmarks/lockstep.py", "--examples", "3", "--kinds",
+               "reference in process,reference in a CPython worker")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split("  ")[0] for line in lines] == [
+        "floor (no-op rules)", "reference in process", "reference in a CPython worker"]
+    assert all("steps/s" in line for line in lines)
+
+
+def test_map_size_reports_every_size():
+    done = run("benchmarks/map_size.py", "--steps", "2")
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split()[-2:] == ["64", "MiB"] and len(rows) == 2
+
+
+def test_report_rejects_an_unknown_section_in_one_line():
+    done = run("benchmarks/report.py", "--only", "bulk,nope")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1
+    assert "--only: unknown section 'nope'" in lines[0]
