@@ -180,43 +180,47 @@ def main(argv=None):
         return report_times(ref, args.names, seeds)
     baseline = subject("faithful")
     print(f"reference: {ref.spec}; baseline: faithful")
-    times, worst, missed = [], 0, []
-    for name in args.names:
-        subj = subject(name)
-        row = []
-        for seed in seeds:
-            n, secs = time_to_detection(ref, subj, examples=args.examples, seed=seed,
-                                        baseline=baseline)
-            row.append("miss" if n is None else f"{n}ex/{secs:.1f}s")
-            if n is None:
-                missed.append((name, seed))
-            else:
-                times.append(secs)
-                worst = max(worst, n)
-        subj.close()
-        print(f"{name:32} " + "  ".join(row), flush=True)
-    if times:
-        print(f"seconds to detection: median {statistics.median(times):.2f}, max {max(times):.2f}; "
-              f"most examples needed: {worst}; missed: {missed or 'none'}")
-    return 1 if missed else 0
+    needed = []
+
+    def detect(subj, seed):
+        n, secs = time_to_detection(ref, subj, examples=args.examples, seed=seed,
+                                    baseline=baseline)
+        if n is None:
+            return "miss", None
+        needed.append(n)
+        return f"{n}ex/{secs:.1f}s", secs
+
+    status = sweep(args.names, seeds, detect, "detection")
+    print(f"most examples needed: {max(needed, default=0)}")
+    return status
 
 
 def report_times(ref, names, seeds):
+    def report(subj, seed):
+        n, secs = time_to_report(ref, subj, seed=seed)
+        return (f"{n} reported/{secs:.1f}s", secs) if n else (f"miss/{secs:.1f}s", None)
+
+    return sweep(names, seeds, report, "report")
+
+
+def sweep(names, seeds, measure, what):
+    """`measure(subject, seed)` -> (cell, seconds, or None for a miss) for every mutant and
+    seed: one row per mutant, then the median and max. Returns 1 if any was missed."""
     times, missed = [], []
     for name in names:
         subj = subject(name)
         row = []
         for seed in seeds:
-            n, secs = time_to_report(ref, subj, seed=seed)
-            row.append(f"{n} reported/{secs:.1f}s" if n else f"miss/{secs:.1f}s")
-            if n:
-                times.append(secs)
-            else:
+            cell, secs = measure(subj, seed)
+            row.append(cell)
+            if secs is None:
                 missed.append((name, seed))
+            else:
+                times.append(secs)
         subj.close()
         print(f"{name:32} " + "  ".join(row), flush=True)
     if times:
-        print(f"seconds to report: median {statistics.median(times):.2f}, max {max(times):.2f}; "
+        print(f"seconds to {what}: median {statistics.median(times):.2f}, max {max(times):.2f}; "
               f"missed: {missed or 'none'}")
     return 1 if missed else 0
 
