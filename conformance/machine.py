@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, event, note, settings
+from hypothesis import HealthCheck, note, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
@@ -228,7 +228,6 @@ class LockstepMachine(RuleBasedStateMachine):
         clause = clause_for(op, expected, self)  # before the shadow state moves on
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
-        event(f"clause {clause}")
         if submit is not None:
             self.pending = (index, clause)
         else:
