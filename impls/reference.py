@@ -6,12 +6,11 @@ import ctypes
 import errno
 import operator
 import os
-import re
 import sys
 import types
 import weakref
 
-from impls import profiles
+from impls import buildinfo, profiles
 from impls.profiles import PROFILES, Profile
 
 try:
@@ -27,12 +26,9 @@ __all__ = ["PROFILES", "MESSAGES", "module", "mmap"]
 
 def _package_version():
     """The version the extension must carry: pyproject.toml in a checkout, else the metadata."""
-    pyproject = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             "pyproject.toml")
     try:
-        with open(pyproject, encoding="utf-8") as f:
-            return re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.MULTILINE).group(1)
-    except (OSError, AttributeError):
+        return buildinfo.package_version()
+    except (OSError, RuntimeError):
         from importlib.metadata import version
         return version("mmap-conformance")
 
@@ -43,26 +39,15 @@ def _verify_abi(expected=None):
     built = ffi.string(lib.refmmap_version()).decode()
     version, _, digest = built.partition("+")
     expected = expected or _package_version()
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    native = os.path.join(here, "native")
-    sources = [os.path.join(native, name) for name in ("refmmap.h", "refmmap.c")]
-    current = _source_digest(native) if all(map(os.path.exists, sources)) else digest
+    in_checkout = all(os.path.exists(os.path.join(buildinfo.NATIVE, name))
+                      for name in buildinfo.SOURCES)
+    current = buildinfo.source_digest() if in_checkout else digest
     if version != expected or digest != current:
         raise ImportError(
             f"impls._refmmap was built from other sources ({built}; these are "
             f"{expected}+{current}); rebuild it with `python native/build_refmmap.py` or "
             "reinstall with `pip install .`"
         )
-
-
-def _source_digest(folder):
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in ("refmmap.h", "refmmap.c"):
-        with open(os.path.join(folder, name), "rb") as f:
-            digest.update(f.read())
-    return digest.hexdigest()[:16]
 
 
 _verify_abi()

@@ -5,6 +5,7 @@ in place for development; `pip install .` builds it through setup.py's cffi_modu
 import os
 import re
 import shlex
+import sys
 
 from cffi import FFI
 
@@ -15,28 +16,11 @@ ROOT = os.path.dirname(HERE)
 SANITIZE_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"]
 
 
-PYPROJECT = os.path.join(ROOT, "pyproject.toml")
 HEADER = os.path.join(HERE, "refmmap.h")
 
-
-def package_version(pyproject=PYPROJECT):
-    """The project version from pyproject.toml; baked into the .so for the ABI handshake."""
-    with open(pyproject, encoding="utf-8") as f:
-        match = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"no version = \"...\" line in {pyproject}; add one under [project]")
-    return match.group(1)
-
-
-def source_digest(folder=HERE):
-    """A digest of the C sources: a .so built from other sources fails the handshake."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in ("refmmap.h", "refmmap.c"):
-        with open(os.path.join(folder, name), "rb") as f:
-            digest.update(f.read())
-    return digest.hexdigest()[:16]
+# The version and source digest come from the same module the reference checks them with.
+sys.path.insert(0, ROOT)
+from impls.buildinfo import package_version, source_digest  # noqa: E402
 
 
 def build_version():

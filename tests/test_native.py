@@ -42,10 +42,10 @@ def ssize():
 
 
 def test_version_is_the_package_version_and_the_sources_digest():
-    from impls.reference import _package_version, _source_digest
+    from impls.buildinfo import package_version, source_digest
 
     built = ffi.string(lib.refmmap_version()).decode()
-    assert built == f"{_package_version()}+{_source_digest(os.path.join(ROOT, 'native'))}"
+    assert built == f"{package_version()}+{source_digest(os.path.join(ROOT, 'native'))}"
 
 
 def test_unknown_constant_is_badarg():
