@@ -40,7 +40,7 @@ def conformance(session):
     # By default the known divergences of real CPythons (expectations/) are accepted, so the
     # run fails only on something new; any arguments replace that default.
     _run(session, "python", "-m", "conformance",
-                *(session.posargs or ["--expectations-dir", "expectations"]))
+         *(session.posargs or ["--expectations-dir", "expectations"]))
 
 
 @nox.session

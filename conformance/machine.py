@@ -264,17 +264,16 @@ class LockstepMachine(RuleBasedStateMachine):
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
             dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
-        key = clause
-        divergence = divergence_class(kind, key)(
+        divergence = divergence_class(kind, clause)(
             clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
             dumps)
         divergence.expected_trace = self.trace[:index + 1]
         if (kind != "diverge" and self.record_crashes) or clause in self.known:
             # Keep the shortest sequence per crash and go on with the reference alone: the
             # rest of this example still explores, as if the implementation had not died.
-            known = self.crashes.get(key)
+            known = self.crashes.get(clause)
             if known is None or len(known.steps) > len(divergence.steps):
-                self.crashes[key] = divergence
+                self.crashes[clause] = divergence
             self.dead = True
             return
         raise divergence
