@@ -142,23 +142,28 @@ def time_to_detection(ref, subj, *, examples, seed, baseline=None):
     return None, time.monotonic() - start
 
 
-def time_to_report(ref, subj, *, seed):
-    """(divergences reported, seconds) for one run of the machine at the suite's defaults.
-
-    The stdlib's own known divergences on this CPython (expectations/) are recorded without
-    shrinking, as `nox -s conformance` does, so the time is the mutant's."""
+def stdlib_known():
+    """The clauses the stdlib of this CPython is known to break (expectations/): a mutant
+    built on it breaks them too, and they are recorded without shrinking, as
+    `nox -s conformance` does, so the time measured is the mutant's."""
     import platform
 
     from conformance import clauses, expectations
-    from conformance.machine import run_lockstep
-    from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_SHRINK_SECONDS, DEFAULT_STEPS
 
     version = "cpython" + ".".join(platform.python_version_tuple()[:2])
     path = ROOT / "expectations" / expectations.filename(version)
-    known = expectations.parse(str(path), clauses.load(), missing_ok=True)["known"]
+    return frozenset(expectations.parse(str(path), clauses.load(), missing_ok=True)["known"])
+
+
+def time_to_report(ref, subj, *, seed, known):
+    """(divergences reported outside `known`, seconds) for one run of the machine at the
+    suite's defaults."""
+    from conformance.machine import run_lockstep
+    from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_SHRINK_SECONDS, DEFAULT_STEPS
+
     start = time.monotonic()
     found, _ = run_lockstep(ref, subj, examples=DEFAULT_EXAMPLES, steps=DEFAULT_STEPS, seed=seed,
-                            record_crashes=True, known=frozenset(known),
+                            record_crashes=True, known=known,
                             shrink_seconds=DEFAULT_SHRINK_SECONDS)
     new = [d for d in found if d.clause not in known]
     return len(new), time.monotonic() - start
@@ -196,8 +201,10 @@ def main(argv=None):
 
 
 def report_times(ref, names, seeds):
+    known = stdlib_known()
+
     def report(subj, seed):
-        n, secs = time_to_report(ref, subj, seed=seed)
+        n, secs = time_to_report(ref, subj, seed=seed, known=known)
         return (f"{n} reported/{secs:.1f}s", secs) if n else (f"miss/{secs:.1f}s", None)
 
     return sweep(names, seeds, report, "report")
