@@ -2,7 +2,8 @@
 """Reproducers: a shrunk op sequence as a standalone Python script that runs it on the
 implementation and prints, step by step, what it did next to what the spec requires.
 
-The scripts run unchanged on CPython 2.7 to 3.14 and PyPy, like the worker.
+The scripts run unchanged on CPython 2.7 to 3.15 and PyPy, like the worker, and exit 1 when a
+step differs from what the spec requires, 0 when none does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import binascii
 import collections
 import copy
 import ctypes
+import errno
 import gc
 import hashlib
 import os
@@ -180,6 +182,7 @@ try:
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 print("%d step(s) differ from what the spec requires" % differs)
+sys.exit(1 if differs else 0)
 '''
 
 

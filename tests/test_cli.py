@@ -79,6 +79,7 @@ def test_a_divergence_exits_1_with_a_runnable_reproducer(tmp_path):
     shown = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                            text=True, timeout=60)
     assert "<-- differs" in shown.stdout and "read_byte()" in shown.stdout
+    assert shown.returncode == 1, shown.stdout + shown.stderr
     assert os.listdir(tmp_path / "repro")
 
 

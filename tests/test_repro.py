@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: MIT
+"""Reproducers run standalone: every kind of step (an OSError among them) prints, and the exit
+status says whether a step differs from what the spec requires."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conformance import ops as o
+from conformance.repro import script
+from impls.adapters import ReferenceAdapter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Each sequence ends in a step that raises OSError on CPython (the drawn divergences that once
+# killed every reproducer with NameError).
+OSERROR_SEQUENCES = [
+    [o.Open(fileno=o.CLOSED_FD)],
+    [o.Open(b"abc"), o.Call("resize", 1 << 62)],
+]
+
+
+def _expected(steps):
+    ref = ReferenceAdapter()
+    try:
+        return [ref.apply(op.json()) for op in steps]
+    finally:
+        ref.close()
+
+
+def _run(text, tmp_path):
+    path = tmp_path / "repro.py"
+    path.write_text(text)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("steps", OSERROR_SEQUENCES, ids=["closed-fd", "huge-resize"])
+def test_an_oserror_step_runs_and_agreeing_steps_exit_0(tmp_path, steps):
+    expected = _expected(steps)
+    assert expected[-1]["out"][:2] == ["exc", "OSError"], expected[-1]
+    shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="x",
+                        fields=["out"]), tmp_path)
+    assert "Traceback" not in shown.stderr, shown.stderr
+    assert "raises OSError [errno" in shown.stdout
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "0 step(s) differ" in shown.stdout
+
+
+def test_a_differing_step_exits_1(tmp_path):
+    steps = [o.Open(b"abc"), o.Call("read_byte")]
+    expected = _expected(steps)
+    expected[-1] = dict(expected[-1], out=["ok", 98])  # the spec "requires" b"b": the stdlib differs
+    shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="read_byte",
+                        fields=["out"]), tmp_path)
+    assert shown.returncode == 1, shown.stdout + shown.stderr
+    assert "<-- differs" in shown.stdout and "1 step(s) differ" in shown.stdout
