@@ -136,3 +136,11 @@ def bench(session):
     """Run the benchmarks once and write reports/bench.md (`-- --quick` for a smoke run)."""
     _install(session, "bench", "impls")  # fmmap too: its bulk speed is in the table
     _run(session, "python", "benchmarks/report.py", *session.posargs)
+
+
+@nox.session(default=False, python=False)
+def interpreters(session):
+    """Provision CPython 3.13-3.15 and PyPy 3.11 from Debian unstable into a private folder
+    (`-- --dest DIR`, `-- --refresh`); `python -m conformance list` then finds them."""
+    # Stdlib only, and it runs apt-get and dpkg-deb: no virtual environment to make.
+    _run(session, "python", "tools/provision_interpreters.py", *session.posargs, external=True)

@@ -68,6 +68,7 @@ CASES = [
     ("report", [], "the following arguments are required: RESULTS.json"),
     ("report", ["/no/such/results.json"], "/no/such/results.json"),
     ("bench", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ("interpreters", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
 ]
 
 

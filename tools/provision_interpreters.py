@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Provision current CPythons (3.13, 3.14, 3.15) and PyPy from Debian unstable into a private
+folder, for a machine whose own Debian release has none of them.
+
+The packages of Debian's `sid` suite are downloaded with apt-get (a private sources.list naming
+this machine's own Debian mirror, private state and cache folders: the system's apt is not
+touched) and unpacked with dpkg-deb into one root folder. They need sid's C library, so each
+interpreter runs through sid's own dynamic loader; a launcher script per interpreter
+(`bin/python3.15`, `bin/pypy3.11`...) does that. `interpreters.json` lists what was checked to
+start: name, version, launcher. The conformance suite finds them there (impls/interpreters.py).
+
+    python tools/provision_interpreters.py [--dest DIR] [--refresh] [--mirror URI]
+
+DIR is $MMAPCONF_INTERPRETERS if set, else ${XDG_CACHE_HOME:-~/.cache}/mmap-conformance/
+interpreters. A second run with everything present does nothing. Stdlib only. Exit status:
+0 done (or already there), 1 it could not be done (one line says why), 2 a usage error.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CPYTHONS = ("3.13", "3.14", "3.15")
+PACKAGES = [p for v in CPYTHONS for p in (f"python{v}-minimal", f"libpython{v}-minimal",
+                                          f"libpython{v}-stdlib", f"libpython{v}-testsuite")]
+PACKAGES += ["pypy3", "pypy3-lib", "pypy3-lib-testsuite",
+             # what the interpreters link against, from the same suite
+             "libc6", "libexpat1", "libgcc-s1", "libzstd1", "zlib1g", "libssl3t64", "libbz2-1.0",
+             "libffi8", "liblzma5", "libncursesw6", "libtinfo6", "libsqlite3-0", "libuuid1",
+             "libgdbm6t64", "libreadline8t64", "libmpdec4"]
+# dpkg architecture -> (multiarch folder, dynamic loader)
+ARCHES = {"amd64": ("x86_64-linux-gnu", "ld-linux-x86-64.so.2"),
+          "arm64": ("aarch64-linux-gnu", "ld-linux-aarch64.so.1")}
+MANIFEST = "interpreters.json"
+ENV = "MMAPCONF_INTERPRETERS"
+# Prints "implementation full-version language-version"; runs under CPython and PyPy alike.
+PROBE = ("import platform, sys; print(sys.implementation.name, platform.python_implementation() "
+         "== 'PyPy' and '%d.%d.%d' % sys.pypy_version_info[:3] or platform.python_version(), "
+         "platform.python_version())")
+TIMEOUT = 900  # seconds for apt-get update / download: slow mirrors are fine, dead ones are not
+
+
+class Failed(Exception):
+    """It could not be done: the one-line reason."""
+
+
+def default_dest():
+    if os.environ.get(ENV):
+        return os.environ[ENV]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(cache, "mmap-conformance", "interpreters")
+
+
+def machine_mirror(folder="/etc/apt"):
+    """(URI, Signed-By or None) of this machine's Debian archive, from its apt sources."""
+    stanzas = []
+    for path in sorted(glob.glob(os.path.join(folder, "sources.list.d", "*.sources"))):
+        with open(path) as f:
+            for block in re.split(r"\n\s*\n", f.read()):
+                fields = dict(re.findall(r"^([\w-]+):[ \t]*(.*)$", block, re.M))
+                if "deb" in fields.get("Types", "").split() and fields.get("Enabled") != "no":
+                    stanzas += [(uri, fields.get("Signed-By")) for uri in fields.get("URIs", "").split()]
+    lists = [os.path.join(folder, "sources.list")]
+    lists += sorted(glob.glob(os.path.join(folder, "sources.list.d", "*.list")))
+    for path in lists:
+        if os.path.isfile(path):
+            with open(path) as f:
+                for line in f:
+                    m = re.match(r"\s*deb\s+(?:\[([^\]]*)\]\s*)?(\S+)", line)
+                    if m:
+                        signed = re.search(r"signed-by=(\S+)", m.group(1) or "")
+                        stanzas.append((m.group(2), signed and signed.group(1)))
+    for uri, signed_by in stanzas:  # the archive itself, not debian-security or a vendor's
+        if uri.rstrip("/").rsplit("/", 1)[-1] == "debian":
+            return uri.rstrip("/"), signed_by
+    raise Failed(f"no Debian mirror (a URI ending in /debian) in {folder}/sources.list.d: "
+                 "pass --mirror URI")
+
+
+def telling(lines):
+    """The line of apt's output that says what went wrong ("" if none)."""
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    for good in (lambda ln: ln.startswith("E:") or "Failed to fetch" in ln,
+                 lambda ln: ln.startswith("W:") and "unsandboxed" not in ln, bool):
+        found = [ln for ln in lines if good(ln)]
+        if found:
+            return found[0]
+    return ""
+
+
+def run(argv, what, timeout=TIMEOUT, cwd=None):
+    """Run a command; return (stdout, stderr), or raise Failed with its most telling line."""
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", timeout=timeout, cwd=cwd)
+    except FileNotFoundError:
+        raise Failed(f"{argv[0]} not found: this needs a Debian-like system with apt and dpkg") from None
+    except subprocess.TimeoutExpired:
+        raise Failed(f"{what}: no answer in {timeout} s") from None
+    except OSError as exc:
+        raise Failed(f"{what}: {exc}") from None
+    if proc.returncode != 0:
+        lines = (proc.stderr + "\n" + proc.stdout).splitlines()
+        raise Failed(f"{what}: {telling(lines) or f'exit status {proc.returncode}'}")
+    return proc.stdout, proc.stderr
+
+
+def apt_options(apt):
+    return ["-o", f"Dir::Etc::SourceList={apt}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={apt}/lists", "-o", f"Dir::Cache::Archives={apt}/archives",
+            "-o", f"Dir::State::Status={apt}/status", "-o", f"Dir::Cache={apt}/cache",
+            "-o", "Debug::NoLocking=1", "-q"]
+
+
+def download(apt, mirror, signed_by):
+    """apt-get update + download into `apt` (a fresh folder); return the .deb paths."""
+    for sub in ("lists/partial", "archives/partial", "cache", "debs"):
+        os.makedirs(os.path.join(apt, sub))
+    option = f"[signed-by={signed_by}] " if signed_by and os.path.isfile(signed_by) else ""
+    with open(os.path.join(apt, "sources.list"), "w") as f:
+        f.write(f"deb {option}{mirror} sid main\n")
+    open(os.path.join(apt, "status"), "w").close()
+    opts = apt_options(apt)
+    _, err = run(["apt-get", *opts, "update"], f"apt-get update from {mirror} sid")
+    # apt-get update exits 0 when the mirror cannot be reached (warnings only): no index, no run.
+    if not glob.glob(os.path.join(apt, "lists", "*_dists_sid_*Packages*")):
+        warning = telling(err.splitlines())
+        raise Failed(f"apt-get update from {mirror} sid fetched no package index (no network, "
+                     f"or the mirror is down){': ' + warning if warning else ''}")
+    names = run(["apt-cache", *opts, "pkgnames"], "apt-cache pkgnames")[0].split()
+    missing = sorted(set(PACKAGES) - set(names))
+    if missing:
+        raise Failed(f"{mirror} sid has no package {', '.join(missing)}: this script's package "
+                     "list needs updating")
+    debs = os.path.join(apt, "debs")  # apt-get download writes into the current folder
+    run(["apt-get", *opts, "download", *PACKAGES], f"apt-get download from {mirror} sid", cwd=debs)
+    return sorted(glob.glob(os.path.join(debs, "*.deb")))
+
+
+def probe(argv):
+    """(implementation, version, language version) that an interpreter reports, or Failed."""
+    out = run([*argv, "-c", PROBE], f"{argv[-1]} did not start", timeout=60)[0].split()
+    if len(out) != 3:
+        raise Failed(f"{argv[-1]} did not report its version (printed {' '.join(out)!r})")
+    return tuple(out)
+
+
+def interpreters(root, arch):
+    """[(launcher name, binary)] for the unpacked root, after checking each one starts."""
+    triplet, loader = ARCHES[arch]
+    lib = os.path.join(root, "usr", "lib", triplet)
+    found = []
+    for binary in [f"python{v}" for v in CPYTHONS] + ["pypy3"]:
+        path = os.path.join(root, "usr", "bin", binary)
+        impl, version, language = probe([os.path.join(lib, loader), "--library-path", lib, path])
+        name = binary if impl == "cpython" else "pypy" + ".".join(language.split(".")[:2])
+        found.append((name, binary))
+    return found
+
+
+def write_launchers(dest, arch, found):
+    """bin/<name> for each interpreter, checked to start; return the manifest's entries."""
+    triplet, loader = ARCHES[arch]
+    root = os.path.join(dest, "root")
+    lib = os.path.join(root, "usr", "lib", triplet)
+    os.makedirs(os.path.join(dest, "bin"), exist_ok=True)
+    entries = []
+    for name, binary in found:
+        launcher = os.path.join(dest, "bin", name)
+        with open(launcher + ".tmp", "w") as f:
+            f.write("#!/bin/sh\n# Debian sid's %s, through sid's own dynamic loader "
+                    "(tools/provision_interpreters.py)\nexec %s --library-path %s %s \"$@\"\n"
+                    % (binary, shlex.quote(os.path.join(lib, loader)), shlex.quote(lib),
+                       shlex.quote(os.path.join(root, "usr", "bin", binary))))
+        os.chmod(launcher + ".tmp", 0o755)
+        os.replace(launcher + ".tmp", launcher)
+        impl, version, language = probe([launcher])
+        entries.append({"name": name, "implementation": impl, "version": version,
+                        "language": language, "launcher": launcher})
+    return entries
+
+
+def provision(dest, mirror, signed_by, arch, log):
+    """Download, unpack, check, then swap the new root in and write launchers and manifest.
+    Everything is staged inside DEST; on failure the stage, and any folder this run created,
+    are removed again, and a previous installation stays as it was."""
+    created = []  # folders this run makes, deepest first
+    folder = dest
+    while not os.path.isdir(folder):
+        if os.path.lexists(folder):
+            raise Failed(f"--dest {dest}: {folder} exists and is not a folder")
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    stage = None
+    try:
+        os.makedirs(dest, exist_ok=True)
+        stage = tempfile.mkdtemp(prefix=".stage-", dir=dest)
+        log(f"downloading {len(PACKAGES)} packages from {mirror} sid ...")
+        debs = download(os.path.join(stage, "apt"), mirror, signed_by)
+        log(f"unpacking {len(debs)} packages ...")
+        new_root = os.path.join(stage, "root")
+        for deb in debs:
+            run(["dpkg-deb", "-x", deb, new_root], f"dpkg-deb -x {os.path.basename(deb)}")
+        found = interpreters(new_root, arch)
+        # Swap the checked root in; the old one (if any) goes with the stage.
+        if os.path.isdir(os.path.join(dest, "root")):
+            os.rename(os.path.join(dest, "root"), os.path.join(stage, "old-root"))
+        os.rename(new_root, os.path.join(dest, "root"))
+        entries = write_launchers(dest, arch, found)
+        with open(os.path.join(dest, MANIFEST + ".tmp"), "w") as f:
+            json.dump({"source": f"{mirror} sid", "interpreters": entries}, f, indent=1)
+            f.write("\n")
+        os.replace(os.path.join(dest, MANIFEST + ".tmp"), os.path.join(dest, MANIFEST))
+        return entries
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise Failed(f"--dest {dest}: {exc.strerror or exc}{where}") from None
+    finally:
+        if stage:
+            shutil.rmtree(stage, ignore_errors=True)
+        if not os.path.exists(os.path.join(dest, MANIFEST)):
+            for path in created:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+
+
+def present(dest):
+    """The manifest's entries if every launcher it names is there, else None."""
+    try:
+        with open(os.path.join(dest, MANIFEST)) as f:
+            entries = json.load(f)["interpreters"]
+        ok = all(os.access(e["launcher"], os.X_OK) for e in entries)
+        return entries if ok and os.path.isdir(os.path.join(dest, "root")) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"provision_interpreters: {message} (--help for usage)\n")
+
+
+def main(argv=None):
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dest", help=f"the folder (default ${ENV}, else "
+                                       "${XDG_CACHE_HOME:-~/.cache}/mmap-conformance/interpreters)")
+    parser.add_argument("--refresh", action="store_true",
+                        help="download the newest packages even if interpreters are there")
+    parser.add_argument("--mirror", help="the Debian mirror URI (default: this machine's, "
+                                         "from /etc/apt/sources.list.d)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the outcome")
+    args = parser.parse_args(argv)
+    dest = os.path.abspath(os.path.expanduser(args.dest or default_dest()))
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
+    me = "provision_interpreters"
+    try:
+        entries = None if args.refresh else present(dest)
+        if entries:
+            print(f"{me}: up to date in {dest} ({', '.join(e['name'] for e in entries)}); "
+                  "--refresh fetches the newest")
+            return 0
+        arch = run(["dpkg", "--print-architecture"], "dpkg --print-architecture")[0].strip()
+        if arch not in ARCHES:
+            raise Failed(f"architecture {arch} is not supported (only {', '.join(ARCHES)})")
+        mirror, signed_by = (args.mirror.rstrip("/"), None) if args.mirror else machine_mirror()
+        entries = provision(dest, mirror, signed_by, arch, say)
+    except Failed as exc:
+        print(f"{me}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{me}: interrupted, nothing changed", file=sys.stderr)
+        return 1
+    for e in entries:
+        say(f"{e['name']:<11} {e['implementation']} {e['version']} (Python {e['language']})  "
+            f"{e['launcher']}")
+    print(f"{me}: {len(entries)} interpreters in {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
