@@ -5,23 +5,32 @@ Pyodide under node, each run through worker.py (or pyodide_runner.js) in its own
 
 from __future__ import annotations
 
+import functools
 import glob
 import importlib.util
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 from impls.adapters import Unavailable, UsageError, WorkerAdapter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "pyodide_runner.js")
-CPYTHONS = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+CPYTHONS = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 NAMES = ("reference", "stdlib") + tuple(f"cpython{v}" for v in CPYTHONS) + (
-    "pypy3", "fmmap", "pyodide", "all")
+    "pypy3", "pypy3.11", "fmmap", "pyodide", "all")
 PYODIDE_ENV = "MMAPCONF_PYODIDE_DIR"
 FMMAP_PIN = "fmmap==2.0.0"  # keep in step with pyproject's `impls` extra
+PROVISIONED_ENV = "MMAPCONF_INTERPRETERS"
+PROVISIONED = ("3.13", "3.14", "3.15")  # the CPythons tools/provision_interpreters.py installs
+PROVISION = "run `python tools/provision_interpreters.py` (or `nox -s interpreters`)"
+# One line for CPython 2.7 to 3.15 and PyPy: "implementation release language-release".
+PROBE = ("import platform, sys; v = getattr(sys, 'pypy_version_info', sys.version_info); "
+         "sys.stdout.write(' '.join([platform.python_implementation().lower(), "
+         "'.'.join(map(str, v[:3])), '.'.join(map(str, sys.version_info[:3]))]))")
 
 
 def _pyenv_root():
@@ -29,36 +38,127 @@ def _pyenv_root():
     return root if os.path.isdir(root) else None
 
 
-def _version_key(path):
-    # .../versions/3.12.1/bin/python -> (3, 12, 1): the newest patch release wins
-    name = path.split(os.sep)[-3]
-    return tuple(int(p) for p in re.findall(r"\d+", name))
+def provisioned_dir():
+    """Where tools/provision_interpreters.py puts its interpreters (the same default)."""
+    if os.environ.get(PROVISIONED_ENV):
+        return os.environ[PROVISIONED_ENV]
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(cache, "mmap-conformance", "interpreters")
+
+
+def _release(text):
+    return tuple(int(p) for p in text.split("."))
+
+
+def _dotted(release):
+    return ".".join(map(str, release))
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(path, mtime):
+    """(implementation, release, language release) of an interpreter on PATH, or None."""
+    try:
+        out = subprocess.run([path, "-c", PROBE], capture_output=True, text=True, timeout=30,
+                             stdin=subprocess.DEVNULL).stdout.split()
+        return out[0], _release(out[1]), _release(out[2])
+    except (OSError, subprocess.SubprocessError, IndexError, ValueError):
+        return None
+
+
+def _on_path(pattern):
+    """[(implementation, release, language, path)] of the interpreters on PATH whose file name
+    matches `pattern`, as each one reports itself (pyenv's shims left out: they only dispatch)."""
+    found = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or "shims" in folder.split(os.sep):
+            continue
+        for path in sorted(glob.glob(os.path.join(glob.escape(folder), "*"))):
+            if re.match(pattern + "$", os.path.basename(path)) and os.access(path, os.X_OK):
+                about = _probe(path, os.stat(path).st_mtime)
+                if about:
+                    found.append((*about, path))
+    return found
+
+
+def _provisioned():
+    """[(implementation, release, language, launcher)] from the provisioned interpreters.json."""
+    try:
+        with open(os.path.join(provisioned_dir(), "interpreters.json")) as f:
+            entries = json.load(f)["interpreters"]
+        return [(e["implementation"], _release(e["version"]), _release(e["language"]),
+                 e["launcher"]) for e in entries if os.access(e["launcher"], os.X_OK)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def cpythons():
+    """Every CPython found, one per release, newest first: [(release, how, path)].
+
+    A release found twice is taken from pyenv, else from PATH, else from the provisioned folder.
+    """
+    found = []
+    root = _pyenv_root()
+    if root:
+        for path in glob.glob(os.path.join(glob.escape(root), "versions", "*", "bin", "python")):
+            name = path.split(os.sep)[-3]
+            if re.match(r"\d+\.\d+\.\d+$", name):
+                found.append((_release(name), "pyenv", path))
+    found += [(release, "PATH", path)
+              for impl, release, _, path in _on_path(r"python\d+\.\d+") if impl == "cpython"]
+    found += [(release, "provisioned", path)
+              for impl, release, _, path in _provisioned() if impl == "cpython"]
+    seen, unique = set(), []
+    for release, how, path in found:
+        if release not in seen and os.path.realpath(path) not in seen:
+            seen.update((release, os.path.realpath(path)))
+            unique.append((release, how, path))
+    return sorted(unique, key=lambda row: row[0], reverse=True)
 
 
 def find_cpython(version):
-    """Return (how, path) for CPython X.Y, or raise Unavailable naming where we looked."""
+    """(how, path) of CPython `version`: X.Y is the newest X.Y.Z found, X.Y.Z that release.
+    Raise Unavailable naming where we looked and the fix."""
+    want = _release(version)
+    found = cpythons()
+    for release, how, path in found:
+        if release[:len(want)] == want:
+            return how, path
     root = _pyenv_root()
-    if root:
-        found = [p for p in glob.glob(os.path.join(root, "versions", version + ".*", "bin", "python"))
-                 if re.match(re.escape(version) + r"\.\d+$", p.split(os.sep)[-3])]
-        if found:
-            return "pyenv", max(found, key=_version_key)
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        if "shims" in folder.split(os.sep):  # pyenv's shims only dispatch to the versions above
-            continue
-        path = os.path.join(folder, "python" + version)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
-            return "PATH", path
-    where = f"{root}/versions/{version}.*" if root else "pyenv (no PYENV_ROOT)"
-    raise Unavailable(f"CPython {version} not found in {where} or as python{version} on PATH: "
-                      f"install it with `pyenv install {version}`")
+    where = f"{root}/versions" if root else "pyenv (no PYENV_ROOT)"
+    others = ", ".join(_dotted(r) for r, _, _ in found if r[:2] == want[:2])
+    fix = f"install it with `pyenv install {version}`"
+    if version in PROVISIONED:
+        fix = f"{PROVISION}, or `pyenv install {version}`"
+    raise Unavailable(f"CPython {version} not found in {where}, as python{_dotted(want[:2])} on "
+                      f"PATH or in {provisioned_dir()}{f' (found {others})' if others else ''}: {fix}")
 
 
-def find_pypy3():
-    path = shutil.which("pypy3")
-    if not path:
-        raise Unavailable("pypy3 not found on PATH: install it with `apt-get install pypy3`")
-    return "PATH", path
+def pypys():
+    """Every PyPy found, newest first: [(language release, release, how, path)], one per
+    language version X.Y (the newest PyPy for it)."""
+    found = [(language, release, "PATH", path)
+             for impl, release, language, path in _on_path(r"pypy3(\.\d+)?") if impl == "pypy"]
+    found += [(language, release, "provisioned", path)
+              for impl, release, language, path in _provisioned() if impl == "pypy"]
+    newest = {}
+    for row in sorted(found, key=lambda row: row[:2]):
+        newest[row[0][:2]] = row
+    return sorted(newest.values(), reverse=True)
+
+
+def find_pypy3(language=None):
+    """(how, path) of the newest PyPy, or of the one for Python `language` (X.Y)."""
+    for lang, _, how, path in pypys():
+        if language is None or lang[:2] == _release(language):
+            return how, path
+    if language == "3.11":
+        raise Unavailable(f"PyPy for Python 3.11 not in {provisioned_dir()} or on PATH: {PROVISION}")
+    found = ", ".join("pypy" + _dotted(lang[:2]) for lang, _, _, _ in pypys())
+    name = f"PyPy for Python {language}" if language else "pypy3"
+    raise Unavailable(f"{name} not found on PATH or in {provisioned_dir()}"
+                      + (f" (found {found})" if found else "")
+                      + ": install it with `apt-get install pypy3` (PyPy 3.9 on Debian 12), "
+                      f"or {PROVISION} for PyPy 3.11")
 
 
 def find_pyodide():
@@ -135,13 +235,14 @@ def resolve(spec, *, timeout=10.0):
             return MissingAdapter(spec, f"{path} is not an executable file: give the full path "
                                         "of a Python interpreter")
         return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
-    match = re.match(r"cpython(\d+\.\d+)$", spec)
+    cpython = re.match(r"cpython(\d+\.\d+(\.\d+)?)$", spec)
+    pypy = re.match(r"pypy3(\.\d+)?$", spec)
     try:
-        if match:
-            _, path = find_cpython(match.group(1))
+        if cpython:
+            _, path = find_cpython(cpython.group(1))
             return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
-        if spec == "pypy3":
-            _, path = find_pypy3()
+        if pypy:
+            _, path = find_pypy3(spec[len("pypy"):] if pypy.group(1) else None)
             return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
         if spec == "fmmap":
             find_fmmap()
@@ -154,23 +255,40 @@ def resolve(spec, *, timeout=10.0):
         return MissingAdapter(spec, str(exc))
     if spec == "all":
         raise UsageError("--impl all expands to several implementations: use all_specs()")
-    raise UsageError(f"unknown --impl {spec!r}: use one of {', '.join(NAMES)}, "
-                     "python:/path/to/python or package.module:factory "
+    raise UsageError(f"unknown --impl {spec!r}: use one of {', '.join(NAMES)}, cpythonX.Y.Z, "
+                     "pypy3.X, python:/path/to/python or package.module:factory "
                      "(`python -m conformance list` shows what is installed)")
 
 
 def discover():
-    """Every named implementation: [(name, how, path-or-reason)]; how is "missing" if absent."""
+    """Every named implementation: [(name, how, path-or-reason)]; how is "missing" if absent.
+
+    cpythonX.Y is the newest X.Y.Z found, each other release found is cpythonX.Y.Z; pypy3 is
+    the newest PyPy, and each PyPy found is also pypy3.X by its Python version.
+    """
     rows = [("reference", "in process", "impls.reference (the C reference, every profile)"),
             ("stdlib", "worker", sys.executable)]
-    finders = [(f"cpython{v}", lambda v=v: find_cpython(v)) for v in CPYTHONS]
-    finders += [("pypy3", find_pypy3), ("fmmap", find_fmmap)]
-    for name, finder in finders:
-        try:
-            how, path = finder()
-            rows.append((name, how, path))
-        except Unavailable as exc:
-            rows.append((name, "missing", str(exc)))
+    found = cpythons()
+    for version in CPYTHONS:
+        mine = [row for row in found if row[0][:2] == _release(version)]
+        if not mine:
+            rows.append((f"cpython{version}", "missing", _reason(find_cpython, version)))
+        for i, (release, how, path) in enumerate(mine):
+            rows.append((f"cpython{version if i == 0 else _dotted(release)}",
+                         f"{how} {_dotted(release)}", path))
+    pypy = pypys()
+    for i, (language, release, how, path) in enumerate(pypy):
+        row = (f"{how} PyPy {_dotted(release)}, Python {_dotted(language)}", path)
+        rows += [("pypy3", *row)] * (i == 0) + [(f"pypy{_dotted(language[:2])}", *row)]
+    if not pypy:
+        rows.append(("pypy3", "missing", _reason(find_pypy3)))
+    if not any(lang[:2] == (3, 11) for lang, _, _, _ in pypy):
+        rows.append(("pypy3.11", "missing", _reason(find_pypy3, "3.11")))
+    try:
+        how, path = find_fmmap()
+        rows.append(("fmmap", how, path))
+    except Unavailable as exc:
+        rows.append(("fmmap", "missing", str(exc)))
     try:
         node, folder, version = find_pyodide()
         rows.append(("pyodide", f"node + pyodide {version}", folder))
@@ -179,16 +297,25 @@ def discover():
     return rows
 
 
-def all_specs():
-    """What `--impl all` runs: reference, stdlib and every implementation found.
+def _reason(finder, *args):
+    try:
+        finder(*args)
+    except Unavailable as exc:
+        return str(exc)
+    return "found after all"  # appeared while we looked
 
-    The cpythonX.Y that is the running interpreter is left out: `stdlib` already runs it.
+
+def all_specs():
+    """What `--impl all` runs: reference, stdlib and every distinct implementation found.
+
+    `pypy3` is left out (an alias of the newest pypy3.X, which runs), and so is the CPython that
+    is the running interpreter: `stdlib` already runs it.
     """
     me = os.path.realpath(sys.executable)
     specs = []
     for name, how, where in discover():
-        if how == "missing" or (how in ("pyenv", "PATH") and name.startswith("cpython")
-                                and os.path.realpath(where) == me):
+        if how == "missing" or name == "pypy3" or (
+                name.startswith("cpython") and os.path.realpath(where) == me):
             continue
         specs.append(name)
     return specs
