@@ -54,7 +54,7 @@ def _dotted(release):
     return ".".join(map(str, release))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe(path, mtime):
     """(implementation, release, language release) of an interpreter on PATH, or None."""
     try:
@@ -126,11 +126,12 @@ def find_cpython(version):
     root = _pyenv_root()
     where = f"{root}/versions" if root else "pyenv (no PYENV_ROOT)"
     others = ", ".join(_dotted(r) for r, _, _ in found if r[:2] == want[:2])
+    others = f" (found {others})" if others else ""
     fix = f"install it with `pyenv install {version}`"
     if version in PROVISIONED:
         fix = f"{PROVISION}, or `pyenv install {version}`"
     raise Unavailable(f"CPython {version} not found in {where}, as python{_dotted(want[:2])} on "
-                      f"PATH or in {provisioned_dir()}{f' (found {others})' if others else ''}: {fix}")
+                      f"PATH or in {provisioned_dir()}{others}: {fix}")
 
 
 def pypys():
@@ -152,7 +153,8 @@ def find_pypy3(language=None):
         if language is None or lang[:2] == _release(language):
             return how, path
     if language == "3.11":
-        raise Unavailable(f"PyPy for Python 3.11 not in {provisioned_dir()} or on PATH: {PROVISION}")
+        raise Unavailable(f"PyPy for Python 3.11 not in {provisioned_dir()} or on PATH: "
+                          f"{PROVISION}")
     found = ", ".join("pypy" + _dotted(lang[:2]) for lang, _, _, _ in pypys())
     name = f"PyPy for Python {language}" if language else "pypy3"
     raise Unavailable(f"{name} not found on PATH or in {provisioned_dir()}"

@@ -67,7 +67,8 @@ def machine_mirror(folder="/etc/apt"):
             for block in re.split(r"\n\s*\n", f.read()):
                 fields = dict(re.findall(r"^([\w-]+):[ \t]*(.*)$", block, re.M))
                 if "deb" in fields.get("Types", "").split() and fields.get("Enabled") != "no":
-                    stanzas += [(uri, fields.get("Signed-By")) for uri in fields.get("URIs", "").split()]
+                    signed_by = fields.get("Signed-By")
+                    stanzas += [(uri, signed_by) for uri in fields.get("URIs", "").split()]
     lists = [os.path.join(folder, "sources.list")]
     lists += sorted(glob.glob(os.path.join(folder, "sources.list.d", "*.list")))
     for path in lists:
@@ -102,7 +103,7 @@ def run(argv, what, timeout=TIMEOUT, cwd=None):
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               errors="replace", timeout=timeout, cwd=cwd)
     except FileNotFoundError:
-        raise Failed(f"{argv[0]} not found: this needs a Debian-like system with apt and dpkg") from None
+        raise Failed(f"{argv[0]} not found: this needs a Debian-like system (apt, dpkg)") from None
     except subprocess.TimeoutExpired:
         raise Failed(f"{what}: no answer in {timeout} s") from None
     except OSError as exc:
@@ -114,7 +115,8 @@ def run(argv, what, timeout=TIMEOUT, cwd=None):
 
 
 def apt_options(apt):
-    return ["-o", f"Dir::Etc::SourceList={apt}/sources.list", "-o", "Dir::Etc::SourceParts=/dev/null",
+    return ["-o", f"Dir::Etc::SourceList={apt}/sources.list",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
             "-o", f"Dir::State::Lists={apt}/lists", "-o", f"Dir::Cache::Archives={apt}/archives",
             "-o", f"Dir::State::Status={apt}/status", "-o", f"Dir::Cache={apt}/cache",
             "-o", "Debug::NoLocking=1", "-q"]
@@ -175,11 +177,11 @@ def write_launchers(dest, arch, found):
     entries = []
     for name, binary in found:
         launcher = os.path.join(dest, "bin", name)
+        command = [os.path.join(lib, loader), "--library-path", lib,
+                   os.path.join(root, "usr", "bin", binary)]
         with open(launcher + ".tmp", "w") as f:
-            f.write("#!/bin/sh\n# Debian sid's %s, through sid's own dynamic loader "
-                    "(tools/provision_interpreters.py)\nexec %s --library-path %s %s \"$@\"\n"
-                    % (binary, shlex.quote(os.path.join(lib, loader)), shlex.quote(lib),
-                       shlex.quote(os.path.join(root, "usr", "bin", binary))))
+            f.write(f"#!/bin/sh\n# Debian sid's {binary}, through sid's own dynamic loader "
+                    f"(tools/provision_interpreters.py)\nexec {shlex.join(command)} \"$@\"\n")
         os.chmod(launcher + ".tmp", 0o755)
         os.replace(launcher + ".tmp", launcher)
         impl, version, language = probe([launcher])
