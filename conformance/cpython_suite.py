@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """CPython's own `Lib/test/test_mmap.py`, run against the reference at that version's profile.
 
-    python -m conformance.cpython_suite --python PATH [--python PATH ...] [--profile X.Y]
+    python -m conformance.cpython_suite [--python PATH ...] [--all] [--profile X.Y]
                                         [--testsuite-root DIR] [--json PATH]
 
 For each interpreter: ask it where its `test/test_mmap.py` is (never a copy in this repo), run
@@ -253,6 +253,30 @@ def markdown(entries):
     return "\n".join(lines) + "\n"
 
 
+def all_cpythons():
+    """This interpreter and every CPython impls.interpreters finds, oldest first."""
+    from impls.adapters import Unavailable
+    from impls.interpreters import CPYTHONS, find_cpython
+
+    found = []
+    for version in CPYTHONS:
+        try:
+            found.append(find_cpython(version)[1])
+        except Unavailable:
+            pass
+    return found + [sys.executable]
+
+
+def _unique(pythons):
+    seen, out = set(), []
+    for python in pythons:
+        key = os.path.realpath(shutil.which(python) or python)
+        if key not in seen:
+            seen.add(key)
+            out.append(python)
+    return out
+
+
 def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -273,6 +297,8 @@ def main(argv=None):
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", action="append", default=[], metavar="PATH",
                         help="a CPython interpreter (repeatable; default: this one)")
+    parser.add_argument("--all", action="store_true",
+                        help="every CPython this project finds (pyenv, python3.X on PATH) and this one")
     parser.add_argument("--profile", help="the reference profile to use (default: profile_for"
                                           " each interpreter's version)")
     parser.add_argument("--testsuite-root", action="append", default=[], metavar="DIR",
@@ -286,7 +312,8 @@ def main(argv=None):
             parser.exit(2, f"--profile {args.profile}: unknown; one of {', '.join(PROFILES)}\n")
     entries = []
     try:
-        for python in args.python or [sys.executable]:
+        pythons = list(args.python) + (all_cpythons() if args.all else [])
+        for python in _unique(pythons or [sys.executable]):
             entries.append(check(python, args.profile, args.testsuite_root))
     except UsageError as exc:
         parser.exit(2, f"{exc}\n")
