@@ -102,3 +102,31 @@ def test_cli_usage_errors_are_one_line():
                           text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == "--python /no/such/python: no such executable"
+
+
+def _other_cpythons():
+    from impls.adapters import Unavailable
+    from impls.interpreters import CPYTHONS, find_cpython
+
+    found = []
+    for version in CPYTHONS:
+        try:
+            found.append(pytest.param(find_cpython(version)[1], id=f"cpython{version}"))
+        except Unavailable:
+            pass
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("python", _other_cpythons())
+def test_the_reference_passes_every_found_cpythons_test_mmap(python):
+    entry = cpython_suite.check(python)
+    if entry.get("problem"):
+        pytest.skip(entry["problem"])
+    ref = entry["runs"]["reference"]
+    if entry["version"].startswith("2."):
+        assert "Python 2 test file" in ref["import_error"]
+        return
+    assert ref["import_error"] is None
+    assert ref["failures"] == [], "reference bugs:\n" + "\n".join(
+        f"{f['id']}: {f['message']}" for f in ref["failures"])
