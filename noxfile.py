@@ -124,6 +124,15 @@ def soak(session):
             session.error(f"{len(found)} sanitizer report(s) from the reference, above")
 
 
+@nox.session(name="cpython-suite", default=False)
+def cpython_suite(session):
+    """Run CPython's own test_mmap.py against the reference at each interpreter's profile, and
+    against that interpreter's mmap: `nox -s cpython-suite -- --python PATH ... [--json PATH]`."""
+    _install(session)
+    # By default every CPython found here (pyenv, python3.X on PATH) and the session's own.
+    _run(session, "python", "-m", "conformance.cpython_suite", *(session.posargs or ["--all"]))
+
+
 @nox.session(default=False)
 def report(session):
     """Build reports/out/compat.{md,html,json} from a results JSON: `nox -s report -- RESULTS.json`."""

@@ -69,6 +69,7 @@ CASES = [
     ("report", ["/no/such/results.json"], "/no/such/results.json"),
     ("bench", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
     ("interpreters", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ("cpython-suite", ["--python", "/no/such/python"], "--python /no/such/python: no such executable"),
 ]
 
 
@@ -80,7 +81,7 @@ def test_bad_posargs_end_nox_with_status_2(tmp_path, name, posargs, says):
         pytest.skip("no gcc to build the sanitized reference")
     session = Session(posargs, tmp_path)
     with pytest.raises(SystemExit) as exc:
-        getattr(load_noxfile(), name)(session)
+        getattr(load_noxfile(), name.replace("-", "_"))(session)
     assert exc.value.code == 2
     assert says in session.stderr, session.stderr
     assert "Traceback" not in session.stderr, session.stderr
