@@ -15,14 +15,7 @@ import time
 from impls.executor import Executor
 from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
 
-# The newest behaviour level the reference knows; newer interpreters are compared against it.
-NEWEST_PROFILE = "3.14"
-
-
-def profile_for(version):
-    major, minor = (int(x) for x in version.split(".")[:2])
-    newest = tuple(int(x) for x in NEWEST_PROFILE.split("."))
-    return NEWEST_PROFILE if (major, minor) > newest else f"{major}.{minor}"
+from impls.profiles import profile_for  # noqa: F401 - the adapters' and their users' import
 
 
 class Unavailable(Exception):
@@ -83,7 +76,7 @@ class WorkerAdapter:
         except (WorkerDied, WorkerHung, OSError) as exc:
             raise Unavailable(f"worker did not start: {exc}") from None
         self.version = self.about["full_version"]
-        self.profile = profile_for(self.about["version"])
+        self.profile = profile_for(self.about["full_version"])
         return self.about
 
     def apply(self, op):

@@ -2,9 +2,22 @@
 """CPython version differences of the `mmap` module, as data: one table the reference consults
 instead of scattering version checks through its code."""
 
-PROFILES = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+import re
 
-# Feature -> first profile that has it (catalogue clause in the comment).
+# A profile is the release whose behaviour it is: "3.13" is 3.13.0, "3.13.18" what changed in a
+# patch release. Each is held against a real interpreter of that release
+# (tests/test_reference_profiles.py); an interpreter gets the newest profile not newer than it.
+PROFILES = ("2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.13.8", "3.13.18",
+            "3.14", "3.14.10", "3.15")
+
+# Item assignment checks the access mode, key, deletion and value before "closed" and the range:
+# seen on 3.13.18 and 3.14.10, not on 3.13.0 and 3.14.2 (Pyodide); the first patch releases with
+# it are not known here, so the profiles name the releases it was seen on.
+SETITEM_FIRST = ("3.13.18", "3.14.10")
+
+# Feature -> first profile that has it (catalogue clause in the comment). A fix released in patch
+# releases of several branches names the first patch release of each, e.g. ("3.13.18", "3.14.10"):
+# later branches have it from their first release.
 SINCE = {
     "int_items": "3.6",             # (2.7 is the only earlier profile)
     "closed_attr": "3.6",           # closed.attr (3.2)
@@ -30,7 +43,15 @@ SINCE = {
     "ac_conversion": "3.14",
     # resize.anon-shared-grow (gh-138204, 3.13.8/3.14): growing a shared anonymous map is refused.
     # Before, it "succeeds", and bytes past the pages the map was created with SIGBUS.
-    "shared_anon_grow_refused": "3.14",
+    "shared_anon_grow_refused": ("3.13.8", "3.14"),
+    # 3.15 (probed on 3.15.2): flush(offset, size=-1, /, *, flags) flushes to the end and takes
+    # msync() flags (MS_* constants); size() of an anonymous map is its length, and with
+    # trackfd=False a ValueError; find(b"", start > len) is -1; set_name() names anonymous maps.
+    "setitem_checks_first": SETITEM_FIRST,
+    "flush_flags": "3.15",
+    "anon_size": "3.15",
+    "find_empty_past_end": "3.15",
+    "set_name": "3.15",
 }
 
 # Check order, and re-entrancy (catalogue 1.E, 1.T): an argument's __index__ may close or resize
@@ -60,29 +81,37 @@ SINCE = {
 # access mode, and `m[a:b]` (no step: sq_slice) converts its bounds before the closed check.
 _GET_SLICE = ("valid", "convert", "empty", "uninit", "valid")
 _SET_SLICE = ("valid", "writable", "convert", "delete", "buffer", "size", "empty", "valid")
+_SET_SLICE_NEW = ("writable", "convert", "delete", "buffer", "valid", "size", "empty")
 CHECK_ORDER = {
     "getitem_index": (("2.7", ("valid", "convert", "range", "uninit", "valid")),
                       ("3.6", ("valid", "convert", "range", "valid"))),
     "getitem_slice": (("2.7", _GET_SLICE), ("3.11", ("valid", "convert", "valid", "empty"))),
     "getitem_slice_nostep": (("2.7", ("convert", "valid", "empty")), ("3.6", _GET_SLICE),
                              ("3.11", ("valid", "convert", "valid", "empty"))),
+    # Probed on 3.13.18 and 3.14.10 (3.13.0 and 3.14.2 have the 3.6 order): the access mode,
+    # then the key, deletion and the value, and only then "closed" and the range.
     "setitem_index": (("2.7", ("valid", "convert", "range", "delete", "value", "writable", "valid")),
-                      ("3.6", ("valid", "writable", "convert", "range", "delete", "value", "valid"))),
+                      ("3.6", ("valid", "writable", "convert", "range", "delete", "value", "valid")),
+                      (SETITEM_FIRST, ("writable", "convert", "delete", "value", "valid", "range"))),
     "setitem_slice": (("2.7", ("valid", "convert", "delete", "buffer", "size", "writable", "empty",
                                "valid")),
                       ("3.6", _SET_SLICE),
                       ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size", "valid",
-                                "empty"))),
+                                "empty")),
+                      (SETITEM_FIRST, _SET_SLICE_NEW)),
     "setitem_slice_nostep": (("2.7", ("convert", "valid", "delete", "buffer", "size", "writable")),
                              ("3.6", _SET_SLICE),
                              ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size",
-                                       "valid", "empty"))),
+                                       "valid", "empty")),
+                             (SETITEM_FIRST, _SET_SLICE_NEW)),
     "read": (("2.7", ("empty", "uninit", "valid")), ("3.11", ("valid",))),
-    "write_byte": (("2.7", ("writable", "eof", "valid")), ("3.11", ("writable", "valid", "eof"))),
+    "write_byte": (("2.7", ("writable", "eof", "valid")), ("3.11", ("writable", "valid", "eof")),
+                   ("3.14", ("valid", "writable", "eof"))),
     "seek": (("2.7", ("whence", "range")), ("3.14", ("valid", "whence", "range"))),
-    "flush": (("2.7", ("range", "noop", "msync")), ("3.14", ("valid", "range", "noop", "msync"))),
+    # 3.14 checks "closed" between converting the offset and the size (reference.py flush).
+    "flush": (("2.7", ("range", "noop", "msync")), ("3.15", ("valid", "range", "noop", "msync"))),
     "move": (("2.7", ("writable", "bounds", "empty", "valid")),
-             ("3.11", ("writable", "bounds", "valid"))),
+             ("3.11", ("writable", "bounds", "valid")), ("3.14", ("valid", "writable", "bounds"))),
     "find": (("2.7", ("clamp", "short", "valid")), ("3.11", ("clamp", "valid"))),
     "madvise": (("2.7", ("start", "length", "advise")), ("3.11", ("start", "length", "valid")),
                 ("3.14", ("valid", "start", "length"))),
@@ -101,6 +130,7 @@ CONSTANTS_SINCE = {
     "MADV_HWPOISON": "3.8", "MADV_MERGEABLE": "3.8", "MADV_UNMERGEABLE": "3.8",
     "MADV_SOFT_OFFLINE": "3.8", "MADV_HUGEPAGE": "3.8", "MADV_NOHUGEPAGE": "3.8",
     "MADV_DONTDUMP": "3.8", "MADV_DODUMP": "3.8", "MADV_FREE": "3.8",
+    "MS_SYNC": "3.15", "MS_ASYNC": "3.15", "MS_INVALIDATE": "3.15",
 }
 
 # Messages that changed wording, as {key: ((first profile, message), ...)}, newest last.
@@ -131,14 +161,36 @@ MESSAGES = {
                 ("3.7", "argument for function given by name ('{name}') and position ({pos})")),
     "too_many": (("2.7", "function takes at most {most} arguments ({n} given)"),
                  ("3.13", "function takes at most {most} positional arguments ({n} given)")),
+    # gh-154258 dropped "on Linux" (seen on 3.13.18 and 3.14.10).
+    "shared_anon": (("2.7", "mmap: can't expand a shared anonymous mapping on Linux"),
+                    (SETITEM_FIRST, "mmap: can't expand a shared anonymous mapping")),
     "float_int": (("2.7", "integer argument expected, got float"),
                   ("3.10", "'float' object cannot be interpreted as an integer")),
 }
 
 
 def key(profile):
-    """'3.10' -> (3, 10), for ordering profiles."""
+    """'3.10' -> (3, 10), '3.13.18' -> (3, 13, 18), for ordering profiles."""
     return tuple(int(part) for part in profile.split("."))
+
+
+def applies(version, since):
+    """Whether profile `version` has what was first released in `since`: one version, or the
+    first patch release of each branch that got it (later branches have it from the start)."""
+    if isinstance(since, str):
+        return key(version) >= key(since)
+    v = key(version)
+    for first in since:
+        if key(first)[:2] == v[:2]:
+            return v >= key(first)
+    return v[:2] > max(key(first)[:2] for first in since)
+
+
+def profile_for(version):
+    """The profile of an interpreter's version ('3.13.10' -> '3.13.8', '3.16.0' -> '3.15')."""
+    numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
+    older = [p for p in PROFILES if key(p) <= numbers]
+    return older[-1] if older else PROFILES[0]
 
 
 def check(profile):
@@ -154,12 +206,12 @@ class Profile:
     def __init__(self, version):
         self.version = check(version)
         for feature, since in SINCE.items():
-            setattr(self, feature, key(version) >= key(since))
+            setattr(self, feature, applies(version, since))
         self.constants = tuple(name for name, since in CONSTANTS_SINCE.items()
-                               if key(version) >= key(since))
-        self.messages = {name: [msg for since, msg in steps if key(version) >= key(since)][-1]
+                               if applies(version, since))
+        self.messages = {name: [msg for since, msg in steps if applies(version, since)][-1]
                          for name, steps in MESSAGES.items()}
-        self.check_order = {op: [order for since, order in steps if key(version) >= key(since)][-1]
+        self.check_order = {op: [order for since, order in steps if applies(version, since)][-1]
                             for op, steps in CHECK_ORDER.items()}
 
     def msg(self, key, **fields):

@@ -88,6 +88,9 @@ _ERRORS = {
     lib.REFMMAP_E_LENGTH_GT: (ValueError, "mmap length is greater than file size"),
     lib.REFMMAP_E_TOO_LARGE: (ValueError, "mmap length is too large"),
     lib.REFMMAP_E_BADARG: (SystemError, "refmmap: bad internal argument (a bug in impls/reference.py)"),
+    lib.REFMMAP_E_SIZE_TRACKFD: (ValueError, "can't get size with trackfd=False"),
+    lib.REFMMAP_E_NAME_LONG: (ValueError, "name is too long"),
+    lib.REFMMAP_E_NOT_ANON: (ValueError, "Cannot set annotation on non-anonymous mappings"),
 }
 
 # mmap's own strings raised outside the C layer.
@@ -473,7 +476,10 @@ class _Methods:
                     return
             _check(lib.refmmap_set_slice(m, start, step, count, src, n))
         else:
-            self._valid()
+            if p.setitem_checks_first:
+                self._writable()
+            else:
+                self._valid()
             if p.int_items:  # 2.7 looks at the key first
                 self._writable()
             raise TypeError(_OWN["indices_set"])
@@ -659,8 +665,20 @@ class _Methods:
     def size(self, *args, **kwargs):
         _arity(self._profile, "size", args, kwargs, 0, 0)
         out = ffi.new("int64_t *")
-        _check(lib.refmmap_size(self._m, out))
+        _check(lib.refmmap_size(self._m, out, self._profile.anon_size))
         return out[0]
+
+    def set_name(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("mmap.set_name() takes no keyword arguments")
+        if len(args) != 1:
+            raise TypeError(f"mmap.set_name() takes exactly one argument ({len(args)} given)")
+        if not isinstance(args[0], str):
+            raise TypeError(f"set_name() argument must be str, not {type(args[0]).__name__}")
+        name = args[0].encode("utf-8")  # UnicodeEncodeError on surrogates, as CPython's
+        if b"\0" in name:
+            raise ValueError("embedded null character")
+        _check(lib.refmmap_set_name(self._m, name, len(name)))
 
     def resize(self, *args, **kwargs):
         p = self._profile
@@ -680,9 +698,15 @@ class _Methods:
             elif step == "newsize" and (newsize < 0 or SSIZE_MAX - newsize < m.offset):
                 raise ValueError(_ERRORS[lib.REFMMAP_E_NEWSIZE][1])
             elif step == "mremap" and self._closed():
-                # mremap() of the closed map's NULL pointer (its descriptor is closed already).
+                # The closed map has no descriptor left, so it passes for an anonymous one: a
+                # shared one may not grow (gh-138204). Else mremap() of its NULL pointer.
+                if p.shared_anon_grow_refused and newsize > m.size and m.flags & _const("MAP_SHARED"):
+                    raise ValueError(p.messages["shared_anon"])
                 _raise_errno(errno.EINVAL if newsize == 0 else errno.EFAULT)
-        _check(lib.refmmap_resize(m, newsize, not p.shared_anon_grow_refused))
+        rc = lib.refmmap_resize(m, newsize, not p.shared_anon_grow_refused)
+        if rc == lib.REFMMAP_E_SHARED_ANON:
+            raise ValueError(p.messages["shared_anon"])
+        _check(rc)
 
     def move(self, *args, **kwargs):
         p = self._profile
@@ -702,21 +726,40 @@ class _Methods:
         _check(lib.refmmap_move(m, dest, src, count))
 
     def flush(self, *args, **kwargs):
-        p = self._profile
-        self._pre("flush", args, kwargs, 0, 2)
-        m = self._m
-        size = -1 if p.ac_conversion else m.size  # <= 3.13: the size before any conversion
+        p, m = self._profile, self._m
+        flags = 0
+        if p.flush_flags:  # 3.15: flush(offset=0, size=-1, /, *, flags=0)
+            if set(kwargs) - {"flags"}:
+                raise TypeError(f"flush() got an unexpected keyword argument "
+                                f"'{min(set(kwargs) - {'flags'})}'")
+            if len(args) + len(kwargs) > 3:
+                raise TypeError(f"flush() takes at most 3 arguments ({len(args) + len(kwargs)} given)")
+            if len(args) > 2:
+                raise TypeError(f"flush() takes at most 2 positional arguments ({len(args)} given)")
+        else:
+            self._pre("flush", args, kwargs, 0, 2)
+        size = m.size  # <= 3.13: the size before any conversion
         offset = _ssize(args[0], p) if args else 0
-        if len(args) > 1:
+        if p.ac_conversion and not p.flush_flags:
+            # 3.14: "closed" is checked between the offset's conversion and the size's, and a
+            # size of None is the map's size.
+            self._valid()
+            size = m.size
+        if len(args) > 1 and not (args[1] is None and p.ac_conversion and not p.flush_flags):
             size = _ssize(args[1], p)
+        elif p.flush_flags:
+            size = -1
+        if "flags" in kwargs:
+            flags = _cint(kwargs["flags"], p)
         done = None if p.flush_returns_none else 0
         for step in self._steps("flush"):
             if step == "valid":
                 self._valid()
-                if size == -1:  # 3.14: to the end
+            elif step == "range":
+                if size == -1 and p.flush_flags:  # 3.15: to the end
                     size = m.size - offset
-            elif step == "range" and (offset < 0 or size < 0 or m.size - offset < size):
-                raise ValueError(_ERRORS[lib.REFMMAP_E_FLUSH][1])
+                if offset < 0 or size < 0 or m.size - offset < size:
+                    raise ValueError(_ERRORS[lib.REFMMAP_E_FLUSH][1])
             elif step == "noop" and m.access in (lib.REFMMAP_ACCESS_READ, lib.REFMMAP_ACCESS_COPY):
                 return done
             elif step == "msync" and self._closed():
@@ -727,7 +770,7 @@ class _Methods:
                 if size:
                     _raise_errno(errno.ENOMEM)
                 return done
-        _check(lib.refmmap_flush(m, offset, size))
+        _check(lib.refmmap_flush(m, offset, size, flags))
         return done
 
     def find(self, *args, **kwargs):
@@ -747,13 +790,14 @@ class _Methods:
             if value is not None or not p.ac_conversion:
                 bounds[i] = _ssize(value, p)
         if p.ac_conversion:
-            self._valid()
-            defaults = (m.pos, m.size)
+            self._valid()  # the defaults stay those from before the conversion (3.14.10)
         start = defaults[0] if bounds[0] is None else bounds[0]
         # 3.14 (AC, not verifiable here): find(sub, None, end) ignores end (catalogue 167).
         end = defaults[1] if bounds[1] is None or bounds[0] is None and p.ac_conversion else bounds[1]
         for step in self._steps("find"):
             if step == "clamp":
+                if p.find_empty_past_end and start > m.size:  # 3.15: nothing starts past the end
+                    return -1
                 start, end = _clamp(start, m.size), _clamp(end, m.size)
             elif step == "short":
                 if reverse and end < n and self._closed():
@@ -777,6 +821,8 @@ class _Methods:
         start = _ssize(args[1], p) if len(args) > 1 else 0
         if len(args) > 2 and not (args[2] is None and p.ac_conversion):
             length = _ssize(args[2], p)
+            if p.ac_conversion and length < 0:  # 3.14: checked as it is converted
+                raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_LENGTH][1])
         for step in self._steps("madvise"):
             if step == "valid":
                 self._valid()
@@ -832,7 +878,7 @@ def _const(name):
 
 
 # Methods each profile may lack (mod.methods).
-_OPTIONAL = {"madvise": "madvise", "seekable": "seekable", "closed": "closed_attr",
+_OPTIONAL = {"madvise": "madvise", "seekable": "seekable", "closed": "closed_attr", "set_name": "set_name",
              "__enter__": "context_manager", "__exit__": "context_manager"}
 _CLASSES = {}
 
@@ -862,7 +908,7 @@ def module(version=None, platform="unix"):
     """A namespace like that version's `mmap` module on Linux (or the emulated Windows one)."""
     if version is None:
         # A newer interpreter than any profile gets the newest one.
-        version = "{}.{}".format(*min(sys.version_info[:2], profiles.key(PROFILES[-1])))
+        version = profiles.profile_for("%d.%d.%d" % sys.version_info[:3])
     if platform not in ("unix", "windows"):
         raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
     profile = Profile(version)

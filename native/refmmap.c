@@ -4,8 +4,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -113,6 +115,7 @@ static const struct { const char *name; long value; } constants[] = {
 #ifdef MADV_FREE
     {"MADV_FREE", MADV_FREE},
 #endif
+    {"MS_SYNC", MS_SYNC}, {"MS_ASYNC", MS_ASYNC}, {"MS_INVALIDATE", MS_INVALIDATE},
 };
 
 int refmmap_constant(const char *name, long *out)
@@ -436,12 +439,18 @@ int refmmap_seek(refmmap_t *m, ssize_t dist, int whence)
     return REFMMAP_OK;
 }
 
-int refmmap_size(const refmmap_t *m, int64_t *out)
+int refmmap_size(const refmmap_t *m, int64_t *out, int anon_size)
 {
     struct stat st;
     REFMMAP_CHECK_VALID(m);
     if (out == NULL)
         return REFMMAP_E_BADARG;
+    if (anon_size && !m->trackfd)
+        return REFMMAP_E_SIZE_TRACKFD;
+    if (anon_size && m->anonymous) {
+        *out = m->size;
+        return REFMMAP_OK;
+    }
     if (m->fd == -1) {
         /* Anonymous and trackfd=False maps have no descriptor to ask, as in CPython <= 3.14. */
         errno = EBADF;
@@ -498,7 +507,7 @@ int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count)
     return REFMMAP_OK;
 }
 
-int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size)
+int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size, int flags)
 {
     REFMMAP_CHECK_VALID(m);
     if (offset < 0 || size < 0 || m->size - offset < size)
@@ -506,8 +515,28 @@ int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size)
     /* Nothing of a READ or COPY map can reach the file, so there is nothing to sync. */
     if (m->access == REFMMAP_ACCESS_READ || m->access == REFMMAP_ACCESS_COPY)
         return REFMMAP_OK;
-    if (msync(m->data + offset, (size_t)size, MS_SYNC) != 0)
+    if (msync(m->data + offset, (size_t)size, flags ? flags : MS_SYNC) != 0)
         return REFMMAP_E_OS;
+    return REFMMAP_OK;
+}
+
+int refmmap_set_name(refmmap_t *m, const char *name, ssize_t len)
+{
+    if (name == NULL || len < 0)
+        return REFMMAP_E_BADARG;
+    if (len > REFMMAP_NAME_MAX)
+        return REFMMAP_E_NAME_LONG;
+    if (!m->anonymous)
+        return REFMMAP_E_NOT_ANON;
+#ifdef PR_SET_VMA_ANON_NAME
+    if (m->data != NULL) {
+        char full[sizeof "cpython:mmap:" + REFMMAP_NAME_MAX];
+        snprintf(full, sizeof full, "cpython:mmap:%.*s", (int)len, name);
+        /* Kernels without CONFIG_ANON_VMA_NAME refuse; CPython ignores that too. */
+        (void)prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m->data,
+                    (unsigned long)m->size, (unsigned long)full);
+    }
+#endif
     return REFMMAP_OK;
 }
 

@@ -36,8 +36,14 @@ enum {
     REFMMAP_E_LENGTH_GT = -28,      /* constructor: offset + length > file size */
     REFMMAP_E_TOO_LARGE = -29,      /* constructor: file too large for the address space */
     REFMMAP_E_BADARG = -30,         /* a NULL or negative argument the Python layer never passes */
-    REFMMAP_E_OS = -31              /* a system call failed; see errno */
+    REFMMAP_E_OS = -31,             /* a system call failed; see errno */
+    REFMMAP_E_SIZE_TRACKFD = -32,   /* size() of a trackfd=False map (3.15) */
+    REFMMAP_E_NAME_LONG = -33,      /* set_name(): more than REFMMAP_NAME_MAX bytes */
+    REFMMAP_E_NOT_ANON = -34        /* set_name() of a file map */
 };
+
+/* set_name(): the kernel takes 80 bytes with the NUL, CPython prefixes "cpython:mmap:". */
+#define REFMMAP_NAME_MAX 66
 
 enum {
     REFMMAP_ACCESS_DEFAULT = 0,
@@ -85,12 +91,17 @@ int refmmap_readline(refmmap_t *m, ssize_t *start, ssize_t *count);
 int refmmap_write(refmmap_t *m, const char *src, ssize_t n);
 int refmmap_write_byte(refmmap_t *m, unsigned char value);
 int refmmap_seek(refmmap_t *m, ssize_t dist, int whence);
-int refmmap_size(const refmmap_t *m, int64_t *out);
+/* anon_size: an anonymous map's size is its length, trackfd=False an error (3.15); 0 asks the
+ * descriptor, which such maps do not have (EBADF, as CPython <= 3.14). */
+int refmmap_size(const refmmap_t *m, int64_t *out, int anon_size);
 /* grow_anon: a shared anonymous map may grow within the pages it was created with (CPython
  * <= 3.13 lets it; beyond them the real one faults); 0 refuses any growth (the fixed CPython). */
 int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon);
 int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count);
-int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size);
+/* flags: msync() flags; 0 is MS_SYNC. */
+int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size, int flags);
+/* Names an anonymous map for /proc/PID/maps where the kernel can (3.15); no closed check. */
+int refmmap_set_name(refmmap_t *m, const char *name, ssize_t len);
 int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t start,
                  ssize_t end, int reverse, ssize_t *out);
 int refmmap_madvise(refmmap_t *m, int option, ssize_t start, ssize_t length);

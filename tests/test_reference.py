@@ -459,11 +459,22 @@ def test_index_that_closes_a_readonly_map_is_a_TypeError_first():
             "raise", "TypeError", "mmap can't modify a readonly memory map.")
 
 
-@pytest.mark.parametrize("line", ["m.seek(X)", "m.flush(0, X)", "m.resize(X)", "m.seek(0, X)"])
+@pytest.mark.parametrize("line", ["m.seek(X)", "m.flush(X)", "m.resize(X)", "m.seek(0, X)"])
 def test_index_that_closes_the_map_at_3_14(line):
-    """3.14 (Argument Clinic) converts first, then checks: not verifiable here, from the source."""
+    """3.14 (Argument Clinic) converts first, then checks (probed on 3.14.10 and Pyodide's 3.14.2)."""
     m = reference.module("3.14").mmap(-1, 100)
     assert outcome(line, dict(m=m, X=Closer(m, 10))) == ("raise", "ValueError", "mmap closed or invalid")
+
+
+def test_flush_size_that_closes_the_map_msyncs_nothing_at_3_14_and_is_caught_at_3_15():
+    """3.14 checks "closed" before converting flush()'s size; 3.15 after."""
+    import errno
+
+    m = reference.module("3.14").mmap(-1, 100)
+    assert outcome("m.flush(0, X)", dict(m=m, X=Closer(m, 10)))[:3] == ("raise", "OSError", errno.ENOMEM)
+    m = reference.module("3.15").mmap(-1, 100)
+    assert outcome("m.flush(0, X)", dict(m=m, X=Closer(m, 10))) == (
+        "raise", "ValueError", "mmap closed or invalid")
 
 
 @pytest.mark.parametrize("line,expected", [

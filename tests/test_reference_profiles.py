@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from impls import profiles, reference
+from impls import interpreters, profiles, reference
 
 PYENV_ROOT = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
 
@@ -78,13 +78,11 @@ LINES = [
 
 
 def interpreter(profile):
-    """The pyenv CPython for a profile, or None."""
-    for name in sorted(os.listdir(os.path.join(PYENV_ROOT, "versions")), reverse=True) \
-            if os.path.isdir(os.path.join(PYENV_ROOT, "versions")) else []:
-        if name.startswith(profile + ".") and name[len(profile) + 1:].isdigit():
-            path = os.path.join(PYENV_ROOT, "versions", name, "bin", "python")
-            if os.access(path, os.X_OK):
-                return path
+    """A real CPython whose release has this profile (pyenv's, PATH's or the provisioned
+    ones: `python tools/provision_interpreters.py`), or None."""
+    for release, _, path in interpreters.cpythons():
+        if profiles.profile_for(".".join(map(str, release))) == profile:
+            return path
     return None
 
 
@@ -97,11 +95,11 @@ def probe_reference(profile, lines):
     return json.loads(json.dumps([ns["run"](line, env) for line in lines]))
 
 
-@pytest.mark.parametrize("profile", [p for p in profiles.PROFILES if p != "3.14"])
+@pytest.mark.parametrize("profile", profiles.PROFILES)
 def test_profile_matches_real_cpython(profile):
     python = interpreter(profile)
     if python is None:
-        pytest.skip(f"no CPython {profile} under {PYENV_ROOT}/versions")
+        pytest.skip(f"no CPython of profile {profile} here (pyenv, PATH, provisioned)")
     real = subprocess.run([python, "-c", PROBE], input=json.dumps(LINES), capture_output=True,
                           text=True, timeout=60)
     assert real.returncode == 0, real.stderr
@@ -322,12 +320,12 @@ def _real_reentrant(profile):
     return json.loads(real.stdout)
 
 
-@pytest.mark.parametrize("profile", [p for p in profiles.PROFILES if p != "3.14"])
+@pytest.mark.parametrize("profile", profiles.PROFILES)
 def test_reentrant_conversion_matches_real_cpython(profile):
     """Where the real CPython crashes, the reference does what the nearest fixed one (3.11+) does."""
     theirs = _real_reentrant(profile)
     if theirs is None:
-        pytest.skip(f"no CPython {profile} under {PYENV_ROOT}/versions")
+        pytest.skip(f"no CPython of profile {profile} here (pyenv, PATH, provisioned)")
     fixed = None
     ns = {}
     exec(REENTRANT_PROBE.split("\nif __name__")[0], ns)
