@@ -6,6 +6,8 @@
     clause = "read_byte"       # a catalogue clause id
     status = "diverge"         # or "crash"
     reason = "why this is accepted"
+    versions = "<3.13.8"       # optional: the releases it holds for ("<X.Y.Z", ">=X.Y.Z", both
+                               # with a comma); one file then serves every patch release
 
 A run with expectations passes when every divergence is known; a new divergence, a known one
 that fails differently, or a known one that now passes (stale) fails it.
@@ -25,6 +27,24 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib
 
 KEYS = ("clause", "status", "reason")
+OPTIONAL = ("versions",)
+_BOUND = re.compile(r"^\s*(<|>=)\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def _release(text):
+    return tuple(int(n) for n in re.findall(r"\d+", text or "")[:3])
+
+
+def holds_for(versions, version):
+    """Whether an entry's `versions` ("<3.13.8", ">=3.11,<3.11.4") covers release `version`."""
+    if not versions or not version:
+        return True
+    have = _release(version)
+    for bound in versions.split(","):
+        op, release = _BOUND.match(bound).groups()
+        if (have < _release(release)) != (op == "<"):
+            return False
+    return True
 
 
 class BadExpectations(Exception):
@@ -74,10 +94,15 @@ def parse(path, catalogue, missing_ok=False):
         where = f"expectations {path}: [[known]] #{n}"
         if not isinstance(entry, dict):
             raise BadExpectations(f"{where} is not a table")
-        extra = sorted(set(entry) - set(KEYS))
+        extra = sorted(set(entry) - set(KEYS) - set(OPTIONAL))
         if extra:
             raise BadExpectations(f"{where} has an unknown key {extra[0]!r} "
-                                  f"(expected {', '.join(KEYS)})")
+                                  f"(expected {', '.join(KEYS + OPTIONAL)})")
+        versions = entry.get("versions")
+        if versions is not None and not (isinstance(versions, str) and all(
+                _BOUND.match(b) for b in versions.split(","))):
+            raise BadExpectations(f"{where}: versions {versions!r}, expected bounds like "
+                                  "\"<3.13.8\" or \">=3.11,<3.11.4\"")
         for key in KEYS:
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise BadExpectations(f"{where} needs {key} = \"...\"")
@@ -90,7 +115,7 @@ def parse(path, catalogue, missing_ok=False):
             raise BadExpectations(f"{where}: status {status!r}, expected diverge or crash")
         if clause in known:
             raise BadExpectations(f"{where}: clause {clause!r} is listed twice")
-        known[clause] = {"status": status, "reason": entry["reason"]}
+        known[clause] = {"status": status, "reason": entry["reason"], "versions": versions}
     return {"impl": impl, "known": known}
 
 
@@ -144,6 +169,13 @@ def assign(args, planned, infos, catalogue):
                 path = os.path.join(args.expectations_dir,
                                     filename(info.get("name") or info["spec"]))
             out[info["spec"]] = (path, parse(path, catalogue, missing_ok=True))
+    for info in infos:  # an entry for other releases of the same implementation does not apply
+        if info["spec"] in out:
+            path, parsed = out[info["spec"]]
+            release = (info.get("about") or {}).get("full_version") or info.get("version")
+            known = {c: e for c, e in parsed["known"].items()
+                     if holds_for(e.get("versions"), release)}
+            out[info["spec"]] = (path, dict(parsed, known=known, all_known=parsed["known"]))
     return out
 
 
@@ -169,7 +201,11 @@ def judge(assigned, infos, rows, out):
                 v["known"].append((clause, status))
         for clause, entry in sorted(known.items()):
             status = mine.get(clause)
-            if status == "pass":
+            # A known crash a run did not reach is no evidence of a fix: reaching it depends on
+            # the ops drawn. A known divergence that passes is stale.
+            if status == "pass" and entry["status"] == "crash":
+                v["unchecked"].append((clause, entry["status"]))
+            elif status == "pass":
                 v["stale"].append((clause, entry["status"]))
             elif status in (None, "na"):
                 v["unchecked"].append((clause, entry["status"]))
@@ -222,7 +258,15 @@ def update(assigned, infos, rows, out):
             reason = old["reason"] if old else "TODO: why this is accepted. First seen: " + (
                 details.get((spec, clause, status), "").splitlines() or [""])[0]
             lines += ["[[known]]", f"clause = {_toml(clause)}", f"status = {_toml(status)}",
-                      f"reason = {_toml(reason)}", ""]
+                      f"reason = {_toml(reason)}"]
+            lines += [f"versions = {_toml(old['versions'])}"] if old and old.get("versions") else []
+            lines.append("")
+        # Entries for other releases of this implementation stay as they were.
+        for clause, entry in sorted(parsed.get("all_known", {}).items()):
+            if clause not in parsed["known"]:
+                lines += ["[[known]]", f"clause = {_toml(clause)}",
+                          f"status = {_toml(entry['status'])}", f"reason = {_toml(entry['reason'])}",
+                          f"versions = {_toml(entry['versions'])}", ""]
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         write_atomically(path, "\n".join(lines))

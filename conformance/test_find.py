@@ -58,6 +58,15 @@ def test_bounds_work_like_slice_indices(check, method, start, end):
     assert obs[-1]["out"] == ok(getattr(TEXT, method)(*args))
 
 
+@pytest.mark.parametrize("method", ["find", "rfind"])
+@pytest.mark.parametrize("start, end", [(1, 0), (8, 4), (-2, -5)])
+@pytest.mark.clause("find.slice-args")
+def test_empty_needle_in_a_reversed_range_is_not_found(check, method, start, end):
+    """An empty needle in a range whose end is before its start is not found (-1)."""
+    obs = check(o.Open(TEXT, 0), o.Call(method, b"", start, end))
+    assert obs[-1]["out"] == ok(-1)
+
+
 @pytest.mark.parametrize("method, args, result", [
     ("find", (), 5), ("find", (-3,), 16), ("rfind", (), 19), ("rfind", (0, 12), 12)])
 @pytest.mark.clause("find.empty")
@@ -70,9 +79,11 @@ def test_empty_needle_gives_clamped_bound(check, method, args, result):
 @pytest.mark.parametrize("method", ["find", "rfind"])
 @pytest.mark.clause("find.empty-past-end")
 def test_empty_needle_past_end_returns_len(check, mmap_impl, method):
-    """find(b"", start) and rfind(b"", start) with start > len return len (up to 3.14)."""
-    obs = check(o.Open(TEXT, 0), o.Call(method, b"", 30))
-    assert obs[-1]["out"] == ok(len(TEXT))
+    """find(b"", start) and rfind(b"", start) with start > len return len up to 3.14, -1 from 3.15."""
+    obs = check(o.Open(TEXT, 0), o.Call(method, b"", 30), o.Call(method, b"", len(TEXT) + 1),
+                o.Call(method, b"", len(TEXT)))
+    past = -1 if since(mmap_impl, "3.15") else len(TEXT)
+    assert [step["out"] for step in obs[1:]] == [ok(past), ok(past), ok(len(TEXT))]
 
 
 @pytest.mark.parametrize("needle", [o.ByteArray(b"two"), o.MemView(b"two"), o.SELF])

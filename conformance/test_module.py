@@ -95,3 +95,23 @@ def test_map_is_gc_tracked_from_3_10(check, mmap_impl):
     obs = check(o.Open(None, 4), o.Apply("gc_tracked"))
     assert obs[-1]["out"] == ok(since(mmap_impl, "3.10"))
 
+
+
+@pytest.mark.parametrize("name, outcome", [
+    (o.Text("x"), None), (o.Text("a" * 66), None), (o.Text("a" * 67), "ValueError"),
+    (o.Text("\u00e9" * 33), None), (o.Text("\u00e9" * 34), "ValueError"),
+    (o.Text("a\0"), "ValueError"), (b"x", "TypeError"), (o.Text(""), None),
+])
+@pytest.mark.clause("set_name")
+def test_set_name_names_anonymous_maps_from_3_15(check, mmap_impl, name, outcome):
+    """From 3.15 set_name(name) names an anonymous map; a file map refuses, even closed."""
+    if not since(mmap_impl, "3.15"):
+        na("set_name() arrived in 3.15")
+    obs = check(o.Open(None, 10), o.Call("set_name", name), o.Call("set_name"),
+                o.Call("set_name", name=name), o.Close(), o.Call("set_name", o.Text("y")))
+    assert raised(obs[1]) == outcome
+    assert raised(obs[2]) == raised(obs[3]) == "TypeError"
+    assert raised(obs[5]) is None
+    obs = check(o.Open(b"0123456789", 0), o.Call("set_name", o.Text("x")), o.Close(),
+                o.Call("set_name", o.Text("x")))
+    assert raised(obs[1]) == raised(obs[3]) == "ValueError"

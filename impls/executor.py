@@ -375,7 +375,7 @@ class Executor(object):
         if what == "sizeof":
             return isinstance(m.__sizeof__(), int_types)
         if what == "iter_type":
-            return type(iter(m)).__name__
+            return text_type(type(iter(m)).__name__)  # a name, not bytes, on Python 2 too
         if what == "next_iter":
             return next(iter(m))
         if what == "subclass":  # a subclass with its own __init__, on an anonymous map

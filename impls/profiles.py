@@ -19,7 +19,9 @@ SETITEM_FIRST = ("3.13.18", "3.14.10")
 # releases of several branches names the first patch release of each, e.g. ("3.13.18", "3.14.10"):
 # later branches have it from their first release.
 SINCE = {
-    "int_items": "3.6",             # (2.7 is the only earlier profile)
+    "int_items": "3.6",             # (2.7 is the only earlier profile); also weakref, ordering,
+                                    # pickle protocol 2 and str + m, as Python 2's object model has them
+    "gc_tracked": "3.10",           # mod.gc: before, the C type was not a gc type
     "closed_attr": "3.6",           # closed.attr (3.2)
     "context_manager": "3.6",       # ctx (3.2)             # getitem.int, read_byte, write_byte.int: int, not 1-char bytes
     "write_returns_count": "3.6",

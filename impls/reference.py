@@ -257,6 +257,17 @@ class _Items:
         return _ONE_BYTE[out[0]]
 
 
+def _py2_newobj(version):
+    """copy_reg.__newobj__ for a 2.7 profile map: its class is not importable as mmap.mmap, so the
+    pickle names this function; calling it fails as `cls.__new__(cls)` fails in 2.7."""
+    cls = module(version).mmap
+    return cls.__new__(cls)
+
+
+_gc_untrack = ctypes.pythonapi.PyObject_GC_UnTrack
+_gc_untrack.argtypes, _gc_untrack.restype = (ctypes.py_object,), None
+
+
 def _release_export(handle):
     lib.refmmap_export(handle, -1)
 
@@ -305,6 +316,9 @@ class _Methods:
         handle = ffi.gc(ffi.new("refmmap_t *"), lib.refmmap_close)
         _check(lib.refmmap_open(handle, fileno, length, flags, prot, access, offset, trackfd))
         self._m = handle
+        if not p.gc_tracked:
+            # CPython < 3.10's mmap type had no Py_TPFLAGS_HAVE_GC; a Python class always has.
+            _gc_untrack(self)
         return self
 
     def close(self, *args, **kwargs):
@@ -333,6 +347,9 @@ class _Methods:
         self.close()
 
     def __reduce_ex__(self, protocol):
+        if not self._profile.int_items and protocol >= 2:
+            # Python 2's object.__reduce_ex__(2) pickles a C object with no state: it "works".
+            return _py2_newobj, (self._profile.version,), None, None, None
         raise TypeError(self._profile.messages["pickle"])
 
     def __reduce__(self):
@@ -356,6 +373,16 @@ class _Methods:
 
     def __iter__(self):
         return iter(_Items(self))
+
+    def _py2_contains(self, item):
+        """2.7 has no sq_contains: `in` iterates, and a Python 2 str is bytes."""
+        if isinstance(item, str):
+            item = item.encode("latin-1")
+        return any(byte == item for byte in _Items(self))
+
+    def _py2_order(self, other, op):
+        """Python 2 orders objects of no ordering by type name, then address."""
+        return op((type(self).__name__, id(self)), (type(other).__name__, id(other)))
 
     def __reversed__(self):
         self._valid()
@@ -546,6 +573,8 @@ class _Methods:
         raise TypeError(f"unsupported operand type(s) for +: 'mmap.mmap' and '{type(other).__name__}'")
 
     def __radd__(self, other):
+        if not self._profile.int_items and isinstance(other, bytes):
+            raise TypeError("cannot concatenate 'str' and 'mmap.mmap' objects")
         if isinstance(other, (bytes, bytearray)):
             return other + self[:]
         raise TypeError(f"unsupported operand type(s) for +: '{type(other).__name__}' and 'mmap.mmap'")
@@ -891,7 +920,14 @@ def _mmap_class(profile, platform):
                 if name not in ("__dict__", "__weakref__", "__doc__")
                 and (name not in _OPTIONAL or getattr(profile, _OPTIONAL[name]))
                 and not (platform == "windows" and name == "madvise")}  # no madvise() on Windows
-        body.update(__slots__=("_m", "__weakref__"), __module__="mmap", __qualname__="mmap",
+        if not profile.int_items:  # Python 2: in, <, <=, >, >= as its object model does them
+            body.update(__contains__=_Methods._py2_contains,
+                        **{f"__{name}__": (lambda op: lambda self, other: self._py2_order(other, op))(op)
+                           for name, op in (("lt", operator.lt), ("le", operator.le),
+                                            ("gt", operator.gt), ("ge", operator.ge))})
+        # 2.7's mmap cannot be weakly referenced.
+        slots = ("_m", "__weakref__") if profile.int_items else ("_m",)
+        body.update(__slots__=slots, __module__="mmap", __qualname__="mmap",
                     __doc__="Reference mmap at the CPython {} profile ({}).".format(*key),
                     _profile=profile)
         if platform == "windows":

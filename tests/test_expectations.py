@@ -117,6 +117,8 @@ BAD = [
     ("[[known]\nclause = 'read_byte'\n", "not valid TOML"),
     ("implementation = 'stdlib'\n", "unknown top-level key 'implementation'"),
     ("[[known]]\nclause = 'read_byte'\nstatus = 'diverge'\nreason = 'x'\n" * 2, "listed twice"),
+    ("[[known]]\nclause = 'read_byte'\nstatus = 'diverge'\nreason = 'x'\nversions = '3.11'\n",
+     "versions '3.11', expected bounds"),
 ]
 
 
@@ -147,3 +149,62 @@ def test_a_file_for_another_implementation_is_a_usage_error(tmp_path):
     result = run_cli("--impl", "reference", "--expectations", "x.toml", cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     assert "impl 'fmmap' is not one of this run's --impl (reference)" in result.stderr
+
+
+def test_cpython_expectations_hold_only_crashes_and_cited_fixed_bugs():
+    """A real CPython that diverges at its own profile is a reference bug, unless it crashes or
+    the bug was fixed in a later patch release: each known divergence of a CPython is one of
+    those two, with its gh issue."""
+    import re
+
+    from conformance import clauses
+    from conformance.expectations import parse
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "expectations")
+    catalogue = clauses.load()
+    checked = 0
+    for name in sorted(os.listdir(folder)):
+        if not name.startswith("cpython"):
+            continue
+        for clause, entry in parse(os.path.join(folder, name), catalogue)["known"].items():
+            reason = entry["reason"]
+            assert re.search(r"\bgh-\d+", reason), f"{name} {clause}: no gh issue in {reason!r}"
+            assert entry["status"] == "crash" or re.search(r"fixed in \d+\.\d+\.\d+", reason), (
+                f"{name} {clause}: neither a crash nor a bug fixed in a later patch release")
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("versions, release, holds", [
+    ("<3.13.8", "3.13.0", True), ("<3.13.8", "3.13.8", False), ("<3.13.8", "3.13.18", False),
+    (">=3.11,<3.11.4", "3.11.2", True), (">=3.11,<3.11.4", "3.11.7", False),
+    (">=3.11,<3.11.4", "3.10.13", False), (None, "3.15.2", True), ("<3.11.5", None, True),
+])
+def test_an_entry_holds_for_the_releases_its_versions_name(versions, release, holds):
+    from conformance.expectations import holds_for
+
+    assert holds_for(versions, release) is holds
+
+
+def test_entries_for_other_releases_neither_count_nor_go_stale(tmp_path):
+    """One file serves every patch release: an entry for older ones is not applied to newer."""
+    from argparse import Namespace
+
+    from conformance import clauses
+    from conformance.expectations import assign, judge
+
+    path = tmp_path / "cpython3.13.toml"
+    path.write_text('[[known]]\nclause = "resize.anon-shared-grow"\nstatus = "crash"\n'
+                    'reason = "gh-138204"\nversions = "<3.13.8"\n')
+    args = Namespace(expectations=None, expectations_dir=str(tmp_path))
+    old = {"spec": "cpython3.13.0", "name": "cpython3.13.0",
+           "about": {"implementation": "cpython", "version": "3.13", "full_version": "3.13.0"}}
+    new = {"spec": "cpython3.13", "name": "cpython3.13",
+           "about": {"implementation": "cpython", "version": "3.13", "full_version": "3.13.18"}}
+    assigned = assign(args, [], [old, new], clauses.load())
+    rows = [{"impl": "cpython3.13.0", "clause": "resize.anon-shared-grow", "status": "crash"},
+            {"impl": "cpython3.13", "clause": "resize.anon-shared-grow", "status": "pass"}]
+    import io
+    verdicts = judge(assigned, [old, new], rows, io.StringIO())
+    assert verdicts["cpython3.13.0"]["known"] and not verdicts["cpython3.13.0"]["new"]
+    assert not verdicts["cpython3.13"]["stale"] and not verdicts["cpython3.13"]["known"]
