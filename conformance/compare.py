@@ -34,9 +34,21 @@ def differences(expected, got, *, strict_messages=False, messages=frozenset()):
         a, b = expected.get(key), got.get(key)
         if key == "out":
             a, b = _outcome(a, strict_messages, messages), _outcome(b, strict_messages, messages)
-        if a != b:
+        if not same(a, b):
             diffs.append(key)
     return diffs
+
+
+def same(a, b):
+    """Equality that keeps types apart: `True` is not `1` and `3.0` is not `3`, at any depth.
+
+    Observations come from the executor (in process) or from JSON (a worker): ints, floats,
+    bools, strings, None, lists or tuples, and dicts of tagged values."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
 
 
 def describe(obs):
@@ -62,6 +74,8 @@ def render(value):
             return repr(v)
         if tag == "float":
             return repr(v)
+        if tag == "intsub":  # an int subclass: [class name, value]
+            return f"{v[0]}({v[1]!r})"
         if tag == "self":
             return "the map itself"
         if tag == "class":
