@@ -51,6 +51,18 @@ def same(a, b):
     return type(a) is type(b) and a == b
 
 
+def fields_differ(expected, got, fields):
+    """`fields` as a reader needs them: the state fields with both values, typed
+    ("pos 3 vs 3.0", where both sides print the same through ==)."""
+    shown = []
+    for key in fields:
+        if key in ("pos", "len"):
+            shown.append(f"{key} {render(expected.get(key))} vs {render(got.get(key))}")
+        else:
+            shown.append(key)
+    return ", ".join(shown) + " differ"
+
+
 def describe(obs):
     """An observation's outcome as a reader would say it."""
     if "crash" in obs:
@@ -73,7 +85,7 @@ def render(value):
         if tag == "text":
             return repr(v)
         if tag == "float":
-            return repr(v)
+            return repr(float(v))
         if tag == "intsub":  # an int subclass: [class name, value]
             return f"{v[0]}({v[1]!r})"
         if tag == "self":

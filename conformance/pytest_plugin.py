@@ -175,7 +175,7 @@ def check(request, mmap_impl, mmap_reference, record):
     Returns the reference's observations. A divergence fails the test and is recorded on
     the test's clause with a reproducer; agreement records a pass.
     """
-    from conformance.compare import describe, differences
+    from conformance.compare import describe, differences, fields_differ
     from conformance.repro import script
 
     marker = request.node.get_closest_marker("clause")
@@ -194,7 +194,7 @@ def check(request, mmap_impl, mmap_reference, record):
             if fields:
                 status = "crash" if ("crash" in got or "hang" in got) else "diverge"
                 detail = (f"step {len(steps)} {op.py()}: expected {describe(expected)}, "
-                          f"got {describe(got)} ({', '.join(fields)} differ)")
+                          f"got {describe(got)} ({fields_differ(expected, got, fields)})")
                 record(clause, status, detail, script(
                     mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
                     clause=clause, fields=fields))
