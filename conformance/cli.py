@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: MIT
 """`python -m conformance`: check implementations against the reference and report.
 
-Exit status: 0 every implementation conforms, 1 a divergence (or crash, or an implementation
-asked for by name could not run), 2 a usage error (one line on stderr).
+Exit status (decided by conformance.results.exit_status): 0 every implementation conforms,
+1 a divergence (or crash, or an implementation asked for by name could not run), 2 a usage error
+(one line on stderr), 3 something asked for could not be checked (one line on stderr naming it):
+the reference's extension missing or stale, harness errors, a part of the suite that did not run,
+clauses without a result.
 """
 
 from __future__ import annotations
@@ -22,11 +25,27 @@ from conformance.pytest_plugin import (
     DEFAULT_SHRINK_SECONDS,
     DEFAULT_STEPS,
 )
-from conformance.results import SCHEMA, write_atomically
+from conformance.results import (
+    EXIT_UNCHECKED,
+    EXIT_USAGE,
+    SCHEMA,
+    exit_status,
+    verdict,
+    write_atomically,
+)
+
+EXIT_HELP = """exit status: 0 every implementation conforms; 1 a divergence, crash or hang was found
+(or an implementation asked for by name could not run); 2 a usage error; 3 the run could not
+check something it was asked to (the reference's extension not built or stale, harness errors,
+a part of the suite that did not run, clauses without a result): one line says what."""
 
 
 class Usage(Exception):
     """A usage error: printed as one line, exit status 2."""
+
+
+class Unchecked(Exception):
+    """The run could not check what it was asked to: printed as one line, exit status 3."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -75,7 +94,8 @@ def check_output_folders(args, *names):
 
 def build_parser():
     parser = Parser(prog="python -m conformance",
-                    description="Check mmap implementations against the reference in lockstep.")
+                    description="Check mmap implementations against the reference in lockstep.",
+                    epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run",
                         choices=["run", "list", "clauses", "diff"],
                         help="run the suite (default), list the implementations found, "
@@ -208,12 +228,19 @@ def run_pytest(args, infos, results_path, known=None):
     if not _plugin_autoloaded():
         argv += ["-p", "conformance.pytest_plugin"]
     code = pytest.main(argv)
+    collected = None
+    if os.path.exists(results_path):
+        with open(results_path) as f:
+            collected = json.load(f)
+    if collected and collected.get("collect_errors"):  # pytest calls these "interrupted" too
+        errors = collected["collect_errors"]
+        raise Unchecked(f"{len(errors)} test module(s) could not be collected, first "
+                        f"{errors[0]}")
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
-    if code not in (0, 1) or not os.path.exists(results_path):
-        raise RuntimeError(f"the test run itself failed (pytest exit status {int(code)})")
-    with open(results_path) as f:
-        return json.load(f)
+    if code not in (0, 1) or collected is None:
+        raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
+    return collected
 
 
 def _plugin_autoloaded():
@@ -222,9 +249,14 @@ def _plugin_autoloaded():
     return any(ep.value == "conformance.pytest_plugin" for ep in entry_points(group="pytest11"))
 
 
-def summarise(infos, collected):
-    """Implementation statuses from their result rows."""
+def summarise(infos, collected, only=None):
+    """Implementation statuses from their result rows (results.verdict: no evidence, no
+    `conformant`)."""
+    from conformance import clauses
+
+    catalogue = clauses.load()
     rows = collected["results"]
+    wanted = [only] if only else ["machine", "clauses"]
     for info in infos:
         if info.get("status") == "unavailable":
             continue
@@ -232,12 +264,13 @@ def summarise(infos, collected):
         skipped = collected["skipped"].get(info["spec"])
         if skipped and not mine:
             info.update(status="unavailable", reason=skipped)
-        elif any(r["status"] == "crash" for r in mine):
-            info["status"] = "crashed"
-        elif any(r["status"] == "diverge" for r in mine):
-            info["status"] = "divergent"
-        else:
-            info["status"] = "conformant"
+            continue
+        status, reason = verdict(mine, profile=info.get("profile"), parts_wanted=wanted,
+                                 parts_ran=collected.get("parts", {}).get(info["spec"], []),
+                                 catalogue=catalogue)
+        info["status"] = status
+        if reason:
+            info["reason"] = reason
     return infos
 
 
@@ -274,7 +307,10 @@ def report(infos, rows, out=sys.stdout):
             line += f" {info.get('reason', '')}"
         else:
             line += " clauses:" + ",".join(
-                f" {sum(v == s for v in mine)} {s}" for s in ("pass", "diverge", "crash", "na"))
+                f" {sum(v == s for v in mine)} {s}"
+                for s in ("pass", "diverge", "crash", "na", "error"))
+            if info["status"] == "incomplete":
+                line += f"\n{'':<{width}} not checked: {info.get('reason', '')}"
         print(line, file=out)
     bad = {}
     for r in rows:
@@ -284,6 +320,11 @@ def report(infos, rows, out=sys.stdout):
                 bad[key] = r
     for r in bad.values():
         print(f"\n{r['impl']}: {r['status']} on {r['clause']}\n  {r['detail']}", file=out)
+    errors = [r for r in rows if r["status"] == "error"]
+    for r in errors[:3]:
+        print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
+    if len(errors) > 3:
+        print(f"\n... and {len(errors) - 3} more harness error(s) (all in --json)", file=out)
     return list(bad.values())
 
 
@@ -355,6 +396,19 @@ def private_tmpdir():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def check_reference():
+    """The oracle must load before anything runs: its extension built, for this interpreter,
+    from these C sources (impls/reference.py checks that at import)."""
+    try:
+        from impls import reference  # noqa: F401
+    except ImportError as exc:
+        text = " ".join(str(exc).split())
+        if "pip install ." not in text:
+            text += ("; build it with `python native/build_refmmap.py` or reinstall with "
+                     "`pip install .`")
+        raise Unchecked(f"no reference to check against: {text}") from None
+
+
 def run(argv):
     sub = subcommand(argv)
     if sub:
@@ -368,12 +422,13 @@ def run(argv):
         listing = getattr(interpreters, "listing", None)
         print(listing() if listing else "\n".join(DEFAULT_IMPLS))
         return 0
+    check_reference()
     with private_tmpdir() as tmp:
         infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
         assigned = expectations_assign(args, planned, infos)
         known = {spec: sorted(parsed["known"]) for spec, (_, parsed) in (assigned or {}).items()}
         collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
-    infos = summarise(infos, collected)
+    infos = summarise(infos, collected, args.only)
     rows = collected["results"]
     bad = report(infos, rows)
     if assigned is not None:  # before the JSON is written: known rows get "expected": reason
@@ -387,8 +442,11 @@ def run(argv):
         write_atomically(args.json, json.dumps(document(infos, rows, argv), indent=1))
     # With expectations, only an unexpected or stale divergence fails the run.
     diverged = expected_failed if assigned is not None else bool(bad)
-    failed = diverged or any(i["status"] == "unavailable" and i["asked"] for i in infos)
-    return 1 if failed else 0
+    code = exit_status(infos, diverged=diverged)
+    if code == EXIT_UNCHECKED:
+        raise Unchecked("not checked: " + "; ".join(
+            f"{i['spec']} ({i.get('reason')})" for i in infos if i["status"] == "incomplete"))
+    return code
 
 
 def main(argv=None):
@@ -397,10 +455,13 @@ def main(argv=None):
         return run(argv)
     except Usage as exc:
         print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return 2
-    except ImportError as exc:  # e.g. the reference's extension was never built
+        return EXIT_USAGE
+    except Unchecked as exc:
         print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_UNCHECKED
+    except ImportError as exc:  # something the run needs cannot be loaded: nothing was checked
+        print("python -m conformance: error: " + " ".join(str(exc).split()), file=sys.stderr)
+        return EXIT_UNCHECKED
     except KeyboardInterrupt:
         print("python -m conformance: interrupted", file=sys.stderr)
         return 130

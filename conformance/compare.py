@@ -34,9 +34,33 @@ def differences(expected, got, *, strict_messages=False, messages=frozenset()):
         a, b = expected.get(key), got.get(key)
         if key == "out":
             a, b = _outcome(a, strict_messages, messages), _outcome(b, strict_messages, messages)
-        if a != b:
+        if not same(a, b):
             diffs.append(key)
     return diffs
+
+
+def same(a, b):
+    """Equality that keeps types apart: `True` is not `1` and `3.0` is not `3`, at any depth.
+
+    Observations come from the executor (in process) or from JSON (a worker): ints, floats,
+    bools, strings, None, lists or tuples, and dicts of tagged values."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def fields_differ(expected, got, fields):
+    """`fields` as a reader needs them: the state fields with both values, typed
+    ("pos 3 vs 3.0", where both sides print the same through ==)."""
+    shown = []
+    for key in fields:
+        if key in ("pos", "len"):
+            shown.append(f"{key} {render(expected.get(key))} vs {render(got.get(key))}")
+        else:
+            shown.append(key)
+    return ", ".join(shown) + " differ"
 
 
 def describe(obs):
@@ -61,7 +85,9 @@ def render(value):
         if tag == "text":
             return repr(v)
         if tag == "float":
-            return repr(v)
+            return repr(float(v))
+        if tag == "intsub":  # an int subclass: [class name, value]
+            return f"{v[0]}({v[1]!r})"
         if tag == "self":
             return "the map itself"
         if tag == "class":

@@ -56,6 +56,8 @@ def pytest_configure(config):
         set_hypothesis_home_dir(scratch)
     config._mmap_results = []
     config._mmap_impls = {}
+    config._mmap_parts = {}  # spec -> the parts ("machine", "clauses") that ran for it
+    config._mmap_collect_errors = []
     db = getattr(config, "workerinput", {}).get("mmap_db") or config.getoption("--mmap-db")
     if db and config.getoption("--mmap-seed") is not None:
         raise pytest.UsageError("--mmap-db and --mmap-seed: a seeded run uses no example "
@@ -173,7 +175,7 @@ def check(request, mmap_impl, mmap_reference, record):
     Returns the reference's observations. A divergence fails the test and is recorded on
     the test's clause with a reproducer; agreement records a pass.
     """
-    from conformance.compare import describe, differences
+    from conformance.compare import describe, differences, fields_differ
     from conformance.repro import script
 
     marker = request.node.get_closest_marker("clause")
@@ -192,7 +194,7 @@ def check(request, mmap_impl, mmap_reference, record):
             if fields:
                 status = "crash" if ("crash" in got or "hang" in got) else "diverge"
                 detail = (f"step {len(steps)} {op.py()}: expected {describe(expected)}, "
-                          f"got {describe(got)} ({', '.join(fields)} differ)")
+                          f"got {describe(got)} ({fields_differ(expected, got, fields)})")
                 record(clause, status, detail, script(
                     mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
                     clause=clause, fields=fields))
@@ -211,40 +213,94 @@ def _messages():
     return getattr(reference, "MESSAGES", frozenset())
 
 
+ITEM_KEY = "mmap_item"
+
+
+def part_of(nodeid):
+    """Which part of the suite a test belongs to: the lockstep machine or the clause tests."""
+    return "machine" if nodeid.split("::")[0].endswith("test_machine.py") else "clauses"
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A clause test that calls pytest.skip("na: why") records an `na` result for its clause."""
+    """A clause test that calls pytest.skip("na: why") records an `na` result for its clause.
+    Every report also carries the implementation and clause of its test, so that a harness
+    error can be filed under them (see pytest_runtest_logreport)."""
     outcome = yield
     report = outcome.get_result()
+    marker = item.get_closest_marker("clause")
+    spec = getattr(item, "callspec", None) and item.callspec.params.get("mmap_impl")
+    if spec:
+        report.user_properties.append((ITEM_KEY, json.dumps(
+            {"spec": spec, "clause": marker.args[0] if marker else None})))
     if report.when != "call" or not report.skipped or not isinstance(report.longrepr, tuple):
         return
     reason = report.longrepr[2]
     if reason.startswith("Skipped: "):
         reason = reason[len("Skipped: "):]
-    marker = item.get_closest_marker("clause")
-    spec = getattr(item, "callspec", None) and item.callspec.params.get("mmap_impl")
     if reason.startswith("na:") and marker and spec:
         report.user_properties.append((RESULTS_KEY, json.dumps({
             "impl": spec, "clause": marker.args[0], "status": "na",
             "detail": reason[3:].strip(), "repro": None})))
 
 
+def _spec_from_nodeid(config, nodeid):
+    """The implementation a test id names, for reports made without the test (a dead
+    pytest-xdist node): the longest --impl spec among its parameters."""
+    if "[" not in nodeid:
+        return None
+    params = "-" + nodeid.split("[", 1)[1].rstrip("]") + "-"
+    found = [spec for spec in impl_specs(config) if f"-{spec}-" in params]
+    return max(found, key=len, default=None)
+
+
+def _error_text(report):
+    """The exception of a failed report in a line or two (not its whole traceback)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = getattr(crash, "message", None) or report.longreprtext or "unknown error"
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return " ".join(lines[-3:] if crash is None else lines[:3])[:500]
+
+
 def pytest_runtest_logreport(report):
-    """Gather result rows (from this process or from xdist workers) on the controller."""
-    if report.when != "call" and not (report.when == "setup" and report.skipped):
-        return
+    """Gather result rows (from this process or from xdist workers) on the controller.
+
+    Also what decides completeness: which parts of the suite ran for each implementation, and
+    harness errors (a test that failed without recording a divergence or crash, a setup or
+    teardown error, a dead xdist node) as `error` rows with the exception's text."""
     config = _config_holder.get("config")
     if config is None:
         return
-    for key, value in report.user_properties:
-        if key == RESULTS_KEY:
-            config._mmap_results.append(json.loads(value))
+    rows = [json.loads(v) for k, v in report.user_properties if k == RESULTS_KEY]
+    if report.when == "call" or (report.when == "setup" and report.skipped):
+        config._mmap_results.extend(rows)
     if report.skipped and report.when == "setup" and "[" in report.nodeid:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        spec = report.nodeid.rsplit("[", 1)[1].rstrip("]")
+        spec = (_spec_from_nodeid(config, report.nodeid)
+                or report.nodeid.rsplit("[", 1)[1].rstrip("]"))
         if reason.startswith("Skipped: "):
             reason = reason[len("Skipped: "):]
         config._mmap_impls.setdefault(spec, reason)
+    about = next((json.loads(v) for k, v in report.user_properties if k == ITEM_KEY), None)
+    spec = about["spec"] if about else _spec_from_nodeid(config, report.nodeid)
+    if spec is None:
+        return
+    part = part_of(report.nodeid)
+    if report.when == "call" and (report.passed or report.failed or rows):
+        config._mmap_parts.setdefault(spec, set()).add(part)
+    evidence = report.when == "call" and any(r["status"] in ("diverge", "crash") for r in rows)
+    if report.failed and not evidence:
+        config._mmap_results.append({
+            "impl": spec, "clause": (about or {}).get("clause") or report.nodeid,
+            "status": "error", "repro": None,
+            "detail": f"harness error in {report.nodeid} ({report.when}): {_error_text(report)}"})
+
+
+def pytest_collectreport(report):
+    """A test module that cannot be collected: the run cannot check what it holds."""
+    config = _config_holder.get("config")
+    if config is not None and report.failed:
+        config._mmap_collect_errors.append(f"{report.nodeid}: {_error_text(report)}")
 
 
 _config_holder = {}
@@ -260,7 +316,9 @@ def pytest_sessionfinish(session):
     path = config.getoption("--mmap-json")
     if not path or hasattr(config, "workerinput"):
         return
-    payload = {"results": config._mmap_results, "skipped": config._mmap_impls}
+    payload = {"results": config._mmap_results, "skipped": config._mmap_impls,
+               "parts": {spec: sorted(parts) for spec, parts in config._mmap_parts.items()},
+               "collect_errors": config._mmap_collect_errors}
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w") as f:
         json.dump(payload, f)

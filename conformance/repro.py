@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from conformance import ops as o
-from conformance.compare import describe
+from conformance.compare import describe, render
 from impls import executor
 
 PRELUDE = '''\
@@ -221,7 +221,7 @@ def state_of(obs):
     if obs["state"] == "closed":
         return "closed"
     pos = obs.get("pos")
-    pos = f"{pos[1]}!" if isinstance(pos, list) else pos
+    pos = f"{pos[1]}!" if isinstance(pos, list) else render(pos) if isinstance(pos, dict) else pos
     data = obs.get("data")
     data = f"{data[1]}!" if isinstance(data, list) else data
     return f"len {obs.get('len')}, pos {pos}, bytes {data}"

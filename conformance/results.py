@@ -9,11 +9,21 @@ import os
 import tempfile
 
 SCHEMA = 1
-STATUSES = ("pass", "diverge", "crash", "na")
+# `error`: the harness itself failed on a test (an exception outside a recorded result, a dead
+# pytest-xdist node): no evidence either way, never dropped and never a pass.
+STATUSES = ("pass", "diverge", "crash", "na", "error")
 # A clause with several rows for one implementation takes the worst; `na` only when no row
 # applied (a test that does not apply says nothing about the ones that did).
-RANK = {"na": 0, "pass": 1, "diverge": 2, "crash": 3}
+RANK = {"na": 0, "pass": 1, "error": 2, "diverge": 3, "crash": 4}
 FAILING = ("diverge", "crash")
+# Implementation verdicts. `incomplete`: the run could not check it (harness errors, a part of
+# the suite that did not run, clauses without any result); never `conformant` without evidence.
+IMPL_STATUSES = ("conformant", "divergent", "crashed", "unavailable", "incomplete")
+PARTS = ("machine", "clauses")
+
+# Exit statuses of `python -m conformance`, decided by exit_status() below (usage errors and
+# Ctrl-C excepted, which end the run before there is anything to judge).
+EXIT_CONFORMANT, EXIT_FAILED, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
 
 
 class BadResults(Exception):
@@ -61,6 +71,66 @@ def validate(doc, path="results"):
             raise BadResults(f"{path}: results[{n}] has status {row['status']!r}, "
                              f"expected one of {', '.join(STATUSES)}")
     return doc
+
+
+def applies(clause, profile):
+    """Whether a catalogue clause holds at a (unix) profile such as "3.11": the clause tests
+    must then give it a result (`na` included)."""
+    if clause.get("platform", "both") == "windows":
+        return False
+    versions = str(clause.get("versions", "all")).strip()
+    if versions == "all" or not profile:
+        return True
+    if not versions.startswith(">="):
+        return True  # a form this check does not know: demand a result rather than skip it
+    try:
+        since = tuple(int(x) for x in versions[2:].split("."))
+        have = tuple(int(x) for x in str(profile).split("."))
+    except ValueError:
+        return True
+    width = max(len(since), len(have))  # "3.11" is 3.11.0: ">=3.11.4" does not apply to it
+    return since + (0,) * (width - len(since)) <= have + (0,) * (width - len(have))
+
+
+def verdict(rows, *, profile, parts_wanted, parts_ran, catalogue):
+    """(status, reason) of one implementation from its result rows: divergent or crashed on
+    any evidence against it; otherwise conformant only with complete evidence for it."""
+    statuses = {r["status"] for r in rows}
+    if "crash" in statuses:
+        return "crashed", None
+    if "diverge" in statuses:
+        return "divergent", None
+    errors = [r for r in rows if r["status"] == "error"]
+    if errors:
+        first = (errors[0].get("detail") or "").splitlines() or [""]
+        where = len({r["clause"] for r in errors})
+        return "incomplete", (f"{len(errors)} harness error(s) on {where} clause(s) or test(s), "
+                              f"first on {errors[0]['clause']}: {first[0][:300]}")
+    missing_parts = [p for p in PARTS if p in parts_wanted and p not in parts_ran]
+    if missing_parts:
+        return "incomplete", ("no results from " + " and ".join(
+            {"machine": "the lockstep machine", "clauses": "the clause tests"}[p]
+            for p in missing_parts))
+    if "clauses" in parts_wanted:
+        have = {r["clause"] for r in rows}
+        missing = sorted(c for c, entry in catalogue.items()
+                         if applies(entry, profile) and c not in have)
+        if missing:
+            return "incomplete", (f"no result for {len(missing)} clause(s) of the catalogue: "
+                                  f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    return "conformant", None
+
+
+def exit_status(infos, *, diverged):
+    """The one place the run's exit status is decided. 3 when an implementation could not be
+    checked (it takes precedence: a run with missing evidence must not pass for complete),
+    1 on a divergence (`diverged`, after expectations) or an implementation asked for by name
+    that could not run, else 0."""
+    if any(i.get("status") == "incomplete" for i in infos):
+        return EXIT_UNCHECKED
+    if diverged or any(i.get("status") == "unavailable" and i.get("asked") for i in infos):
+        return EXIT_FAILED
+    return EXIT_CONFORMANT
 
 
 def worst(statuses):

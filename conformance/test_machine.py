@@ -3,7 +3,7 @@
 
 import pytest
 
-from conformance.compare import describe
+from conformance.compare import describe, fields_differ
 from conformance.machine import run_lockstep
 from conformance.pytest_plugin import _messages, example_database, known_clauses
 from conformance.repro import script
@@ -31,7 +31,8 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
     for d in found:
         expected = d.expected_trace
         detail = (f"step {d.index + 1} {d.steps[d.index].py()}: expected "
-                  f"{describe(d.expected)}, got {describe(d.got)} ({', '.join(d.fields)} differ)")
+                  f"{describe(d.expected)}, got {describe(d.got)} "
+                  f"({fields_differ(d.expected, d.got, d.fields)})")
         status = "diverge" if d.kind == "diverge" else "crash"
         record(d.clause, status, detail, script(
             mmap_impl.spec, mmap_impl.profile, d.steps[:d.index + 1], expected, d.got,

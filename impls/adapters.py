@@ -8,6 +8,7 @@ observation too (`{"crash": ...}` / `{"hang": ...}`), and the next op starts a f
 
 from __future__ import annotations
 
+import json
 import platform
 import sys
 import time
@@ -20,6 +21,10 @@ from impls.profiles import profile_for  # noqa: F401 - the adapters' and their u
 
 class Unavailable(Exception):
     """An implementation that cannot be run here (one-line reason)."""
+
+
+class ProtocolError(Exception):
+    """A worker's reply that is valid JSON but not an observation: the harness cannot go on."""
 
 
 class UsageError(Exception):
@@ -90,7 +95,7 @@ class WorkerAdapter:
 
     def result(self):
         try:
-            reply = self.worker.receive(self.step_timeout())["obs"]
+            reply = self.worker.receive(self.step_timeout())
         except WorkerDied as exc:
             return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
                     "stderr": exc.stderr[-500:]}
@@ -98,7 +103,11 @@ class WorkerAdapter:
             self.hung = True
             return {"hang": str(exc)}
         self.slowest = max(self.slowest, time.monotonic() - self.sent)
-        return reply
+        obs = reply.get("obs") if isinstance(reply, dict) else None
+        if not isinstance(obs, dict):  # a harness error: the worker broke the protocol
+            raise ProtocolError(f"worker of {self.spec} replied {json.dumps(reply)[:80]} "
+                                "where an observation was due")
+        return obs
 
     def step_timeout(self):
         """The full limit until the first hang; after it, 20 times the slowest answer seen

@@ -151,10 +151,14 @@ class Executor(object):
         return which
 
     def encode(self, v):
-        if v is None or isinstance(v, bool):
+        """A value as JSON holds it, keeping its type: True stays true (not 1), 3.0 is tagged
+        float, an int subclass is tagged with its class name; Python 2's long is int."""
+        if v is None or type(v) is bool:
             return v
-        if isinstance(v, int_types):
+        if type(v) in int_types:
             return int(v)
+        if isinstance(v, int_types):  # bool subclasses cannot exist; any other int subclass
+            return {"intsub": [type(v).__name__, int(v)]}
         if isinstance(v, bytes_type):
             return {"b": tohex(v)}
         if isinstance(v, text_type):
@@ -473,9 +477,9 @@ class Executor(object):
             return {"state": "closed"}
         except Exception as exc:
             return {"state": "error", "error": outcome_of_exception(exc)}
-        obs = {"state": "open", "len": size}
+        obs = {"state": "open", "len": self.encode(size)}
         try:
-            obs["pos"] = m.tell()
+            obs["pos"] = self.encode(m.tell())
         except Exception as exc:
             obs["pos"] = outcome_of_exception(exc)
         try:

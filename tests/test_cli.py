@@ -94,3 +94,52 @@ def test_import_failure_of_a_named_impl_is_unavailable_and_exit_1(tmp_path):
     result = run_cli("--impl", "explodes:factory", "--examples", "5", cwd=tmp_path)
     assert result.returncode == 1
     assert "unavailable" in result.stdout and "backend missing" in result.stdout
+
+
+def stub_reference(tmp_path, body):
+    """A folder that, first on PYTHONPATH, replaces impls._refmmap (and nothing else of impls)
+    with a module made of `body`: the extension as if not built, or built from other sources.
+    The real build in the checkout is untouched."""
+    package = tmp_path / "stub" / "impls"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        f"__path__.append({os.path.join(ROOT, 'impls')!r})\n")
+    (package / "_refmmap.py").write_text(textwrap.dedent(body))
+    return str(tmp_path / "stub")
+
+
+@pytest.mark.parametrize("body, says", [
+    ('raise ImportError("No module named \'impls._refmmap\'")\n', "missing or broken"),
+    ("""
+        class ffi:
+            @staticmethod
+            def string(value):
+                return value
+        class lib:
+            @staticmethod
+            def refmmap_version():
+                return b"0.0.0+0123456789abcdef"
+     """, "built from other sources"),
+], ids=["not-built", "stale"])
+def test_no_usable_reference_exits_3_with_the_fix_in_one_line(tmp_path, body, says):
+    stub = stub_reference(tmp_path, body)
+    run_in = tmp_path / "run"
+    run_in.mkdir()
+    env = dict(os.environ, PYTHONPATH=stub + os.pathsep + ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", "stdlib", "--examples", "5",
+         "--json", str(run_in / "results.json")],
+        cwd=run_in, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert says in lines[0] and "python native/build_refmmap.py" in lines[0], lines
+    assert "pip install ." in lines[0]
+    assert "conformant" not in result.stdout
+    assert os.listdir(run_in) == []  # nothing ran: no results file claiming anything
+
+
+def test_help_documents_exit_status_3():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "3 the run could" in " ".join(result.stdout.split())

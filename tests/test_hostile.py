@@ -98,3 +98,44 @@ def test_misbehaving_but_correct_implementations_conform_alone(tmp_path, name):
         timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert leftovers(tmp_path) == ([], [])
+
+
+def run_alone(tmp_path, name, *extra):
+    out = tmp_path / "results.json"
+    env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONPATH=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", spec(name), "--seed", "1",
+         "--json", str(out), *extra], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600)
+    doc = json.loads(out.read_text()) if out.exists() else None
+    return result, doc
+
+
+@pytest.mark.parametrize("name, clause, says", [
+    # find() hits at 0 and 1 come back as False/True: == the right ints, but not ints.
+    ("bool_find", "find.basic", "got returns False"),
+    # tell() returns 0.0: the position observed after the very first step differs.
+    ("float_tell", "find.basic", "pos 0 vs 0.0 differ"),
+])
+def test_values_of_another_type_are_divergences(tmp_path, name, clause, says):
+    result, doc = run_alone(tmp_path, name, "--only", "clauses")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert [i["status"] for i in doc["implementations"]] == ["divergent"]
+    details = [r["detail"] for r in doc["results"]
+               if r["clause"] == clause and r["status"] == "diverge"]
+    assert any(says in d for d in details), details
+
+
+def test_a_worker_answering_null_is_incomplete_and_exit_3(tmp_path):
+    result, doc = run_alone(tmp_path, "null_replies", "--examples", "2")
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not checked: " + spec("null_replies") in lines[0], lines
+    (info,) = doc["implementations"]
+    assert info["status"] == "incomplete" and "harness error" in info["reason"]
+    statuses = {r["status"] for r in doc["results"]}
+    assert "pass" not in statuses and "error" in statuses
+    errors = [r for r in doc["results"] if r["status"] == "error"]
+    assert any("replied null" in r["detail"] for r in errors)
+    assert any("test_lockstep" in r["detail"] for r in errors)  # the machine's part too
+    assert "incomplete" in result.stdout and " error" in result.stdout
