@@ -347,7 +347,7 @@ class _Methods:
         self.close()
 
     def __reduce_ex__(self, protocol):
-        if not self._profile.int_items and protocol >= 2:
+        if not self._profile.int_items and protocol == 2:  # 2.7 has no protocol past 2
             # Python 2's object.__reduce_ex__(2) pickles a C object with no state: it "works".
             return _py2_newobj, (self._profile.version,), None, None, None
         raise TypeError(self._profile.messages["pickle"])

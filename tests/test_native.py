@@ -128,10 +128,10 @@ def test_double_close_and_every_op_after_close(m):
     assert lib.refmmap_write(m, b"a", 1) == closed
     assert lib.refmmap_write_byte(m, 1) == closed
     assert lib.refmmap_seek(m, 0, 0) == closed
-    assert lib.refmmap_size(m, ffi.new("int64_t *")) == closed
+    assert lib.refmmap_size(m, ffi.new("int64_t *"), 0) == closed
     assert lib.refmmap_resize(m, 1, 0) == closed
     assert lib.refmmap_move(m, 0, 0, 0) == closed
-    assert lib.refmmap_flush(m, 0, 0) == closed
+    assert lib.refmmap_flush(m, 0, 0, 0) == closed
     assert lib.refmmap_find(m, b"a", 1, 0, 1, 0, out) == closed
     assert lib.refmmap_madvise(m, 0, 0, 1) == closed
     assert lib.refmmap_export(m, 1) == closed
@@ -249,7 +249,7 @@ def test_find_never_reads_past_the_range():
     (1, 1, lib.REFMMAP_E_OS),  # msync wants a page-aligned start, even for 0 bytes
 ])
 def test_flush(m, offset, size, code):
-    assert lib.refmmap_flush(m, offset, size) == code
+    assert lib.refmmap_flush(m, offset, size, 0) == code
 
 
 @pytest.mark.parametrize("dest,src,count", [(-1, 0, 1), (0, -1, 1), (0, 0, -1), (0, 0, 11),
@@ -317,7 +317,7 @@ def test_file_resize_and_size(tmp_path):
     finally:
         os.close(fd)
     size = ffi.new("int64_t *")
-    assert m.size == 10 and lib.refmmap_size(m, size) == 0 and size[0] == PAGE + 10
+    assert m.size == 10 and lib.refmmap_size(m, size, 0) == 0 and size[0] == PAGE + 10
     assert lib.refmmap_resize(m, 20, 0) == 0 and path.stat().st_size == PAGE + 20
     assert lib.refmmap_resize(m, 0, 0) == lib.REFMMAP_E_OS
     assert path.stat().st_size == PAGE + 20 and m.size == 20  # unchanged, still mapped
@@ -325,5 +325,47 @@ def test_file_resize_and_size(tmp_path):
 
 
 def test_size_without_fd_is_ebadf(m):
-    assert lib.refmmap_size(m, ffi.new("int64_t *")) == lib.REFMMAP_E_OS
+    assert lib.refmmap_size(m, ffi.new("int64_t *"), 0) == lib.REFMMAP_E_OS
     assert ffi.errno == errno.EBADF
+
+
+def test_size_of_anonymous_map_is_its_length_with_anon_size(m):
+    """3.15: an anonymous map's size() is its length; trackfd=False is its own error."""
+    out = ffi.new("int64_t *")
+    assert lib.refmmap_size(m, out, 1) == 0 and out[0] == m.size
+    untracked = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(untracked, -1, 10, const("MAP_SHARED"), RW, 0, 0, 0) == 0
+    try:
+        assert lib.refmmap_size(untracked, out, 1) == lib.REFMMAP_E_SIZE_TRACKFD
+        assert lib.refmmap_size(untracked, out, 0) == lib.REFMMAP_E_OS
+    finally:
+        lib.refmmap_close(untracked)
+
+
+@pytest.mark.parametrize("flags, code", [(0, 0), ("MS_SYNC", 0), ("MS_ASYNC", 0),
+                                         ("MS_INVALIDATE", 0), (12345, lib.REFMMAP_E_OS)])
+def test_flush_passes_msync_flags(m, flags, code):
+    flags = const(flags) if isinstance(flags, str) else flags
+    assert lib.refmmap_flush(m, 0, m.size, flags) == code
+
+
+@pytest.mark.parametrize("name, code", [(b"x", 0), (b"a" * 66, 0),
+                                        (b"a" * 67, lib.REFMMAP_E_NAME_LONG)])
+def test_set_name_checks_length_then_anonymity(m, name, code):
+    assert lib.refmmap_set_name(m, name, len(name)) == code
+    assert lib.refmmap_close(m) == 0
+    assert lib.refmmap_set_name(m, name, len(name)) == code  # no closed check
+
+
+def test_set_name_of_a_file_map_is_refused(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    fd = os.open(path, os.O_RDWR)
+    file_map = ffi.new("refmmap_t *")
+    try:
+        assert lib.refmmap_open(file_map, fd, 0, const("MAP_SHARED"), RW, 0, 0, 1) == 0
+    finally:
+        os.close(fd)
+    assert lib.refmmap_set_name(file_map, b"x", 1) == lib.REFMMAP_E_NOT_ANON
+    assert lib.refmmap_set_name(file_map, b"a" * 67, 67) == lib.REFMMAP_E_NAME_LONG
+    assert lib.refmmap_close(file_map) == 0
