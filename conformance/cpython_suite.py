@@ -254,17 +254,10 @@ def markdown(entries):
 
 
 def all_cpythons():
-    """This interpreter and every CPython impls.interpreters finds, oldest first."""
-    from impls.adapters import Unavailable
-    from impls.interpreters import CPYTHONS, find_cpython
+    """Every CPython release impls.interpreters finds, oldest first, and this one."""
+    from impls.interpreters import cpythons
 
-    found = []
-    for version in CPYTHONS:
-        try:
-            found.append(find_cpython(version)[1])
-        except Unavailable:
-            pass
-    return found + [sys.executable]
+    return [path for _, _, path in sorted(cpythons())] + [sys.executable]
 
 
 def _unique(pythons):
