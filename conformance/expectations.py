@@ -158,9 +158,13 @@ def assign(args, planned, infos, catalogue):
             if info["spec"] in out:
                 continue
             about = info.get("about") or {}
-            # The stdlib of CPython 3.11 shares cpython3.11's file: the same implementation.
+            # The stdlib of CPython 3.11, and cpython3.11.2 beside cpython3.11, share the file of
+            # their CPython branch: the same implementation. fmmap or Pyodide, though they run
+            # on a CPython, do not.
             versioned = f"{about.get('implementation', '')}{about.get('version', '')}"
-            names = [info.get("name") or info["spec"], info["spec"]] + [versioned] * bool(about)
+            own_mmap = info["spec"] == "stdlib" or info["spec"].startswith(("cpython", "python:"))
+            names = [info.get("name") or info["spec"], info["spec"]] + [versioned] * (
+                bool(about) and own_mmap and about.get("runtime") != "pyodide")
             for name in dict.fromkeys(names):
                 path = os.path.join(args.expectations_dir, filename(name))
                 if os.path.exists(path):
