@@ -32,6 +32,9 @@ import shutil
 import sys
 import tempfile
 {imports}
+if "--stdlib" in sys.argv[1:]:  # the running interpreter's own mmap instead
+    import mmap
+    factory = mmap.mmap
 
 WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
@@ -163,6 +166,14 @@ def state(namespace):
     return ", ".join(parts)
 
 
+def agrees(have, want):
+    """What the suite compares: an exception's type (and errno), not its message; a default
+    repr without its address."""
+    if have.startswith("raises ") and want.startswith("raises "):
+        return have.split(": ", 1)[0] == want.split(": ", 1)[0]
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", have) == re.sub(r" at 0x[0-9a-fA-F]+", "", want)
+
+
 views = []
 namespace = globals()
 '''
@@ -175,7 +186,7 @@ try:
         did_state = state(namespace)
         print("%2d  %s" % (number, code))
         for label, have, want in (("", did, required), ("  then", did_state, required_state)):
-            mark = "" if have == want else "   <-- differs"
+            mark = "" if agrees(have, want) else "   <-- differs"
             differs += bool(mark)
             print("    %-6s did:      %s" % (label, have))
             print("    %-6s requires: %s%s" % (label, want, mark))
@@ -232,7 +243,9 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
     lines = [f"# Reproducer: {spec} diverges from the reference (CPython {profile} behaviour)",
              f"# on clause {clause} at step {len(steps)}: {', '.join(fields)} differ.",
              f"# The implementation {describe(got_last)} there.",
-             f"# Run it with the implementation's interpreter: {python} repro.py",
+             f"# Run it with the implementation's interpreter: {python} repro.py (exit 1: a step",
+             "# differs from what the spec requires); `--stdlib` runs it on that interpreter's own",
+             "# mmap instead (exit 0 on the CPython of that profile).",
              PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE),
              "STEPS = ["]
     for op, obs in zip(steps, expected):

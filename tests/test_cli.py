@@ -80,6 +80,10 @@ def test_a_divergence_exits_1_with_a_runnable_reproducer(tmp_path):
                            text=True, timeout=60)
     assert "<-- differs" in shown.stdout and "read_byte()" in shown.stdout
     assert shown.returncode == 1, shown.stdout + shown.stderr
+    on_cpython = subprocess.run([sys.executable, str(script), "--stdlib"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+    assert on_cpython.returncode == 0, on_cpython.stdout + on_cpython.stderr
+    assert "0 step(s) differ" in on_cpython.stdout
     assert os.listdir(tmp_path / "repro")
 
 
