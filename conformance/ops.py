@@ -227,7 +227,7 @@ HELPERS = {
     "close_fd": ("os.close(fd)", ("ctor.fd-dup",)),
     "fd_growth": ("fd_growth(factory, fd, {0}, {1})", ("trackfd.no-dup",)),
     "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
-    "drop": ("m = None", ("del.unmaps",)),
+    "drop": ("drop_map()", ("del.unmaps",)),
 }
 
 # -- ops -----------------------------------------------------------------------------------------

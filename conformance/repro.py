@@ -41,8 +41,11 @@ WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
 {index}
 
+FILE = {{"path": None}}  # the file behind the current map, if any
+
+
 def new_file(data, mode="r+"):
-    path = os.path.join(WORK, "map%d" % len(os.listdir(WORK)))
+    path = FILE["path"] = os.path.join(WORK, "map%d" % len(os.listdir(WORK)))
     with open(path, "wb") as f:
         f.write(data)
     return os.open(path, {{"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}}[mode])
@@ -58,6 +61,16 @@ def noncontiguous(data):
     spread = bytearray(2 * len(data))
     spread[::2] = data
     return memoryview(bytes(spread))[::2]
+
+
+def drop_map():
+    """Drop the last reference to the map, then read its file back, as the suite does."""
+    globals()["m"] = None
+    gc.collect()
+    if FILE["path"] is None:
+        return None
+    with open(FILE["path"], "rb") as f:
+        return f.read()
 
 
 def pwrite(fd, data, offset):
@@ -220,7 +233,7 @@ def step_code(op):
         return op.py()
     setup = op.args[0]
     if setup is None:
-        return f"m = None; {op.py()}"
+        return f"m = None; FILE['path'] = None; {op.py()}"
     data = o.py(bytes.fromhex(setup["data"]))
     return f"m = None; fd = new_file({data}, {setup['mode']!r}); {op.py()}"
 

@@ -16,6 +16,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Each sequence ends in a step that raises OSError on CPython (the drawn divergences that once
 # killed every reproducer with NameError).
+# Sequences whose reproducer must agree with the stdlib step for step: what a helper step
+# returns in the script is what the executor returned.
+AGREEING = [
+    [o.Open(b"0123456789"), o.SetItem(0, 65), o.Apply("drop"), o.Open(b"xyz"), o.Apply("drop")],
+    [o.Open(b"0123456789"), o.Open(None, 10), o.Apply("drop")],
+]
 OSERROR_SEQUENCES = [
     [o.Open(fileno=o.CLOSED_FD)],
     [o.Open(b"abc"), o.Call("resize", 1 << 62)],
@@ -38,14 +44,15 @@ def _run(text, tmp_path):
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("steps", OSERROR_SEQUENCES, ids=["closed-fd", "huge-resize"])
+@pytest.mark.parametrize("steps", OSERROR_SEQUENCES + AGREEING,
+                         ids=["closed-fd", "huge-resize", "drop", "drop-anon"])
 def test_an_oserror_step_runs_and_agreeing_steps_exit_0(tmp_path, steps):
     expected = _expected(steps)
-    assert expected[-1]["out"][:2] == ["exc", "OSError"], expected[-1]
+    assert steps in AGREEING or expected[-1]["out"][:2] == ["exc", "OSError"], expected[-1]
     shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="x",
                         fields=["out"]), tmp_path)
     assert "Traceback" not in shown.stderr, shown.stderr
-    assert "raises OSError [errno" in shown.stdout
+    assert steps in AGREEING or "raises OSError [errno" in shown.stdout
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "0 step(s) differ" in shown.stdout
 
@@ -58,3 +65,24 @@ def test_a_differing_step_exits_1(tmp_path):
                         fields=["out"]), tmp_path)
     assert shown.returncode == 1, shown.stdout + shown.stderr
     assert "<-- differs" in shown.stdout and "1 step(s) differ" in shown.stdout
+
+
+def test_replay_runs_each_reproducer_on_its_implementation_and_on_cpython(tmp_path):
+    """conformance.replay: a reproducer holds on the implementation when it exits 1, on the
+    CPython of its profile when it exits 0; here both sides run the stdlib, so the second fails."""
+    from conformance import replay
+    from impls.profiles import profile_for
+
+    steps = [o.Open(b"abc"), o.Call("read_byte")]
+    expected = _expected(steps)
+    expected[-1] = dict(expected[-1], out=["ok", 98])
+    profile = profile_for("%d.%d.%d" % sys.version_info[:3])
+    doc = {"implementations": [{"spec": "stdlib", "profile": profile}],
+           "results": [{"impl": "stdlib", "clause": "read_byte", "status": "diverge",
+                        "repro": script("stdlib", profile, steps, expected, expected[-1],
+                                        clause="read_byte", fields=["out"])}]}
+    rows = replay.replay(doc)
+    assert [r["on_impl"] for r in rows] == ["held"]
+    if rows[0]["on_cpython"].startswith("not run"):
+        pytest.skip("no CPython of this profile found by impls.interpreters")
+    assert rows[0]["on_cpython"].startswith("did not hold (exit 1)")
