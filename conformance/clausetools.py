@@ -42,6 +42,14 @@ def since(impl, version):
     return key(impl.profile) >= key(version)
 
 
+def checks_item_first(impl):
+    """Item assignment checks access, key, deletion and value before "closed" and the range
+    (3.13.18, 3.14.10 and later: impls/profiles.py SETITEM_FIRST)."""
+    from impls.profiles import Profile
+
+    return Profile(impl.profile).setitem_checks_first
+
+
 def na(reason):
     """This clause cannot apply to the implementation: recorded as `na`."""
     pytest.skip("na: " + reason)

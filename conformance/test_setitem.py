@@ -4,7 +4,7 @@
 import pytest
 
 from conformance import ops as o
-from conformance.clausetools import DATA, ok, raised
+from conformance.clausetools import DATA, checks_item_first, ok, raised
 
 READ = {"access": o.Const("ACCESS_READ")}
 
@@ -63,10 +63,12 @@ def test_non_int_item_value_raises_typeerror(check, value):
 
 @pytest.mark.parametrize("value", [1, b"bad"])
 @pytest.mark.clause("setitem.oob")
-def test_out_of_range_assignment_raises_indexerror_first(check, value):
-    """An out-of-range index raises IndexError, checked before the value's type."""
+def test_out_of_range_assignment_raises_indexerror_first(check, mmap_impl, value):
+    """An out-of-range index raises IndexError, checked before the value's type (after it from
+    3.13.18 and 3.14.10)."""
     obs = check(o.Open(DATA, 0), o.SetItem(10, value))
-    assert raised(obs[-1]) == "IndexError"
+    late = checks_item_first(mmap_impl) and value == b"bad"
+    assert raised(obs[-1]) == ("TypeError" if late else "IndexError")
 
 
 @pytest.mark.parametrize("key", [o.Text("a"), o.Float(0.0)])
@@ -147,7 +149,8 @@ def test_any_assignment_on_read_only_map_raises_typeerror(check, key, value):
 @pytest.mark.parametrize("key, error", [(0, "TypeError"), (slice(0, 2), "TypeError"),
                                         (100, "IndexError")])
 @pytest.mark.clause("delitem")
-def test_deletion_raises(check, key, error):
-    """del m[i] and del m[a:b] raise TypeError (an out-of-range index raises IndexError first)."""
+def test_deletion_raises(check, mmap_impl, key, error):
+    """del m[i] and del m[a:b] raise TypeError (an out-of-range index raises IndexError first,
+    up to 3.13.17 and 3.14.9)."""
     obs = check(o.Open(DATA, 0), o.DelItem(key))
-    assert raised(obs[-1]) == error
+    assert raised(obs[-1]) == ("TypeError" if checks_item_first(mmap_impl) else error)
