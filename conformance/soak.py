@@ -386,7 +386,8 @@ class Target:
             clause = clause_for(op, expected, shadow)  # before the shadow moves on
             fields = differences(expected, got)
             if fields:
-                kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
+                kind = ("crash" if "crash" in got or "protocol" in got
+                        else "hang" if "hang" in got else "diverge")
                 raise Found(clause, kind, steps, trace, got, fields)
             shadow.follow(op, expected)
 
