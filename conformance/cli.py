@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -30,6 +31,7 @@ from conformance.results import (
     EXIT_USAGE,
     SCHEMA,
     exit_status,
+    not_regular,
     verdict,
     write_atomically,
 )
@@ -46,6 +48,11 @@ class Usage(Exception):
 
 class Unchecked(Exception):
     """The run could not check what it was asked to: printed as one line, exit status 3."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, Ctrl-C or --time-limit ended the run early: what it has is written, marked
+    incomplete (a KeyboardInterrupt, so that pytest ends its session as for Ctrl-C)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -82,14 +89,53 @@ def positive(unit):
 seconds = positive("seconds")
 
 
+def _writable_folder(path):
+    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
+
+
 def check_output_folders(args, *names):
-    """A file to write must have an existing folder: found before the run, not after it."""
+    """A file to write must be a file (or nothing yet) in an existing folder this process can
+    write: found before the run, not after it."""
     for name in names:
         path = getattr(args, name)
         if path:
+            option = f"--{name.replace('_', '-')} {path}"
             parent = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(parent):
-                raise Usage(f"--{name.replace('_', '-')} {path}: folder {parent} does not exist")
+                raise Usage(f"{option}: folder {parent} does not exist")
+            problem = not_regular(path)
+            if problem:
+                raise Usage(f"{option}: {problem}; name a file")
+            if not _writable_folder(parent):
+                raise Usage(f"{option}: cannot write in folder {parent}")
+            if os.path.exists(path) and not os.access(path, os.W_OK):
+                raise Usage(f"{option}: the file is read-only")
+
+
+def check_output_dir(option, path):
+    """A folder to write files into: an existing writable folder, or one that can be made."""
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise Usage(f"{option} {path}: not a folder; name a folder")
+        if not _writable_folder(path):
+            raise Usage(f"{option} {path}: cannot write in this folder")
+        return
+    ancestor = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not _writable_folder(ancestor):
+        raise Usage(f"{option} {path}: cannot create it ({ancestor} is not a writable folder)")
+
+
+def check_expectation_outputs(args):
+    """--update-expectations rewrites files: their folder must be writable, before the run."""
+    if not args.update_expectations:
+        return
+    if args.expectations_dir:
+        check_output_dir("--expectations-dir", args.expectations_dir)
+    for path in args.expectations or []:
+        args.expectations_file = path
+        check_output_folders(args, "expectations_file")
 
 
 def build_parser():
@@ -131,6 +177,12 @@ def build_parser():
                         help="also write each divergence's reproducer script into DIR")
     parser.add_argument("--only", choices=["machine", "clauses"],
                         help="run only the state machine or only the clause tests")
+    parser.add_argument("--time-limit", type=seconds, metavar="SECONDS",
+                        help="end the run after SECONDS with the results it has (implementations "
+                        "without complete evidence are `incomplete`, exit status 3)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run workers without bubblewrap (by default each runs in a sandbox "
+                        "where only its own folder is writable, where the machine allows it)")
     from conformance.expectations import add_arguments
 
     add_arguments(parser)
@@ -144,7 +196,10 @@ def parse(argv):
             positive_int(args.workers)
         except argparse.ArgumentTypeError as exc:
             raise Usage(f"argument -n/--workers: {exc}") from None
-    check_output_folders(args, "json", "repro_dir")
+    check_output_folders(args, "json")
+    if args.repro_dir:
+        check_output_dir("--repro-dir", args.repro_dir)
+    check_expectation_outputs(args)
     if args.db and args.seed is not None:
         raise Usage("--db and --seed: a seeded run uses no example database; drop one")
     return args
@@ -164,11 +219,11 @@ def expand(specs):
     return list(out.items())
 
 
-def preflight(specs, timeout):
-    """Resolve and start every implementation once: usage errors now, facts for the report."""
+def preflight(specs, timeout, infos):
+    """Resolve and start every implementation once: usage errors now, facts for the report
+    (appended to `infos` as they come, so that a run stopped meanwhile keeps them)."""
     from impls.adapters import Unavailable, UsageError, resolve
 
-    infos = []
     for spec, by_name in specs:
         try:
             adapter = resolve(spec, timeout=timeout)
@@ -237,7 +292,9 @@ def run_pytest(args, infos, results_path, known=None):
         raise Unchecked(f"{len(errors)} test module(s) could not be collected, first "
                         f"{errors[0]}")
     if code == pytest.ExitCode.INTERRUPTED:
-        raise KeyboardInterrupt
+        collected = collected or {"results": [], "skipped": {}}
+        collected["interrupted"] = True
+        return collected
     if code not in (0, 1) or collected is None:
         raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
     return collected
@@ -375,24 +432,66 @@ def expectations_verdict(args, assigned, infos, rows):
     return unexpected or expectations.failed(verdicts)
 
 
-@contextlib.contextmanager
-def private_tmpdir():
-    """Every temporary file of the run, in every process it starts, goes into one folder that
-    is removed at the end, even after Ctrl-C or a killed pytest-xdist worker."""
-    folder = tempfile.mkdtemp(prefix="mmapconf-run-")
-    saved = os.environ.get("TMPDIR"), tempfile.tempdir
-    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
-    try:
-        yield folder
-    finally:
-        if saved[0] is None:
-            del os.environ["TMPDIR"]
-        else:
-            os.environ["TMPDIR"] = saved[0]
-        tempfile.tempdir = saved[1]
-        from impls import process
+_stop = {"why": None, "defer": False}  # why the run was stopped early; signals deferred?
 
+
+def _on_signal(signum, frame):
+    why = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "Ctrl-C"}.get(signum, "the time limit")
+    if _stop["why"] is not None or _stop["defer"]:
+        return  # once is enough; and cleaning up and writing the results must finish
+    _stop["why"] = why
+    raise Interrupted(why)
+
+
+@contextlib.contextmanager
+def stopping(time_limit=None):
+    """SIGTERM, Ctrl-C and --time-limit end the run once, through Interrupted: what the run has
+    is then summarised and written, marked incomplete. Restored at the end."""
+    _stop.update(why=None, defer=False)
+    signals = [signal.SIGTERM, signal.SIGINT, signal.SIGALRM]
+    saved = {sig: signal.signal(sig, _on_signal) for sig in signals}
+    if time_limit:
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+    try:
+        yield _stop
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def private_tmpdir(sandbox=True):
+    """Every file of the run, in every process it starts, goes into one folder that is removed
+    at the end, even after Ctrl-C, SIGTERM or a killed pytest-xdist worker: the harness's own
+    files (TMPDIR) in RUN/harness, each implementation's in its private folder under
+    RUN/impls. Workers run in bubblewrap where the machine allows it (said once otherwise)."""
+    from impls import process
+
+    folder = tempfile.mkdtemp(prefix="mmapconf-run-")
+    harness = os.path.join(folder, "harness")
+    os.mkdir(harness)
+    names = ("TMPDIR", process.RUN_ENV, process.SANDBOX_ENV)
+    saved = {name: os.environ.get(name) for name in names}, tempfile.tempdir
+    problem = process.sandbox_problem() if sandbox else None
+    if problem:
+        print(f"python -m conformance: workers run without a sandbox: {problem} "
+              "(`apt-get install bubblewrap`; --no-sandbox to say it is meant)", file=sys.stderr)
+    os.environ.update({"TMPDIR": harness, process.RUN_ENV: folder,
+                       process.SANDBOX_ENV: "bwrap" if sandbox and not problem else "off"})
+    tempfile.tempdir = harness
+    try:
+        yield harness
+    finally:
+        _stop["defer"] = True  # a signal now must not cut the cleanup short
+        for name, value in saved[0].items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        tempfile.tempdir = saved[1]
         process.stop_all()  # workers first: they must not write into the folder being removed
+        process.sweep(folder)  # then whatever they left running (daemons, orphans)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -423,23 +522,63 @@ def run(argv):
         print(listing() if listing else "\n".join(DEFAULT_IMPLS))
         return 0
     check_reference()
-    with private_tmpdir() as tmp:
-        infos = preflight(expand(args.impl or list(DEFAULT_IMPLS)), args.step_timeout)
-        assigned = expectations_assign(args, planned, infos)
-        known = {spec: sorted(parsed["known"]) for spec, (_, parsed) in (assigned or {}).items()}
-        collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
+    specs = expand(args.impl or list(DEFAULT_IMPLS))
+    infos, assigned, collected = [], None, None
+    with stopping(args.time_limit) as stop:
+        try:
+            with private_tmpdir(sandbox=not args.no_sandbox) as tmp:
+                preflight(specs, args.step_timeout, infos)
+                assigned = expectations_assign(args, planned, infos)
+                known = {spec: sorted(parsed["known"])
+                         for spec, (_, parsed) in (assigned or {}).items()}
+                collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
+        except Interrupted:
+            pass
+        stop["defer"] = True
+        interrupted = stop["why"]
+        return conclude(args, argv, specs, infos, assigned, collected, interrupted)
+
+
+def conclude(args, argv, specs, infos, assigned, collected, interrupted):
+    """Verdicts, the report, and the files asked for; an interrupted run says so and exits 3."""
+    collected = collected or {"results": [], "skipped": {}}
+    done = {i["spec"] for i in infos}
+    infos = infos + [{"spec": spec, "name": spec, "asked": by_name, "version": None,
+                      "profile": None, "status": "incomplete",
+                      "reason": "not started before the run was stopped"}
+                     for spec, by_name in specs if spec not in done]
     infos = summarise(infos, collected, args.only)
+    if interrupted:
+        for info in infos:
+            if info["status"] == "incomplete":
+                info["reason"] = f"stopped by {interrupted}: {info.get('reason')}"
     rows = collected["results"]
     bad = report(infos, rows)
-    if assigned is not None:  # before the JSON is written: known rows get "expected": reason
-        expected_failed = expectations_verdict(args, assigned, infos, rows)
-    if args.repro_dir:
-        os.makedirs(args.repro_dir, exist_ok=True)
-        for n, r in enumerate(bad, 1):
-            name = "".join(c if c.isalnum() else "_" for c in f"{r['impl']}_{r['clause']}")
-            write_atomically(os.path.join(args.repro_dir, f"{n:03d}_{name}.py"), r["repro"] or "")
-    if args.json:
-        write_atomically(args.json, json.dumps(document(infos, rows, argv), indent=1))
+    expected_failed = False
+    written = []
+    try:
+        if assigned is not None:  # before the JSON is written: known rows get "expected"
+            if interrupted:
+                args.update_expectations = False  # never rewrite them from a partial run
+            expected_failed = expectations_verdict(args, assigned, infos, rows)
+        if args.json:
+            doc = document(infos, rows, argv)
+            if interrupted:
+                doc.update(incomplete=True, stopped_by=interrupted)
+            write_atomically(args.json, json.dumps(doc, indent=1))
+            written.append(args.json)
+        if args.repro_dir:
+            os.makedirs(args.repro_dir, exist_ok=True)
+            for n, r in enumerate(bad, 1):
+                name = "".join(c if c.isalnum() else "_" for c in f"{r['impl']}_{r['clause']}")
+                write_atomically(os.path.join(args.repro_dir, f"{n:03d}_{name}.py"),
+                                 r["repro"] or "")
+    except OSError as exc:
+        raise Unchecked(f"results not written: {exc.filename or ''}: "
+                        f"{exc.strerror or exc}") from None
+    if interrupted:
+        where = f"; results so far in {args.json}, marked incomplete" if written else ""
+        raise Unchecked(f"stopped by {interrupted} before the run was complete{where}")
     # With expectations, only an unexpected or stale divergence fails the run.
     diverged = expected_failed if assigned is not None else bool(bad)
     code = exit_status(infos, diverged=diverged)

@@ -14,7 +14,9 @@ def _outcome(out, strict_messages, messages):
     """The part of an outcome that must agree: value, or exception type (and errno)."""
     if out[0] == "exc":
         _, name, errno, message = out
-        keep = message if (strict_messages and message in messages) else None
+        keep = message if (strict_messages and isinstance(message, str)
+                           and message in messages) else message if isinstance(message, dict) \
+            else None  # an unencodable message ({"unencodable": type}) is never a real one
         return ("exc", name, errno, keep)
     value = out[1]
     if isinstance(value, dict) and "text" in value and value["text"].startswith("<"):
@@ -29,6 +31,8 @@ def differences(expected, got, *, strict_messages=False, messages=frozenset()):
         return ["crash"]
     if "hang" in got:
         return ["hang"]
+    if "protocol" in got:
+        return ["protocol"]
     diffs = []
     for key in FIELDS:
         a, b = expected.get(key), got.get(key)
@@ -69,10 +73,14 @@ def describe(obs):
         return f"crashed ({obs.get('signal') or 'exit ' + str(obs['crash'])})"
     if "hang" in obs:
         return f"hung ({obs['hang']})"
+    if "protocol" in obs:
+        return f"broke the worker protocol (sent {obs['protocol']!r} where the reply was due)"
     out = obs["out"]
     if out[0] == "exc":
-        errno = f" [errno {out[2]}]" if out[2] is not None else ""
-        return f"raises {out[1]}{errno}: {out[3]}"
+        code = out[2] if isinstance(out[2], (str, int)) else render(out[2])
+        errno = f" [errno {code}]" if out[2] is not None else ""
+        message = out[3] if isinstance(out[3], str) else render(out[3])
+        return f"raises {out[1]}{errno}: {message}"
     return f"returns {render(out[1])}"
 
 
@@ -92,6 +100,8 @@ def render(value):
             return "the map itself"
         if tag == "class":
             return f"<class '{v}'>"
+        if tag == "unencodable":
+            return f"<a {v} the worker could not encode>"
         return f"<{v}>"
     if isinstance(value, list):
         return "[" + ", ".join(render(v) for v in value) + "]"

@@ -19,7 +19,7 @@ import json
 import os
 import re
 
-from conformance.results import FAILING, cells, write_atomically
+from conformance.results import FAILING, NotRegular, cells, open_regular, write_atomically
 
 try:
     import tomllib
@@ -73,8 +73,10 @@ def parse(path, catalogue, missing_ok=False):
             return {"impl": None, "known": {}}
         raise BadExpectations(f"expectations {path}: no such file")
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             data = tomllib.load(f)
+    except NotRegular as exc:
+        raise BadExpectations(f"expectations {exc}: give a TOML file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadExpectations(f"expectations {path}: not valid TOML ({exc})") from None
     except OSError as exc:

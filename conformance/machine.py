@@ -260,7 +260,8 @@ class LockstepMachine(RuleBasedStateMachine):
         if not fields:
             return
         self.failed = True
-        kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
+        kind = ("crash" if "crash" in got or "protocol" in got else "hang" if "hang" in got
+                else "diverge")
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
             dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}

@@ -192,7 +192,8 @@ def check(request, mmap_impl, mmap_reference, record):
             expected_all.append(expected)
             fields = differences(expected, got, strict_messages=strict, messages=messages)
             if fields:
-                status = "crash" if ("crash" in got or "hang" in got) else "diverge"
+                status = "crash" if ("crash" in got or "hang" in got or "protocol" in got) \
+                    else "diverge"
                 detail = (f"step {len(steps)} {op.py()}: expected {describe(expected)}, "
                           f"got {describe(got)} ({fields_differ(expected, got, fields)})")
                 record(clause, status, detail, script(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 
 SCHEMA = 1
@@ -30,11 +31,51 @@ class BadResults(Exception):
     """A results file that cannot be read: the message is one line naming the file."""
 
 
+def kind_of(mode):
+    return ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if
+            (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) else "not a regular file")
+
+
+class NotRegular(OSError):
+    """A path that names a folder, FIFO, socket or device where a file was due."""
+
+
+def not_regular(path):
+    """Why `path` cannot be read or replaced as a file ("is a FIFO, not a regular file"), or
+    None (a regular file, or nothing there yet). stat() only: nothing blocks on a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot look at it ({exc.strerror})"
+    return None if stat.S_ISREG(mode) else f"is {kind_of(mode)}, not a regular file"
+
+
+def open_regular(path):
+    """Open a file to read without ever blocking on a FIFO (O_NONBLOCK, then fstat); anything
+    but a regular file raises NotRegular with a one-line reason."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegular(f"{path} is {kind_of(mode)}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def load(path):
     """The results document at `path`, checked against schema 1; BadResults otherwise."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open_regular(path) as f:
+            text = f.read().decode("utf-8")
+    except NotRegular as exc:
+        raise BadResults(f"{exc}: give the results JSON file") from None
     except OSError as exc:
         raise BadResults(f"{path}: cannot read it ({exc.strerror or exc})") from None
     except UnicodeDecodeError:

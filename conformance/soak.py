@@ -386,7 +386,8 @@ class Target:
             clause = clause_for(op, expected, shadow)  # before the shadow moves on
             fields = differences(expected, got)
             if fields:
-                kind = "crash" if "crash" in got else "hang" if "hang" in got else "diverge"
+                kind = ("crash" if "crash" in got or "protocol" in got
+                        else "hang" if "hang" in got else "diverge")
                 raise Found(clause, kind, steps, trace, got, fields)
             shadow.follow(op, expected)
 
@@ -513,40 +514,60 @@ def soak(args, out=sys.stdout):
     """Run the soak; return the results document."""
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
-    targets, infos, references = start_targets(args, out)
+    try:
+        targets, infos, references = start_targets(args, out)
+    except KeyboardInterrupt:  # before anything ran: an empty document, marked incomplete
+        from impls import process
+
+        process.stop_all()
+        return _document(seed, args, 0.0, [], [], [], [], True)
     harness = []
     started = time.monotonic()
     deadline = started + args.minutes * 60
+    interrupted = False
     try:
-        turn = 0
-        while targets and time.monotonic() < deadline:
-            target = targets[turn % len(targets)]
-            turn += 1
-            gen = Generator(rng, target.reference.profile)
-            length = rng.randint(args.length // 2, args.length * 3 // 2)
-            make = sequence_maker(gen, rng)
-            target.sequences += 1
-            try:
-                target.ops += target.run((), make=make, length=length)
-            except Found as found:
-                target.ops += len(found.steps)
-                key = (found.clause, found.kind)
-                seen = target.findings.setdefault(key, {"count": 0, "found": found})
-                seen["count"] += 1
-                if len(found.steps) < len(seen["found"].steps):
-                    seen["found"] = found
-            except Exception as exc:  # the soak or the reference failed: counted apart
-                harness.append(_harness_error(target, exc))
+        try:
+            _soak_loop(targets, rng, args, deadline, harness)
+        except KeyboardInterrupt:  # Ctrl-C: keep what was found, shrink nothing more
+            interrupted = True
         elapsed = time.monotonic() - started
         findings = []
         for target in targets:
             for (clause, kind), seen in sorted(target.findings.items()):
                 found = seen["found"]
-                small = shrink(target, found, time.monotonic() + args.shrink_seconds, harness)
+                small = found if interrupted else shrink(
+                    target, found, time.monotonic() + args.shrink_seconds, harness)
                 findings.append(_finding(target, clause, kind, seen["count"], found, small))
     finally:
         for adapter in [t.subject for t in targets] + references:
             adapter.close()
+    return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
+
+
+def _soak_loop(targets, rng, args, deadline, harness):
+    """Random sequences, one implementation after the other, until the deadline."""
+    turn = 0
+    while targets and time.monotonic() < deadline:
+        target = targets[turn % len(targets)]
+        turn += 1
+        gen = Generator(rng, target.reference.profile)
+        length = rng.randint(args.length // 2, args.length * 3 // 2)
+        make = sequence_maker(gen, rng)
+        target.sequences += 1
+        try:
+            target.ops += target.run((), make=make, length=length)
+        except Found as found:
+            target.ops += len(found.steps)
+            key = (found.clause, found.kind)
+            seen = target.findings.setdefault(key, {"count": 0, "found": found})
+            seen["count"] += 1
+            if len(found.steps) < len(seen["found"].steps):
+                seen["found"] = found
+        except Exception as exc:  # the soak or the reference failed: counted apart
+            harness.append(_harness_error(target, exc))
+
+
+def _document(seed, args, elapsed, targets, infos, findings, harness, interrupted):
     sequences, ops = sum(t.sequences for t in targets), sum(t.ops for t in targets)
     return {
         "schema": 1, "seed": seed, "minutes": args.minutes, "seconds": round(elapsed, 3),
@@ -559,6 +580,7 @@ def soak(args, out=sys.stdout):
         + [_public(i) for i in infos if i.get("status") == "unavailable"],
         "findings": findings,
         "harness_errors": len(harness), "harness_error_details": harness[:10],
+        **({"incomplete": True, "stopped_by": "Ctrl-C"} if interrupted else {}),
     }
 
 
@@ -636,6 +658,10 @@ def main(argv=None):
     report(doc)
     if args.json:
         write_atomically(args.json, json.dumps(doc, indent=1))
+    if doc.get("incomplete"):
+        print("python -m conformance.soak: interrupted: the results so far are written, "
+              "marked incomplete", file=sys.stderr)
+        return 3
     new = [f for f in doc["findings"] if not f["known"]]
     return 1 if new or doc["harness_errors"] else 0
 

@@ -3,7 +3,8 @@
 
 An adapter has a `spec`, a `name`, the `about` its worker reported, the `profile` (CPython version
 whose behaviour it claims) and `apply(op_json) -> observation`. A worker's death or silence is an
-observation too (`{"crash": ...}` / `{"hang": ...}`), and the next op starts a fresh worker.
+observation too (`{"crash": ...}` / `{"hang": ...}`), and so is anything on its reply channel
+that is not the reply due (`{"protocol": what came}`); the next op starts a fresh worker.
 """
 
 from __future__ import annotations
@@ -14,17 +15,13 @@ import sys
 import time
 
 from impls.executor import Executor
-from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
+from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung, WorkerProtocol
 
 from impls.profiles import profile_for  # noqa: F401 - the adapters' and their users' import
 
 
 class Unavailable(Exception):
     """An implementation that cannot be run here (one-line reason)."""
-
-
-class ProtocolError(Exception):
-    """A worker's reply that is valid JSON but not an observation: the harness cannot go on."""
 
 
 class UsageError(Exception):
@@ -63,7 +60,7 @@ class WorkerAdapter:
 
     def __init__(self, spec, name, python, target, *, timeout=10.0, argv=None):
         self.spec, self.name, self.target = spec, name, target
-        self.worker = Worker(argv or [python, WORKER, target], timeout=timeout)
+        self.worker = Worker(argv or [python, WORKER, target], timeout=timeout, name=name)
         self.about = None
         self.profile = self.version = None
         self.timeout = timeout
@@ -78,7 +75,7 @@ class WorkerAdapter:
             if exc.usage:
                 raise UsageError(f"--impl {self.spec}: {exc}") from None
             raise Unavailable(str(exc)) from None
-        except (WorkerDied, WorkerHung, OSError) as exc:
+        except (WorkerDied, WorkerHung, WorkerProtocol, OSError) as exc:
             raise Unavailable(f"worker did not start: {exc}") from None
         self.version = self.about["full_version"]
         self.profile = profile_for(self.about["full_version"])
@@ -102,11 +99,15 @@ class WorkerAdapter:
         except WorkerHung as exc:
             self.hung = True
             return {"hang": str(exc)}
+        except WorkerProtocol as exc:
+            return {"protocol": exc.seen}
         self.slowest = max(self.slowest, time.monotonic() - self.sent)
-        obs = reply.get("obs") if isinstance(reply, dict) else None
-        if not isinstance(obs, dict):  # a harness error: the worker broke the protocol
-            raise ProtocolError(f"worker of {self.spec} replied {json.dumps(reply)[:80]} "
-                                "where an observation was due")
+        obs = reply.get("obs")
+        if not isinstance(obs, dict) or not isinstance(obs.get("out"), list):
+            # The id matched but no observation came: the protocol is broken all the same.
+            self.worker.kill()
+            text = json.dumps(reply)
+            return {"protocol": text if len(text) <= 200 else text[:200] + "..."}
         return obs
 
     def step_timeout(self):
@@ -119,7 +120,7 @@ class WorkerAdapter:
     def dump(self):
         try:
             return self.worker.request({"dump": None})["dump"]
-        except (WorkerDied, WorkerHung):
+        except (WorkerDied, WorkerHung, WorkerProtocol, KeyError, TypeError):
             return {}
 
     def close(self):

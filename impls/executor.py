@@ -60,12 +60,38 @@ def export(m):
     return memoryview(m)
 
 
+def type_name(v):
+    """The name of v's type as JSON holds it, whatever the type does to its __name__."""
+    try:
+        name = type(v).__name__
+        if isinstance(name, bytes_type) and PY2:  # pragma: no cover - Python 2
+            name = name.decode("utf-8", "replace")
+        return name if isinstance(name, text_type) else "?"
+    except Exception:
+        return "?"
+
+
 def outcome_of_exception(exc):
+    """["exc", type name, errno name, message]. What cannot be encoded (a __str__ that raises,
+    an errno that is no int) is {"unencodable": its type name} in its place, not a dead worker."""
+    try:
+        message = str(exc)
+        if PY2 and isinstance(message, bytes_type):  # pragma: no cover - Python 2
+            message = message.decode("utf-8", "replace")
+        if not isinstance(message, text_type):
+            raise TypeError("not text")
+    except Exception:
+        message = {"unencodable": type_name(exc)}
     if isinstance(exc, EnvironmentError):
         # OSError subclasses (PermissionError...) follow from errno; Python 2 spells them otherwise.
         # errno by name: Emscripten (Pyodide) numbers EINVAL 28, Linux 22.
-        return ["exc", "OSError", errno.errorcode.get(exc.errno, exc.errno), str(exc)]
-    return ["exc", type(exc).__name__, None, str(exc)]
+        code = getattr(exc, "errno", None)
+        if type(code) in int_types:
+            code = errno.errorcode.get(code, int(code))
+        elif code is not None:
+            code = {"unencodable": type_name(code)}
+        return ["exc", "OSError", code, message]
+    return ["exc", type_name(exc), None, message]
 
 
 class Executor(object):
@@ -152,13 +178,21 @@ class Executor(object):
 
     def encode(self, v):
         """A value as JSON holds it, keeping its type: True stays true (not 1), 3.0 is tagged
-        float, an int subclass is tagged with its class name; Python 2's long is int."""
+        float, an int subclass is tagged with its class name; Python 2's long is int. A value
+        that cannot be encoded (a list holding itself, an int subclass whose __int__ raises)
+        is {"unencodable": its type name}: what it is, on either side."""
+        try:
+            return self._encode(v)
+        except Exception:  # RecursionError (RuntimeError on Python 2) included
+            return {"unencodable": type_name(v)}
+
+    def _encode(self, v):
         if v is None or type(v) is bool:
             return v
         if type(v) in int_types:
             return int(v)
         if isinstance(v, int_types):  # bool subclasses cannot exist; any other int subclass
-            return {"intsub": [type(v).__name__, int(v)]}
+            return {"intsub": [type_name(v), int(v)]}
         if isinstance(v, bytes_type):
             return {"b": tohex(v)}
         if isinstance(v, text_type):
@@ -169,14 +203,15 @@ class Executor(object):
                 joined = tohex(b"".join(v))
                 if len(joined) == 2 * len(v):
                     return [{"b": joined[i:i + 2]} for i in range(0, len(joined), 2)]
-            return [self.encode(x) for x in v]
+            return [self._encode(x) for x in v]
         if isinstance(v, float):
-            return {"float": v}
+            return {"float": float(v)}
         if isinstance(v, type):
-            return {"class": v.__name__}
+            name = v.__name__
+            return {"class": name if isinstance(name, (text_type, str)) else "?"}
         if v is self.m:
             return {"self": None}
-        return {"obj": type(v).__name__}
+        return {"obj": type_name(v)}
 
     # -- scenarios ----------------------------------------------------------------------------
     def open(self, setup, args, kwargs):
@@ -452,9 +487,11 @@ class Executor(object):
         """Apply one op and return its observation (a JSON-ready dict)."""
         name, args = op
         try:
-            out = ["ok", self.encode(self.run(name, args))]
+            value = self.run(name, args)
         except Exception as exc:  # every exception is an outcome, compared like a value
             out = outcome_of_exception(exc)
+        else:
+            out = ["ok", self.encode(value)]  # after the try: encoding is not the op's outcome
         while self.temp_views:
             try:
                 self.temp_views.pop().release()

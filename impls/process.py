@@ -2,16 +2,25 @@
 """The parent side of a worker: spawn it, send requests, and turn death or silence into results."""
 
 import atexit
+import ctypes
 import json
 import os
 import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Set by `python -m conformance` for every process of a run: the run's folder (implementations'
+# private folders go in RUN/impls), and whether workers run in bubblewrap ("bwrap" or "off").
+RUN_ENV, SANDBOX_ENV = "MMAPCONF_RUN", "MMAPCONF_SANDBOX"
+MARK_ENV = "MMAPCONF_WORKER"  # carried by every worker and its descendants: found, then killed
+STDERR_KEPT = 64 * 1024  # the last bytes of a worker's stderr kept for its crash report
 
 
 class WorkerDied(Exception):
@@ -27,6 +36,15 @@ class WorkerHung(Exception):
     """The worker did not answer within the time limit; it has been killed."""
 
 
+class WorkerProtocol(Exception):
+    """Something other than the reply due came on the reply channel (an extra line, `null`,
+    garbage, another request's id): the worker has been killed. `seen` is what came, cut short."""
+
+    def __init__(self, seen):
+        self.seen = seen
+        super().__init__(f"worker broke the protocol: {seen}")
+
+
 class WorkerFailed(Exception):
     """The worker could not load the implementation (a one-line reason).
 
@@ -38,54 +56,181 @@ class WorkerFailed(Exception):
         self.usage = usage
 
 
-class Worker:
-    """One long-lived worker process speaking JSON lines over two private pipes.
+def _shown(data, limit=200):
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    return text if len(text) <= limit else text[:limit] + "..."
 
-    After a worker dies, a spare is started at once, so the next example (Hypothesis shrinking
-    a crash runs many) does not wait for an interpreter to boot.
+
+class StderrTail:
+    """A worker's stderr, read continuously by a thread (the worker never blocks on a full
+    pipe) of which only the last STDERR_KEPT bytes are kept."""
+
+    def __init__(self, fd):
+        self.fd, self.data, self.lock = fd, bytearray(), threading.Lock()
+        self.thread = threading.Thread(target=self._pump, name="worker-stderr", daemon=True)
+        self.thread.start()
+
+    def _pump(self):
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    break
+                with self.lock:
+                    self.data += chunk
+                    if len(self.data) > STDERR_KEPT:
+                        del self.data[:-STDERR_KEPT]
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+
+    def text(self, wait=1.0):
+        """The tail, once the pipe has ended (or after `wait` seconds: a descendant holds it)."""
+        self.thread.join(wait)
+        with self.lock:
+            return bytes(self.data).decode("utf-8", "replace")
+
+
+def become_subreaper():
+    """Linux: orphans of our workers' descendants (daemons) are reparented to this process,
+    not to init, so they can be found and killed. Nothing elsewhere."""
+    if _state.get("subreaper") is None:
+        try:
+            _state["subreaper"] = ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):  # pragma: no cover - not Linux
+            _state["subreaper"] = False
+    return _state["subreaper"]
+
+
+_state = {}
+
+
+def sandbox_problem():
+    """None when workers can run in bubblewrap here, else why not (one line). Tested once."""
+    if "sandbox" not in _state:
+        bwrap = shutil.which("bwrap")
+        if not bwrap:
+            _state["sandbox"] = "bubblewrap (bwrap) is not installed"
+        else:
+            try:
+                done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--unshare-pid",
+                                       "--unshare-net", "true"], capture_output=True, timeout=30)
+                _state["sandbox"] = None if done.returncode == 0 else (
+                    "bwrap cannot create namespaces here: " + _shown(done.stderr.strip(), 150))
+            except (OSError, subprocess.SubprocessError) as exc:
+                _state["sandbox"] = f"bwrap does not run: {exc}"
+    return _state["sandbox"]
+
+
+def sandboxed():
+    """Whether workers of this process run in bubblewrap: as the run decided (SANDBOX_ENV),
+    else wherever it works."""
+    choice = os.environ.get(SANDBOX_ENV)
+    if choice in ("bwrap", "off"):
+        return choice == "bwrap"
+    return sandbox_problem() is None
+
+
+def sandbox_argv(home):
+    """bubblewrap around a worker: the system read-only, the run's other folders hidden, only
+    the implementation's own folder writable, no network, its own PID namespace (its whole
+    tree dies with it), and dead with its parent."""
+    argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+            "--proc", "/proc"]
+    run = os.environ.get(RUN_ENV)
+    if run and os.path.isdir(run):  # the harness's and the other implementations' files
+        argv += ["--tmpfs", run]
+    argv += ["--bind", home, home, "--chdir", home, "--unshare-net", "--unshare-pid",
+             "--unshare-ipc", "--die-with-parent", "--new-session", "--"]
+    return argv
+
+
+def _homes_folder():
+    run = os.environ.get(RUN_ENV)
+    folder = os.path.join(run, "impls") if run else tempfile.gettempdir()
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+class Worker:
+    """One long-lived worker process speaking framed JSON lines over two private pipes: each
+    request carries an id, each reply echoes it, and anything else on the reply channel is a
+    WorkerProtocol error of the implementation.
+
+    Each Worker has a private folder (`home`) that no other implementation shares: the worker's
+    cwd, with a fresh temporary folder per start. In bubblewrap (where the machine allows it)
+    nothing else is writable. After a worker dies, a spare is started at once, so the next
+    example (Hypothesis shrinking a crash runs many) does not wait for an interpreter to boot.
     """
 
-    def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None):
+    def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
+                 name="worker", sandbox=None):
         self.argv, self.timeout, self.start_timeout = list(argv), timeout, start_timeout
-        self.cwd = cwd
-        # The worker's temporary files live in a folder this process owns and removes, so a
-        # worker killed mid-step (crash, hang, Ctrl-C) leaves nothing behind.
-        self.scratch = tempfile.mkdtemp(prefix="mmapconf-worker-")
-        self.env = dict(os.environ if env is None else env, TMPDIR=self.scratch)
+        slug = "".join(c if c.isalnum() else "-" for c in name)[:40]
+        self.home = tempfile.mkdtemp(prefix=f"{slug}-", dir=_homes_folder())
+        self.scratch = self.home  # the folder removed with the worker (older name)
+        # User modules (`package.module:factory`) are found where the suite was started.
+        self.path = os.path.abspath(cwd or os.getcwd())
+        self.env = dict(os.environ if env is None else env)
+        self.sandbox = sandboxed() if sandbox is None else sandbox
+        self.starts = 0
+        self.next_id = 1
         self.proc = self.spare = None
         self.down = self.up = self.stderr = None
+        self.token = None
+        self.expect = None  # the id of the request in flight
+        self.pending = None  # an exception of a restart, for the next receive()
         self.about = None
+        become_subreaper()
         _live.add(self)
 
     def _spawn(self):
-        """A new process with its two pipes; its prints go to /dev/null and a private log."""
+        """A new process with its two pipes and a fresh temporary folder; its prints go to
+        /dev/null and to a bounded stderr tail."""
+        if not os.path.isdir(self.home):  # removed by the implementation (without a sandbox)
+            os.makedirs(self.home, exist_ok=True)
+        self.starts += 1
+        tmp = tempfile.mkdtemp(prefix=f"tmp{self.starts}-", dir=self.home)
+        token = f"{os.environ.get(RUN_ENV, '')}|{os.getpid()}.{id(self)}.{self.starts}"
+        env = dict(self.env, TMPDIR=tmp, MMAPCONF_PATH=self.path, **{MARK_ENV: token})
+        env.pop(RUN_ENV, None)
+        argv = (sandbox_argv(self.home) if self.sandbox else []) + self.argv
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
-        stderr = tempfile.TemporaryFile()
+        err_r, err_w = os.pipe()
         try:
             proc = subprocess.Popen(
-                self.argv + [str(down_r), str(up_w)],
+                argv + [str(down_r), str(up_w)],
                 pass_fds=(down_r, up_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=stderr, env=self.env, cwd=self.cwd, start_new_session=True)
+                stderr=err_w, env=env, cwd=self.home, start_new_session=True)
         except BaseException:
-            for fd in (down_w, up_r):
+            for fd in (down_w, up_r, err_r):
                 os.close(fd)
-            stderr.close()
             raise
         finally:
-            os.close(down_r)
-            os.close(up_w)
-        return proc, os.fdopen(down_w, "w"), up_r, stderr
+            for fd in (down_r, up_w, err_w):
+                os.close(fd)
+        proc.mmapconf_token = token
+        return proc, os.fdopen(down_w, "w"), up_r, StderrTail(err_r)
 
     def start(self):
         """Make a worker ready (adopting the spare if there is one) and return its hello."""
         spawned, self.spare = self.spare or self._spawn(), None
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
-        hello = self._read(self.start_timeout)
+        line = self._line(self.start_timeout)
+        try:
+            hello = json.loads(line)
+        except ValueError:
+            hello = None
+        if not isinstance(hello, dict) or not ("fatal" in hello or "hello" in hello):
+            raise self._broken(line)
         if "fatal" in hello:
             self.stop()
             raise WorkerFailed(hello["fatal"], usage=hello.get("usage", False))
+        if self.buffer:  # more than the hello
+            raise self._broken(self.buffer)
         self.about = hello["hello"]
         return self.about
 
@@ -94,25 +239,56 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
     def request(self, msg, timeout=None):
-        """Send one request; return the reply, or raise WorkerDied / WorkerHung (worker gone)."""
+        """Send one request; return the reply, or raise WorkerDied / WorkerHung /
+        WorkerProtocol (the worker is gone then)."""
         self.send(msg)
         return self.receive(timeout)
 
     def send(self, msg):
         """Send a request without waiting, so the caller can work while the worker does."""
+        self.pending = None
         if not self.alive:
-            self.start()
+            try:
+                self.start()
+            except (WorkerDied, WorkerHung, WorkerProtocol, WorkerFailed) as exc:
+                self.pending = exc  # the step's result: receive() raises it
+                return
+        self.expect = self.next_id
+        self.next_id += 1
+        # Whatever came since the last reply was not asked for: receive() sees it first.
+        if not self.buffer and select.select([self.up], [], [], 0)[0]:
+            self.buffer += os.read(self.up, 1 << 16)
         try:
-            self.down.write(json.dumps(msg) + "\n")
+            self.down.write(json.dumps(dict(msg, id=self.expect)) + "\n")
             self.down.flush()
         except (BrokenPipeError, OSError):
             pass  # receive() reports the death with its signal
 
     def receive(self, timeout=None):
-        """The reply to the request sent last (WorkerDied / WorkerHung if there is none)."""
-        return self._read(timeout or self.timeout)
+        """The reply to the request sent last (WorkerDied / WorkerHung / WorkerProtocol if
+        there is none, or if anything else came first or with it)."""
+        if self.pending is not None:
+            exc, self.pending = self.pending, None
+            if isinstance(exc, WorkerFailed):
+                raise WorkerDied(0, 3, f"worker did not restart: {exc}")
+            raise exc
+        line = self._line(timeout or self.timeout)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            raise self._broken(line) from None
+        if not isinstance(reply, dict) or reply.get("id") != self.expect:
+            raise self._broken(line)
+        if self.buffer:  # an extra line came along with the reply
+            raise self._broken(self.buffer)
+        return reply
 
-    def _read(self, timeout):
+    def _broken(self, seen):
+        self.kill()
+        self._prepare_spare()
+        return WorkerProtocol(_shown(seen))
+
+    def _line(self, timeout):
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
@@ -125,23 +301,22 @@ class Worker:
             if not chunk:
                 raise self._death()
             self.buffer += chunk
+            if len(self.buffer) > (64 << 20) and b"\n" not in self.buffer:
+                raise self._broken(self.buffer)  # a reply line of 64 MiB: garbage
         line, _, self.buffer = self.buffer.partition(b"\n")
-        try:
-            return json.loads(line)
-        except ValueError:  # something wrote into our pipe: the worker can't be trusted now
-            self.kill()
-            self._prepare_spare()
-            raise WorkerDied(0, None, f"garbled reply {line[:80]!r}") from None
+        return line
 
     def _death(self):
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.kill()
-            code = self.proc.returncode
-        self.stderr.seek(0)
-        tail = self.stderr.read()[-2000:].decode("utf-8", "replace")
-        self._close_pipes()
+            code = None
+        stderr = self.stderr
+        self.kill()  # its descendants too
+        code = self.proc.returncode if code is None else code
+        if self.sandbox and code is not None and 128 < code <= 128 + 64:
+            code = -(code - 128)  # bwrap exits 128 + N when its command died of signal N
+        tail = stderr.text()[-2000:] if stderr is not None else ""
         self._prepare_spare()
         return WorkerDied(-code if code and code < 0 else 0, code, tail)
 
@@ -153,22 +328,23 @@ class Worker:
                 self.spare = None
 
     def kill(self):
-        _kill(self.proc)
+        """End the worker's whole process tree (daemonised descendants included)."""
+        kill_tree(self.proc)
         self._close_pipes()
 
     def _close_pipes(self):
-        for closer in (self.down, self.stderr):
-            if closer is not None:
-                try:
-                    closer.close()
-                except OSError:
-                    pass
+        if self.down is not None:
+            try:
+                self.down.close()
+            except OSError:
+                pass
         if self.up is not None:
             os.close(self.up)
         self.down = self.up = self.stderr = None
 
     def stop(self):
-        """Ask the worker to quit, then make sure it and any spare are gone."""
+        """Ask the worker to quit, then make sure it, its descendants and any spare are gone,
+        and its folder too."""
         if self.alive:
             try:
                 self.down.write('{"quit": null}\n')
@@ -178,13 +354,12 @@ class Worker:
                 pass
         self.kill()
         if self.spare is not None:
-            proc, down, up, stderr = self.spare
+            proc, down, up, _ = self.spare
             self.spare = None
-            _kill(proc)
+            kill_tree(proc)
             down.close()
             os.close(up)
-            stderr.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
         _live.discard(self)
 
 
@@ -193,15 +368,102 @@ _live = set()  # every worker not yet stopped: stopped at exit if nobody else di
 
 @atexit.register
 def stop_all():
-    """On any exit of the harness (Ctrl-C included), no worker or scratch folder outlives it."""
+    """On any exit of the harness (Ctrl-C included), no worker or folder of one outlives it."""
     for worker in list(_live):
         worker.stop()
 
 
-def _kill(proc):
-    if proc is not None and proc.poll() is None:
+def _processes():
+    """{pid: (ppid, environ bytes)} of every process this user can see."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{name}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        ppid = int(stat.rpartition(b")")[2].split()[1])
+        found[int(name)] = (ppid, environ)
+    return found
+
+
+def _tree(root, marks, processes):
+    """The pids under `root` (by parent links) and those carrying one of `marks`."""
+    out = set()
+    children = {}
+    for pid, (ppid, environ) in processes.items():
+        children.setdefault(ppid, []).append(pid)
+        if any(mark in environ for mark in marks):
+            out.add(pid)
+    todo = [root] if root else []
+    todo += list(out)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    out.discard(os.getpid())
+    return out
+
+
+def _kill_pids(pids, keep=None):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for pid in pids:  # orphans reparented to us (the subreaper) are ours to reap
+        if pid == keep:  # subprocess reaps its own child (and keeps its exit status)
+            continue
+        try:
+            os.waitpid(pid, 0)
+        except (ChildProcessError, OSError):
+            pass
+
+
+def kill_tree(proc):
+    """SIGKILL a worker, its process group, its descendants and every process carrying its
+    mark (a daemon that left the group and was reparented), until none is left."""
+    if proc is None:
+        return
+    marks = [f"{MARK_ENV}={proc.mmapconf_token}\0".encode()] if hasattr(
+        proc, "mmapconf_token") else []
+    if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
-        proc.wait()
+    for _ in range(20):  # a forking child may add some between one look and the kill
+        victims = _tree(proc.pid if proc.poll() is None else None, marks, _processes())
+        if proc.poll() is None:
+            victims.add(proc.pid)
+        if not victims:
+            break
+        _kill_pids(victims, keep=proc.pid)
+    proc.wait()
+
+
+def sweep(run_folder=None):
+    """The end of a run: kill every process still carrying a worker mark of this process's
+    run, and every child left to this process (orphans it reaped as a subreaper)."""
+    processes = _processes()
+    me = os.getpid()
+    marks = [f"{MARK_ENV}={run_folder or ''}|".encode() if run_folder
+             else f"{MARK_ENV}=|{me}.".encode()]
+    stray = {pid for pid, (ppid, environ) in processes.items()
+             if ppid == me or any(m in environ for m in marks)}
+    stray = {pid for pid in stray if pid != me}
+    for _ in range(20):
+        if not stray:
+            return
+        victims = set()
+        for pid in stray:
+            victims |= _tree(pid, [], processes) | {pid}
+        _kill_pids(victims)
+        processes = _processes()
+        stray = {pid for pid, (ppid, environ) in processes.items()
+                 if pid != me and (ppid == me or any(m in environ for m in marks))}

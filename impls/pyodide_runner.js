@@ -62,11 +62,10 @@ def _start(spec):
     return json.dumps({"hello": _about()})
 
 def _handle(line):
-    msg = json.loads(line)
-    if "quit" in msg:
+    reply = worker.answer(_server, line)  # the request's id echoed, as worker.py does
+    if reply is None:
         _server.close()
-        return None
-    return json.dumps(_server.handle(msg))
+    return reply
 
 (_start, _handle)
 `);

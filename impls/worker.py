@@ -3,7 +3,9 @@
 
 Usage: python worker.py MODULE:FACTORY IN_FD OUT_FD
 It speaks JSON lines over two inherited pipe descriptors, so whatever the implementation prints
-on stdout or stderr cannot corrupt the protocol. Stdlib only; CPython 2.7 to 3.14 and PyPy.
+on stdout or stderr cannot corrupt the protocol; each request carries an "id" that its reply
+echoes (the parent treats anything else on the reply pipe as the implementation breaking the
+protocol). Stdlib only; CPython 2.7 to 3.15, PyPy and Pyodide (pyodide_runner.js uses answer()).
 """
 
 import json
@@ -22,8 +24,10 @@ class SpecError(Exception):
 def load(spec):
     """Import `module:factory`; constants come from the module, else from the stdlib's mmap."""
     module_name, _, attr = spec.partition(":")
-    if os.getcwd() not in sys.path:  # user modules live where the suite was started
-        sys.path.append(os.getcwd())
+    # User modules live where the suite was started (the worker's cwd is its private folder).
+    where = os.environ.get("MMAPCONF_PATH") or os.getcwd()
+    if where not in sys.path:
+        sys.path.append(where)
     module = __import__(module_name, fromlist=["_"])
     factory = module
     for part in (attr or "mmap").split("."):
@@ -94,6 +98,28 @@ class Server(object):
         self.executor.shutdown()
 
 
+def encode_reply(reply):
+    """A reply as one JSON line. A value json cannot hold (the executor encodes anything it
+    knows; this is the last resort) is reported as such, never as a dead worker."""
+    try:
+        return json.dumps(reply)
+    except Exception:  # TypeError, ValueError, RecursionError (RuntimeError on Python 2)
+        ident = reply.get("id") if isinstance(reply, dict) else None
+        return json.dumps({"id": ident, "obs": {"out": ["ok", {"unencodable": "observation"}],
+                                                "state": "unknown"}})
+
+
+def answer(server, line):
+    """The reply line to one request line, or None for `quit`: the request's id echoed."""
+    msg = json.loads(line)
+    if "quit" in msg:
+        return None
+    reply = server.handle(msg)
+    if isinstance(reply, dict) and "id" in msg:
+        reply = dict(reply, id=msg["id"])
+    return encode_reply(reply)
+
+
 def die_with_parent():
     """Linux: be killed with the harness even when an implementation hangs in a step."""
     try:
@@ -111,7 +137,7 @@ def main(argv):
     replies = os.fdopen(out_fd, "w")
 
     def send(obj):
-        replies.write(json.dumps(obj) + "\n")
+        replies.write(encode_reply(obj) + "\n")
         replies.flush()
 
     try:
@@ -125,10 +151,11 @@ def main(argv):
     send({"hello": describe()})
     try:
         for line in iter(requests.readline, ""):
-            msg = json.loads(line)
-            if "quit" in msg:
+            reply = answer(server, line)
+            if reply is None:
                 break
-            send(server.handle(msg))
+            replies.write(reply + "\n")
+            replies.flush()
     finally:
         server.close()
     return 0

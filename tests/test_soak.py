@@ -104,3 +104,26 @@ def test_shadow_forbids_what_would_fault_a_real_map():
     assert not shadow.allows(o.Call("resize", 50))
     assert not shadow.allows(o.GetItem(o.Resizer(10, 1)))
     assert shadow.allows(o.Get2()) and not shadow.allows(o.Release(0))
+
+
+def test_ctrl_c_keeps_the_results_so_far(tmp_path):
+    """Ctrl-C during a soak writes what it found so far, marked incomplete (exit 3)."""
+    import signal
+    import time
+
+    out = tmp_path / "soak.json"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TMPDIR=str(scratch))
+    proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
+                             "--minutes", "30", "--impl", "stdlib"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not any(name.startswith("stdlib-") for name in os.listdir(scratch)):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    doc = json.loads(out.read_text())
+    assert doc["incomplete"] is True and doc["stopped_by"] == "Ctrl-C"
+    assert os.listdir(scratch) == []

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Never returns from size()."""
+"""Never returns from size() or read()."""
 
 import time
 
@@ -10,6 +10,10 @@ class Hanging(Faithful):
     __slots__ = ()
 
     def size(self):
+        while True:
+            time.sleep(1)
+
+    def read(self, *args):
         while True:
             time.sleep(1)
 
