@@ -60,11 +60,34 @@ def fields_differ(expected, got, fields):
     ("pos 3 vs 3.0", where both sides print the same through ==)."""
     shown = []
     for key in fields:
-        if key in ("pos", "len"):
-            shown.append(f"{key} {render(expected.get(key))} vs {render(got.get(key))}")
+        if key in ("pos", "len", "state"):
+            a, b = expected.get(key), got.get(key)
+            shown.append(f"{key} {a if key == 'state' else render(a)} vs "
+                         f"{b if key == 'state' else render(b)}")
+        elif key in ("data", "file"):
+            shown.append(f"{key} {_bytes_apart(expected.get(key), got.get(key))}")
         else:
             shown.append(key)
     return ", ".join(shown) + " differ"
+
+
+def _bytes_apart(a, b):
+    """Where two observed byte strings (hex, "md5:...", or [error, name]) part: the first
+    differing offset with a few bytes of each side, or both sides when they are not bytes."""
+    def raw(v):
+        if isinstance(v, str) and not v.startswith("md5:"):
+            try:
+                return bytes.fromhex(v)
+            except ValueError:
+                return None
+        return None
+    x, y = raw(a), raw(b)
+    if x is None or y is None:
+        short = [v if not isinstance(v, str) or len(v) <= 24 else v[:24] + "..." for v in (a, b)]
+        return f"{short[0]} vs {short[1]}"
+    at = next((i for i, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    sizes = f" ({len(x)} vs {len(y)} bytes)" if len(x) != len(y) else ""
+    return f"at byte {at}: {x[at:at + 8]!r} vs {y[at:at + 8]!r}{sizes}"
 
 
 def describe(obs):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from conformance import ops as o
-from conformance.compare import describe, render
+from conformance.compare import describe, fields_differ, render
 from impls import executor
 
 PRELUDE = '''\
@@ -254,7 +254,8 @@ def state_of(obs):
 def script(spec, profile, steps, expected, got_last, *, clause, fields, python="python"):
     """A runnable reproducer for a divergence at the last of `steps`."""
     lines = [f"# Reproducer: {spec} diverges from the reference (CPython {profile} behaviour)",
-             f"# on clause {clause} at step {len(steps)}: {', '.join(fields)} differ.",
+             f"# on clause {clause} at step {len(steps)}: "
+             f"{fields_differ(expected[-1], got_last, fields)}.",
              f"# The implementation {describe(got_last)} there.",
              f"# Run it with the implementation's interpreter: {python} repro.py (exit 1: a step",
              "# differs from what the spec requires); `--stdlib` runs it on that interpreter's own",
