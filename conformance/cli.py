@@ -177,6 +177,10 @@ def build_parser():
                         help="also write each divergence's reproducer script into DIR")
     parser.add_argument("--only", choices=["machine", "clauses"],
                         help="run only the state machine or only the clause tests")
+    parser.add_argument("-k", dest="keyword", metavar="EXPR",
+                        help="run only the tests EXPR selects, as pytest's -k: names of test "
+                        "files, tests, ops and clause ids (`-k find`, `-k 'resize and not "
+                        "anon'`, `-k find.not-found`); the verdict then covers that selection")
     parser.add_argument("--time-limit", type=seconds, metavar="SECONDS",
                         help="end the run after SECONDS with the results it has (implementations "
                         "without complete evidence are `incomplete`, exit status 3)")
@@ -196,6 +200,8 @@ def parse(argv):
             positive_int(args.workers)
         except argparse.ArgumentTypeError as exc:
             raise Usage(f"argument -n/--workers: {exc}") from None
+    if args.keyword is not None:
+        check_keyword(args.keyword)
     check_output_folders(args, "json")
     if args.repro_dir:
         check_output_dir("--repro-dir", args.repro_dir)
@@ -203,6 +209,20 @@ def parse(argv):
     if args.db and args.seed is not None:
         raise Usage("--db and --seed: a seeded run uses no example database; drop one")
     return args
+
+
+def check_keyword(expr):
+    """-k EXPR must parse as pytest's -k does: a usage error now, not a failed run later."""
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError:  # pragma: no cover - pytest moved it: its exit status 4 is caught later
+        return
+    try:
+        Expression.compile(expr)
+    except Exception as exc:  # ParseError before pytest 8.4, SyntaxError since
+        why = getattr(exc, "msg", None) or getattr(exc, "message", None) or str(exc)
+        raise Usage(f"-k {expr!r}: not a pytest -k expression ({why}); e.g. -k find or "
+                    "-k 'resize and not anon'") from None
 
 
 def expand(specs):
@@ -276,6 +296,8 @@ def run_pytest(args, infos, results_path, known=None):
         argv += [f"--mmap-db={os.path.abspath(args.db)}"]
     if args.strict_messages:
         argv.append("--strict-messages")
+    if args.keyword is not None:
+        argv += ["-k", args.keyword]
     workers = args.workers or (min(len(runnable), os.cpu_count() or 1) if len(runnable) > 1
                                else None)
     if workers and workers != 1:  # several implementations: one per core by default
@@ -295,6 +317,11 @@ def run_pytest(args, infos, results_path, known=None):
         collected = collected or {"results": [], "skipped": {}}
         collected["interrupted"] = True
         return collected
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED and args.keyword is not None:
+        raise Usage(f"-k {args.keyword!r} selects no test; try a test, op or clause name "
+                    "(`python -m conformance clauses` lists the clauses)")
+    if code == pytest.ExitCode.USAGE_ERROR and args.keyword is not None:
+        raise Usage(f"-k {args.keyword!r}: pytest refused it (its message is above)")
     if code not in (0, 1) or collected is None:
         raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
     return collected
@@ -306,14 +333,20 @@ def _plugin_autoloaded():
     return any(ep.value == "conformance.pytest_plugin" for ep in entry_points(group="pytest11"))
 
 
-def summarise(infos, collected, only=None):
+def summarise(infos, collected, only=None, keyword=None):
     """Implementation statuses from their result rows (results.verdict: no evidence, no
-    `conformant`)."""
+    `conformant`). With -k the evidence asked for is the selection: the parts and clauses it
+    ran for any implementation."""
     from conformance import clauses
 
     catalogue = clauses.load()
     rows = collected["results"]
     wanted = [only] if only else ["machine", "clauses"]
+    if keyword is not None:
+        ran = set().union(*map(set, collected.get("parts", {}).values()))
+        wanted = [part for part in wanted if part in ran]
+        selected = {r["clause"] for r in rows}
+        catalogue = {c: entry for c, entry in catalogue.items() if c in selected}
     for info in infos:
         if info.get("status") == "unavailable":
             continue
@@ -375,8 +408,25 @@ def report(infos, rows, out=sys.stdout):
         if r["status"] == verdicts[key] and r["status"] in ("diverge", "crash"):
             if key not in bad or len(r["repro"] or "") < len(bad[key]["repro"] or ""):
                 bad[key] = r
+    from conformance import clauses
+    from conformance.findings import findings
+
+    catalogue = clauses.load()
     for r in bad.values():
-        print(f"\n{r['impl']}: {r['status']} on {r['clause']}\n  {r['detail']}", file=out)
+        text = catalogue.get(r["clause"], {}).get("text") or "(not in the catalogue)"
+        print(f"\n{r['impl']}: {r['status']} on {r['clause']}: {' '.join(text.split())}"
+              f"\n  {r['detail']}", file=out)
+    found = findings(rows)
+    for info in infos:
+        mine = [f for f in found if f["impl"] == info["spec"]]
+        if not mine:
+            continue
+        touched = len({c for f in mine for c in f["clauses"]})
+        print(f"\nfindings of {info['spec']}: {len(mine)} cause(s) over {touched} diverging "
+              "clause(s)", file=out)
+        for n, f in enumerate(mine, 1):
+            more = f" (+{len(f['clauses']) - 6} more)" if len(f["clauses"]) > 6 else ""
+            print(f"  {n}. {f['title']}: {', '.join(f['clauses'][:6])}{more}", file=out)
     errors = [r for r in rows if r["status"] == "error"]
     for r in errors[:3]:
         print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
@@ -547,7 +597,7 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
                       "profile": None, "status": "incomplete",
                       "reason": "not started before the run was stopped"}
                      for spec, by_name in specs if spec not in done]
-    infos = summarise(infos, collected, args.only)
+    infos = summarise(infos, collected, args.only, args.keyword)
     if interrupted:
         for info in infos:
             if info["status"] == "incomplete":
@@ -576,16 +626,99 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
     except OSError as exc:
         raise Unchecked(f"results not written: {exc.filename or ''}: "
                         f"{exc.strerror or exc}") from None
-    if interrupted:
-        where = f"; results so far in {args.json}, marked incomplete" if written else ""
-        raise Unchecked(f"stopped by {interrupted} before the run was complete{where}")
     # With expectations, only an unexpected or stale divergence fails the run.
     diverged = expected_failed if assigned is not None else bool(bad)
     code = exit_status(infos, diverged=diverged)
+    print_summary(args, argv, infos, rows, assigned, len(bad),
+                  EXIT_UNCHECKED if interrupted else code, interrupted)
+    if interrupted:
+        where = f"; results so far in {args.json}, marked incomplete" if written else ""
+        raise Unchecked(f"stopped by {interrupted} before the run was complete{where}")
     if code == EXIT_UNCHECKED:
         raise Unchecked("not checked: " + "; ".join(
             f"{i['spec']} ({i.get('reason')})" for i in infos if i["status"] == "incomplete"))
     return code
+
+
+def prog():
+    """How the user started the CLI: `mmap-conformance` (the console script) or `python -m`."""
+    name = os.path.basename(sys.argv[0] if sys.argv else "")
+    return "mmap-conformance" if name.startswith("mmap-conformance") else "python -m conformance"
+
+
+def _command(argv, *, drop=(), add=()):
+    """The run's own command line again, without the options in `drop` (and their values),
+    plus `add`: a command to copy."""
+    import shlex
+
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in drop:
+            skip = "=" not in arg and name not in ("--update-expectations",)
+            continue
+        kept.append(arg)
+    return " ".join([prog(), *map(shlex.quote, [*kept, *add])])
+
+
+def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrupted, out=None):
+    """The block a reader acts on: each implementation's verdict with its findings and
+    diverging clauses, where the files are, and the next command to run."""
+    from conformance.findings import diverging_clauses, findings
+
+    out = out or sys.stdout
+    found = findings(rows)
+    width = max([12] + [len(i["spec"]) for i in infos])
+    selection = f" (on the -k {args.keyword!r} selection)" if args.keyword is not None else ""
+    print(f"\nsummary{selection}:", file=out)
+    for info in infos:
+        spec = info["spec"]
+        clauses = diverging_clauses(rows, spec)
+        n = sum(f["impl"] == spec for f in found)
+        line = (f"  {spec:<{width}} {info['status']:<11} {n} finding(s), "
+                f"{len(clauses)} diverging clause(s)")
+        if clauses:
+            line += ": " + ", ".join(clauses[:8]) + (f" (+{len(clauses) - 8} more)"
+                                                    if len(clauses) > 8 else "")
+        elif info["status"] in ("unavailable", "incomplete") and info.get("reason"):
+            line += f" ({' '.join(str(info['reason']).split())[:160]})"
+        print(line, file=out)
+    print(f"  results JSON: {args.json or 'not written (add --json results.json)'}", file=out)
+    if args.repro_dir:
+        print(f"  reproducers:  {args.repro_dir} ({reproducers} script(s))", file=out)
+    elif reproducers:
+        print(f"  reproducers:  in the JSON (`repro` of each row); --repro-dir DIR writes "
+              f"{reproducers} script(s)", file=out)
+    steps = []
+    if interrupted:
+        steps.append(("finish the run", _command(argv, drop=("--time-limit",))))
+    new = [r for r in rows if r["status"] in ("diverge", "crash") and "expected" not in r]
+    if new and not interrupted and not args.update_expectations:
+        if assigned is not None:
+            add = ["--update-expectations"]
+        else:
+            add = ["--expectations-dir", "expectations", "--update-expectations"]
+        steps.append((f"accept the {len({(r['impl'], r['clause']) for r in new})} new "
+                      "divergence(s) as known, after reading them (from a whole run: not -k)",
+                      _command(argv, drop=("-k",), add=add)))
+    if args.json and reproducers:
+        steps.append(("re-check every reproducer both ways",
+                      f"python -m conformance.replay {args.json}"))
+    if found:
+        first = found[0]
+        op = next((c for c in first["clauses"]), None)
+        steps.append((f"iterate on {first['impl']}'s first finding",
+                      _command(argv, drop=("--only", "-k", "--update-expectations", "--json",
+                                           "--repro-dir", "--impl"),
+                               add=["--impl", first["impl"], "--only", "clauses", "-k", op])))
+    if steps:
+        print("next:", file=out)
+        for why, command in steps:
+            print(f"  {command}\n      ({why})", file=out)
+    print(f"exit status {code}", file=out)
 
 
 def main(argv=None):
@@ -593,7 +726,7 @@ def main(argv=None):
     try:
         return run(argv)
     except Usage as exc:
-        print(f"python -m conformance: error: {exc}", file=sys.stderr)
+        print(f"{prog()}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Unchecked as exc:
         print(f"python -m conformance: error: {exc}", file=sys.stderr)

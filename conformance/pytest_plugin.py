@@ -214,6 +214,14 @@ def _messages():
     return getattr(reference, "MESSAGES", frozenset())
 
 
+def pytest_itemcollected(item):
+    """A test's clause id is one of its keywords: `-k find.not-found` selects its tests
+    (before -k deselects anything, which happens once collection is done)."""
+    marker = item.get_closest_marker("clause")
+    if marker and marker.args:
+        item.extra_keyword_matches.add(marker.args[0])
+
+
 ITEM_KEY = "mmap_item"
 
 

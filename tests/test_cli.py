@@ -147,3 +147,66 @@ def test_help_documents_exit_status_3():
     result = run_cli("--help")
     assert result.returncode == 0
     assert "3 the run could" in " ".join(result.stdout.split())
+
+
+OFF_BY_ONE = textwrap.dedent("""
+    import mmap
+    class M(mmap.mmap):
+        def read_byte(self):
+            return (mmap.mmap.read_byte(self) + 1) % 256
+        def tell(self):  # one too far, on maps longer than 3 bytes
+            return mmap.mmap.tell(self) + (len(self) > 3)
+    def factory(*a, **k):
+        return M(*a, **k)
+""")
+
+
+def test_the_run_ends_with_a_summary_of_findings_files_and_next_commands(tmp_path):
+    (tmp_path / "offbyone.py").write_text(OFF_BY_ONE)
+    result = run_cli("--impl", "offbyone:factory", "--impl", "reference", "--only", "clauses",
+                     "-k", "read_byte or tell", "--json", "r.json", "--repro-dir", "repro",
+                     cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    # Each divergence line: the clause's text from the catalogue, and the values that differ.
+    assert ("diverge on doc.tell.position: tell() returns the current position.\n"
+            "  step 1 m = factory(") in out
+    assert "pos 0 vs 1 differ" in out
+    summary = out[out.index("\nsummary"):]
+    doc = json.loads((tmp_path / "r.json").read_text())
+    clauses = sorted({r["clause"] for r in doc["results"]
+                      if r["impl"] == "offbyone:factory" and r["status"] == "diverge"})
+    assert len(clauses) > 2
+    # Two causes (tell, read_byte) over many clauses, one line per implementation.
+    assert f"offbyone:factory divergent   2 finding(s), {len(clauses)} diverging clause(s)" \
+        in summary
+    assert "reference        conformant  0 finding(s), 0 diverging clause(s)" in summary
+    assert "results JSON: r.json" in summary and f"reproducers:  repro ({len(clauses)}" in summary
+    assert "python -m conformance.replay r.json" in summary
+    assert "--expectations-dir expectations --update-expectations" in summary
+    assert "--only clauses -k" in summary and summary.rstrip().endswith("exit status 1")
+    findings = out[out.index("findings of offbyone:factory"):out.index("\nsummary")]
+    assert "read_byte: returns int, but another value: read_byte" in findings
+    assert "factory: returns None as required, but pos differ: " in findings
+
+
+def test_k_selects_clauses_by_id_and_says_so(tmp_path):
+    result = run_cli("--impl", "reference", "--only", "clauses", "-k", "find.not-found",
+                     "--json", "r.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert {r["clause"] for r in doc["results"]} == {"doc.find.not-found"}
+    assert "summary (on the -k 'find.not-found' selection)" in result.stdout
+    assert "-k find.not-found" in doc["command"]
+
+
+@pytest.mark.parametrize("expr, says", [
+    ("find and", "not a pytest -k expression"),
+    ("(find", "not a pytest -k expression"),
+    ("no_such_test_anywhere", "selects no test"),
+])
+def test_k_usage_errors_are_one_line_and_exit_2(tmp_path, expr, says):
+    result = run_cli("--impl", "reference", "--only", "clauses", "-k", expr, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
