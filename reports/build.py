@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+from conformance.findings import findings
 from conformance.results import FAILING, STATUSES, BadResults, cells, load, write_atomically
 
 DEFAULT_OUT = os.path.join("reports", "out")
@@ -55,9 +56,21 @@ def model(doc):
             "group": c.get("group") or row["clause"].split(".")[0], "text": c.get("text") or "",
             "detail": row.get("detail") or "", "repro": row.get("repro") or "",
             "expected": row.get("expected")})
+    causes = []
+    for f in sorted(findings(doc["results"]), key=lambda f: specs.index(f["impl"])):
+        known = sorted({r["expected"] for r in doc["results"] if r.get("expected")
+                        and r["impl"] == f["impl"] and r["clause"] in f["clauses"]})
+        causes.append({
+            "impl": f["impl"], "title": f["title"], "status": f["status"],
+            "clauses": [{"id": c, "text": catalogue.get(c, {}).get("text") or ""}
+                        for c in f["clauses"]],
+            "groups": sorted({catalogue.get(c, {}).get("group") or c.split(".")[0]
+                              for c in f["clauses"]}),
+            "rows": f["rows"], "detail": f["detail"], "repro": f["repro"] or "",
+            "expected": "; ".join(known) or None})
     return {"schema": doc["schema"], "date": doc.get("date"), "command": doc.get("command"),
             "implementations": implementations, "groups": sorted({c["group"] for c in clauses}),
-            "clauses": clauses, "divergences": divergences}
+            "clauses": clauses, "divergences": divergences, "findings": causes}
 
 
 def _pct(value):
@@ -95,13 +108,20 @@ def markdown(m):
     for c in m["clauses"]:
         out.append(f"| `{c['id']}` | {c['group']} | "
                    + " | ".join(c["cells"][s] or "—" for s in specs) + " |")
-    out += ["", f"## Divergences ({len(m['divergences'])})", ""]
-    if not m["divergences"]:
+    touched = len({(d["impl"], d["clause"]) for d in m["divergences"]})
+    out += ["", f"## Findings ({len(m['findings'])} causes over {touched} diverging clauses)", "",
+            "Divergences of one implementation with one cause (the same op with the same expected "
+            "and actual kinds of outcome, a missing attribute, a constructor that raises) are one "
+            "finding, with every clause it touches and its shortest reproducer; every row is in "
+            "the results JSON.", ""]
+    if not m["findings"]:
         out.append("None.")
-    for d in m["divergences"]:
-        out += [f"### {d['impl']}: {d['status']} on `{d['clause']}`", "",
-                f"> {d['text'] or '(clause text not in the results)'}", "",
-                d["detail"] or "(no detail)", ""]
+    for d in m["findings"]:
+        out += [f"### {d['impl']}: {_md(d['title'])}", "",
+                f"{d['status']} on {len(d['clauses'])} clause(s), {d['rows']} result(s):", ""]
+        out += [f"- `{c['id']}`: {c['text'] or '(clause text not in the results)'}"
+                for c in d["clauses"]]
+        out += ["", d["detail"] or "(no detail)", ""]
         if d["expected"]:
             out += [f"Known divergence: {d['expected']}", ""]
         if d["repro"]:
@@ -146,7 +166,7 @@ JS = r"""
     var q = read(), impl = q.impl || "", group = q.group || "", status = q.status || "";
     keys.forEach(function (k) { var s = document.getElementById("f-" + k); if (s) s.value = q[k] || ""; });
     all("[data-impl]").forEach(function (el) {
-      if (el.closest && el.closest("#divergences")) return;
+      if (el.closest && el.closest("#findings")) return;
       el.hidden = !!impl && el.getAttribute("data-impl") !== impl;
     });
     var shown = 0;
@@ -161,14 +181,14 @@ JS = r"""
       if (ok) shown++;
     });
     var dshown = 0;
-    all("#divergences details").forEach(function (d) {
+    all("#findings details").forEach(function (d) {
       var ok = (!impl || d.getAttribute("data-impl") === impl) &&
-        (!group || d.getAttribute("data-group") === group) &&
+        (!group || d.getAttribute("data-group").split(" ").indexOf(group) >= 0) &&
         (!status || d.getAttribute("data-status") === status);
       d.hidden = !ok;
       if (ok) dshown++;
     });
-    document.getElementById("shown").textContent = shown + " clauses, " + dshown + " divergences shown";
+    document.getElementById("shown").textContent = shown + " clauses, " + dshown + " findings shown";
   }
   function write() {
     var parts = [];
@@ -238,19 +258,22 @@ def page(m):
             parts.append(f'<td class="s {cls}" data-impl="{_e(s)}" data-status="{cls}">{text}</td>')
         parts.append("</tr>")
     parts += ["</tbody></table>",
-              f'<h2>Divergences ({len(m["divergences"])})</h2><div id="divergences">']
-    if not m["divergences"]:
+              f'<h2>Findings ({len(m["findings"])})</h2><div id="findings">']
+    if not m["findings"]:
         parts.append("<p>None.</p>")
-    for d in m["divergences"]:
+    for d in m["findings"]:
         known = (f'<p class="known">Known divergence: {_e(d["expected"])}</p>'
                  if d["expected"] else "")
+        ids = " ".join(c["id"] for c in d["clauses"])
         parts.append(
-            f'<details data-impl="{_e(d["impl"])}" data-group="{_e(d["group"])}" '
-            f'data-status="{_e(d["status"])}" data-clause="{_e(d["clause"])}"><summary>'
+            f'<details data-impl="{_e(d["impl"])}" data-group="{_e(" ".join(d["groups"]))}" '
+            f'data-status="{_e(d["status"])}" data-clause="{_e(ids)}"><summary>'
             f'<b>{_e(d["impl"])}</b>: <span class="{_e(d["status"])}">{_e(d["status"])}</span> '
-            f'on <code>{_e(d["clause"])}</code></summary>'
-            f'<blockquote>{_e(d["text"] or "(clause text not in the results)")}</blockquote>'
-            f'<p>{_e(d["detail"])}</p>{known}'
+            f'{_e(d["title"])} ({len(d["clauses"])} clause(s))</summary><ul>'
+            + "".join(f'<li><code>{_e(c["id"])}</code>: '
+                      f'{_e(c["text"] or "(clause text not in the results)")}</li>'
+                      for c in d["clauses"])
+            + f'</ul><p>{_e(d["detail"])}</p>{known}'
             + (f'<pre class="repro">{_e(d["repro"])}</pre>' if d["repro"] else "")
             + "</details>")
     parts += ["</div>", f"<script>{JS}</script>", "</body></html>"]

@@ -83,7 +83,8 @@ def test_build_writes_markdown_html_and_json(built):
     assert "| mutant | 3.11.7 (profile 3.11) | crashed | 33.3% | 1 | 1 | 1 | 0 |" in md
     assert "| ghost | ? (profile ?) | unavailable | — | 0 | 0 | 0 | 0 | ghost is not installed |" in md
     assert "| `read_byte` | read | pass | diverge | — |" in md
-    assert "### mutant: crash on `seek.oob`" in md and "> seek past the end <raises>" in md
+    assert "### mutant: crash on seek.oob\n\ncrash on 1 clause(s), 1 result(s):" in md
+    assert "- `seek.oob`: seek past the end <raises>" in md
     assert "```python\n" + REPRO.rstrip("\n") + "\n```" in md
     page = (built / "compat.html").read_text()
     assert page.count("<details") == 2 and "&lt;got 1&gt;" in page and "&lt;raises&gt;" in page
@@ -91,6 +92,7 @@ def test_build_writes_markdown_html_and_json(built):
     assert "<script src" not in page and "<link" not in page and "http" not in page
     data = json.loads((built / "compat.json").read_text())
     assert data["command"].startswith("python -m conformance") and len(data["divergences"]) == 2
+    assert [f["title"] for f in data["findings"]] == ["crash on seek.oob", "diverge on read_byte"]
 
 
 def run_build(*args, cwd):
@@ -187,7 +189,7 @@ def test_the_page_unfiltered_shows_everything(built):
     text = dom(built / "compat.html", "")
     assert visible(text, 'data-impl="ghost"') == 1 + 1 + 3  # summary row, header, 3 cells
     assert visible(text, "details ") == 2
-    assert "3 clauses, 2 divergences shown" in text
+    assert "3 clauses, 2 findings shown" in text
 
 
 @needs_chromium
@@ -195,17 +197,33 @@ def test_filtering_to_one_implementation_hides_the_others(built):
     text = dom(built / "compat.html", "impl=stdlib")
     assert visible(text, 'data-impl="mutant"') == 0 and visible(text, 'data-impl="ghost"') == 0
     assert visible(text, 'data-impl="stdlib"') == 1 + 1 + 3
-    assert visible(text, "details ") == 0  # stdlib has no divergence
-    assert "3 clauses, 0 divergences shown" in text
+    assert visible(text, "details ") == 0  # stdlib has no finding
+    assert "3 clauses, 0 findings shown" in text
 
 
 @needs_chromium
 def test_filtering_by_group_and_status(built):
     text = dom(built / "compat.html", "group=seek")
     assert visible(text, "data-clause=") == 1 + 1  # the seek row and its divergence
-    assert "1 clauses, 1 divergences shown" in text
+    assert "1 clauses, 1 findings shown" in text
     text = dom(built / "compat.html", "impl=mutant&status=crash")
-    assert "1 clauses, 1 divergences shown" in text
+    assert "1 clauses, 1 findings shown" in text
     assert visible(text, 'data-clause="seek.oob"') == 2
     text = dom(built / "compat.html", "impl=stdlib&status=diverge")
-    assert "0 clauses, 0 divergences shown" in text
+    assert "0 clauses, 0 findings shown" in text
+
+
+def test_findings_group_one_cause_over_clauses_with_one_reproducer(tmp_path):
+    doc = results()
+    detail = ("step 2 m.resize(0): expected returns None, got raises OSError [errno ENOMEM]: "
+              "no (out differ)")
+    doc["results"] += [
+        {"impl": "mutant", "clause": c, "status": "diverge", "detail": detail, "repro": repro}
+        for c, repro in (("resize.a", "x = 1\n" * 9), ("resize.b", "short = 1\n"))]
+    md = build.markdown(build.model(doc))
+    assert "## Findings (3 causes over 4 diverging clauses)" in md
+    section = md[md.index("### mutant: resize: expected returns None, got raises OSError"):]
+    assert section.startswith("### mutant: resize: expected returns None, got raises OSError\n\n"
+                              "diverge on 2 clause(s), 2 result(s):\n\n- `resize.a`: ")
+    section = section.split("\n### ")[0]
+    assert "short = 1" in section and "x = 1" not in section  # one reproducer, the shortest
