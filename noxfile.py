@@ -136,8 +136,9 @@ def cpython_suite(session):
 @nox.session(default=False)
 def report(session):
     """Build reports/out/compat.{md,html,json} from a results JSON: `nox -s report -- RESULTS.json`."""
-    # reports/ is stdlib only: nothing to install; its parser explains a missing RESULTS.json.
-    _run(session, "python", "-m", "reports.build", *session.posargs)
+    # conformance/report.py is stdlib only: nothing to install; its parser explains a missing
+    # RESULTS.json.
+    _run(session, "python", "-m", "conformance.report", *session.posargs)
 
 
 @nox.session(default=False)

@@ -139,7 +139,7 @@ def check_expectation_outputs(args):
 
 
 def build_parser():
-    parser = Parser(prog="python -m conformance",
+    parser = Parser(prog=prog(),
                     description="Check mmap implementations against the reference in lockstep.",
                     epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run",

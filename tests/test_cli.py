@@ -210,3 +210,21 @@ def test_k_usage_errors_are_one_line_and_exit_2(tmp_path, expr, says):
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0], result.stderr
+
+
+def test_the_console_script_is_the_same_cli_and_reports_is_not_installed():
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)
+    assert project["project"]["scripts"] == {"mmap-conformance": "conformance.cli:main"}
+    assert "reports" not in project["tool"]["setuptools"]["packages"]
+    code = ("import sys; sys.argv[0] = '/venv/bin/mmap-conformance'\n"
+            "from conformance.cli import main; sys.exit(main(['--bogus']))")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mmap-conformance: error: unrecognized arguments: --bogus")
