@@ -7,7 +7,8 @@ of a results JSON ({impl, clause, status, detail, repro}), reading the `detail` 
 divergence carries: "step N CODE: expected OUTCOME, got OUTCOME (FIELDS differ)". Stdlib only.
 
 A cause is:
-- a missing attribute ("has no attribute 'X'", of the module or of the map): one finding, X;
+- attributes the module lacks ("module 'm' has no attribute 'X'"): one finding, whatever they are;
+- an attribute the map lacks ("has no attribute 'X'"): one finding per X;
 - the constructor raising where it should not: one finding per exception type;
 - otherwise the op's name with the pair (expected, got) of outcome kinds (exception type, or the
   kind of value returned), plus the state fields that differ when the outcomes agree.
@@ -22,7 +23,7 @@ FIELD_NAMES = ("out", "state", "len", "pos", "data", "file", "crash", "hang", "p
 # The expected outcome may itself say ", got" (a message): the last ", got OUTCOME" is the split.
 _DETAIL = re.compile(r"^step (\d+) (.*?): expected (.*), got ((?:raises|returns|crashed|hung|broke) "
                      r".*) \(((?:%s)\b.*) differ\)$" % "|".join(FIELD_NAMES), re.S)
-_MISSING = re.compile(r"raises AttributeError: .*has no attribute '(\w+)'")
+_MISSING = re.compile(r"raises AttributeError: (.*)has no attribute '(\w+)'")
 
 
 def parse(detail):
@@ -40,6 +41,11 @@ def op_name(code):
     argument whose __index__ closes or resizes the map is the op that matters, whatever its
     method (the suite's re-entrancy clauses)."""
     code = code.strip()
+    if code.startswith("views.append(") and code.endswith(")"):  # a buffer export kept alive
+        code = code[len("views.append("):-1]
+    if code.startswith("(lambda"):  # a lambda over a value: the call it is applied to
+        inner = re.search(r"\)\(([\w.]+)\(", code)
+        code = inner.group(1) + "(" if inner else code
     for callback, name in (("lambda: m.close()", "an __index__ that closes the map"),
                            ("lambda: m.resize(", "an __index__ that resizes the map")):
         if callback in code:
@@ -79,8 +85,10 @@ def cause(row):
     if d is None:  # a detail this module cannot read: the clause is its own finding
         return ("clause", row["clause"]), f"{row['status']} on {row['clause']}"
     missing = _MISSING.match(d["got"])
+    if missing and missing.group(1).startswith("module "):  # constants not exported: one cause
+        return ("missing", "module"), "the module lacks attributes the suite uses (AttributeError)"
     if missing:
-        name = missing.group(1)
+        name = missing.group(2)
         return ("missing", name), f"no attribute {name!r} (raises AttributeError)"
     op, expected, got = op_name(d["code"]), kind(d["expected"]), kind(d["got"])
     if op == "factory" and got.startswith("raises "):
@@ -109,6 +117,8 @@ def findings(rows, impl=None):
             "clauses": [], "rows": 0, "detail": row.get("detail") or "", "repro": None,
             "_clauses": set()})
         group["rows"] += 1
+        if key == ("missing", "module"):
+            group.setdefault("_names", set()).add(_MISSING.match(parse(row["detail"])["got"])[2])
         if row["status"] == "crash":
             group["status"] = "crash"
         group["_clauses"].add(row["clause"])
@@ -118,6 +128,9 @@ def findings(rows, impl=None):
     out = []
     for group in groups.values():
         group["clauses"] = sorted(group.pop("_clauses"))
+        names = sorted(group.pop("_names", ()))
+        if names:
+            group["title"] = f"the module lacks {len(names)} attribute(s): {', '.join(names)}"
         out.append(group)
     order = {}
     for group in out:

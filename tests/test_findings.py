@@ -24,9 +24,12 @@ ROWS = [
     # A missing module attribute, whatever op reached it.
     row("wasm", "mod.consts", "step 1 mmap.MAP_STACK: expected returns 131072, got raises "
         "AttributeError: module 'mmap' has no attribute 'MAP_STACK' (out differ)"),
-    row("wasm", "ctor.flags", "step 1 m = factory(-1, 10, flags=mmap.MAP_STACK): expected "
-        "returns None, got raises AttributeError: module 'mmap' has no attribute 'MAP_STACK' "
+    row("wasm", "ctor.flags", "step 1 m = factory(-1, 10, flags=mmap.MAP_32BIT): expected "
+        "returns None, got raises AttributeError: module 'mmap' has no attribute 'MAP_32BIT' "
         "(out, state open vs none differ)"),
+    # An attribute of the map: its own finding.
+    row("wasm", "mod.type", "step 2 m.madvise(1): expected returns None, got raises "
+        "AttributeError: 'M' object has no attribute 'madvise' (out differ)"),
     # Outcomes agree, the position does not.
     row("wasm", "seek.end", "step 2 m.seek(0, 2): expected returns None, got returns None "
         "(pos 10 vs 9 differ)"),
@@ -52,14 +55,15 @@ def test_one_finding_per_cause_with_its_clauses_and_the_shortest_reproducer():
     assert titles[0] == "resize: expected returns None, got raises OSError"
     assert got[0]["clauses"] == ["doc.resize.map-and-file", "resize.grow", "resize.shrink"]
     assert got[0]["repro"] == "short\n" and "resize(0)" in got[0]["detail"]
-    assert "no attribute 'MAP_STACK' (raises AttributeError)" in titles
-    missing = got[titles.index("no attribute 'MAP_STACK' (raises AttributeError)")]
+    assert "the module lacks 2 attribute(s): MAP_32BIT, MAP_STACK" in titles
+    missing = got[titles.index("the module lacks 2 attribute(s): MAP_32BIT, MAP_STACK")]
     assert missing["clauses"] == ["ctor.flags", "mod.consts"]
     assert "resize: expected raises ValueError, got raises OSError" in titles
     assert "seek: returns None as required, but pos differ" in titles
     crash = got[titles.index("list: expected raises TypeError, got raises ValueError")]
     assert crash["status"] == "crash"
-    assert len(got) == 5 and len(diverging_clauses(ROWS, "wasm")) == 8
+    assert "no attribute 'madvise' (raises AttributeError)" in titles
+    assert len(got) == 6 and len(diverging_clauses(ROWS, "wasm")) == 9
 
 
 def test_a_constructor_raising_everywhere_is_one_finding():
@@ -67,7 +71,7 @@ def test_a_constructor_raising_everywhere_is_one_finding():
     assert got[0]["title"].startswith("the constructor raises TypeError")
     assert got[0]["clauses"] == ["ctor.anon", "ctor.bad-length", "ctor.file"]
     assert got[1]["title"] == "diverge on odd"  # unreadable detail: its own finding
-    assert [f["impl"] for f in findings(ROWS)] == ["wasm"] * 5 + ["naive"] * 2
+    assert [f["impl"] for f in findings(ROWS)] == ["wasm"] * 6 + ["naive"] * 2
 
 
 def test_parts_of_a_detail():
@@ -77,9 +81,11 @@ def test_parts_of_a_detail():
     assert cause(row("x", "c", "step 1 m.find(b''): expected returns 1, got returns 0 "
                      "(out differ)"))[1] == "find: returns int, but another value"
     assert [op_name(c) for c in ("del m[0]", "m[0]", "b'1' in m", "m.size()", "mmap.PAGESIZE",
-                                 "pickle.dumps(m, 2)", "m.read(Index(1, lambda: m.close()))")] \
+                                 "pickle.dumps(m, 2)", "m.read(Index(1, lambda: m.close()))",
+                                 "views.append(memoryview(m))",
+                                 "(lambda v: [v.ndim, v.readonly])(memoryview(m))")] \
         == ["__delitem__", "__getitem__", "__contains__", "size", "mmap.PAGESIZE",
-            "pickle.dumps", "an __index__ that closes the map"]
+            "pickle.dumps", "an __index__ that closes the map", "memoryview", "memoryview"]
     assert [kind(k) for k in ("returns b'x'", "returns 'x'", "returns [1]", "returns 3.0",
                               "returns True", "crashed (SIGBUS)", "raises OSError [errno X]: y")] \
         == ["returns bytes", "returns str", "returns list", "returns float", "returns bool",
