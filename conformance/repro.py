@@ -220,8 +220,12 @@ def imports_for(spec, profile):
         return (f"from impls import reference\nmmap = reference.module({profile!r})\n"
                 "factory = mmap.mmap")
     if ":" in spec and not spec.startswith("python:"):
+        # As the worker does (impls/worker.py load): the constants are the module's own when it
+        # has ACCESS_READ, else the stdlib's.
         module, _, factory = spec.partition(":")
-        return f"import mmap\nfrom {module} import {factory} as factory"
+        return ('if "--stdlib" not in sys.argv[1:]:  # (the module is not needed then)\n'
+                f"    import {module} as mmap\n    if not hasattr(mmap, 'ACCESS_READ'):\n"
+                f"        import mmap\n    from {module} import {factory} as factory")
     if spec == "fmmap":
         return "import mmap\nimport fmmap\nfactory = fmmap.mmap"
     return "import mmap\nfactory = mmap.mmap"
