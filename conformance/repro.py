@@ -223,9 +223,19 @@ def imports_for(spec, profile):
         # As the worker does (impls/worker.py load): the constants are the module's own when it
         # has ACCESS_READ, else the stdlib's.
         module, _, factory = spec.partition(":")
+        # Imported from the folder the script is run in, as the suite imported it from the
+        # folder it was started in; a failed import exits 2, not 1 (which means "differs").
         return ('if "--stdlib" not in sys.argv[1:]:  # (the module is not needed then)\n'
-                f"    import {module} as mmap\n    if not hasattr(mmap, 'ACCESS_READ'):\n"
-                f"        import mmap\n    from {module} import {factory} as factory")
+                "    sys.path.insert(0, os.getcwd())\n"
+                "    try:\n"
+                f"        import {module} as mmap\n"
+                "    except ImportError as exc:\n"
+                f"        sys.stderr.write('cannot import {module} (%s): run this script from the "
+                "folder it imports from, or put that folder on PYTHONPATH\\n' % exc)\n"
+                "        sys.exit(2)\n"
+                "    if not hasattr(mmap, 'ACCESS_READ'):\n"
+                "        import mmap\n"
+                f"    from {module} import {factory} as factory")
     if spec == "fmmap":
         return "import mmap\nimport fmmap\nfactory = fmmap.mmap"
     return "import mmap\nfactory = mmap.mmap"

@@ -86,3 +86,26 @@ def test_replay_runs_each_reproducer_on_its_implementation_and_on_cpython(tmp_pa
     if rows[0]["on_cpython"].startswith("not run"):
         pytest.skip("no CPython of this profile found by impls.interpreters")
     assert rows[0]["on_cpython"].startswith("did not hold (exit 1)")
+
+
+def test_a_module_factory_reproducer_uses_the_modules_constants_and_its_folder(tmp_path):
+    """As the worker does: the module's own constants when it has ACCESS_READ (here without
+    MAP_PRIVATE, so the step raises AttributeError as it did in the run), imported from the
+    folder the script runs in; elsewhere it cannot import the module and exits 2, not 1."""
+    (tmp_path / "mymod.py").write_text("import mmap as _m\nACCESS_READ = 1\nfactory = _m.mmap\n")
+    steps = [o.Open(None, 10, flags=o.Const("MAP_PRIVATE"))]
+    text = script("mymod:factory", "3.11", steps, _expected(steps),
+                  {"out": ["exc", "AttributeError", None, "no MAP_PRIVATE"]},
+                  clause="ctor.anon", fields=["out"])
+    (tmp_path / "repro").mkdir()
+    path = tmp_path / "repro" / "r.py"
+    path.write_text(text)
+    here = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert here.returncode == 1 and "raises AttributeError" in here.stdout, here.stdout
+    elsewhere = subprocess.run([sys.executable, str(path)], cwd=tmp_path / "repro",
+                               capture_output=True, text=True, timeout=60)
+    assert elsewhere.returncode == 2 and "cannot import mymod" in elsewhere.stderr
+    stdlib = subprocess.run([sys.executable, str(path), "--stdlib"], cwd=tmp_path / "repro",
+                            capture_output=True, text=True, timeout=60)
+    assert stdlib.returncode == 0, stdlib.stdout + stdlib.stderr
