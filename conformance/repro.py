@@ -153,6 +153,17 @@ def outcome(code, namespace):
         return "raises %s: %s" % (type(exc).__name__, exc)
 
 
+def file_now():
+    """The map's file as the suite reads it back: its bytes in hex, or a digest when long."""
+    if FILE["path"] is None:
+        return "no file"
+    with open(FILE["path"], "rb") as f:
+        data = f.read()
+    if len(data) > 256:
+        return "md5:" + hashlib.md5(data).hexdigest()
+    return binascii.hexlify(data).decode()
+
+
 def state(namespace):
     """Position, length and contents of `m` after a step, as the suite observes them."""
     m = namespace.get("m")
@@ -194,11 +205,14 @@ namespace = globals()
 RUN = '''
 differs = 0
 try:
-    for number, (code, required, required_state) in enumerate(STEPS, 1):
+    for number, (code, required, required_state, required_file) in enumerate(STEPS, 1):
         did = outcome(code, namespace)
         did_state = state(namespace)
         print("%2d  %s" % (number, code))
-        for label, have, want in (("", did, required), ("  then", did_state, required_state)):
+        checks = [("", did, required), ("  then", did_state, required_state)]
+        if required_file is not None:  # the suite read the file back after this step
+            checks.append(("  file", file_now(), required_file))
+        for label, have, want in checks:
             mark = "" if agrees(have, want) else "   <-- differs"
             differs += bool(mark)
             print("    %-6s did:      %s" % (label, have))
@@ -277,7 +291,8 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
              PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE),
              "STEPS = ["]
     for op, obs in zip(steps, expected):
-        lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r}),")
+        lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r},\n"
+                     f"     {obs.get('file')!r}),")
     lines.append("]")
     lines.append(RUN)
     return "\n".join(lines)

@@ -109,3 +109,18 @@ def test_a_module_factory_reproducer_uses_the_modules_constants_and_its_folder(t
     stdlib = subprocess.run([sys.executable, str(path), "--stdlib"], cwd=tmp_path / "repro",
                             capture_output=True, text=True, timeout=60)
     assert stdlib.returncode == 0, stdlib.stdout + stdlib.stderr
+
+
+def test_a_divergence_in_the_file_alone_shows_in_the_reproducer(tmp_path):
+    """The suite reads the file back after flush(); so does the script, and a difference there
+    alone makes it exit 1."""
+    steps = [o.Open(b"0123456789"), o.SetItem(0, 65), o.Call("flush")]
+    expected = _expected(steps)
+    assert expected[-1]["file"] == b"A123456789".hex()
+    agreeing = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="flush",
+                           fields=["file"]), tmp_path)
+    assert agreeing.returncode == 0, agreeing.stdout + agreeing.stderr
+    expected[-1] = dict(expected[-1], file=b"0123456789".hex())  # "requires" the old bytes
+    shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="flush",
+                        fields=["file"]), tmp_path)
+    assert shown.returncode == 1 and "file did:" in shown.stdout.replace("  ", " "), shown.stdout
