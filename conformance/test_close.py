@@ -109,7 +109,8 @@ AFTER_CLOSE = [
     o.Read(1), o.Read(), o.Call("read_byte"), o.Call("readline"), o.Call("write", b"a"),
     o.Call("write", o.Text("a")), o.Call("write_byte", 1), o.Seek(0), o.Seek(0, 9), o.Call("tell"),
     o.Call("size"), o.Resize(5), o.Call("flush"), o.Call("flush", -1, -1), o.Call("move", 0, 1, 1),
-    o.Find(b"1"), o.Call("rfind", b"1"), o.Find(o.Text("1")), o.Len(), o.Bool(), o.GetItem(0),
+    o.Find(b"1"), o.Call("rfind", b"1"), o.Find(o.Text("1")), o.Find(b"1", 0, 2**63),
+    o.Call("rfind", b"1", 2**63), o.Find(b"1", o.Text("a")), o.Len(), o.Bool(), o.GetItem(0),
     o.GetItem(slice(0, 2)), o.GetItem(o.Text("k")), o.SetItem(0, 1), o.SetItem(slice(0, 1), b"a"),
     o.DelItem(0), o.Export(), o.Bytes(), o.List(), o.Contains(b"1"), o.Apply("next_iter"),
     o.Enter()]

@@ -814,15 +814,24 @@ class _Methods:
         m = self._m
         defaults = (m.pos, m.size)  # <= 3.13: taken before any conversion
         src, n, _keep = self._bytes_arg(args[0], name)
+        if p.ac_conversion:
+            # 3.14: the needle is converted first, then "closed" is checked, then the bounds are
+            # converted against the position and size as they were (probed on 3.14.2 and 3.14.10).
+            self._valid()
+            defaults = (m.pos, m.size)
         bounds = [None, None]
         for i, value in enumerate(args[1:]):
+            if p.ac_conversion and i == 1 and args[1] is None:
+                break  # 3.14: with no start, the end is not even converted
             if value is not None or not p.ac_conversion:
                 bounds[i] = _ssize(value, p)
         if p.ac_conversion:
-            self._valid()  # the defaults stay those from before the conversion (3.14.10)
+            self._valid()  # a bound's __index__ may have closed it
         start = defaults[0] if bounds[0] is None else bounds[0]
-        # 3.14 (AC, not verifiable here): find(sub, None, end) ignores end (catalogue 167).
-        end = defaults[1] if bounds[1] is None or bounds[0] is None and p.ac_conversion else bounds[1]
+        # 3.14: find(sub, None, end) ignores end, unconverted (catalogue 167).
+        if p.ac_conversion and bounds[0] is None and len(args) > 2:
+            bounds[1] = None
+        end = defaults[1] if bounds[1] is None else bounds[1]
         for step in self._steps("find"):
             if step == "clamp":
                 if p.find_empty_past_end and start > m.size:  # 3.15: nothing starts past the end
