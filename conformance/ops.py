@@ -197,7 +197,7 @@ NAME_CLAUSES = {
 # What each `apply` helper (impls/executor.py Executor.helper) does, as Python for reproducers;
 # {0}, {1}... are its arguments. Its clause is the helper's name where the catalogue has one.
 HELPERS = {
-    "int": ("int(m)", ("int-buffer",)),
+    "int": ("int(consumer_target(m))", ("int-buffer",)),
     "hash": ("hash(m) == object.__hash__(m)", ("hash",)),
     "weakref": ("weakref.ref(m)() is m", ("weakref",)),
     "gc_tracked": ("gc.is_tracked(m)", ("mod.gc",)),
@@ -205,11 +205,12 @@ HELPERS = {
     "copy": ("copy.copy(m)", ("pickle",)),
     "deepcopy": ("copy.deepcopy(m)", ("pickle",)),
     "reduce_ex": ("m.__reduce_ex__({0})", ("pickle",)),
-    "bytearray": ("bytes(bytearray(m))", ("buffer.consumers",)),
-    "md5": ("hashlib.md5(m).hexdigest()", ("buffer.consumers",)),
-    "unpack_from": ("list(struct.unpack_from({0}, m, {1}))", ("buffer.consumers",)),
-    "re_search": ("list(re.search({0}, m).span())", ("buffer.consumers",)),
-    "view_info": ("(lambda v: [v.format, v.itemsize, v.ndim, list(v.shape), v.readonly])(memoryview(m))",
+    "bytearray": ("bytes(bytearray(consumer_target(m)))", ("buffer.consumers",)),
+    "md5": ("hashlib.md5(consumer_target(m)).hexdigest()", ("buffer.consumers",)),
+    "unpack_from": ("list(struct.unpack_from({0}, consumer_target(m), {1}))", ("buffer.consumers",)),
+    "re_search": ("list(re.search({0}, consumer_target(m)).span())", ("buffer.consumers",)),
+    "view_info": ("(lambda v: [v.format, v.itemsize, v.ndim, list(v.shape), v.readonly])"
+                  "(consumer_target(m))",
                   ("buffer.memoryview",)),
     "is_buffer": ("isinstance(m, collections.abc.Buffer)", ("dunder-buffer",)),
     "is_sequence": ("isinstance(m, collections.abc.Sequence)", ("not-sequence-abc",)),
@@ -273,8 +274,8 @@ class Op:
             "contains": lambda: f"{py(a[0])} in m",
             "enter": lambda: "m.__enter__() is m",
             "exit": lambda: f"m.__exit__({call_args(a, {})})",
-            "bytes": lambda: "bytes(m)",
-            "export": lambda: "views.append(memoryview(m))",
+            "bytes": lambda: "bytes(export(m))",
+            "export": lambda: "views.append(export(m))",
             "release": lambda: f"views.pop({a[0]}).release()",
             "view_set": lambda: f"views[{a[0]}][{a[1]}] = {py(a[2])}",
             "file_write": lambda: f"pwrite(fd, {py(a[1])}, {a[0]})",

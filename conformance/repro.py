@@ -41,6 +41,17 @@ WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
 {index}
 
+
+{export}
+
+
+def consumer_target(m):
+    """What the suite hands a buffer consumer: a buffer over the map, or the closed map itself."""
+    try:
+        return export(m)
+    except ValueError:
+        return m
+
 FILE = {{"path": None}}  # the file behind the current map, if any
 
 
@@ -226,6 +237,8 @@ sys.exit(1 if differs else 0)
 
 # The reproducer's Index is the executor's own, so a script behaves as the suite's run did.
 INDEX_SOURCE = inspect.getsource(executor.Index).rstrip()
+# And its export(): a Python-level map's buffer on Pythons without PEP 688 in bytes() & co.
+EXPORT_SOURCE = inspect.getsource(executor.export).rstrip()
 
 
 def imports_for(spec, profile):
@@ -288,7 +301,8 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
              f"# Run it with the implementation's interpreter: {python} repro.py (exit 1: a step",
              "# differs from what the spec requires); `--stdlib` runs it on that interpreter's own",
              "# mmap instead (exit 0 on the CPython of that profile).",
-             PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE),
+             PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE,
+                            export=EXPORT_SOURCE),
              "STEPS = ["]
     for op, obs in zip(steps, expected):
         lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r},\n"
