@@ -22,7 +22,7 @@ FAILING = ("diverge", "crash")
 FIELD_NAMES = ("out", "state", "len", "pos", "data", "file", "crash", "hang", "protocol")
 # The expected outcome may itself say ", got" (a message): the last ", got OUTCOME" is the split.
 _DETAIL = re.compile(r"^step (\d+) (.*?): expected (.*), got ((?:raises|returns|crashed|hung|broke) "
-                     r".*) \(((?:%s)\b.*) differ\)$" % "|".join(FIELD_NAMES), re.S)
+                     r".*) \(((?:" + "|".join(FIELD_NAMES) + r")\b.*) differ\)$", re.S)
 _MISSING = re.compile(r"raises AttributeError: (.*)has no attribute '(\w+)'")
 
 
@@ -32,7 +32,7 @@ def parse(detail):
     if not match:
         return None
     step, code, expected, got, fields = match.groups()
-    names = re.findall(r"(?:^|, )(%s)\b" % "|".join(FIELD_NAMES), fields)
+    names = re.findall(r"(?:^|, )(" + "|".join(FIELD_NAMES) + r")\b", fields)
     return {"step": int(step), "code": code, "expected": expected, "got": got, "fields": names}
 
 

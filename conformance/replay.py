@@ -17,6 +17,7 @@ usage error.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -29,12 +30,11 @@ from impls.profiles import profile_for
 TIMEOUT = 60
 
 
-def _cpython_for(profile, cache={}):
+@functools.cache
+def _cpython_for(profile):
     """A real CPython whose release has `profile`, or None."""
-    if profile not in cache:
-        cache[profile] = next((path for release, _, path in interpreters.cpythons()
-                               if profile_for(".".join(map(str, release))) == profile), None)
-    return cache[profile]
+    return next((path for release, _, path in interpreters.cpythons()
+                 if profile_for(".".join(map(str, release))) == profile), None)
 
 
 def _python_of(spec):

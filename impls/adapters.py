@@ -16,7 +16,6 @@ import time
 
 from impls.executor import Executor
 from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung, WorkerProtocol
-
 from impls.profiles import profile_for  # noqa: F401 - the adapters' and their users' import
 
 

@@ -257,6 +257,11 @@ class _Items:
         return _ONE_BYTE[out[0]]
 
 
+def _py2_comparison(op):
+    """A 2.7 profile map's <, <=, > or >=: Python 2's ordering of objects without one."""
+    return lambda self, other: self._py2_order(other, op)
+
+
 def _py2_newobj(version):
     """copy_reg.__newobj__ for a 2.7 profile map: its class is not importable as mmap.mmap, so the
     pickle names this function; calling it fails as `cls.__new__(cls)` fails in 2.7."""
@@ -931,9 +936,8 @@ def _mmap_class(profile, platform):
                 and not (platform == "windows" and name == "madvise")}  # no madvise() on Windows
         if not profile.int_items:  # Python 2: in, <, <=, >, >= as its object model does them
             body.update(__contains__=_Methods._py2_contains,
-                        **{f"__{name}__": (lambda op: lambda self, other: self._py2_order(other, op))(op)
-                           for name, op in (("lt", operator.lt), ("le", operator.le),
-                                            ("gt", operator.gt), ("ge", operator.ge))})
+                        **{f"__{op.__name__}__": _py2_comparison(op)
+                           for op in (operator.lt, operator.le, operator.gt, operator.ge)})
         # 2.7's mmap cannot be weakly referenced.
         slots = ("_m", "__weakref__") if profile.int_items else ("_m",)
         body.update(__slots__=slots, __module__="mmap", __qualname__="mmap",
@@ -953,7 +957,7 @@ def module(version=None, platform="unix"):
     """A namespace like that version's `mmap` module on Linux (or the emulated Windows one)."""
     if version is None:
         # A newer interpreter than any profile gets the newest one.
-        version = profiles.profile_for("%d.%d.%d" % sys.version_info[:3])
+        version = profiles.profile_for(".".join(map(str, sys.version_info[:3])))
     if platform not in ("unix", "windows"):
         raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
     profile = Profile(version)

@@ -76,7 +76,7 @@ def test_replay_runs_each_reproducer_on_its_implementation_and_on_cpython(tmp_pa
     steps = [o.Open(b"abc"), o.Call("read_byte")]
     expected = _expected(steps)
     expected[-1] = dict(expected[-1], out=["ok", 98])
-    profile = profile_for("%d.%d.%d" % sys.version_info[:3])
+    profile = profile_for(".".join(map(str, sys.version_info[:3])))
     doc = {"implementations": [{"spec": "stdlib", "profile": profile}],
            "results": [{"impl": "stdlib", "clause": "read_byte", "status": "diverge",
                         "repro": script("stdlib", profile, steps, expected, expected[-1],
