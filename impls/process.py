@@ -108,7 +108,7 @@ _state = {}
 def sandbox_problem():
     """None when workers can run in bubblewrap here, else why not (one line). Tested once."""
     if "sandbox" not in _state:
-        bwrap = shutil.which("bwrap")
+        bwrap = _state["bwrap"] = shutil.which("bwrap")  # found once: PATH may change later
         if not bwrap:
             _state["sandbox"] = "bubblewrap (bwrap) is not installed"
         else:
@@ -135,7 +135,8 @@ def sandbox_argv(home):
     """bubblewrap around a worker: the system read-only, the run's other folders hidden, only
     the implementation's own folder writable, no network, its own PID namespace (its whole
     tree dies with it), and dead with its parent."""
-    argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+    sandbox_problem()  # finds bwrap
+    argv = [_state["bwrap"] or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
             "--proc", "/proc"]
     run = os.environ.get(RUN_ENV)
     if run and os.path.isdir(run):  # the harness's and the other implementations' files
