@@ -176,6 +176,15 @@ def _has_tag(args, tag):
     return any(isinstance(a, o.Arg) and a.tag == tag for a in _flat(args))
 
 
+def _stop_if_asked():
+    """A stop the CLI was asked for (SIGTERM, Ctrl-C, --time-limit) ends the run at the next
+    example, even if its one signal landed where something swallowed the interrupt."""
+    cli = sys.modules.get("conformance.cli")
+    stop = getattr(cli, "_stop", None) or {}
+    if stop.get("why") and not stop.get("defer"):
+        raise cli.Interrupted(stop["why"])
+
+
 class LockstepMachine(RuleBasedStateMachine):
     """Subclassed per run with `reference`, `subject`, `strict_messages` and `messages` set."""
 
@@ -189,6 +198,7 @@ class LockstepMachine(RuleBasedStateMachine):
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
 
     def __init__(self):
+        _stop_if_asked()
         super().__init__()
         self.steps, self.trace = [], []  # ops, and the reference's observation of each
         self.pending = None  # (index, clause) of the op whose subject answer is still out
