@@ -25,16 +25,11 @@ import sys
 import tempfile
 
 from impls import interpreters
-from impls.profiles import profile_for
 
 TIMEOUT = 60
 
 
-@functools.cache
-def _cpython_for(profile):
-    """A real CPython whose release has `profile`, or None."""
-    return next((path for release, _, path in interpreters.cpythons()
-                 if profile_for(".".join(map(str, release))) == profile), None)
+_cpython_for = functools.cache(interpreters.cpython_of_profile)
 
 
 def _python_of(spec):

@@ -115,6 +115,15 @@ def cpythons():
     return sorted(unique, key=lambda row: row[0], reverse=True)
 
 
+def cpython_of_profile(profile):
+    """A real CPython whose release has reference profile `profile`, or None: what a profile is
+    held against (tests/test_reference_profiles.py, conformance.replay)."""
+    from impls.profiles import profile_for
+
+    return next((path for release, _, path in cpythons()
+                 if profile_for(_dotted(release)) == profile), None)
+
+
 def find_cpython(version):
     """(how, path) of CPython `version`: X.Y is the newest X.Y.Z found, X.Y.Z that release.
     Raise Unavailable naming where we looked and the fix."""

@@ -78,12 +78,9 @@ LINES = [
 
 
 def interpreter(profile):
-    """A real CPython whose release has this profile (pyenv's, PATH's or the provisioned
-    ones: `python tools/provision_interpreters.py`), or None."""
-    for release, _, path in interpreters.cpythons():
-        if profiles.profile_for(".".join(map(str, release))) == profile:
-            return path
-    return None
+    """A real CPython of this profile (pyenv's, PATH's or the provisioned ones:
+    `python tools/provision_interpreters.py`), or None."""
+    return interpreters.cpython_of_profile(profile)
 
 
 def probe_reference(profile, lines):
