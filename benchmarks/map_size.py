@@ -14,7 +14,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from conformance import ops as o  # noqa: E402
-from impls.adapters import ReferenceAdapter, resolve  # noqa: E402
+from impls.adapters import ReferenceAdapter  # noqa: E402
+from impls.interpreters import resolve  # noqa: E402
 
 KiB, MiB = 1 << 10, 1 << 20
 SIZES = [4 * KiB, 64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB]

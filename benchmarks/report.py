@@ -18,7 +18,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
-from conformance.cli import Parser, Usage  # noqa: E402
+from conformance.options import Parser, Usage  # noqa: E402
 from conformance.results import write_atomically  # noqa: E402
 
 IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]

@@ -23,7 +23,7 @@ SEEK = o.Call("seek", 0).json()
 def measure(spec, starts, steps):
     times = []
     for _ in range(starts):
-        adapter = adapters.resolve(spec, timeout=60)
+        adapter = interpreters.resolve(spec, timeout=60)
         began = time.perf_counter()
         try:
             adapter.start()

@@ -20,6 +20,16 @@ import signal
 import sys
 import tempfile
 
+from conformance.options import (  # noqa: F401 - the CLI's names, also imported from here
+    Parser,
+    Unchecked,
+    Usage,
+    check_output_dir,
+    check_output_folders,
+    positive,
+    positive_int,
+    seconds,
+)
 from conformance.pytest_plugin import (
     DEFAULT_EXAMPLES,
     DEFAULT_IMPLS,
@@ -31,7 +41,6 @@ from conformance.results import (
     EXIT_USAGE,
     SCHEMA,
     exit_status,
-    not_regular,
     verdict,
     write_atomically,
 )
@@ -42,89 +51,9 @@ check something it was asked to (the reference's extension not built or stale, h
 a part of the suite that did not run, clauses without a result): one line says what."""
 
 
-class Usage(Exception):
-    """A usage error: printed as one line, exit status 2."""
-
-
-class Unchecked(Exception):
-    """The run could not check what it was asked to: printed as one line, exit status 3."""
-
-
 class Interrupted(KeyboardInterrupt):
     """SIGTERM, Ctrl-C or --time-limit ended the run early: what it has is written, marked
     incomplete (a KeyboardInterrupt, so that pytest ends its session as for Ctrl-C)."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise Usage(message)
-
-
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive(unit):
-    """An argparse type: a number of `unit` above 0."""
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {unit}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-        if value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be finite, got {text}")
-        return value
-    parse.__name__ = unit  # argparse names the type in its messages
-    return parse
-
-
-seconds = positive("seconds")
-
-
-def _writable_folder(path):
-    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
-
-
-def check_output_folders(args, *names):
-    """A file to write must be a file (or nothing yet) in an existing folder this process can
-    write: found before the run, not after it."""
-    for name in names:
-        path = getattr(args, name)
-        if path:
-            option = f"--{name.replace('_', '-')} {path}"
-            parent = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(parent):
-                raise Usage(f"{option}: folder {parent} does not exist")
-            problem = not_regular(path)
-            if problem:
-                raise Usage(f"{option}: {problem}; name a file")
-            if not _writable_folder(parent):
-                raise Usage(f"{option}: cannot write in folder {parent}")
-            if os.path.exists(path) and not os.access(path, os.W_OK):
-                raise Usage(f"{option}: the file is read-only")
-
-
-def check_output_dir(option, path):
-    """A folder to write files into: an existing writable folder, or one that can be made."""
-    if os.path.exists(path):
-        if not os.path.isdir(path):
-            raise Usage(f"{option} {path}: not a folder; name a folder")
-        if not _writable_folder(path):
-            raise Usage(f"{option} {path}: cannot write in this folder")
-        return
-    ancestor = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(ancestor):
-        ancestor = os.path.dirname(ancestor)
-    if not _writable_folder(ancestor):
-        raise Usage(f"{option} {path}: cannot create it ({ancestor} is not a writable folder)")
 
 
 def check_expectation_outputs(args):
@@ -242,7 +171,8 @@ def expand(specs):
 def preflight(specs, timeout, infos):
     """Resolve and start every implementation once: usage errors now, facts for the report
     (appended to `infos` as they come, so that a run stopped meanwhile keeps them)."""
-    from impls.adapters import Unavailable, UsageError, resolve
+    from impls.adapters import Unavailable, UsageError
+    from impls.interpreters import resolve
 
     for spec, by_name in specs:
         try:

@@ -120,7 +120,7 @@ def listing(catalogue=None):
 
 def main(argv):
     """`python -m conformance clauses [--uncovered]`; returns the exit status."""
-    from conformance.cli import Parser
+    from conformance.options import Parser
 
     parser = Parser(prog="python -m conformance clauses",
                     description="List the clause catalogue and what exercises each clause.")

@@ -57,7 +57,7 @@ def render(changes, old_path, new_path):
 
 
 def main(argv, out=sys.stdout):
-    from conformance.cli import Parser, Usage
+    from conformance.options import Parser, Usage
 
     parser = Parser(prog="python -m conformance diff",
                     description="Compare two results JSON files per implementation and clause.")

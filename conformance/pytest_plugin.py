@@ -110,7 +110,8 @@ class Adapters:
         self.started, self.failures, self.references = {}, {}, {}
 
     def get(self, spec):
-        from impls.adapters import Unavailable, resolve
+        from impls.adapters import Unavailable
+        from impls.interpreters import resolve
 
         if spec in self.failures:
             pytest.skip(self.failures[spec])

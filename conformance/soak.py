@@ -458,7 +458,7 @@ def shrink(target, found, deadline, harness=None):
 # -- the command ---------------------------------------------------------------------------------
 def build_parser():
     from conformance import expectations
-    from conformance.cli import Parser, positive, positive_int, seconds
+    from conformance.options import Parser, positive, positive_int, seconds
 
     parser = Parser(
         prog="python -m conformance.soak",
@@ -483,7 +483,8 @@ def start_targets(args, out):
     """Resolve and start every implementation: (targets, infos); unavailable ones are listed."""
     from conformance import clauses, expectations
     from conformance.cli import expand
-    from impls.adapters import ReferenceAdapter, Unavailable, resolve
+    from impls.adapters import ReferenceAdapter, Unavailable
+    from impls.interpreters import resolve
 
     infos, targets, references = [], [], {}
     for spec, _ in expand(args.impl or ["stdlib"]):
@@ -636,7 +637,7 @@ def report(doc, out=sys.stdout):
 
 def main(argv=None):
     from conformance import expectations
-    from conformance.cli import Usage, check_output_folders
+    from conformance.options import Usage, check_output_folders
     from conformance.results import write_atomically
     from impls.adapters import UsageError
 

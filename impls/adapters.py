@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 
 from impls.executor import Executor
@@ -133,27 +132,3 @@ def _signame(signum):
         return signal.Signals(signum).name
     except ValueError:
         return None
-
-
-def resolve(spec, *, timeout=10.0):
-    """Turn an --impl SPEC into an adapter (not started). Raise UsageError for a bad spec."""
-    if spec == "reference":
-        return ReferenceAdapter()
-    if spec.startswith("reference@"):
-        from impls import reference
-
-        profile = spec.partition("@")[2]
-        if profile not in reference.PROFILES:
-            raise UsageError(f"unknown reference profile {profile!r}; "
-                             f"choose one of {', '.join(reference.PROFILES)}")
-        return ReferenceAdapter(profile)
-    if spec == "stdlib":
-        return WorkerAdapter(spec, "stdlib", sys.executable, "mmap:mmap", timeout=timeout)
-    if ":" in spec and not spec.startswith("python:"):
-        module, _, factory = spec.partition(":")
-        if not module or not factory or not all(p.isidentifier() for p in module.split(".")):
-            raise UsageError(f"--impl {spec!r}: expected package.module:factory")
-        return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
-    from impls import interpreters  # the named interpreters found on this machine
-
-    return interpreters.resolve(spec, timeout=timeout)

@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 
-from impls.adapters import Unavailable, UsageError, WorkerAdapter
+from impls.adapters import ReferenceAdapter, Unavailable, UsageError, WorkerAdapter
+from impls.profiles import PROFILES
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNNER = os.path.join(HERE, "pyodide_runner.js")
@@ -233,11 +234,27 @@ class MissingAdapter:
 
 
 def resolve(spec, *, timeout=10.0):
-    """An adapter for a named implementation or `python:PATH` (not started).
+    """Turn an --impl SPEC into an adapter (not started): the reference, the running stdlib, a
+    `module:factory`, a named implementation of this machine or `python:PATH`.
 
-    Raise UsageError for a name we do not know; a known name that is missing here resolves to an
-    adapter whose start() raises Unavailable with the one-line reason.
+    Raise UsageError for a bad spec or a name we do not know; a known name that is missing here
+    resolves to an adapter whose start() raises Unavailable with the one-line reason.
     """
+    if spec == "reference":
+        return ReferenceAdapter()
+    if spec.startswith("reference@"):
+        profile = spec.partition("@")[2]
+        if profile not in PROFILES:
+            raise UsageError(f"unknown reference profile {profile!r}; "
+                             f"choose one of {', '.join(PROFILES)}")
+        return ReferenceAdapter(profile)
+    if spec == "stdlib":
+        return WorkerAdapter(spec, "stdlib", sys.executable, "mmap:mmap", timeout=timeout)
+    if ":" in spec and not spec.startswith("python:"):
+        module, _, factory = spec.partition(":")
+        if not module or not factory or not all(p.isidentifier() for p in module.split(".")):
+            raise UsageError(f"--impl {spec!r}: expected package.module:factory")
+        return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
     if spec.startswith("python:"):
         path = spec.partition(":")[2]
         if not path:

@@ -59,7 +59,8 @@ def test_every_clause_a_short_machine_run_hits_is_in_the_static_reading():
     """The source reading never misses a clause the machine really lands on (hit counts are
     recorded per run in the pass rows' detail)."""
     from conformance.machine import run_lockstep
-    from impls.adapters import ReferenceAdapter, resolve
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
 
     subject = resolve("reference")
     subject.start()

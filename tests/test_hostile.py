@@ -188,7 +188,7 @@ def test_framing_confinement_and_leftovers(tmp_path):
 
 def test_stderr_kept_is_bounded(tmp_path):
     """A worker that writes 64 MiB to stderr at start neither blocks nor fills the harness."""
-    from impls.adapters import resolve
+    from impls.interpreters import resolve
 
     adapter = resolve(spec("flood"))
     adapter.worker.env["FLOOD_MB"] = "64"

@@ -72,7 +72,7 @@ def test_worker_answers_and_agrees(name, expected):
 
 
 def test_python_path_runs_the_given_interpreter():
-    adapter = adapters.resolve("python:" + sys.executable)
+    adapter = interpreters.resolve("python:" + sys.executable)
     try:
         assert adapter.start()["full_version"] == "{}.{}.{}".format(*sys.version_info[:3])
     finally:
@@ -81,7 +81,7 @@ def test_python_path_runs_the_given_interpreter():
 
 @pytest.mark.parametrize("spec", ["python:/nonexistent/python", "python:/bin/false"])
 def test_missing_or_broken_interpreter_is_unavailable(spec):
-    adapter = adapters.resolve(spec)
+    adapter = interpreters.resolve(spec)
     with pytest.raises(adapters.Unavailable) as info:
         adapter.start()
     adapter.close()
@@ -103,7 +103,7 @@ def test_named_implementation_missing_is_unavailable(name, env, fix, monkeypatch
     monkeypatch.setenv("MMAPCONF_INTERPRETERS", "/nonexistent")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    adapter = adapters.resolve(name)
+    adapter = interpreters.resolve(name)
     with pytest.raises(adapters.Unavailable) as info:
         adapter.start()
     assert fix in str(info.value) and "\n" not in str(info.value)
@@ -115,14 +115,14 @@ def test_named_implementation_missing_is_unavailable(name, env, fix, monkeypatch
 def test_fmmap_missing_names_the_pin(monkeypatch):
     monkeypatch.setattr(interpreters.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(adapters.Unavailable, match="fmmap==2.0.0"):
-        adapters.resolve("fmmap").start()
+        interpreters.resolve("fmmap").start()
 
 
 @pytest.mark.parametrize("spec", ["bogus", "cpython", "cpython3", "cpython3.13.", "python:",
                                   "pypy4", "pypy3.", "all"])
 def test_unknown_names_are_usage_errors(spec):
     with pytest.raises(adapters.UsageError):
-        adapters.resolve(spec)
+        interpreters.resolve(spec)
 
 
 def test_listing_names_everything_and_all_specs_starts_with_the_basics():

@@ -72,7 +72,8 @@ def test_planted_bug_is_found_and_shrunk(tmp_path, planted):
 
 def test_shrink_drops_what_does_not_matter(planted):
     """A long sequence with the bug at its end shrinks to the three ops that matter."""
-    from impls.adapters import ReferenceAdapter, resolve
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
 
     subject = resolve(planted)
     subject.start()
