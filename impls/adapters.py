@@ -30,10 +30,11 @@ class ReferenceAdapter:
     """The oracle: the C reference at one CPython profile, run in process."""
 
     def __init__(self, profile=None, platform_name="unix"):
-        from impls import reference
+        from impls import reference, windows
 
         self.profile = profile or profile_for(platform.python_version())
-        self.module = reference.module(self.profile, platform=platform_name)
+        self.module = (windows.module(self.profile) if platform_name == "windows"
+                       else reference.module(self.profile))
         self.spec = "reference" if profile is None else f"reference@{self.profile}"
         self.name = "reference"
         self.version = self.profile

@@ -926,8 +926,9 @@ _OPTIONAL = {"madvise": "madvise", "seekable": "seekable", "closed": "closed_att
 _CLASSES = {}
 
 
-def _mmap_class(profile, platform):
-    """The `mmap.mmap` class of one profile: its own __slots__, only the methods it has."""
+def _mmap_class(profile, platform, constructor=None):
+    """The `mmap.mmap` class of one profile: its own __slots__, only the methods it has
+    (`constructor`: the Windows platform's own __new__, from impls/windows.py)."""
     key = (profile.version, platform)
     if key not in _CLASSES:
         body = {name: value for name, value in vars(_Methods).items()
@@ -943,9 +944,8 @@ def _mmap_class(profile, platform):
         body.update(__slots__=slots, __module__="mmap", __qualname__="mmap",
                     __doc__="Reference mmap at the CPython {} profile ({}).".format(*key),
                     _profile=profile)
-        if platform == "windows":
-            from impls import windows
-            body["__new__"] = staticmethod(windows.constructor)
+        if constructor is not None:
+            body["__new__"] = staticmethod(constructor)
         cls = type("mmap", (_Base,), body)
         # tp_name of the C type: messages CPython builds from the type name then agree.
         cls.__name__ = "mmap.mmap"
@@ -953,13 +953,16 @@ def _mmap_class(profile, platform):
     return _CLASSES[key]
 
 
-def module(version=None, platform="unix"):
-    """A namespace like that version's `mmap` module on Linux (or the emulated Windows one)."""
+def module(version=None, platform="unix", constructor=None):
+    """A namespace like that version's `mmap` module on Linux (the emulated Windows one is
+    impls.windows.module(), which passes its constructor)."""
     if version is None:
         # A newer interpreter than any profile gets the newest one.
         version = profiles.profile_for(".".join(map(str, sys.version_info[:3])))
     if platform not in ("unix", "windows"):
         raise ValueError(f"unknown platform {platform!r}; use 'unix' or 'windows'")
+    if (platform == "windows") != (constructor is not None):
+        raise ValueError("the Windows profile is impls.windows.module(version)")
     profile = Profile(version)
     ns = types.SimpleNamespace(__name__="mmap", error=OSError, PAGESIZE=lib.refmmap_pagesize())
     ns.ALLOCATIONGRANULARITY = 65536 if platform == "windows" else ns.PAGESIZE  # windows.py
@@ -971,7 +974,7 @@ def module(version=None, platform="unix"):
             out = ffi.new("long *")
             if lib.refmmap_constant(name.encode(), out) == 0:
                 setattr(ns, name, out[0])
-    ns.mmap = _mmap_class(profile, platform)
+    ns.mmap = _mmap_class(profile, platform, constructor)
     return ns
 
 

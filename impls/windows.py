@@ -6,6 +6,9 @@ import errno
 import os
 import weakref
 
+from impls import reference
+from impls.reference import _ERRORS, _byte_or_int, _cint, _const, _ssize, lib, parse_call
+
 # Windows maps views at multiples of the allocation granularity, not of the page size.
 ALLOCATIONGRANULARITY = 65536
 _NAMES = ("fileno", "length", "tagname", "access", "offset")
@@ -25,8 +28,6 @@ def _tag_backing(tagname):
 
 
 def _parse(cls, args, kwargs):
-    from impls.reference import _byte_or_int, _cint, _ssize, parse_call
-
     p = cls._profile
     # flags, prot and trackfd do not exist on Windows.
     values = parse_call(p, _NAMES, 2, args, kwargs)
@@ -42,8 +43,6 @@ def _parse(cls, args, kwargs):
 
 def constructor(cls, *args, **kwargs):
     """`__new__` of the Windows profile classes."""
-    from impls.reference import _ERRORS, _const, lib
-
     fileno, length, tagname, access, offset = _parse(cls, args, kwargs)
     for bad, code in ((length < 0, lib.REFMMAP_E_LENGTH_NEG), (offset < 0, lib.REFMMAP_E_OFFSET_NEG),
                       (not 0 <= access <= 3, lib.REFMMAP_E_ACCESS)):
@@ -84,3 +83,8 @@ def constructor(cls, *args, **kwargs):
     if tagname is not None:
         _TAGS.setdefault(tagname, weakref.WeakSet()).add(m)
     return m
+
+
+def module(version=None):
+    """That version's `mmap` module as on Windows: the reference's, with this constructor."""
+    return reference.module(version, platform="windows", constructor=constructor)

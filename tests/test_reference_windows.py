@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from impls import reference
+from impls import windows
 
-W = reference.module("3.11", platform="windows")
+W = windows.module("3.11")
 # The catalogue's Windows clauses (conformance/clauses.toml, platform "windows") these tests check.
 CLAUSES = [
     "doc.access.windows-default", "doc.win.maps-length", "doc.win.length-extends-file",
