@@ -21,6 +21,7 @@ import os
 import re
 
 from conformance.results import FAILING, NotRegular, cells, open_regular, write_atomically
+from impls.profiles import BOUND, within
 
 try:
     import tomllib
@@ -29,25 +30,6 @@ except ImportError:  # Python < 3.11
 
 KEYS = ("clause", "status", "reason")
 OPTIONAL = ("versions",)
-_BOUND = re.compile(r"^\s*(<|>=)\s*(\d+(?:\.\d+)*)\s*$")
-
-
-def _release(text):
-    return tuple(int(n) for n in re.findall(r"\d+", text or "")[:3])
-
-
-def holds_for(versions, version):
-    """Whether an entry's `versions` ("<3.13.8", ">=3.11,<3.11.4") covers release `version`."""
-    if not versions or not version:
-        return True
-    have = _release(version)
-    for bound in versions.split(","):
-        op, release = _BOUND.match(bound).groups()
-        if (have < _release(release)) != (op == "<"):
-            return False
-    return True
-
-
 class BadExpectations(Exception):
     """An expectations file that cannot be used: the message is one line naming the file."""
 
@@ -103,7 +85,7 @@ def parse(path, catalogue, missing_ok=False):
                                   f"(expected {', '.join(KEYS + OPTIONAL)})")
         versions = entry.get("versions")
         if versions is not None and not (isinstance(versions, str) and all(
-                _BOUND.match(b) for b in versions.split(","))):
+                BOUND.match(b) for b in versions.split(","))):
             raise BadExpectations(f"{where}: versions {versions!r}, expected bounds like "
                                   "\"<3.13.8\" or \">=3.11,<3.11.4\"")
         for key in KEYS:
@@ -182,7 +164,7 @@ def assign(args, planned, infos, catalogue):
             path, parsed = out[info["spec"]]
             release = (info.get("about") or {}).get("full_version") or info.get("version")
             known = {c: e for c, e in parsed["known"].items()
-                     if holds_for(e.get("versions"), release)}
+                     if within(e.get("versions"), release)}
             out[info["spec"]] = (path, dict(parsed, known=known, all_known=parsed["known"]))
     return out
 

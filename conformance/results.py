@@ -9,6 +9,8 @@ import os
 import stat
 import tempfile
 
+from impls.profiles import within
+
 SCHEMA = 1
 # `error`: the harness itself failed on a test (an exception outside a recorded result, a dead
 # pytest-xdist node): no evidence either way, never dropped and never a pass.
@@ -119,18 +121,10 @@ def applies(clause, profile):
     must then give it a result (`na` included)."""
     if clause.get("platform", "both") == "windows":
         return False
-    versions = str(clause.get("versions", "all")).strip()
-    if versions == "all" or not profile:
-        return True
-    if not versions.startswith(">="):
-        return True  # a form this check does not know: demand a result rather than skip it
     try:
-        since = tuple(int(x) for x in versions[2:].split("."))
-        have = tuple(int(x) for x in str(profile).split("."))
+        return within(str(clause.get("versions", "all")).strip(), profile)
     except ValueError:
-        return True
-    width = max(len(since), len(have))  # "3.11" is 3.11.0: ">=3.11.4" does not apply to it
-    return since + (0,) * (width - len(since)) <= have + (0,) * (width - len(have))
+        return True  # a form this check does not know: demand a result rather than skip it
 
 
 def verdict(rows, *, profile, parts_wanted, parts_ran, catalogue):

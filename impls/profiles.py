@@ -188,6 +188,31 @@ def applies(version, since):
     return v[:2] > max(key(first)[:2] for first in since)
 
 
+# One bound of a release range: "<3.13.8", ">=3.11".
+BOUND = re.compile(r"^\s*(<|>=)\s*(\d+(?:\.\d+)*)\s*$")
+
+
+def release(text):
+    """(3, 13, 8) of '3.13.8', '3.13.8+' or 'PyPy 7.3 (3.9.16)'s first numbers."""
+    return tuple(int(n) for n in re.findall(r"\d+", text or "")[:3])
+
+
+def within(bounds, version):
+    """Whether release `version` is in `bounds`: "all" or bounds joined by commas ("<3.13.8",
+    ">=3.11,<3.11.4"); a profile is its x.y.0 release, so "3.11" is not ">=3.11.4"."""
+    if bounds in (None, "", "all") or not version:
+        return True
+    have = release(version)
+    for bound in str(bounds).split(","):
+        match = BOUND.match(bound)
+        if not match:
+            raise ValueError(f"version bound {bound.strip()!r}: expected <X.Y[.Z] or >=X.Y[.Z]")
+        op, first = match.groups()
+        if (have < release(first)) != (op == "<"):
+            return False
+    return True
+
+
 def profile_for(version):
     """The profile of an interpreter's version ('3.13.10' -> '3.13.8', '3.16.0' -> '3.15')."""
     numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:3])
