@@ -30,6 +30,8 @@ except ImportError:  # Python < 3.11
 
 KEYS = ("clause", "status", "reason")
 OPTIONAL = ("versions",)
+
+
 class BadExpectations(Exception):
     """An expectations file that cannot be used: the message is one line naming the file."""
 
