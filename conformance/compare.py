@@ -43,13 +43,21 @@ def differences(expected, got, *, strict_messages=False, messages=frozenset()):
     return diffs
 
 
+_SCALARS = frozenset((int, float, bool, str, type(None)))
+
+
 def same(a, b):
     """Equality that keeps types apart: `True` is not `1` and `3.0` is not `3`, at any depth.
 
     Observations come from the executor (in process) or from JSON (a worker): ints, floats,
     bools, strings, None, lists or tuples, and dicts of tagged values."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        kinds = list(map(type, a))
+        if kinds == list(map(type, b)) and _SCALARS.issuperset(kinds):
+            return list(a) == list(b)  # a long list of ints compared at C speed
+        return all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b

@@ -95,6 +95,10 @@ def test_same_is_exact_at_any_depth():
     assert same({"a": [1, "x", None]}, {"a": [1, "x", None]})
     assert not same({"a": [1]}, {"a": [1.0]})
     assert not same(True, 1) and not same(0, False)
+    # Long lists of scalars take a quicker path that must keep the same answers.
+    assert same(list(range(300)), tuple(range(300)))
+    assert not same([1] * 300, [1] * 299 + [True]) and not same([0] * 300, [0] * 299 + [0.0])
+    assert not same([1] * 300, [1] * 299 + [2]) and same([[1], (2,)], ([1], [2]))
 
 
 def test_the_executor_encodes_values_with_their_types():
