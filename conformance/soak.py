@@ -29,6 +29,7 @@ from conformance.machine import (
     payload_arg,
 )
 from conformance.repro import script
+from impls.executor import compact
 
 # Exception types no mmap operation raises: in the reference's observation they mean a bug in
 # the harness or the reference's Python layer, not an mmap outcome.
@@ -326,6 +327,10 @@ class Generator:
 
 
 # -- running: one op on both sides, one sequence, a replay for shrinking -------------------------
+# Ops a worker runs per message in the sweep (one message per op only to find a difference).
+BATCH = 100
+
+
 class Found(Exception):
     """A divergence at the last of `steps`."""
 
@@ -357,6 +362,50 @@ class Target:
         finally:
             got = self.subject.result()
         return _checked(op, expected), got
+
+    def run_batched(self, make, length):
+        """A generated sequence the fast way: the reference alone follows the generator, then
+        the subject runs the ops in batches (see check). Returns the number of ops run."""
+        shadow, steps, trace, pending = Shadow(), [], [], []
+        while True:
+            if not pending:
+                pending = make(shadow, len(steps) >= length)
+                if not pending:
+                    break
+            op = pending.pop(0)
+            if not shadow.allows(op):
+                raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
+            expected = _checked(op, self.reference.apply(op.json()))
+            steps.append(op)
+            trace.append(expected)
+            shadow.follow(op, expected)
+        return self.check(steps, trace)
+
+    def check(self, steps, trace=None):
+        """Run fixed `steps` on the subject in batches, compared with the reference's `trace`
+        (made here when not given) through digests; a sequence where a step differs, or where
+        the worker crashed or hung, is replayed one op at a time, which raises Found. Returns
+        the number of ops, or None for steps the shadow forbids (a shrinking candidate)."""
+        if not hasattr(self.subject, "apply_many"):  # the reference in process: no pipe
+            return self.run(steps)
+        if trace is None:
+            shadow, trace = Shadow(), []
+            for op in steps:
+                if not shadow.allows(op):
+                    return None
+                trace.append(_checked(op, self.reference.apply(op.json())))
+                shadow.follow(op, trace[-1])
+        payloads = [op.json() for op in steps]
+        for start in range(0, len(steps), BATCH):
+            got, failure = self.subject.apply_many(payloads[start:start + BATCH])
+            bad = next((start + i for i, obs in enumerate(got)
+                        if differences(compact(trace[start + i]), obs)), None)
+            if failure is not None or bad is not None:
+                self.run(steps if bad is None else steps[:bad + 1])  # raises Found
+                where = "crashed or hung" if bad is None else f"differed at step {bad + 1}"
+                raise HarnessError(f"a batch {where} but the ops did not when replayed one "
+                                   "by one: the implementation does not repeat itself")
+        return len(steps)
 
     def run(self, ops, make=None, length=0):
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;
@@ -428,7 +477,7 @@ def shrink(target, found, deadline, harness=None):
 
     def attempt(candidate):
         try:
-            target.run(candidate)
+            target.check(candidate)
         except Found as again:
             if (again.clause, again.kind) == (found.clause, found.kind):
                 return again
@@ -556,7 +605,10 @@ def _soak_loop(targets, rng, args, deadline, harness):
         make = sequence_maker(gen, rng)
         target.sequences += 1
         try:
-            target.ops += target.run((), make=make, length=length)
+            if hasattr(target.subject, "apply_many"):
+                target.ops += target.run_batched(make, length)
+            else:  # the reference in process: step by step costs nothing more
+                target.ops += target.run((), make=make, length=length)
         except Found as found:
             target.ops += len(found.steps)
             key = (found.clause, found.kind)

@@ -17,6 +17,14 @@ from impls.executor import Executor
 from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung, WorkerProtocol
 from impls.profiles import profile_for  # noqa: F401 - the adapters' and their users' import
 
+# A batch may take this much longer than one step before it counts as hung.
+BATCH_SECONDS_PER_OP = 0.05
+
+
+def _shown(value):
+    text = json.dumps(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
 
 class Unavailable(Exception):
     """An implementation that cannot be run here (one-line reason)."""
@@ -89,9 +97,10 @@ class WorkerAdapter:
         self.worker.send({"op": op})
         self.sent = time.monotonic()
 
-    def result(self):
+    def result(self, batch=0):
+        """The observation of the op submitted (or the list of a batch of `batch` ops)."""
         try:
-            reply = self.worker.receive(self.step_timeout())
+            reply = self.worker.receive(self.step_timeout() + BATCH_SECONDS_PER_OP * batch)
         except WorkerDied as exc:
             return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
                     "stderr": exc.stderr[-500:]}
@@ -100,14 +109,30 @@ class WorkerAdapter:
             return {"hang": str(exc)}
         except WorkerProtocol as exc:
             return {"protocol": exc.seen}
-        self.slowest = max(self.slowest, time.monotonic() - self.sent)
         obs = reply.get("obs")
+        if batch and isinstance(obs, list):  # the caller checks each observation
+            return obs
+        self.slowest = max(self.slowest, time.monotonic() - self.sent)
         if not isinstance(obs, dict) or not isinstance(obs.get("out"), list):
             # The id matched but no observation came: the protocol is broken all the same.
             self.worker.kill()
-            text = json.dumps(reply)
-            return {"protocol": text if len(text) <= 200 else text[:200] + "..."}
+            return {"protocol": _shown(reply)}
         return obs
+
+    def apply_many(self, ops):
+        """(observations, None) of a batch of ops run in one message, their bytes digested
+        (executor.compact); or ([], failure) when the worker crashed, hung or broke the
+        protocol somewhere in it: the caller replays the ops one by one to find the step."""
+        self.worker.send({"ops": ops})
+        self.sent = time.monotonic()
+        got = self.result(batch=len(ops))
+        if not isinstance(got, list) or len(got) != len(ops) or not all(
+                isinstance(obs, dict) and isinstance(obs.get("out"), list) for obs in got):
+            if isinstance(got, dict) and set(got) & {"crash", "hang", "protocol"}:
+                return [], got
+            self.worker.kill()
+            return [], {"protocol": _shown(got)}
+        return got, None
 
     def step_timeout(self):
         """The full limit until the first hang; after it, 20 times the slowest answer seen

@@ -14,7 +14,7 @@ import platform
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from executor import Executor  # noqa: E402
+from executor import Executor, compact  # noqa: E402
 
 
 class SpecError(Exception):
@@ -85,8 +85,8 @@ class Server(object):
     def handle(self, msg):
         if "op" in msg:
             return {"obs": self.executor.apply(msg["op"])}
-        if "ops" in msg:
-            return {"obs": [self.executor.apply(op) for op in msg["ops"]]}
+        if "ops" in msg:  # a batch: its observations with the bytes digested
+            return {"obs": [compact(self.executor.apply(op)) for op in msg["ops"]]}
         if "dump" in msg:
             return {"dump": self.executor.dump()}
         if "reset" in msg:
