@@ -96,6 +96,13 @@ def _instead(expected):
                                                                             else "")
 
 
+def _power(match):
+    """A huge integer as a title reads it: 2**62, 2**63 - 1."""
+    n = int(match.group(0))
+    return (f"2**{n.bit_length() - 1}" if n & (n - 1) == 0 else
+            f"2**{n.bit_length()} - 1" if n & (n + 1) == 0 else match.group(0))
+
+
 def title(f, profile):
     """A title an upstream tracker would take, e.g. "mmap: `m.seek(0)` returns 0 instead of
     None (CPython 3.11)"."""
@@ -108,7 +115,7 @@ def title(f, profile):
         return f"mmap.mmap objects have no attribute {key[1]!r} ({cpython} has it)"
     if d is None:
         return f"mmap: {f['status']} on {key[-1]} ({cpython})"
-    code = re.sub(r"^m2? = factory\(", "mmap.mmap(", d["code"].strip())
+    code = re.sub(r"\d{10,}", _power, re.sub(r"^m2? = factory\(", "mmap.mmap(", d["code"].strip()))
     op = op_name(d["code"])
     subject = f"`{code}`" if len(code) <= 60 else f"mmap.{op}()" if op.isidentifier() \
         else f"`{code[:57]}...`"
@@ -231,7 +238,9 @@ def _fence(text):
 
 
 def _output(label, command, verdict, code, text):
-    verdict = {"held": "as the finding says"}.get(verdict, verdict)
+    verdict = ("as the finding says" if verdict == "held" else
+               "this CPython's own crash: see expectations/" if verdict.startswith("CPython crashes")
+               else verdict)
     if command is None:
         return [f"### {label}", "", f"Not run here: {verdict.partition(': ')[2] or verdict}.",
                 ""]
