@@ -41,10 +41,12 @@ def _python_of(spec):
         return spec.partition(":")[2], None
     if spec.startswith("pyodide"):
         return None, "Pyodide runs under node, not as a script interpreter"
-    adapter = interpreters.resolve(spec) if not (":" in spec or spec in ("stdlib", "fmmap")) \
-        else None
-    if adapter is None:
-        return sys.executable, None
+    if ":" in spec or spec in ("stdlib", "fmmap") or spec.startswith("reference"):
+        return sys.executable, None  # in this interpreter, as the run did
+    try:
+        adapter = interpreters.resolve(spec)
+    except interpreters.UsageError:
+        return None, f"{spec!r} is not an implementation this checkout knows"
     argv = getattr(getattr(adapter, "worker", None), "argv", None)
     if not argv:
         return None, getattr(adapter, "reason", f"{spec} is not on this machine")

@@ -124,3 +124,11 @@ def test_replay_counts_a_reproducer_that_cannot_import_its_module_apart(tmp_path
     tb = "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'fmmap'"
     assert replay.cannot_import(1, tb) == "fmmap"
     assert replay.cannot_import(1, "1 step(s) differ from what the spec requires") is None
+
+
+def test_an_implementation_this_checkout_does_not_know_is_not_run(tmp_path):
+    doc = _finding_doc("9.9", "import sys\nsys.exit(1)\n", impl="ghost")
+    (f,) = issues.write(doc, str(tmp_path))
+    text = (tmp_path / f"{f['name']}.md").read_text()
+    assert "### On `ghost`\n\nNot run here: 'ghost' is not an implementation this checkout " \
+        "knows." in text
