@@ -198,7 +198,10 @@ def source(clause):
                                      ("—", "") else "") if c)
         return (f"de facto (CPython's observable behaviour, `{BEHAVIOUR}` line {n}): "
                 f"{' '.join(said.split())}")
-    return f"{clause.get('source') or 'unknown'} (CPython's observable behaviour)"
+    if clause.get("source") == "de-facto":
+        return (f"de facto (CPython's observable behaviour), from the clause catalogue "
+                f"`conformance/clauses.toml`: no row of `{BEHAVIOUR}` names it")
+    return f"source: {clause.get('source') or 'not recorded'}"
 
 
 # -- the text -------------------------------------------------------------------------------------
