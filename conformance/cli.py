@@ -103,7 +103,8 @@ def build_parser():
                         help="spread implementations over N processes with pytest-xdist "
                         "(a number or 'auto')")
     parser.add_argument("--repro-dir", metavar="DIR",
-                        help="also write each divergence's reproducer script into DIR")
+                        help="also write, per finding, NAME.py (its reproducer) and NAME.md (an "
+                        "issue text with the script's output on both sides) into DIR")
     parser.add_argument("--only", choices=["machine", "clauses"],
                         help="run only the state machine or only the clause tests")
     parser.add_argument("-k", dest="keyword", metavar="EXPR",
@@ -541,25 +542,26 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
             if interrupted:
                 args.update_expectations = False  # never rewrite them from a partial run
             expected_failed = expectations_verdict(args, assigned, infos, rows)
+        doc = document(infos, rows, argv)
         if args.json:
-            doc = document(infos, rows, argv)
             if interrupted:
                 doc.update(incomplete=True, stopped_by=interrupted)
             write_atomically(args.json, json.dumps(doc, indent=1))
             written.append(args.json)
-        if args.repro_dir:
-            os.makedirs(args.repro_dir, exist_ok=True)
-            for n, r in enumerate(bad, 1):
-                name = "".join(c if c.isalnum() else "_" for c in f"{r['impl']}_{r['clause']}")
-                write_atomically(os.path.join(args.repro_dir, f"{n:03d}_{name}.py"),
-                                 r["repro"] or "")
+        if args.repro_dir:  # per finding NAME.py and NAME.md, each script run both ways
+            from conformance import issues
+
+            issues.write(doc, args.repro_dir, run=not interrupted)
     except OSError as exc:
         raise Unchecked(f"results not written: {exc.filename or ''}: "
                         f"{exc.strerror or exc}") from None
     # With expectations, only an unexpected or stale divergence fails the run.
     diverged = expected_failed if assigned is not None else bool(bad)
     code = exit_status(infos, diverged=diverged)
-    print_summary(args, argv, infos, rows, assigned, len(bad),
+    from conformance.findings import findings
+
+    print_summary(args, argv, infos, rows, assigned,
+                  sum(1 for f in findings(rows) if f["repro"]),
                   EXIT_UNCHECKED if interrupted else code, interrupted)
     if interrupted:
         where = f"; results so far in {args.json}, marked incomplete" if written else ""
@@ -618,10 +620,11 @@ def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrup
         print(line, file=out)
     print(f"  results JSON: {args.json or 'not written (add --json results.json)'}", file=out)
     if args.repro_dir:
-        print(f"  reproducers:  {args.repro_dir} ({reproducers} script(s))", file=out)
+        print(f"  reproducers:  {args.repro_dir} ({reproducers} finding(s): NAME.py, the script, "
+              "and NAME.md, its issue text with its output on both sides)", file=out)
     elif reproducers:
-        print(f"  reproducers:  in the JSON (`repro` of each row); --repro-dir DIR writes "
-              f"{reproducers} script(s)", file=out)
+        print(f"  reproducers:  in the JSON (`repro` of each row); --repro-dir DIR writes one "
+              f"script and issue text per finding ({reproducers})", file=out)
     steps = []
     if interrupted:
         steps.append(("finish the run", _command(argv, drop=("--time-limit",))))

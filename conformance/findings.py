@@ -105,8 +105,9 @@ def cause(row):
 
 def findings(rows, impl=None):
     """The findings of each implementation (or of `impl`), most clauses first:
-    [{"impl", "title", "key", "status", "clauses", "rows", "detail", "repro"}]. `detail` and
-    `repro` are the row with the shortest reproducer (the quickest to read)."""
+    [{"impl", "title", "key", "status", "clauses", "rows", "detail", "repro", "clause"}].
+    `detail`, `repro` and `clause` are the row with the shortest reproducer (the quickest to
+    read)."""
     groups = {}
     for row in rows:
         if row.get("status") not in FAILING or (impl is not None and row["impl"] != impl):
@@ -115,7 +116,7 @@ def findings(rows, impl=None):
         group = groups.setdefault((row["impl"], key), {
             "impl": row["impl"], "title": title, "key": list(key), "status": "diverge",
             "clauses": [], "rows": 0, "detail": row.get("detail") or "", "repro": None,
-            "_clauses": set()})
+            "clause": row["clause"], "_clauses": set()})
         group["rows"] += 1
         if key == ("missing", "module"):
             group.setdefault("_names", set()).add(_MISSING.match(parse(row["detail"])["got"])[2])
@@ -125,6 +126,7 @@ def findings(rows, impl=None):
         repro = row.get("repro")
         if repro and (group["repro"] is None or len(repro) < len(group["repro"])):
             group["repro"], group["detail"] = repro, row.get("detail") or ""
+            group["clause"] = row["clause"]
     out = []
     for group in groups.values():
         group["clauses"] = sorted(group.pop("_clauses"))

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""`python -m conformance.report RESULTS.json [--out DIR]`: the results JSON of a conformance run as
-compat.md, compat.html (one static offline page with filters) and compat.json, in DIR
-(default reports/out). A pure function from JSON to documents: stdlib only, no pytest."""
+"""`python -m conformance.report RESULTS.json [--out DIR] [--run]`: the results JSON of a conformance
+run as compat.md, compat.html (one static offline page with filters) and compat.json, in DIR
+(default reports/out), and per finding DIR/findings/NAME.py (its reproducer) and NAME.md (its
+issue text, conformance/issues.py), which the documents link. A pure function from JSON to
+documents, stdlib only, no pytest; `--run` also runs each script on both sides for its output."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import json
 import os
 import sys
 
-from conformance.findings import findings
+from conformance import issues
 from conformance.results import FAILING, STATUSES, BadResults, cells, load, write_atomically
 
 DEFAULT_OUT = os.path.join("reports", "out")
+FINDINGS = "findings"  # the issue texts' folder, beside compat.md
 KINDS = ("pass", "diverge", "crash", "na")
 
 
@@ -57,7 +60,7 @@ def model(doc):
             "detail": row.get("detail") or "", "repro": row.get("repro") or "",
             "expected": row.get("expected")})
     causes = []
-    for f in sorted(findings(doc["results"]), key=lambda f: specs.index(f["impl"])):
+    for f in sorted(issues.named(doc), key=lambda f: specs.index(f["impl"])):
         known = sorted({r["expected"] for r in doc["results"] if r.get("expected")
                         and r["impl"] == f["impl"] and r["clause"] in f["clauses"]})
         causes.append({
@@ -66,7 +69,9 @@ def model(doc):
                         for c in f["clauses"]],
             "groups": sorted({catalogue.get(c, {}).get("group") or c.split(".")[0]
                               for c in f["clauses"]}),
-            "rows": f["rows"], "detail": f["detail"], "repro": f["repro"] or "",
+            "rows": f["rows"], "detail": f["detail"], "issue": f["issue"],
+            "text": f"{FINDINGS}/{f['name']}.md",
+            "script": f"{FINDINGS}/{f['name']}.py" if f["repro"] else None,
             "expected": "; ".join(known) or None})
     return {"schema": doc["schema"], "date": doc.get("date"), "command": doc.get("command"),
             "implementations": implementations, "groups": sorted({c["group"] for c in clauses}),
@@ -112,8 +117,9 @@ def markdown(m):
     out += ["", f"## Findings ({len(m['findings'])} causes over {touched} diverging clauses)", "",
             "Divergences of one implementation with one cause (the same op with the same expected "
             "and actual kinds of outcome, a missing attribute, a constructor that raises) are one "
-            "finding, with every clause it touches and its shortest reproducer; every row is in "
-            "the results JSON.", ""]
+            "finding, with every clause it touches; each links its issue text (what an upstream "
+            "tracker wants: what CPython does and why, the script, its output) and its shortest "
+            f"reproducer, in `{FINDINGS}/`. Every row is in the results JSON.", ""]
     if not m["findings"]:
         out.append("None.")
     for d in m["findings"]:
@@ -124,9 +130,9 @@ def markdown(m):
         out += ["", d["detail"] or "(no detail)", ""]
         if d["expected"]:
             out += [f"Known divergence: {d['expected']}", ""]
-        if d["repro"]:
-            fence = "````" if "```" in d["repro"] else "```"
-            out += [f"{fence}python", d["repro"].rstrip("\n"), fence, ""]
+        out += [f"Issue text: [{_md(d['issue'])}]({d['text']})"
+                + (f"; reproducer: [`{d['script']}`]({d['script']})" if d["script"] else ""),
+                ""]
     return "\n".join(out) + "\n"
 
 
@@ -274,7 +280,9 @@ def page(m):
                       f'{_e(c["text"] or "(clause text not in the results)")}</li>'
                       for c in d["clauses"])
             + f'</ul><p>{_e(d["detail"])}</p>{known}'
-            + (f'<pre class="repro">{_e(d["repro"])}</pre>' if d["repro"] else "")
+            + f'<p>Issue text: <a href="{_e(d["text"])}">{_e(d["issue"])}</a>'
+            + (f'; reproducer: <a href="{_e(d["script"])}"><code>{_e(d["script"])}</code></a>'
+               if d["script"] else "") + "</p>"
             + "</details>")
     parts += ["</div>", f"<script>{JS}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"
@@ -282,10 +290,19 @@ def page(m):
 
 # -- command line ---------------------------------------------------------------------------------
 
-def build(results_path, out_dir=DEFAULT_OUT):
-    """Write compat.md, compat.html and compat.json into out_dir; returns their paths.
-    Nothing is written unless the results read cleanly (BadResults otherwise)."""
-    m = model(load(results_path))
+def build(results_path, out_dir=DEFAULT_OUT, *, run=False):
+    """Write compat.md, compat.html and compat.json into out_dir, and the findings' scripts and
+    issue texts into out_dir/findings (with `run`, each script's output on both sides); returns
+    the documents' paths, then that folder's. Nothing is written unless the results read cleanly (BadResults
+    otherwise)."""
+    doc = load(results_path)
+    m = model(doc)
+    folder = os.path.join(out_dir, FINDINGS)
+    written = issues.write(doc, folder, run=run)
+    keep = {f["name"] + ext for f in written for ext in (".md", ".py")}
+    for name in os.listdir(folder):  # an earlier build's findings that are gone
+        if name.endswith((".md", ".py")) and name not in keep:
+            os.remove(os.path.join(folder, name))
     documents = {"compat.md": markdown(m), "compat.html": page(m),
                  "compat.json": json.dumps(m, indent=1) + "\n"}
     os.makedirs(out_dir, exist_ok=True)
@@ -294,7 +311,7 @@ def build(results_path, out_dir=DEFAULT_OUT):
         path = os.path.join(out_dir, name)
         write_atomically(path, text)
         paths.append(path)
-    return paths
+    return paths + [folder]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -308,9 +325,12 @@ def main(argv=None):
     parser.add_argument("results", metavar="RESULTS.json")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help="folder for the documents (default %(default)s)")
+    parser.add_argument("--run", action="store_true",
+                        help="run each finding's script on the implementation and on CPython for "
+                        "its issue text's output (a few seconds per finding)")
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        paths = build(args.results, args.out)
+        paths = build(args.results, args.out, run=args.run)
     except BadResults as exc:
         print(f"python -m conformance.report: error: {exc}", file=sys.stderr)
         return 2

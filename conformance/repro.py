@@ -31,10 +31,11 @@ import weakref
 import shutil
 import sys
 import tempfile
-{imports}
 if "--stdlib" in sys.argv[1:]:  # the running interpreter's own mmap instead
     import mmap
     factory = mmap.mmap
+else:
+{imports}
 
 WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
@@ -242,30 +243,30 @@ EXPORT_SOURCE = inspect.getsource(executor.export).rstrip()
 
 
 def imports_for(spec, profile):
-    """How the script gets `factory` and the constants module `mmap` for an implementation."""
+    """How the script gets `factory` and the constants module `mmap` for an implementation
+    (indented: the `else:` of the `--stdlib` test). A module the script cannot import exits 2
+    with one "cannot import MODULE" line, not 1 (which means a step differs)."""
     if spec.startswith("reference"):
-        return (f"from impls import reference\nmmap = reference.module({profile!r})\n"
+        module = "impls.reference"
+        body = (f"from impls import reference\nmmap = reference.module({profile!r})\n"
                 "factory = mmap.mmap")
-    if ":" in spec and not spec.startswith("python:"):
+    elif ":" in spec and not spec.startswith("python:"):
         # As the worker does (impls/worker.py load): the constants are the module's own when it
-        # has ACCESS_READ, else the stdlib's.
+        # has ACCESS_READ, else the stdlib's; imported from the folder the script is run in, as
+        # the suite imported it from the folder it was started in.
         module, _, factory = spec.partition(":")
-        # Imported from the folder the script is run in, as the suite imported it from the
-        # folder it was started in; a failed import exits 2, not 1 (which means "differs").
-        return ('if "--stdlib" not in sys.argv[1:]:  # (the module is not needed then)\n'
-                "    sys.path.insert(0, os.getcwd())\n"
-                "    try:\n"
-                f"        import {module} as mmap\n"
-                "    except ImportError as exc:\n"
-                f"        sys.stderr.write('cannot import {module} (%s): run this script from the "
-                "folder it imports from, or put that folder on PYTHONPATH\\n' % exc)\n"
-                "        sys.exit(2)\n"
-                "    if not hasattr(mmap, 'ACCESS_READ'):\n"
-                "        import mmap\n"
-                f"    from {module} import {factory} as factory")
-    if spec == "fmmap":
-        return "import mmap\nimport fmmap\nfactory = fmmap.mmap"
-    return "import mmap\nfactory = mmap.mmap"
+        body = (f"sys.path.insert(0, os.getcwd())\nimport {module} as mmap\n"
+                "if not hasattr(mmap, 'ACCESS_READ'):\n    import mmap\n"
+                f"from {module} import {factory} as factory")
+    elif spec == "fmmap":
+        module, body = "fmmap", "import mmap\nimport fmmap\nfactory = fmmap.mmap"
+    else:
+        return "    import mmap\n    factory = mmap.mmap"
+    body = "\n".join("        " + line for line in body.splitlines())
+    return ("    try:\n" + body + "\n    except ImportError as exc:\n"
+            f"        sys.stderr.write('cannot import {module} (%s): run this script from the "
+            "folder where it imports, or put that folder on PYTHONPATH\\n' % exc)\n"
+            "        sys.exit(2)")
 
 
 def step_code(op):

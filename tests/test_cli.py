@@ -181,7 +181,9 @@ def test_the_run_ends_with_a_summary_of_findings_files_and_next_commands(tmp_pat
     assert f"offbyone:factory divergent   2 finding(s), {len(clauses)} diverging clause(s)" \
         in summary
     assert "reference        conformant  0 finding(s), 0 diverging clause(s)" in summary
-    assert "results JSON: r.json" in summary and f"reproducers:  repro ({len(clauses)}" in summary
+    # One script and one issue text per finding, not per clause.
+    assert "results JSON: r.json" in summary and "reproducers:  repro (2 finding(s)" in summary
+    assert len(os.listdir(tmp_path / "repro")) == 4
     assert "python -m conformance.replay r.json" in summary
     assert "--expectations-dir expectations --update-expectations" in summary
     assert "--only clauses -k" in summary and summary.rstrip().endswith("exit status 1")

@@ -76,7 +76,7 @@ def test_model_counts_clauses_by_their_worst_row():
 
 
 def test_build_writes_markdown_html_and_json(built):
-    assert sorted(os.listdir(built)) == ["compat.html", "compat.json", "compat.md"]
+    assert sorted(os.listdir(built)) == ["compat.html", "compat.json", "compat.md", "findings"]
     md = (built / "compat.md").read_text()
     assert "python -m conformance --impl stdlib --impl mutant --impl ghost --seed 3" in md
     assert "2025-06-01T12:00:00+00:00" in md
@@ -85,14 +85,44 @@ def test_build_writes_markdown_html_and_json(built):
     assert "| `read_byte` | read | pass | diverge | — |" in md
     assert "### mutant: crash on seek.oob\n\ncrash on 1 clause(s), 1 result(s):" in md
     assert "- `seek.oob`: seek past the end <raises>" in md
-    assert "```python\n" + REPRO.rstrip("\n") + "\n```" in md
+    assert REPRO not in md  # linked, not inlined
+    assert "; reproducer: [`findings/mutant-read-byte.py`](findings/mutant-read-byte.py)" in md
     page = (built / "compat.html").read_text()
-    assert page.count("<details") == 2 and "&lt;got 1&gt;" in page and "&lt;raises&gt;" in page
+    assert page.count("<details") == 2 and "&lt;raises&gt;" in page and REPRO not in page
+    assert '<a href="findings/mutant-read-byte.md">' in page
     # One static file: nothing loaded from elsewhere.
     assert "<script src" not in page and "<link" not in page and "http" not in page
     data = json.loads((built / "compat.json").read_text())
     assert data["command"].startswith("python -m conformance") and len(data["divergences"]) == 2
     assert [f["title"] for f in data["findings"]] == ["crash on seek.oob", "diverge on read_byte"]
+
+
+def test_every_link_of_the_report_points_at_a_written_file(built):
+    """Each finding links its issue text and script in findings/; nothing else is there, and
+    the script is the finding's reproducer unchanged. Built without --run: the issue text says
+    its output was not run, never an invented one."""
+    import re
+
+    md = (built / "compat.md").read_text()
+    page = (built / "compat.html").read_text()
+    links = set(re.findall(r"\]\((findings/[^)]+)\)", md))
+    assert links == set(re.findall(r'href="(findings/[^"]+)"', page))
+    assert sorted(links) == sorted(f"findings/{n}" for n in os.listdir(built / "findings"))
+    assert len(links) == 4  # two findings, a .md and a .py each
+    assert (built / "findings" / "mutant-read-byte.py").read_text() == REPRO
+    text = (built / "findings" / "mutant-read-byte.md").read_text()
+    assert "- `read_byte` (holds for versions not recorded): read_byte() returns an int" in text
+    assert "Not run (built without running the scripts)." in text
+    assert "[`mutant-read-byte.py`](mutant-read-byte.py)" in text
+
+
+def test_a_rebuild_drops_the_findings_that_are_gone(tmp_path, built):
+    (built / "findings" / "old-finding.md").write_text("gone\n")
+    doc = results()
+    doc["results"] = [r for r in doc["results"] if r["clause"] != "seek.oob"]
+    (tmp_path / "fewer.json").write_text(json.dumps(doc))
+    build.build(str(tmp_path / "fewer.json"), str(built))
+    assert sorted(os.listdir(built / "findings")) == ["mutant-read-byte.md", "mutant-read-byte.py"]
 
 
 def run_build(*args, cwd):
@@ -119,10 +149,13 @@ def test_bad_results_are_one_line_exit_2_and_write_nothing(tmp_path, content, sa
 
 
 def test_bad_results_leave_an_earlier_report_alone(tmp_path, built):
-    before = {n: (built / n).read_text() for n in os.listdir(built)}
+    def files():
+        return {str(p.relative_to(built)): p.read_text() for p in built.rglob("*") if p.is_file()}
+
+    before = files()
     (tmp_path / "cut.json").write_text(json.dumps(results())[:500])
     assert run_build("cut.json", "--out", str(built), cwd=tmp_path).returncode == 2
-    assert {n: (built / n).read_text() for n in os.listdir(built)} == before
+    assert files() == before and len(before) == 3 + 4
 
 
 def test_reports_never_import_pytest(tmp_path):
@@ -226,7 +259,12 @@ def test_findings_group_one_cause_over_clauses_with_one_reproducer(tmp_path):
     assert section.startswith("### mutant: resize: expected returns None, got raises OSError\n\n"
                               "diverge on 2 clause(s), 2 result(s):\n\n- `resize.a`: ")
     section = section.split("\n### ")[0]
-    assert "short = 1" in section and "x = 1" not in section  # one reproducer, the shortest
+    assert "reproducer: [`findings/mutant-resize-oserror-not-returns-none.py`]" in section
+    from conformance import issues
+
+    issues.write(doc, str(tmp_path), run=False)
+    script = tmp_path / "mutant-resize-oserror-not-returns-none.py"
+    assert script.read_text() == "short = 1\n"  # one reproducer, the shortest
 
 
 def test_the_checkout_shim_still_builds(tmp_path):

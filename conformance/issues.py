@@ -1,0 +1,336 @@
+# SPDX-License-Identifier: MIT
+"""Issue texts: per finding, NAME.py (its reproducer) and NAME.md (what an upstream tracker wants:
+a title, the implementation, what CPython does and why, the script, its output on both sides).
+
+Written by `python -m conformance --repro-dir DIR` and, next to compat.md, by
+`python -m conformance.report`. The output is got by running the script (conformance.replay's
+`run_both`), never made up: a side that cannot run here says why. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import signal
+
+from conformance.findings import findings, kind, op_name, parse
+from conformance.results import write_atomically
+
+SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.pardir,
+                        "shared", "spec")
+BEHAVIOUR = "cpython-behaviour.md"  # the de-facto catalogue, beside the documents
+TIMEOUT = 30  # seconds per script and side
+FIELD_WORDS = {"pos": "the position", "len": "the length", "data": "the map's contents",
+               "file": "the file's contents", "state": "the map's state"}
+
+
+# -- names and titles -----------------------------------------------------------------------------
+
+def _slug(text):
+    return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+
+
+def _kind_slug(k):
+    k = k.replace("crashed (", "").replace(")", "").replace("raises ", "")
+    return _slug(k.replace("returns ", "returns-") if k.startswith("returns") else k)
+
+
+def _stem(f):
+    """impl + op + cause, before de-duplication."""
+    key = f["key"]
+    if key[0] == "missing":
+        cause = "missing-module-attributes" if key[1] == "module" else f"missing-{key[1]}"
+    elif key[0] == "factory" and len(key) == 2:  # the constructor raising, whatever instead
+        cause = "ctor-" + _kind_slug(key[1])
+    elif key[0] == "clause":
+        cause = key[1]
+    else:
+        op = {"an __index__ that closes the map": "index-closes-map",
+              "an __index__ that resizes the map": "index-resizes-map"}.get(key[0], key[0])
+        op = _slug(op.strip("_").replace(".", "-"))
+        expected, got = _kind_slug(key[1]), _kind_slug(key[2])
+        cause = (f"{op}-{'-'.join(key[3:])}-differ" if len(key) > 3 else
+                 f"{op}-other-{got}" if expected == got else f"{op}-{got}-not-{expected}")
+    return _slug(f"{f['impl']}-{cause}")[:90].strip("-.")
+
+
+def named(doc):
+    """findings() of the results, each with a unique "name" (a file stem) and an "issue" title."""
+    profiles = {i["spec"]: i.get("profile") for i in doc.get("implementations", [])}
+    out, taken = [], set()
+    for f in findings(doc.get("results", [])):
+        stem = name = _stem(f)
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name)
+        out.append(dict(f, name=name, issue=title(f, profiles.get(f["impl"]))))
+    return out
+
+
+def _short(outcome):
+    """An outcome as a title says it: "returns -1", "raises OSError [errno EINVAL]",
+    "crashes (SIGBUS)"."""
+    outcome = outcome.strip()
+    if outcome.startswith("returns "):
+        value = outcome[len("returns "):]
+        if len(value) <= 24:
+            return "returns " + value
+        k = kind(outcome)[len("returns "):]
+        return "returns " + (k if k in ("None", "bytes", "the map itself", "an object") else
+                             ("an " if k[0] in "aeiou" else "a ") + k)
+    if outcome.startswith("raises "):
+        errno = re.match(r"raises (\w+ \[errno \w+\])", outcome)
+        return "raises " + errno.group(1) if errno else kind(outcome)
+    if outcome.startswith("crashed"):
+        return "crashes" + kind(outcome)[len("crashed"):]
+    return {"hung": "hangs", "broke": "breaks the worker protocol"}.get(kind(outcome), outcome)
+
+
+def _instead(expected):
+    """What `expected` reads as after "instead of"."""
+    verb, _, rest = _short(expected).partition(" ")
+    return {"returns": "returning", "raises": "raising"}.get(verb, verb) + (" " + rest if rest
+                                                                            else "")
+
+
+def _power(match):
+    """A huge integer as a title reads it: 2**62, 2**63 - 1."""
+    n = int(match.group(0))
+    return (f"2**{n.bit_length() - 1}" if n & (n - 1) == 0 else
+            f"2**{n.bit_length()} - 1" if n & (n + 1) == 0 else match.group(0))
+
+
+def title(f, profile):
+    """A title an upstream tracker would take, e.g. "mmap: `m.seek(0)` returns 0 instead of
+    None (CPython 3.11)"."""
+    cpython = f"CPython {profile or '?'}"
+    key, d = f["key"], parse(f["detail"])
+    if key[0] == "missing" and key[1] == "module":
+        names = re.sub(r"^the module lacks \d+ attribute\(s\): ", "", f["title"])
+        return f"mmap module lacks {names} ({cpython} has {'them' if ',' in names else 'it'})"
+    if key[0] == "missing":
+        return f"mmap.mmap objects have no attribute {key[1]!r} ({cpython} has it)"
+    if d is None:
+        return f"mmap: {f['status']} on {key[-1]} ({cpython})"
+    code = re.sub(r"\d{10,}", _power, re.sub(r"^m2? = factory\(", "mmap.mmap(", d["code"].strip()))
+    op = op_name(d["code"])
+    subject = f"`{code}`" if len(code) <= 60 else f"mmap.{op}()" if op.isidentifier() \
+        else f"`{code[:57]}...`"
+    expected, got = _short(d["expected"]), _short(d["got"])
+    if "out" not in d["fields"] and "crash" not in d["fields"] and expected == got:
+        fields = [FIELD_WORDS.get(x, x) for x in d["fields"]]
+        return (f"mmap: {subject} leaves {' and '.join(fields)} different from {cpython} "
+                f"(it {got} as required)")
+    if expected.split(" ")[0] == got.split(" ")[0] and got.split(" ")[0] in ("returns", "raises"):
+        instead = expected.partition(" ")[2]  # "returns 1 instead of -1"
+    else:
+        instead = _instead(d["expected"])
+    return f"mmap: {subject} {got} instead of {instead} ({cpython})"
+
+
+# -- where a clause comes from --------------------------------------------------------------------
+
+def _untex(text):
+    """LaTeX markup of the documentation as plain text: \\code{x} -> `x`, \\var{x} -> x,
+    a method's heading -> "name(args):"."""
+    while True:
+        plain = re.sub(r"\\code\{([^{}]*)\}", r"`\1`", text)
+        plain = re.sub(r"\\(?!begin|end)\w+\{([^{}]*)\}", r"\1", plain)
+        if plain == text:
+            break
+        text = plain
+    text = re.sub(r"\\begin\{\w+desc\}\{(\w+)\}\{([^{}]*)\}", r"\1(\2):", text)
+    text = re.sub(r"\\(?:begin|end)\{\w+\}", "", text)
+    return text.replace("``", '"').replace("''", '"').replace("~", " ").strip()
+
+
+def _doc_sentence(name, line):
+    """The sentence of documentation file `name` that starts on or runs through `line`."""
+    try:
+        with open(os.path.join(SPEC_DIR, name), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    if not 0 < line <= len(lines) or len(lines[line - 1]) > 400:  # a one-line document
+        return None
+    first = last = line - 1
+    while first > 0 and lines[first - 1].strip():
+        first -= 1
+    while last + 1 < len(lines) and lines[last + 1].strip():
+        last += 1
+    paragraph = " ".join(" ".join(lines[first:last + 1]).split())
+    at = len(" ".join(" ".join(lines[first:line - 1]).split()))
+    start = max(paragraph.rfind(". ", 0, at + 1) + 2, 0) if ". " in paragraph[:at + 1] else 0
+    end = paragraph.find(". ", at + max(len(" ".join(lines[line - 1].split())) - 1, 1))
+    sentence = _untex(paragraph[start:len(paragraph) if end < 0 else end + 1].strip())
+    return sentence[:400] + ("..." if len(sentence) > 400 else "") or None
+
+
+def _behaviour_row(cid):
+    """(line number, the row's cells) of clause `cid` in the de-facto catalogue, or None. Its
+    ids are the catalogue's with "/" and "(" turned into "-"."""
+    try:
+        with open(os.path.join(SPEC_DIR, BEHAVIOUR), encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for n, line in enumerate(lines, 1):
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) >= 4 and re.sub(r"[/(]", "-", cells[1].strip("`")).rstrip(")") == cid:
+            return n, cells
+    return None
+
+
+def source(clause):
+    """Where a clause's claim comes from, as one Markdown line."""
+    if clause.get("source") == "documented" and clause.get("doc"):
+        where = f"documented: `{clause['doc']}` line {clause.get('line')} of the spec"
+        quote = _doc_sentence(clause["doc"], int(clause.get("line") or 0))
+        return where + (f", which reads: \"{quote}\"" if quote else "")
+    found = _behaviour_row(clause.get("id", ""))
+    if found:
+        n, cells = found
+        said = "; ".join(c for c in (cells[2], cells[3] if cells[3] != "—" else "",
+                                     f"since {cells[4]}" if len(cells) > 4 and cells[4] not in
+                                     ("—", "") else "") if c)
+        return (f"de facto (CPython's observable behaviour, `{BEHAVIOUR}` line {n}): "
+                f"{' '.join(said.split())}")
+    if clause.get("source") == "de-facto":
+        return (f"de facto (CPython's observable behaviour), from the clause catalogue "
+                f"`conformance/clauses.toml`: no row of `{BEHAVIOUR}` names it")
+    return f"source: {clause.get('source') or 'not recorded'}"
+
+
+# -- the text -------------------------------------------------------------------------------------
+
+def _relevant(f, d):
+    """(the clauses about the op itself, the others): a bug in seek() shows through every
+    clause whose test seeks, but the reader wants seek's own clauses first."""
+    op = op_name(d["code"]).strip("_").split(".")[-1] if d else None
+    main = [c for c in f["clauses"] if c == f.get("clause")
+            or (op and op in re.split(r"[.\-]", c))]
+    if len(main) > 12 or not main:
+        main = f["clauses"][:12]
+    return main, [c for c in f["clauses"] if c not in main]
+
+
+def _steps(script):
+    """The code of each step of a reproducer, or None when it has no STEPS list."""
+    match = re.search(r"^STEPS = (\[.*?^\])$", script or "", re.S | re.M)
+    try:
+        return [step[0] for step in ast.literal_eval(match.group(1))] if match else None
+    except (ValueError, SyntaxError, IndexError, TypeError):
+        return None
+
+
+def _exit(code):
+    if isinstance(code, int) and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return {"hang": "no exit (stopped)", "error": "not started"}.get(code, f"exit {code}")
+
+
+def _fence(text):
+    ticks = "````" if "```" in text else "```"
+    return [ticks, text.rstrip("\n") or "(no output)", ticks]
+
+
+def _output(label, command, verdict, code, text):
+    verdict = ("as the finding says" if verdict == "held" else
+               "this CPython's own crash: see expectations/" if verdict.startswith("CPython crashes")
+               else verdict)
+    if command is None:
+        return [f"### {label}", "", f"Not run here: {verdict.partition(': ')[2] or verdict}.",
+                ""]
+    cut = "[... the start is cut: run the script for all of it]\n" if len(text) >= 7900 else ""
+    return ([f"### {label}", "", f"`{command}`: {_exit(code)} ({verdict})", ""]
+            + _fence(cut + text) + [""])
+
+
+def text(f, info, clauses, ran, command=None, date=None):
+    """NAME.md of one finding: `info` its implementation's entry, `clauses` {id: entry}, `ran`
+    run_both()'s answer or None (not run)."""
+    name, profile = f["name"], info.get("profile") or "?"
+    d = parse(f["detail"]) or {}
+    lines = [f"# {f['issue']}", "",
+             f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
+             f"{info.get('version') or 'unknown'})",
+             f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
+             "profile, as mmap-conformance's C reference reproduces it",
+             f"- **Scope:** {f['status']} on {len(f['clauses'])} clause(s) ({f['rows']} "
+             "result(s)); the script below is the shortest of them"]
+    if command:
+        lines.append(f"- **Found by:** `{command}`" + (f" ({date})" if date else ""))
+    if f.get("expected"):
+        lines.append(f"- **Known divergence:** {f['expected']}")
+    lines += ["", "## What happens", ""]
+    if d:
+        lines += [f"At step {d['step']}, `{d['code']}`:", "",
+                  f"- CPython {profile}: {d['expected']}", f"- `{f['impl']}`: {d['got']}",
+                  f"- differing: {', '.join(d['fields'])}"]
+    else:
+        lines.append(f["detail"] or "(no detail recorded)")
+    lines += ["", f"## What CPython {profile} does, and why", ""]
+    main, others = _relevant(f, d)
+    for cid in main:
+        c = clauses.get(cid, {"id": cid})
+        lines.append(f"- `{cid}` (holds for {c.get('versions') or 'versions not recorded'}): "
+                     f"{' '.join((c.get('text') or '(no text)').split())}  \n  {source(c)}")
+    if others:
+        lines += ["", f"The same cause also shows through {len(others)} other clause(s) whose "
+                  "tests take this step: " + ", ".join(f"`{c}`" for c in others) + "."]
+    lines += ["", "## Reproducer", ""]
+    if not f.get("repro"):
+        return "\n".join(lines + ["No reproducer was recorded for this finding.", ""])
+    lines += [f"[`{name}.py`]({name}.py) is standalone (Python 2.7 to 3.15): it runs the steps "
+              "below on the implementation and prints, step by step, what it did next to what "
+              f"CPython {profile} does; exit 1 when a step differs. `--stdlib` runs the same steps "
+              "on the running interpreter's own `mmap` (exit 0 on CPython "
+              f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the script.",
+              ""]
+    steps = _steps(f["repro"])
+    lines += (["```python"] + steps + ["```", ""]) if steps else []
+    lines += ["## Output", ""]
+    if ran is None:
+        return "\n".join(lines + ["Not run (built without running the scripts).", ""])
+    lines += _output(f"On `{f['impl']}`", ran.get("impl_python") and
+                     f"{ran['impl_python']} {name}.py", ran["on_impl"], ran.get("impl_code"),
+                     ran.get("impl_output", ""))
+    lines += _output(f"On CPython {profile}, with `--stdlib`", ran.get("cpython") and
+                     f"{ran['cpython']} {name}.py --stdlib", ran["on_cpython"],
+                     ran.get("cpython_code"), ran.get("cpython_output", ""))
+    return "\n".join(lines)
+
+
+def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
+    """Write NAME.py and NAME.md per finding of the results `doc` into out_dir; with `run`, each
+    script runs on both sides for its output. Returns the findings written (named())."""
+    found = named(doc) if found is None else found
+    infos = {i["spec"]: i for i in doc.get("implementations", [])}
+    from conformance import clauses as catalogue  # the doc's own entries first, then the live one
+
+    entries = dict(catalogue.load(), **{c["id"]: c for c in doc.get("clauses", [])})
+    known = {(r["impl"], r["clause"]): r["expected"] for r in doc.get("results", [])
+             if r.get("expected")}
+    os.makedirs(out_dir, exist_ok=True)
+    for f in found:
+        info = infos.get(f["impl"], {"spec": f["impl"]})
+        f = dict(f, expected="; ".join(sorted({known[(f["impl"], c)] for c in f["clauses"]
+                                               if (f["impl"], c) in known})) or None)
+        ran = None
+        if f.get("repro"):
+            write_atomically(os.path.join(out_dir, f["name"] + ".py"), f["repro"])
+            if run:
+                from conformance.replay import run_both
+
+                ran = run_both(f["impl"], info.get("profile"), f["repro"], f["status"],
+                               timeout=timeout)
+        write_atomically(os.path.join(out_dir, f["name"] + ".md"),
+                         text(f, info, entries, ran, doc.get("command"), doc.get("date")) + "\n")
+    return found
+
