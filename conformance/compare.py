@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from impls.executor import same as _same
+
 FIELDS = ("out", "state", "len", "pos", "data", "file")
 _REPR_NAME = re.compile(r"^<[\w.]+")
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>$")  # the default repr (CPython < 3.9) names an address
@@ -45,7 +47,8 @@ def differences(expected, got, *, strict_messages=False, messages=frozenset()):
 
 
 def same(a, b):
-    """Equality that keeps types apart: `True` is not `1` and `3.0` is not `3`, at any depth.
+    """Equality that keeps types apart: `True` is not `1` and `3.0` is not `3`, at any depth
+    (executor.same, which workers use too).
 
     Observations come from the executor (in process) or from JSON (a worker): ints, floats,
     bools, strings, None, lists or tuples, and dicts of tagged values."""
@@ -60,14 +63,6 @@ def same(a, b):
 
 def _text(value):
     return json.dumps(value, sort_keys=True, allow_nan=False)
-
-
-def _same(a, b):
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
 
 
 def fields_differ(expected, got, fields):

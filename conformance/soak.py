@@ -364,48 +364,68 @@ class Target:
         return _checked(op, expected), got
 
     def run_batched(self, make, length):
-        """A generated sequence the fast way: the reference alone follows the generator, then
-        the subject runs the ops in batches (see check). Returns the number of ops run."""
+        """A generated sequence the fast way: the reference alone follows the generator, and
+        the ops go to the subject a batch per message, the next batch generated while the
+        worker runs the last. Returns the number of ops run."""
         shadow, steps, trace, pending = Shadow(), [], [], []
+        done, flight, exhausted = 0, None, False
         while True:
-            if not pending:
-                pending = make(shadow, len(steps) >= length)
+            while not exhausted and len(steps) - (flight[1] if flight else done) < BATCH:
                 if not pending:
-                    break
-            op = pending.pop(0)
-            if not shadow.allows(op):
-                raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
-            expected = _checked(op, self.reference.apply(op.json()))
-            steps.append(op)
-            trace.append(expected)
-            shadow.follow(op, expected)
-        return self.check(steps, trace)
-
-    def check(self, steps, trace=None):
-        """Run fixed `steps` on the subject in batches, compared with the reference's `trace`
-        (made here when not given) through digests; a sequence where a step differs, or where
-        the worker crashed or hung, is replayed one op at a time, which raises Found. Returns
-        the number of ops, or None for steps the shadow forbids (a shrinking candidate)."""
-        if not hasattr(self.subject, "apply_many"):  # the reference in process: no pipe
-            return self.run(steps)
-        if trace is None:
-            shadow, trace = Shadow(), []
-            for op in steps:
+                    pending = make(shadow, len(steps) >= length)
+                    if not pending:
+                        exhausted = True
+                        break
+                op = pending.pop(0)
                 if not shadow.allows(op):
-                    return None
+                    raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
+                steps.append(op)
                 trace.append(_checked(op, self.reference.apply(op.json())))
                 shadow.follow(op, trace[-1])
-        payloads = [op.json() for op in steps]
-        for start in range(0, len(steps), BATCH):
-            got, failure = self.subject.apply_many(payloads[start:start + BATCH])
-            bad = next((start + i for i, obs in enumerate(got)
-                        if differences(compact(trace[start + i]), obs)), None)
-            if failure is not None or bad is not None:
-                self.run(steps if bad is None else steps[:bad + 1])  # raises Found
-                where = "crashed or hung" if bad is None else f"differed at step {bad + 1}"
-                raise HarnessError(f"a batch {where} but the ops did not when replayed one "
-                                   "by one: the implementation does not repeat itself")
+            if flight:
+                done, flight = self.collect(steps, trace, *flight), None
+            if done == len(steps):
+                return len(steps)
+            flight = self.submit(steps, trace, done, len(steps))
+
+    def check(self, steps):
+        """Fixed `steps` (a shrinking candidate) the same way, one batch after the other.
+        Returns the number of ops, or None for steps the shadow forbids."""
+        if not hasattr(self.subject, "apply_many"):  # the reference in process: no pipe
+            return self.run(steps)
+        shadow, trace = Shadow(), []
+        for op in steps:
+            if not shadow.allows(op):
+                return None
+            trace.append(_checked(op, self.reference.apply(op.json())))
+            shadow.follow(op, trace[-1])
+        done = 0
+        while done < len(steps):
+            done = self.collect(steps, trace, *self.submit(steps, trace, done,
+                                                           min(done + BATCH, len(steps))))
         return len(steps)
+
+    def submit(self, steps, trace, start, end):
+        """Send steps[start:end] to the subject's worker in one message, with the reference's
+        observations: the worker stops at the first that its own is not exactly."""
+        self.subject.submit_many([op.json() for op in steps[start:end]],
+                                 [compact(obs) for obs in trace[start:end]])
+        return start, end
+
+    def collect(self, steps, trace, start, end):
+        """The batch's answer. Where a step differs, or the worker crashed or hung, the
+        sequence is replayed one op at a time, which raises Found. Returns the index of the
+        first step not yet run (end, unless a step only looked different, e.g. by its
+        message)."""
+        got, failure = self.subject.results(end - start)
+        bad = next((start + i for i, obs in enumerate(got)
+                    if differences(compact(trace[start + i]), obs)), None)
+        if failure is None and bad is None:
+            return start + len(got)
+        self.run(steps[:end] if bad is None else steps[:bad + 1])  # raises Found
+        where = "crashed or hung" if bad is None else f"differed at step {bad + 1}"
+        raise HarnessError(f"a batch {where} but the ops did not when replayed one by one: "
+                           "the implementation does not repeat itself")
 
     def run(self, ops, make=None, length=0):
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;
@@ -486,6 +506,16 @@ def shrink(target, found, deadline, harness=None):
                 harness.append(_harness_error(target, exc))
         return None
 
+    def earlier_scenarios_dropped(best):
+        """Without the scenarios before a later opening, which rarely matter (one op at a time
+        they may not go: each earlier op is what lets the next opening run)."""
+        for start in [i for i, op in enumerate(best.steps) if op.name == "open"][1:][::-1]:
+            again = attempt(best.steps[start:])
+            if again is not None:
+                return again
+        return best
+
+    best = earlier_scenarios_dropped(best)
     chunks = 2
     while len(best.steps) > 1 and time.monotonic() < deadline:
         size = math.ceil(len(best.steps) / chunks)
@@ -501,7 +531,7 @@ def shrink(target, found, deadline, harness=None):
             if size == 1:
                 break
             chunks = min(len(best.steps), chunks * 2)
-    return best
+    return earlier_scenarios_dropped(best)
 
 
 # -- the command ---------------------------------------------------------------------------------

@@ -119,14 +119,22 @@ class WorkerAdapter:
             return {"protocol": _shown(reply)}
         return obs
 
-    def apply_many(self, ops):
+    def apply_many(self, ops, expect=None):
         """(observations, None) of a batch of ops run in one message, their bytes digested
-        (executor.compact); or ([], failure) when the worker crashed, hung or broke the
-        protocol somewhere in it: the caller replays the ops one by one to find the step."""
-        self.worker.send({"ops": ops})
+        (executor.compact), up to the first that is not exactly its `expect`; or ([], failure)
+        when the worker crashed, hung or broke the protocol in it: the caller replays the ops
+        one by one to find the step."""
+        self.submit_many(ops, expect)
+        return self.results(len(ops))
+
+    def submit_many(self, ops, expect=None):
+        """Start a batch; `results(len(ops))` collects it (the caller works meanwhile)."""
+        self.worker.send({"ops": ops, "expect": expect})
         self.sent = time.monotonic()
-        got = self.result(batch=len(ops))
-        if not isinstance(got, list) or len(got) != len(ops) or not all(
+
+    def results(self, count):
+        got = self.result(batch=count)
+        if not isinstance(got, list) or not 0 < len(got) <= count or not all(
                 isinstance(obs, dict) and isinstance(obs.get("out"), list) for obs in got):
             if isinstance(got, dict) and set(got) & {"crash", "hang", "protocol"}:
                 return [], got

@@ -36,6 +36,24 @@ def tohex(data):
     return out.decode("ascii") if not PY2 else out
 
 
+def same(a, b):
+    """Equality that keeps types apart at any depth: `True` is not `1` and `3.0` is not `3`
+    (Python's == says they are); lists and tuples, and Python 2's str and unicode, are alike."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b
+    if isinstance(a, float) or isinstance(b, float):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (list, tuple)):
+        return (isinstance(b, (list, tuple)) and len(a) == len(b)
+                and all(same(x, y) for x, y in zip(a, b)))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and len(a) == len(b)
+                and all(k in b and same(v, b[k]) for k, v in a.items()))
+    if isinstance(b, (list, tuple, dict)):
+        return False
+    return a == b
+
+
 def compact(obs):
     """An observation with its map and file bytes as a digest: what a batch of ops sends back.
     The same function digests both sides, so equal bytes give equal digests and a difference

@@ -128,3 +128,65 @@ def test_ctrl_c_keeps_the_results_so_far(tmp_path):
     doc = json.loads(out.read_text())
     assert doc["incomplete"] is True and doc["stopped_by"] == "Ctrl-C"
     assert os.listdir(scratch) == []
+
+
+BATCHED = '''\
+import os
+import signal
+
+from tests.mutants import Faithful
+
+
+class DivergesThenCrashes(Faithful):
+    """read_byte() one too high; size() kills the worker; messages of its own at EOF."""
+
+    def read_byte(self):
+        if self.tell() >= len(self):
+            raise ValueError("nothing left to read")  # another message: not a divergence
+        return (super().read_byte() + 1) % 256
+
+    def size(self):
+        os.kill(os.getpid(), signal.SIGSEGV)
+'''
+
+
+@pytest.fixture
+def batched(tmp_path, monkeypatch):
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    (tmp_path / "batched_bug.py").write_text(BATCHED)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    subject = resolve("batched_bug:DivergesThenCrashes")
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    yield soak.Target("batched", subject, reference)
+    subject.close()
+    reference.close()
+
+
+def test_a_batch_stops_at_the_first_difference_before_a_later_crash(batched):
+    """The worker runs no op past one whose observation is not the reference's: the
+    divergence is reported, not the crash the ops after it would cause."""
+    steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("read_byte"), o.Call("size")]
+    batched.check(steps[:2])
+    pid = batched.subject.worker.proc.pid
+    with pytest.raises(soak.Found) as found:
+        batched.check(steps)
+    assert (found.value.kind, len(found.value.steps)) == ("diverge", 3)
+    assert batched.subject.worker.proc.pid == pid  # no crash, so no fresh worker was needed
+
+
+def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
+    """Another message for the same exception stops the worker's batch (it compares exactly)
+    but is no divergence: the rest of the ops run and the sequence agrees."""
+    steps = [o.Open(b"ab", 0)] + [o.Call("seek", 2), o.Call("read_byte"), o.Call("tell"),
+                                  o.Call("seek", 0), o.Call("read", 1)] * 3
+    sent, submit = [], batched.subject.submit_many
+    batched.subject.submit_many = lambda ops, expect: sent.append(len(ops)) or submit(ops, expect)
+    assert batched.check(steps) == len(steps)
+    assert sent == [16, 13, 8, 3]  # stopped after each read_byte at the end, then went on
+    with pytest.raises(soak.Found) as found:
+        batched.check(steps + [o.Call("size")])
+    assert (found.value.kind, len(found.value.steps)) == ("crash", len(steps) + 1)
