@@ -19,7 +19,7 @@ OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
 from conformance.options import Parser, Usage  # noqa: E402
-from conformance.results import write_atomically  # noqa: E402
+from conformance.results import header, write_atomically  # noqa: E402
 
 IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
@@ -211,7 +211,8 @@ def main(argv=None):
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
     write_atomically(os.path.join(OUT, "bench.json"),
-                     json.dumps({"date": when, "machine": machine, "results": results}, indent=1))
+                     json.dumps({**header("bench"), "date": when, "machine": machine,
+                                 "results": results}, indent=1))
     print(os.path.join(OUT, "bench.md"))
     return 0
 

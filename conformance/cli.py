@@ -39,8 +39,8 @@ from conformance.pytest_plugin import (
 from conformance.results import (
     EXIT_UNCHECKED,
     EXIT_USAGE,
-    SCHEMA,
     exit_status,
+    header,
     verdict,
     write_atomically,
 )
@@ -301,7 +301,7 @@ def document(infos, rows, argv):
     catalogue = clauses.load()
     used = sorted({r["clause"] for r in rows})
     return {
-        "schema": SCHEMA,
+        **header("results"),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m conformance " + " ".join(argv),
         "implementations": [

@@ -28,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 
+from conformance.results import header
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNNER = os.path.join(ROOT, "conformance", "cpython_suite_runner.py")
 RUN_TIMEOUT = 900  # seconds for one run of one test file
@@ -314,8 +316,8 @@ def main(argv=None):
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"schema": 1, "running": sys.version.split()[0], "interpreters": entries},
-                      f, indent=1)
+            json.dump({**header("cpython-suite"), "running": sys.version.split()[0],
+                       "interpreters": entries}, f, indent=1)
         os.replace(tmp, args.json)
     return exit_status(entries)
 

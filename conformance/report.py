@@ -14,7 +14,15 @@ import os
 import sys
 
 from conformance import issues
-from conformance.results import FAILING, STATUSES, BadResults, cells, load, write_atomically
+from conformance.results import (
+    FAILING,
+    STATUSES,
+    BadResults,
+    cells,
+    header,
+    load,
+    write_atomically,
+)
 
 DEFAULT_OUT = os.path.join("reports", "out")
 FINDINGS = "findings"  # the issue texts' folder, beside compat.md
@@ -73,7 +81,7 @@ def model(doc):
             "text": f"{FINDINGS}/{f['name']}.md",
             "script": f"{FINDINGS}/{f['name']}.py" if f["repro"] else None,
             "expected": "; ".join(known) or None})
-    return {"schema": doc["schema"], "date": doc.get("date"), "command": doc.get("command"),
+    return {**header("compat"), "date": doc.get("date"), "command": doc.get("command"),
             "implementations": implementations, "groups": sorted({c["group"] for c in clauses}),
             "clauses": clauses, "divergences": divergences, "findings": causes}
 

@@ -12,6 +12,16 @@ import tempfile
 from impls.profiles import within
 
 SCHEMA = 1
+# Every JSON the project writes names its document and that document's schema version.
+SCHEMAS = {"results": SCHEMA, "soak": 1, "cpython-suite": 1, "compat": 1, "bench": 1,
+           "mutation": 1}
+
+
+def header(document):
+    """The first keys of a JSON document the project writes: which one it is, and its schema."""
+    return {"document": f"mmap-conformance {document}", "schema": SCHEMAS[document]}
+
+
 # `error`: the harness itself failed on a test (an exception outside a recorded result, a dead
 # pytest-xdist node): no evidence either way, never dropped and never a pass.
 STATUSES = ("pass", "diverge", "crash", "na", "error")
@@ -94,6 +104,10 @@ def load(path):
 def validate(doc, path="results"):
     if not isinstance(doc, dict):
         raise BadResults(f"{path}: not a results JSON (expected an object at the top)")
+    named = doc.get("document", "mmap-conformance results")  # files from before it was named
+    if named != "mmap-conformance results":
+        raise BadResults(f"{path}: a {named!r} document, not the results of a conformance run "
+                         "(`python -m conformance --json PATH` writes those)")
     if doc.get("schema") != SCHEMA:
         raise BadResults(f"{path}: results schema {doc.get('schema')!r}, this tool reads schema "
                          f"{SCHEMA}; produce it with this version of `python -m conformance`")

@@ -29,6 +29,7 @@ from conformance.machine import (
     payload_arg,
 )
 from conformance.repro import script
+from conformance.results import header
 from impls.executor import compact
 
 # Exception types no mmap operation raises: in the reference's observation they mean a bug in
@@ -653,7 +654,7 @@ def _soak_loop(targets, rng, args, deadline, harness):
 def _document(seed, args, elapsed, targets, infos, findings, harness, interrupted):
     sequences, ops = sum(t.sequences for t in targets), sum(t.ops for t in targets)
     return {
-        "schema": 1, "seed": seed, "minutes": args.minutes, "seconds": round(elapsed, 3),
+        **header("soak"), "seed": seed, "minutes": args.minutes, "seconds": round(elapsed, 3),
         "reference_extension": _extension_path(),
         "sequences": sequences, "ops": ops,
         "sequences_per_second": round(sequences / elapsed, 2) if elapsed else 0.0,

@@ -114,3 +114,13 @@ def test_the_executor_encodes_values_with_their_types():
     assert encode(3.0) == {"float": 3.0}
     assert encode(MyInt(3)) == {"intsub": ["MyInt", 3]}
     assert encode(bytearray(b"a")) == {"obj": "bytearray"} and encode(b"a") == {"b": "61"}
+
+
+def test_every_document_names_itself_and_a_results_reader_refuses_the_others():
+    from conformance.results import BadResults, header, validate
+
+    assert header("soak") == {"document": "mmap-conformance soak", "schema": 1}
+    doc = {**header("results"), "implementations": [], "clauses": [], "results": []}
+    assert validate(doc) is doc
+    with pytest.raises(BadResults, match="'mmap-conformance soak' document"):
+        validate(dict(doc, **header("soak")))
