@@ -227,6 +227,7 @@ HELPERS = {
     "audit_new": ("audit_new(factory, {0})", ("ctor.audit",)),
     "close_fd": ("os.close(fd)", ("ctor.fd-dup",)),
     "fd_growth": ("fd_growth(factory, fd, {0}, {1})", ("trackfd.no-dup",)),
+    "drop_fds": ("drop_fds(factory, fd, {0}, {1}, {2})", ("del.fd-closed",)),
     "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
     "drop": ("drop_map()", ("del.unmaps",)),
 }

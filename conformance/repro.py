@@ -138,6 +138,21 @@ def fd_growth(factory, fd, n, trackfd):
     return grown
 
 
+def drop_fds(factory, fd, n, hold, trackfd):
+    kw = {{}} if trackfd is None else {{"trackfd": trackfd}}
+    before = len(os.listdir("/proc/self/fd"))
+    held = None
+    if hold:
+        maps = [factory(fd, 0, **kw) for _ in range(n)]
+        held = len(os.listdir("/proc/self/fd")) - before
+        del maps[:]
+    else:
+        for _ in range(n):
+            factory(fd, 0, **kw)
+    gc.collect()
+    return [held, len(os.listdir("/proc/self/fd")) - before]
+
+
 def large_offset(factory, offset):
     path = os.path.join(WORK, "large")
     with open(path, "wb") as f:

@@ -460,6 +460,20 @@ class Executor(object):
             for each in maps:
                 each.close()
             return grown
+        if what == "drop_fds":  # descriptors held by n maps of the file, then once dropped
+            import gc
+            before = len(os.listdir("/proc/self/fd"))
+            kw = {} if args[2] is None else {"trackfd": args[2]}
+            if args[1]:  # all n alive at once, then all dropped without close()
+                maps = [self.factory(self.fd, 0, **kw) for _ in range(args[0])]
+                held = len(os.listdir("/proc/self/fd")) - before
+                del maps[:]
+            else:  # each created and dropped without close() before the next
+                held = None
+                for _ in range(args[0]):
+                    self.factory(self.fd, 0, **kw)
+            gc.collect()
+            return [held, len(os.listdir("/proc/self/fd")) - before]
         if what == "large_offset":  # a sparse file past 4 GiB mapped at offset 4 GiB
             path = os.path.join(self.workdir, "large")
             with open(path, "wb") as f:
