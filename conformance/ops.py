@@ -230,6 +230,7 @@ HELPERS = {
     "drop_fds": ("drop_fds(factory, fd, {0}, {1}, {2})", ("del.fd-closed",)),
     "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
     "drop": ("drop_map()", ("del.unmaps",)),
+    "drop_mapped": ("drop_mapped()", ("del.unmaps",)),
 }
 
 # -- ops -----------------------------------------------------------------------------------------

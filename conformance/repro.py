@@ -84,6 +84,20 @@ def drop_map():
         return f.read()
 
 
+def mapped(path):
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if line.rstrip("\\n").endswith(" " + real))
+
+
+def drop_mapped():
+    """Drop the last reference to the map: was its file mapped before, how often after."""
+    before = mapped(FILE["path"])
+    globals()["m"] = None
+    gc.collect()
+    return [before > 0, mapped(FILE["path"])]
+
+
 def pwrite(fd, data, offset):
     os.lseek(fd, offset, 0)
     return os.write(fd, data)

@@ -94,6 +94,13 @@ def outcome_of_exception(exc):
     return ["exc", type_name(exc), None, message]
 
 
+def _mapped(path):
+    """The mappings of file `path` in this process (Linux: /proc/self/maps)."""
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if line.rstrip("\n").endswith(" " + real))
+
+
 class Executor(object):
     """Runs scenarios for one implementation: `factory(fileno, length, ...)` plus its constants."""
 
@@ -265,9 +272,11 @@ class Executor(object):
 
     # -- ops ----------------------------------------------------------------------------------
     def run(self, name, args):
-        m = self.m
         if name == "open":
             return self.open(*args)
+        if name == "apply":  # before `m` below: a helper may drop the last reference to the map
+            return self.helper(args[0], self.decode(args[1]))
+        m = self.m
         if name == "call":
             method, margs, mkwargs = args
             return getattr(m, method)(*self.decode(margs), **self.decode({"kw": mkwargs}))
@@ -329,8 +338,6 @@ class Executor(object):
             return self.m2.close()
         if name == "module_attr":
             return getattr(self.constants, args[0])
-        if name == "apply":
-            return self.helper(args[0], self.decode(args[1]))
         if name == "end":
             for view in self.views:
                 view.release()
@@ -340,6 +347,8 @@ class Executor(object):
 
     def helper(self, what, args):
         """Named interactions with the map beyond method calls (the `apply` op)."""
+        if what in ("drop", "drop_mapped"):
+            return self.drop(what)
         m = self.m
         if what == "hash":  # identity hash
             return hash(m) == object.__hash__(m)
@@ -490,12 +499,18 @@ class Executor(object):
             finally:
                 os.close(fd)
                 os.remove(path)
-        if what == "drop":  # drop the last reference to the map; then the file's bytes
-            import gc
-            self.m = None
-            gc.collect()
-            return None if self.path is None else unhex(self.file_bytes(whole=True))
         raise ValueError("unknown helper %r" % what)
+
+    def drop(self, what):
+        """Drop the last reference to the map (this frame holds none): "drop" gives the file's
+        bytes then, "drop_mapped" whether the file was mapped before and how often it is after."""
+        import gc
+        before = _mapped(self.path) if what == "drop_mapped" else None
+        self.m = None
+        gc.collect()
+        if what == "drop_mapped":
+            return [before > 0, _mapped(self.path)]
+        return None if self.path is None else unhex(self.file_bytes(whole=True))
 
     def apply(self, op):
         """Apply one op and return its observation (a JSON-ready dict)."""

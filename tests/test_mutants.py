@@ -135,7 +135,7 @@ def test_clause_only_mutant_is_reported(name, tmp_path):
     out = tmp_path / "results.json"
     run = subprocess.run(
         [sys.executable, "-m", "conformance", "--impl", f"tests.mutants:{name}", "--only",
-         "clauses", "-k", "test_args", "--json", str(out)],
+         "clauses", "-k", " or ".join(named), "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
     rows = json.loads(out.read_text())["results"]

@@ -938,8 +938,8 @@ _KEPT = []  # every map DropLeaksDescriptor ever made and did not close
 @clause_only_mutant
 class DropLeaksDescriptor(Faithful):
     """A map dropped without close() is never freed (a module-level registry keeps it), so its
-    duplicated descriptor stays open: 50 dropped maps, 50 descriptors (del.fd-closed,
-    del.no-fd-growth)."""
+    duplicated descriptor and its mapping stay: 50 dropped maps, 50 descriptors (del.fd-closed,
+    del.no-fd-growth, del.unmaps)."""
 
     __slots__ = ()
 
