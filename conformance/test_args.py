@@ -345,6 +345,28 @@ def test_slice_bound_types(check, key, outcome):
         assert obs[2]["data"] != DATA.hex()
 
 
+@pytest.mark.parametrize("op", [o.SetItem(HUGE, 65), o.SetItem(-HUGE, 65), o.SetItem(HUGE, F(1.0)),
+                                o.SetItem(HUGE, b"A"), o.DelItem(HUGE)])
+@pytest.mark.clause("setitem.huge-index")
+def test_huge_index_assignment_raises_indexerror(check, op):
+    """m[2**100] = v and del m[2**100] raise IndexError "cannot fit 'int' into an index-sized
+    integer", whatever v is."""
+    obs = check(o.Open(DATA, 0), op)
+    assert raised(obs[-1]) == "IndexError" and obs[-1]["data"] == DATA.hex()
+
+
+@pytest.mark.parametrize("key, value", [
+    (slice(HUGE, -HUGE, -1), DATA[::-1]), (slice(None, None, HUGE), DATA[:1]),
+    (slice(None, None, -HUGE), DATA[-1:]), (slice(HUGE, 2 * HUGE), b""),
+    (slice(-HUGE, HUGE), DATA)])
+@pytest.mark.clause("slice.huge-bounds")
+def test_huge_slice_bounds_are_clamped(check, key, value):
+    """Slice bounds and steps of 2**100 are clamped, never an error: m[2**100:-2**100:-1] is the
+    map reversed, m[::2**100] its first byte."""
+    obs = check(o.Open(DATA, 0), o.GetItem(key), o.SetItem(key, value.lower()))
+    assert obs[1]["out"] == ok(value) and obs[2]["out"] == ok()
+
+
 # -- the constructor -----------------------------------------------------------------------------
 
 
@@ -386,11 +408,12 @@ def test_ctor_huge_arguments_raise_overflowerror(check, args, kwargs):
           "prot": o.Const("PROT_READ"), "access": 0, "offset": 0}, None),
     ((o.FD, 0), {"length": 0}, "TypeError"), ((o.FD, 0, o.Const("MAP_SHARED")), {"flags": 1},
                                                "TypeError"),
-    ((o.FD, 0), {"bogus": 1}, "TypeError"), ((o.FD, 0), {"size": 4}, "TypeError")])
+    ((o.FD, 0), {"bogus": 1}, "TypeError"), ((o.FD, 0), {"size": 4}, "TypeError"),
+    ((o.FD, 0, o.Const("MAP_SHARED"), 3, 0, 0, True), {}, "TypeError")])
 @pytest.mark.clause("ctor.kw")
 def test_ctor_keywords(check, args, kwargs, error):
-    """Every constructor parameter may be given by keyword; a keyword also given by position, or
-    an unknown one, raises TypeError."""
+    """Every constructor parameter may be given by keyword; a keyword also given by position, an
+    unknown one, or a 7th positional argument (trackfd is keyword-only) raises TypeError."""
     obs = check(o.Op("open", ({"data": DATA.hex(), "mode": "r+"}, args, kwargs)))
     assert raised(obs[0]) == error
 

@@ -144,6 +144,8 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
     else:
         value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
+        if not profile.int_items:  # Python 2: an int past a ssize_t is a long
+            message = message.replace("'int'", "'long'")
         raise overflow(message)
     return value
 
