@@ -101,6 +101,19 @@ def test_write_byte_takes_no_keywords(check, kwargs):
     assert raised(obs[-1]) == "TypeError" and obs[-1]["data"] == DATA.hex()
 
 
+@pytest.mark.parametrize("value", [None, F(1.5), [1]])
+@pytest.mark.parametrize("op", ["write", "find", "rfind", "setslice"])
+@pytest.mark.clause("bytes-arg.type")
+def test_bytes_argument_types(check, mmap_impl, op, value):
+    """write(), find(), rfind() and slice assignment refuse None, a float or a list where a
+    bytes-like object is expected: TypeError (IndexError for slice assignment on 2.7)."""
+    step = o.SetItem(slice(0, 1), value) if op == "setslice" else o.Call(op, value)
+    obs = check(o.Open(DATA, 0), step)
+    py2_slice = op == "setslice" and not since(mmap_impl, "3.6")
+    assert raised(obs[-1]) == ("IndexError" if py2_slice else "TypeError")
+    assert obs[-1]["data"] == DATA.hex() and obs[-1]["pos"] == 0
+
+
 # -- find, rfind ---------------------------------------------------------------------------------
 
 
