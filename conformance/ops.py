@@ -228,6 +228,7 @@ HELPERS = {
     "close_fd": ("os.close(fd)", ("ctor.fd-dup",)),
     "fd_growth": ("fd_growth(factory, fd, {0}, {1})", ("trackfd.no-dup",)),
     "drop_fds": ("drop_fds(factory, fd, {0}, {1}, {2})", ("del.fd-closed",)),
+    "drop_anon": ("drop_anon(factory, {0}, {1}, {2})", ("del.no-memory-growth",)),
     "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
     "drop": ("drop_map()", ("del.unmaps",)),
     "drop_mapped": ("drop_mapped()", ("del.unmaps",)),

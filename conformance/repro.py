@@ -167,6 +167,19 @@ def drop_fds(factory, fd, n, hold, trackfd):
     return [held, len(os.listdir("/proc/self/fd")) - before]
 
 
+def vm_size():
+    with open("/proc/self/status") as f:
+        return [int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")][0]
+
+
+def drop_anon(factory, n, size, limit):
+    before = vm_size()
+    for _ in range(n):
+        factory(-1, size)
+    gc.collect()
+    return vm_size() - before < limit
+
+
 def large_offset(factory, offset):
     path = os.path.join(WORK, "large")
     with open(path, "wb") as f:

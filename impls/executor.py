@@ -101,6 +101,15 @@ def _mapped(path):
         return sum(1 for line in f if line.rstrip("\n").endswith(" " + real))
 
 
+def _vm_size():
+    """This process's mapped memory in bytes (Linux: VmSize in /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise OSError(errno.ENOSYS, "no VmSize in /proc/self/status")
+
+
 class Executor(object):
     """Runs scenarios for one implementation: `factory(fileno, length, ...)` plus its constants."""
 
@@ -483,6 +492,13 @@ class Executor(object):
                     self.factory(self.fd, 0, **kw)
             gc.collect()
             return [held, len(os.listdir("/proc/self/fd")) - before]
+        if what == "drop_anon":  # n anonymous maps of `size` bytes made and dropped in turn
+            import gc
+            before = _vm_size()
+            for _ in range(args[0]):
+                self.factory(-1, args[1])
+            gc.collect()
+            return _vm_size() - before < args[2]  # grew by less than args[2] bytes
         if what == "large_offset":  # a sparse file past 4 GiB mapped at offset 4 GiB
             path = os.path.join(self.workdir, "large")
             with open(path, "wb") as f:

@@ -939,7 +939,7 @@ _KEPT = []  # every map DropLeaksDescriptor ever made and did not close
 class DropLeaksDescriptor(Faithful):
     """A map dropped without close() is never freed (a module-level registry keeps it), so its
     duplicated descriptor and its mapping stay: 50 dropped maps, 50 descriptors (del.fd-closed,
-    del.no-fd-growth, del.unmaps)."""
+    del.no-fd-growth, del.unmaps, del.no-memory-growth)."""
 
     __slots__ = ()
 
