@@ -151,6 +151,8 @@ class Executor(object):
             return float(arg)
         if tag == "idx":
             return Index(arg)
+        if tag == "fdidx":
+            return Index(self.fd)
         if tag == "closer":
             return Index(arg, lambda: self.m.close())
         if tag == "resizer":
