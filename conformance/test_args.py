@@ -337,6 +337,18 @@ def test_exit_arguments(check, mmap_impl, args, kwargs):
         assert obs[-1]["out"] == ok() and obs[-1]["state"] == "closed"
 
 
+@pytest.mark.parametrize("args, kwargs", [((), {}), ((o.Text("a"), o.Text("b")), {}),
+                                          ((), {"name": o.Text("x")}), ((None,), {}), ((1,), {})])
+@pytest.mark.clause("set_name.args")
+def test_set_name_arguments(check, mmap_impl, args, kwargs):
+    """set_name() takes exactly one positional argument: none, two or a keyword raise TypeError,
+    and so does a name of None or an int."""
+    if not since(mmap_impl, "3.15"):
+        na("set_name() arrived in 3.15")
+    obs = check(o.Open(None, 10), o.Call("set_name", *args, **kwargs))
+    assert raised(obs[-1]) == "TypeError"
+
+
 # -- slices --------------------------------------------------------------------------------------
 
 

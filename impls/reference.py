@@ -748,7 +748,9 @@ class _Methods:
         if len(args) != 1:
             raise TypeError(f"mmap.set_name() takes exactly one argument ({len(args)} given)")
         if not isinstance(args[0], str):
-            raise TypeError(f"set_name() argument must be str, not {type(args[0]).__name__}")
+            # Argument Clinic's wording names None "None", not its type.
+            got = "None" if args[0] is None else type(args[0]).__name__
+            raise TypeError(f"set_name() argument must be str, not {got}")
         name = args[0].encode("utf-8")  # UnicodeEncodeError on surrogates, as CPython's
         if b"\0" in name:
             raise ValueError("embedded null character")
