@@ -135,6 +135,20 @@ def test_find_bounds_types(check, method, args, outcome):
         assert raised(obs[-1]) == outcome
 
 
+@pytest.mark.parametrize("method", ["find", "rfind"])
+@pytest.mark.parametrize("end", [3, F(1.5), o.Text("x"), HUGE])
+@pytest.mark.clause("find.none-start-end")
+def test_none_start_ignores_end(check, mmap_impl, method, end):
+    """From 3.14 find(sub, None, end) and rfind(sub, None, end) ignore end without converting
+    it: an end of 3, 1.5, a str or 2**100 searches from the position to the end of the map
+    (TypeError before 3.14)."""
+    obs = check(o.Open(DATA + DATA, 0), o.Seek(2), o.Call(method, b"5", None, end))
+    if since(mmap_impl, "3.14"):
+        assert obs[-1]["out"] == ok(5 if method == "find" else 15)
+    else:
+        assert raised(obs[-1]) == "TypeError"
+
+
 @pytest.mark.parametrize("kwargs", [{"sub": b"5"}, {"start": 1}])
 @pytest.mark.clause("rfind.kw")
 def test_rfind_takes_no_keywords(check, kwargs):
