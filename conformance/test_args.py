@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Clause tests: argument types (float, None, str, __index__, bool, 2**100) and positional-only
-parameters, method by method, and the constructor's. Every method but the constructor (and, from
-3.15, flush's flags) takes its arguments by position only, in every version: probed on CPython
-2.7.18, 3.6-3.12, 3.13.0, 3.13.18, 3.14.10 and 3.15.2."""
+parameters, method by method, and the constructor's; then maps dropped without close(). Every
+method but the constructor (and, from 3.15, flush's flags) takes its arguments by position only,
+in every version: probed on CPython 2.7.18, 3.6-3.12, 3.13.0, 3.13.18, 3.14.10 and 3.15.2."""
 
 import pytest
 
