@@ -28,6 +28,7 @@ class Arg:
         t, v = self.tag, self.value
         return {
             "idx": lambda: f"Index({v})",
+            "fdidx": lambda: "Index(fd)",
             "closer": lambda: f"Index({v}, lambda: m.close())",
             "resizer": lambda: f"Index({v[1]}, lambda: m.resize({v[0]}))",
             "text": lambda: repr(v),
@@ -75,6 +76,7 @@ def Const(name):  # noqa: N802
 
 
 FD = Arg("fd", "file")
+FD_INDEX = Arg("fdidx")  # the file's descriptor, as an __index__ object
 CLOSED_FD = Arg("fd", "closed")
 PIPE_FD, DIR_FD, DEVZERO_FD = Arg("fd", "pipe"), Arg("fd", "dir"), Arg("fd", "devzero")
 SELF = Arg("self")
@@ -227,8 +229,11 @@ HELPERS = {
     "audit_new": ("audit_new(factory, {0})", ("ctor.audit",)),
     "close_fd": ("os.close(fd)", ("ctor.fd-dup",)),
     "fd_growth": ("fd_growth(factory, fd, {0}, {1})", ("trackfd.no-dup",)),
+    "drop_fds": ("drop_fds(factory, fd, {0}, {1}, {2})", ("del.fd-closed",)),
+    "drop_anon": ("drop_anon(factory, {0}, {1}, {2})", ("del.no-memory-growth",)),
     "large_offset": ("large_offset(factory, {0})", ("ctor.large-offset",)),
     "drop": ("drop_map()", ("del.unmaps",)),
+    "drop_mapped": ("drop_mapped()", ("del.unmaps",)),
 }
 
 # -- ops -----------------------------------------------------------------------------------------

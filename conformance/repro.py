@@ -85,6 +85,20 @@ def drop_map():
         return f.read()
 
 
+def mapped(path):
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if line.rstrip("\\n").endswith(" " + real))
+
+
+def drop_mapped():
+    """Drop the last reference to the map: was its file mapped before, how often after."""
+    before = mapped(FILE["path"])
+    globals()["m"] = None
+    gc.collect()
+    return [before > 0, mapped(FILE["path"])]
+
+
 def pwrite(fd, data, offset):
     os.lseek(fd, offset, 0)
     return os.write(fd, data)
@@ -137,6 +151,34 @@ def fd_growth(factory, fd, n, trackfd):
     for each in maps:
         each.close()
     return grown
+
+
+def drop_fds(factory, fd, n, hold, trackfd):
+    kw = {{}} if trackfd is None else {{"trackfd": trackfd}}
+    before = len(os.listdir("/proc/self/fd"))
+    held = None
+    if hold:
+        maps = [factory(fd, 0, **kw) for _ in range(n)]
+        held = len(os.listdir("/proc/self/fd")) - before
+        del maps[:]
+    else:
+        for _ in range(n):
+            factory(fd, 0, **kw)
+    gc.collect()
+    return [held, len(os.listdir("/proc/self/fd")) - before]
+
+
+def vm_size():
+    with open("/proc/self/status") as f:
+        return [int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")][0]
+
+
+def drop_anon(factory, n, size, limit):
+    before = vm_size()
+    for _ in range(n):
+        factory(-1, size)
+    gc.collect()
+    return vm_size() - before < limit
 
 
 def large_offset(factory, offset):

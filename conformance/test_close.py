@@ -167,3 +167,12 @@ def test_dropping_the_map_keeps_shared_writes(check):
     """Dropping the last reference unmaps; shared writes are already in the file."""
     obs = check(o.Open(DATA, 0), o.SetItem(0, 65), o.Apply("drop"))
     assert obs[-1]["out"] == ok(b"A123456789") and obs[-1]["state"] == "none"
+
+
+@pytest.mark.parametrize("access", [None, "ACCESS_READ", "ACCESS_COPY"])
+@pytest.mark.clause("del.unmaps")
+def test_dropping_the_map_unmaps_its_file(check, access):
+    """Dropping the last reference unmaps: the file is no longer mapped (/proc/self/maps)."""
+    kw = {} if access is None else {"access": o.Const(access)}
+    obs = check(o.Open(DATA, 0, **kw), o.Apply("drop_mapped"))
+    assert obs[-1]["out"] == ok([True, 0])

@@ -124,6 +124,22 @@ def outcome_of_exception(exc):
     return ["exc", type_name(exc), None, message]
 
 
+def _mapped(path):
+    """The mappings of file `path` in this process (Linux: /proc/self/maps)."""
+    real = os.path.realpath(path)
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if line.rstrip("\n").endswith(" " + real))
+
+
+def _vm_size():
+    """This process's mapped memory in bytes (Linux: VmSize in /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    raise OSError(errno.ENOSYS, "no VmSize in /proc/self/status")
+
+
 class Executor(object):
     """Runs scenarios for one implementation: `factory(fileno, length, ...)` plus its constants."""
 
@@ -165,6 +181,8 @@ class Executor(object):
             return float(arg)
         if tag == "idx":
             return Index(arg)
+        if tag == "fdidx":
+            return Index(self.fd)
         if tag == "closer":
             return Index(arg, lambda: self.m.close())
         if tag == "resizer":
@@ -295,9 +313,11 @@ class Executor(object):
 
     # -- ops ----------------------------------------------------------------------------------
     def run(self, name, args):
-        m = self.m
         if name == "open":
             return self.open(*args)
+        if name == "apply":  # before `m` below: a helper may drop the last reference to the map
+            return self.helper(args[0], self.decode(args[1]))
+        m = self.m
         if name == "call":
             method, margs, mkwargs = args
             return getattr(m, method)(*self.decode(margs), **self.decode({"kw": mkwargs}))
@@ -359,8 +379,6 @@ class Executor(object):
             return self.m2.close()
         if name == "module_attr":
             return getattr(self.constants, args[0])
-        if name == "apply":
-            return self.helper(args[0], self.decode(args[1]))
         if name == "end":
             for view in self.views:
                 view.release()
@@ -370,6 +388,8 @@ class Executor(object):
 
     def helper(self, what, args):
         """Named interactions with the map beyond method calls (the `apply` op)."""
+        if what in ("drop", "drop_mapped"):
+            return self.drop(what)
         m = self.m
         if what == "hash":  # identity hash
             return hash(m) == object.__hash__(m)
@@ -490,6 +510,27 @@ class Executor(object):
             for each in maps:
                 each.close()
             return grown
+        if what == "drop_fds":  # descriptors held by n maps of the file, then once dropped
+            import gc
+            before = len(os.listdir("/proc/self/fd"))
+            kw = {} if args[2] is None else {"trackfd": args[2]}
+            if args[1]:  # all n alive at once, then all dropped without close()
+                maps = [self.factory(self.fd, 0, **kw) for _ in range(args[0])]
+                held = len(os.listdir("/proc/self/fd")) - before
+                del maps[:]
+            else:  # each created and dropped without close() before the next
+                held = None
+                for _ in range(args[0]):
+                    self.factory(self.fd, 0, **kw)
+            gc.collect()
+            return [held, len(os.listdir("/proc/self/fd")) - before]
+        if what == "drop_anon":  # n anonymous maps of `size` bytes made and dropped in turn
+            import gc
+            before = _vm_size()
+            for _ in range(args[0]):
+                self.factory(-1, args[1])
+            gc.collect()
+            return _vm_size() - before < args[2]  # grew by less than args[2] bytes
         if what == "large_offset":  # a sparse file past 4 GiB mapped at offset 4 GiB
             path = os.path.join(self.workdir, "large")
             with open(path, "wb") as f:
@@ -506,12 +547,18 @@ class Executor(object):
             finally:
                 os.close(fd)
                 os.remove(path)
-        if what == "drop":  # drop the last reference to the map; then the file's bytes
-            import gc
-            self.m = None
-            gc.collect()
-            return None if self.path is None else unhex(self.file_bytes(whole=True))
         raise ValueError("unknown helper %r" % what)
+
+    def drop(self, what):
+        """Drop the last reference to the map (this frame holds none): "drop" gives the file's
+        bytes then, "drop_mapped" whether the file was mapped before and how often it is after."""
+        import gc
+        before = _mapped(self.path) if what == "drop_mapped" else None
+        self.m = None
+        gc.collect()
+        if what == "drop_mapped":
+            return [before > 0, _mapped(self.path)]
+        return None if self.path is None else unhex(self.file_bytes(whole=True))
 
     def apply(self, op):
         """Apply one op and return its observation (a JSON-ready dict)."""

@@ -166,6 +166,8 @@ MESSAGES = {
     # gh-154258 dropped "on Linux" (seen on 3.13.18 and 3.14.10).
     "shared_anon": (("2.7", "mmap: can't expand a shared anonymous mapping on Linux"),
                     (SETITEM_FIRST, "mmap: can't expand a shared anonymous mapping")),
+    "slice_index": (("2.7", "slice indices must be integers or None or have an __index__ method"),
+                    ("3.15", "slice indices must be integers or have an __index__ method")),
     "float_int": (("2.7", "integer argument expected, got float"),
                   ("3.10", "'float' object cannot be interpreted as an integer")),
 }

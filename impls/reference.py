@@ -132,26 +132,51 @@ def _index(obj, profile):
 def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t",
            getargs=True):
     """The 'n' format (or, getargs=False, PyNumber_AsSsize_t with `overflow`): a ssize_t."""
+    if getargs and not profile.ssize_arg_index and message.endswith("C ssize_t"):
+        message = "Python int too large to convert to C long"  # 2.7 converts through a C long
     if getargs and not profile.ssize_arg_index and not isinstance(obj, int):
         # 2.7's getargs takes any object with __int__ (nb_int), and no __index__-only one.
-        if isinstance(obj, float) or not hasattr(type(obj), "__int__"):
+        if isinstance(obj, float):
+            raise TypeError(profile.messages["float_int"])
+        if not hasattr(type(obj), "__int__"):
             raise TypeError("an integer is required")
         value = int(obj)
     else:
         value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
+        if not profile.int_items:  # Python 2: an int past a ssize_t is a long
+            message = message.replace("'int'", "'long'")
         raise overflow(message)
     return value
 
 
-def _cint(obj, profile):
-    """The 'i' format: an index that fits in a C int."""
+def _cint(obj, profile, clinic=False):
+    """The 'i' format: an index that fits in a C int. `clinic`: a method Argument Clinic converts
+    from 3.14 (seek's whence, madvise's option), whose int converter has one overflow message."""
     value = _byte_or_int(obj, profile)
+    if clinic and profile.ac_conversion and not -(2**31) <= value <= 2**31 - 1:
+        raise OverflowError("Python int too large to convert to C int")
+    _clong(value)
     if value > 2**31 - 1:
         raise OverflowError("signed integer is greater than maximum")
     if value < -(2**31):
         raise OverflowError("signed integer is less than minimum")
     return value
+
+
+def _clong(value):
+    """PyLong_AsLong's overflow, which the 'i' and 'b' formats meet before their own range checks."""
+    if not -2**63 <= value < 2**63:
+        raise OverflowError("Python int too large to convert to C long")
+
+
+def _py2_type(value):
+    """A value's type as Python 2's getargs names it: None is "None", an int past a C long "long"."""
+    if value is None:
+        return "None"
+    if type(value) is int and not -2**63 <= value < 2**63:
+        return "long"
+    return type(value).__name__
 
 
 def _byte_or_int(obj, profile):
@@ -168,21 +193,22 @@ def _byte_or_int(obj, profile):
     return operator.index(obj)
 
 
-def _slice_index(obj):
+def _slice_index(obj, profile):
     """_PyEval_SliceIndex: None, or an index clamped to the ssize_t range."""
     if obj is None:
         return None
     if isinstance(obj, float) or not hasattr(type(obj), "__index__"):
-        raise TypeError("slice indices must be integers or None or have an __index__ method")
+        raise TypeError(profile.messages["slice_index"])
     return max(-SSIZE_MAX - 1, min(SSIZE_MAX, operator.index(obj)))
 
 
-def _unpack_slice(s):
+def _unpack_slice(s, profile):
     """PySlice_Unpack: step first, then start, stop; adjusting to a size happens later."""
-    step = _slice_index(s.step)
+    step = _slice_index(s.step, profile)
     if step == 0:
         raise ValueError("slice step cannot be zero")
-    return _slice_index(s.start), _slice_index(s.stop), 1 if step is None else max(step, -SSIZE_MAX)
+    return (_slice_index(s.start, profile), _slice_index(s.stop, profile),
+            1 if step is None else max(step, -SSIZE_MAX))
 
 
 def _adjust(size, start, stop, step):
@@ -191,8 +217,12 @@ def _adjust(size, start, stop, step):
     return start, step, len(range(start, stop, step))
 
 
+# Methods of one argument (METH_O) once Argument Clinic converts them (3.14).
+_METH_O = ("write", "write_byte", "resize")
+
+
 def _arity(p, name, args, kwargs, lo, hi):
-    """Keyword and count checks with getargs' wording at profile p."""
+    """Keyword and count checks with getargs' wording at profile p (Argument Clinic's from 3.14)."""
     if kwargs:
         raise TypeError(p.msg("noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
     n = len(args)
@@ -200,6 +230,12 @@ def _arity(p, name, args, kwargs, lo, hi):
         return
     if hi == 0:
         raise TypeError(p.msg("no_args", name=name, n=n))
+    if p.ac_conversion:
+        if name in _METH_O:
+            raise TypeError(f"mmap.{name}() takes exactly one argument ({n} given)")
+        bound = lo if n < lo else hi
+        how = "" if lo == hi else ("at least " if n < lo else "at most ")
+        raise TypeError(f"{name} expected {how}{bound} argument{'s' if bound != 1 else ''}, got {n}")
     bound = lo if n < lo else hi
     how = "exactly" if lo == hi else ("at least" if n < lo else "at most")
     raise TypeError(f"{name}() takes {how} {bound} argument{'s' if bound != 1 else ''} ({n} given)")
@@ -342,11 +378,14 @@ class _Methods:
             self._valid()
         _arity(self._profile, name, args, kwargs, lo, hi)
 
-    def __enter__(self):
+    def __enter__(self, *args, **kwargs):
+        _arity(self._profile, "__enter__", args, kwargs, 0, 0)
         self._valid()
         return self
 
-    def __exit__(self, *args):
+    def __exit__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(self._profile.msg("no_kwargs", name="__exit__"))
         if self._profile.ac_conversion and len(args) != 3:
             raise TypeError(f"__exit__ expected 3 arguments, got {len(args)}")
         self.close()
@@ -440,7 +479,7 @@ class _Methods:
                 if check == "valid":
                     self._valid()
                 elif check == "convert":
-                    bounds = _unpack_slice(key)  # may resize: the size is read after
+                    bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
                     start, step, count = _adjust(m.size, *bounds)
                 elif check == "empty" and count <= 0:
                     return b""
@@ -494,7 +533,7 @@ class _Methods:
                 elif check == "writable":
                     self._writable()
                 elif check == "convert":
-                    bounds = _unpack_slice(key)  # may resize: the size is read after
+                    bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
                     start, step, count = _adjust(m.size, *bounds)
                 elif check == "delete" and delete:
                     raise TypeError(_OWN["del_slice"])
@@ -539,7 +578,7 @@ class _Methods:
                 obj = obj.encode("ascii")  # UnicodeEncodeError, as 2.7's default encoding
             elif not isinstance(obj, (bytes, _Base)):
                 raise TypeError(f"{name}() argument 1 must be string or read-only buffer, "
-                                f"not {type(obj).__name__}")
+                                f"not {_py2_type(obj)}")
         if isinstance(obj, _Base):
             # Hold an export, as CPython's y* does: closing that map meanwhile is a BufferError,
             # never a dangling pointer.
@@ -649,10 +688,11 @@ class _Methods:
         value = args[0]
         if not p.int_items:
             if not isinstance(value, bytes) or len(value) != 1:
-                raise TypeError(f"write_byte() argument 1 must be char, not {type(value).__name__}")
+                raise TypeError(f"write_byte() argument 1 must be char, not {_py2_type(value)}")
             value = value[0]
         else:
             value = _byte_or_int(value, p)
+            _clong(value)
             if value > 255:
                 raise OverflowError("unsigned byte integer is greater than maximum")
             if value < 0:
@@ -670,7 +710,7 @@ class _Methods:
         p = self._profile
         self._pre("seek", args, kwargs, 1, 2)
         dist = _ssize(args[0], p)
-        whence = _cint(args[1], p) if len(args) > 1 else 0
+        whence = _cint(args[1], p, clinic=True) if len(args) > 1 else 0
         m = self._m
         for step in self._steps("seek"):
             if step == "valid":
@@ -708,7 +748,9 @@ class _Methods:
         if len(args) != 1:
             raise TypeError(f"mmap.set_name() takes exactly one argument ({len(args)} given)")
         if not isinstance(args[0], str):
-            raise TypeError(f"set_name() argument must be str, not {type(args[0]).__name__}")
+            # Argument Clinic's wording names None "None", not its type.
+            got = "None" if args[0] is None else type(args[0]).__name__
+            raise TypeError(f"set_name() argument must be str, not {got}")
         name = args[0].encode("utf-8")  # UnicodeEncodeError on surrogates, as CPython's
         if b"\0" in name:
             raise ValueError("embedded null character")
@@ -860,7 +902,7 @@ class _Methods:
         self._pre("madvise", args, kwargs, 1, 3)
         m = self._m
         length = None if p.ac_conversion else m.size  # <= 3.13: the size before any conversion
-        option = _cint(args[0], p)
+        option = _cint(args[0], p, clinic=True)
         start = _ssize(args[1], p) if len(args) > 1 else 0
         if len(args) > 2 and not (args[2] is None and p.ac_conversion):
             length = _ssize(args[2], p)

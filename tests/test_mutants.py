@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # `tests.mutants` is imported by path, as the wor
 from conformance.machine import run_lockstep  # noqa: E402
 from impls.adapters import WorkerAdapter  # noqa: E402
 from tests.mutants import (  # noqa: E402
+    CLAUSE_ONLY,
     MUTANTS,
     Faithful,
     measure,  # noqa: E402
@@ -66,10 +67,10 @@ def detected(name, reference, faithful, *, seed=SEED, examples=EXAMPLES):
     return found
 
 
-@pytest.mark.parametrize("name", sorted(MUTANTS))
+@pytest.mark.parametrize("name", sorted(MUTANTS) + sorted(CLAUSE_ONLY))
 def test_mutant_is_one_documented_bug(name):
     """Each mutant derives from Faithful and names its bug and clause in a one-line docstring."""
-    cls = MUTANTS[name]
+    cls = MUTANTS.get(name) or CLAUSE_ONLY[name]
     assert issubclass(cls, Faithful) and cls is not Faithful
     doc = " ".join(cls.__doc__.split())
     assert CLAUSE.search(doc.rstrip(".")), f"{name}: docstring must end in (clause.id): {doc!r}"
@@ -114,3 +115,29 @@ def test_at_least_95_percent_of_mutants_are_reported(reference, faithful):
     missed = [name for name in sorted(MUTANTS)
               if detected(name, reference, faithful) is None]
     assert len(missed) <= 0.05 * len(MUTANTS), f"not reported: {missed}"
+
+
+def clauses_named(cls):
+    """The clause ids a mutant's docstring ends with."""
+    doc = " ".join(cls.__doc__.split()).rstrip(".")
+    return doc[doc.rindex("(") + 1:-1].split(": ")[0].split(", ")
+
+
+@pytest.mark.parametrize("name", sorted(CLAUSE_ONLY))
+def test_clause_only_mutant_is_reported(name, tmp_path):
+    """The clause tests report each mutant the machine does not, on exactly the clauses its
+    docstring names."""
+    import json
+    import subprocess
+
+    cls = CLAUSE_ONLY[name]
+    named = clauses_named(cls)
+    out = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", f"tests.mutants:{name}", "--only",
+         "clauses", "-k", " or ".join(named), "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    rows = json.loads(out.read_text())["results"]
+    diverging = sorted({r["clause"] for r in rows if r["status"] == "diverge"})
+    assert diverging == sorted(named)
