@@ -73,3 +73,17 @@ def test_native_paths(build):
     assert build.native_paths(False) == (["native/refmmap.c"], ["native"])
     sources, includes = build.native_paths(True)
     assert os.path.isfile(sources[0]) and os.path.isdir(includes[0])
+
+
+def test_build_dir_is_absolute_and_defaults_to_the_checkout(build, tmp_path, monkeypatch):
+    assert build.build_dir({}) == build.ROOT
+    assert build.build_dir({"REFMMAP_BUILD_DIR": ""}) == build.ROOT
+    monkeypatch.chdir(tmp_path)
+    assert build.build_dir({"REFMMAP_BUILD_DIR": "b"}) == str(tmp_path / "b")
+
+
+def test_script_build_names_sources_relatively_in_place_only(build, tmp_path):
+    """In place, a relative source keeps objects in native/ (ignored); elsewhere an absolute one
+    keeps them under the build dir."""
+    assert build.script_paths({}) == build.native_paths(False)
+    assert build.script_paths({"REFMMAP_BUILD_DIR": str(tmp_path)}) == build.native_paths(True)
