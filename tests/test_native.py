@@ -5,6 +5,8 @@ import errno
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from impls._refmmap import ffi, lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -241,6 +243,50 @@ def test_find_never_reads_past_the_range():
     assert lib.refmmap_find(m, b"456", 3, 0, 6, 1, out) == 0 and out[0] == -1
     assert lib.refmmap_find(m, b"456", 3, 0, 7, 1, out) == 0 and out[0] == 4
     lib.refmmap_close(m)
+
+
+def mapped(data):
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(m, -1, max(len(data), 1), const("MAP_PRIVATE"), RW, 0, 0, 1) == 0
+    assert lib.refmmap_write(m, data, len(data)) == 0
+    return m
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hay=st.binary(max_size=3000).map(lambda b: bytes(0x61 + (c & 1) for c in b)),
+       needle=st.text("ab", min_size=1, max_size=12).map(str.encode),
+       start=st.integers(-3100, 3100), end=st.integers(-3100, 3100))
+def test_find_is_bytes_find_on_two_letter_haystacks(hay, needle, start, end):
+    """Two letters make every other byte a candidate: the searches go past their comparing
+    budget into memmem and the reverse KMP, and must still answer as bytes.find/rfind."""
+    hay = hay or b"a"  # a map has at least one byte
+    m = mapped(hay)
+    out = ssize()
+    try:
+        for reverse, expected in ((0, hay.find(needle, start, end)), (1, hay.rfind(needle, start, end))):
+            assert lib.refmmap_find(m, needle, len(needle), start, end, reverse, out) == 0
+            assert out[0] == expected, (reverse, needle)
+    finally:
+        lib.refmmap_close(m)
+
+
+@pytest.mark.parametrize("period", [b"a", b"ab", b"aab", b"abaab"])
+@pytest.mark.parametrize("reverse", [0, 1])
+def test_find_on_periodic_haystacks_past_the_budget(period, reverse):
+    """Long periodic haystacks with needles that (almost) match everywhere: the linear searches
+    take over and find the first or last hit, or none."""
+    hay = (period * (60000 // len(period)))[:60000]
+    m = mapped(hay)
+    out = ssize()
+    try:
+        for needle in (period * 40, period * 40 + b"c", b"c" + period * 40, period * 3 + b"b",
+                       b"b" + period * 3, period[::-1] * 7, hay[:30000], hay[-30000:] + b"a"):
+            find = hay.rfind if reverse else hay.find
+            for start, end in ((0, 60000), (7, 59993), (30000, 60000), (0, 30001)):
+                assert lib.refmmap_find(m, needle, len(needle), start, end, reverse, out) == 0
+                assert out[0] == find(needle, start, end), (needle[:12], start, end)
+    finally:
+        lib.refmmap_close(m)
 
 
 @pytest.mark.parametrize("offset,size,code", [
