@@ -37,10 +37,12 @@ def extra_compile_args(environ=os.environ):
 
 
 def extra_link_args(environ=os.environ):
-    """Linker flags: the sanitizer runtime when REFMMAP_SANITIZE=1."""
+    """Linker flags: the sanitizer runtime when REFMMAP_SANITIZE=1, plus REFMMAP_LDFLAGS
+    (shell-split; `--coverage` for gcov's runtime)."""
+    flags = []
     if environ.get("REFMMAP_SANITIZE", "") not in ("", "0"):
-        return ["-fsanitize=address,undefined"]
-    return []
+        flags += ["-fsanitize=address,undefined"]
+    return flags + shlex.split(environ.get("REFMMAP_LDFLAGS", ""))
 
 
 def cdef_source(header=HEADER):

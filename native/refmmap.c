@@ -268,8 +268,8 @@ int refmmap_export(refmmap_t *m, int delta)
 {
     if (m == NULL || (delta != 1 && delta != -1) || m->exports + delta < 0)
         return REFMMAP_E_BADARG;
-    if (delta > 0)
-        REFMMAP_CHECK_VALID(m);
+    if (delta > 0 && m->data == NULL)  /* a release still counts down on a closed map */
+        return REFMMAP_E_CLOSED;
     m->exports += delta;
     return REFMMAP_OK;
 }
@@ -596,6 +596,7 @@ static const char *find_first(const char *hay, size_t hlen, const char *needle, 
  * last byte whenever no partial match is pending, which keeps memrchr's speed where that byte
  * is rare. The table lives on the stack for short needles. */
 #define KMP_STACK 256
+#define KMP_FEW_STARTS 16
 
 static const char *find_last_kmp(const char *hay, size_t hlen, const char *needle, size_t nlen,
                                  size_t *fail)
@@ -629,22 +630,24 @@ static const char *find_last_kmp(const char *hay, size_t hlen, const char *needl
 
 static const char *find_last(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
-    size_t stack[KMP_STACK], *fail = stack, limit;
+    size_t stack[KMP_STACK], *fail = stack, starts = hlen - nlen + 1, limit;
     const char *hit;
     if (nlen == 1)
         return memrchr(hay, needle[0], hlen);
-    if (nlen > KMP_STACK && (fail = malloc(nlen * sizeof(*fail))) == NULL) {
-        /* No memory for the table: candidates by memrchr, each compared (slower, as right). */
-        for (limit = hlen - nlen + 1; limit > 0; limit = (size_t)(hit - hay)) {
-            if ((hit = memrchr(hay, needle[0], limit)) == NULL || memcmp(hit, needle, nlen) == 0)
-                return hit;
-        }
-        return NULL;
+    /* Where the needle can start at only a few places, comparing at each costs no more than
+     * KMP's table; the same loop serves when a long needle's table finds no memory (slower
+     * then, as right). */
+    if (starts > KMP_FEW_STARTS && (nlen <= KMP_STACK || (fail = malloc(nlen * sizeof(*fail))))) {
+        hit = find_last_kmp(hay, hlen, needle, nlen, fail);
+        if (fail != stack)
+            free(fail);
+        return hit;
     }
-    hit = find_last_kmp(hay, hlen, needle, nlen, fail);
-    if (fail != stack)
-        free(fail);
-    return hit;
+    for (limit = starts; limit > 0; limit = (size_t)(hit - hay)) {
+        if ((hit = memrchr(hay, needle[0], limit)) == NULL || memcmp(hit, needle, nlen) == 0)
+            return hit;
+    }
+    return NULL;
 }
 
 int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t start,

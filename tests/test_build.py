@@ -40,6 +40,12 @@ def test_extra_cflags_are_shell_split(build):
     assert flags[-2:] == ["-O0", "-DX=a b"]
 
 
+def test_extra_ldflags_are_shell_split_after_the_sanitizer(build):
+    assert build.extra_link_args({"REFMMAP_LDFLAGS": "--coverage -L'a b'"}) == ["--coverage", "-La b"]
+    assert build.extra_link_args({"REFMMAP_SANITIZE": "1", "REFMMAP_LDFLAGS": "--coverage"}) == [
+        "-fsanitize=address,undefined", "--coverage"]
+
+
 def test_package_version_comes_from_pyproject(build, tmp_path):
     p = tmp_path / "pyproject.toml"
     p.write_text('[project]\nname = "x"\nversion = "9.8.7"\n')

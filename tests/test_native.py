@@ -145,6 +145,91 @@ def test_null_map_is_badarg_or_closed():
     assert lib.refmmap_export(ffi.NULL, 1) == lib.REFMMAP_E_BADARG
 
 
+def test_null_and_negative_arguments_are_badarg(m):
+    """The guards for what the Python layer never passes: a NULL out-parameter or source."""
+    bad, out, n = lib.REFMMAP_E_BADARG, ssize(), ssize()
+    assert lib.refmmap_constant(ffi.NULL, ffi.new("long *")) == bad
+    assert lib.refmmap_constant(b"MAP_SHARED", ffi.NULL) == bad
+    assert lib.refmmap_open(ffi.NULL, -1, 1, const("MAP_SHARED"), RW, 0, 0, 1) == bad
+    assert lib.refmmap_check_valid(m) == 0
+    assert lib.refmmap_read(m, 1, ffi.NULL, n) == bad and lib.refmmap_read(m, 1, out, ffi.NULL) == bad
+    assert lib.refmmap_readline(m, ffi.NULL, n) == bad
+    assert lib.refmmap_readline(m, out, ffi.NULL) == bad
+    assert lib.refmmap_write(m, ffi.NULL, 1) == bad and lib.refmmap_write(m, b"", -1) == bad
+    assert lib.refmmap_write(m, ffi.NULL, 0) == 0
+    assert lib.refmmap_size(m, ffi.NULL, 0) == bad
+    assert lib.refmmap_set_name(m, ffi.NULL, 0) == bad and lib.refmmap_set_name(m, b"x", -1) == bad
+    assert lib.refmmap_find(m, b"a", 1, 0, 1, 0, ffi.NULL) == bad
+    assert lib.refmmap_find(m, b"a", -1, 0, 1, 0, out) == bad
+    assert lib.refmmap_find(m, ffi.NULL, 1, 0, 1, 0, out) == bad
+    assert lib.refmmap_find(m, ffi.NULL, 0, 0, 1, 0, out) == 0 and out[0] == 0
+    assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_export(m, 2) == bad and lib.refmmap_export(m, -1) == bad
+    assert m.pos == 0 and m.exports == 0
+    byte = ffi.new("unsigned char *")
+    assert lib.refmmap_read_byte(m, ffi.NULL) == 0 and m.pos == 1  # a byte skipped unread
+    assert lib.refmmap_read_byte(m, byte) == 0 and byte[0] == ord("1")
+
+
+def test_every_op_on_a_null_map_is_closed():
+    closed, out, n, null = lib.REFMMAP_E_CLOSED, ssize(), ssize(), ffi.NULL
+    assert lib.refmmap_is_writable(null) == closed and lib.refmmap_is_resizeable(null) == closed
+    assert lib.refmmap_getbyte(null, 0, null) == closed
+    assert lib.refmmap_get_slice(null, 0, 1, 0, null) == closed
+    assert lib.refmmap_read(null, 1, out, n) == closed and lib.refmmap_read_byte(null, null) == closed
+    assert lib.refmmap_readline(null, out, n) == closed and lib.refmmap_seek(null, 0, 0) == closed
+    assert lib.refmmap_size(null, ffi.new("int64_t *"), 0) == closed
+    assert lib.refmmap_flush(null, 0, 0, 0) == closed
+    assert lib.refmmap_find(null, b"a", 1, 0, 1, 0, out) == closed
+    assert lib.refmmap_madvise(null, 0, 0, 1) == closed
+
+
+def test_release_of_an_export_counts_down_after_close(m):
+    assert lib.refmmap_export(m, 1) == 0 and lib.refmmap_close(m) == lib.REFMMAP_E_EXPORTS_CLOSE
+    assert lib.refmmap_export(m, -1) == 0 and lib.refmmap_close(m) == 0
+    assert lib.refmmap_export(m, -1) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_export(m, 1) == lib.REFMMAP_E_CLOSED and m.exports == 0
+
+
+def test_size_reports_a_failing_fstat(m):
+    """A descriptor that is no longer open (the map's own dup closed behind its back)."""
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(fd)
+    m.fd = fd
+    try:
+        assert lib.refmmap_size(m, ffi.new("int64_t *"), 0) == lib.REFMMAP_E_OS
+        assert ffi.errno == errno.EBADF
+    finally:
+        m.fd = -1
+
+
+@pytest.mark.parametrize("access", [lib.REFMMAP_ACCESS_READ, lib.REFMMAP_ACCESS_COPY])
+def test_flush_of_read_and_copy_maps_syncs_nothing(tmp_path, access):
+    """Even a range msync() would refuse (an unaligned start) succeeds: nothing is synced."""
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    fd = os.open(path, os.O_RDWR)
+    m = ffi.new("refmmap_t *")
+    try:
+        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, access, 0, 1) == 0
+    finally:
+        os.close(fd)
+    assert lib.refmmap_flush(m, 1, 1, 0) == 0
+    assert lib.refmmap_flush(m, 1, 10, 0) == lib.REFMMAP_E_FLUSH
+    assert lib.refmmap_close(m) == 0
+
+
+def test_failing_mremap_keeps_the_map(m):
+    """A private anonymous map (no file to truncate) grown past the address space."""
+    p = ffi.new("refmmap_t *")
+    assert lib.refmmap_open(p, -1, 10, const("MAP_PRIVATE"), RW, 0, 0, 1) == 0
+    data = p.data
+    assert lib.refmmap_resize(p, 2**60, 0) == lib.REFMMAP_E_OS
+    assert p.data == data and p.size == 10
+    assert lib.refmmap_close(p) == 0
+
+
 @pytest.mark.parametrize("i,code", [(0, 0), (9, 0), (-1, 0), (-10, 0), (10, lib.REFMMAP_E_INDEX),
                                     (-11, lib.REFMMAP_E_INDEX), (2**63 - 1, lib.REFMMAP_E_INDEX),
                                     (-2**63, lib.REFMMAP_E_INDEX)])
@@ -165,7 +250,8 @@ def test_setbyte_checks_index_then_value(m):
 @pytest.mark.parametrize("start,step,count,code", [
     (0, 1, 10, 0), (9, -1, 10, 0), (0, 3, 4, 0), (0, 3, 5, lib.REFMMAP_E_INDEX),
     (1, 1, 10, lib.REFMMAP_E_INDEX), (-1, 1, 1, lib.REFMMAP_E_INDEX), (0, 1, -1, lib.REFMMAP_E_INDEX),
-    (5, 2**62, 3, lib.REFMMAP_E_INDEX), (10, 1, 0, 0),
+    (5, 2**62, 3, lib.REFMMAP_E_INDEX), (10, 1, 0, 0), (10, 1, 1, lib.REFMMAP_E_INDEX),
+    (5, -3, 3, lib.REFMMAP_E_INDEX), (2**62, 2**61, 3, lib.REFMMAP_E_INDEX),
 ])
 def test_slices_are_bounds_checked(m, start, step, count, code):
     out = ffi.new("char[]", 16)
@@ -228,6 +314,7 @@ def test_seek(m, dist, whence, code, pos):
     (b"5", 0, 10, 0, 5), (b"5", 6, 10, 0, -1), (b"", 100, 100, 0, 10), (b"", 100, 100, 1, 10),
     (b"", 3, 7, 1, 7), (b"0123456789A", 0, 10, 0, -1), (b"89", -2, 10, 0, 8),
     (b"89", 0, -1, 0, -1), (b"3", 5, 2, 0, -1), (b"0", -100, 100, 1, 0), (b"9", 0, 2**62, 1, 9),
+    (b"0x", 0, 10, 1, -1), (b"0x", 0, 10, 0, -1), (b"01", 0, 10, 1, 0), (b"89", 0, 10, 0, 8),
 ])
 def test_find_normalises_bounds(m, needle, start, end, reverse, expected):
     out = ssize()
@@ -331,6 +418,23 @@ def test_shared_anonymous_grow_within_created_pages(m):
     assert lib.refmmap_resize(m, 5, 1) == 0 and lib.refmmap_resize(m, PAGE, 1) == 0
     assert ffi.buffer(m.data, 11)[:] == b"0123456789\0" and m.data[PAGE - 1] == b"\0"
     assert lib.refmmap_resize(m, PAGE + 1, 1) == lib.REFMMAP_E_SHARED_ANON and m.size == PAGE
+
+
+def test_resize_past_the_largest_offset_is_newsize(tmp_path):
+    """newsize + offset must fit in a Py_ssize_t (the Python layer's checks come first)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * (PAGE + 10))
+    fd = os.open(path, os.O_RDWR)
+    m = ffi.new("refmmap_t *")
+    try:
+        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, PAGE, 1) == 0
+    finally:
+        os.close(fd)
+    assert lib.refmmap_resize(m, 2**63 - PAGE, 0) == lib.REFMMAP_E_NEWSIZE
+    assert lib.refmmap_resize(m, 2**63 - 1, 0) == lib.REFMMAP_E_NEWSIZE
+    size = ffi.new("int64_t *")
+    assert lib.refmmap_size(m, size, 1) == 0 and size[0] == PAGE + 10  # anon_size: still the file
+    assert lib.refmmap_close(m) == 0
 
 
 def test_private_anonymous_grow():
