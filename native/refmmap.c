@@ -40,9 +40,11 @@
  * and both builds behave as the C library that CPython uses does. */
 static void copy_bytes(char *dst, const char *src, size_t n)
 {
+    if (n == 0)
+        return;  /* an empty source may be NULL, which memmove must not be given */
     memmove(dst, src, n);
 #ifdef REFMMAP_ASAN
-    if (dst == src && n > 0) {
+    if (dst == src) {
         static void *(*libc_memmove)(void *, const void *, size_t);
         if (libc_memmove == NULL) {
             void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
