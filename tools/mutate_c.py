@@ -202,27 +202,31 @@ class Builder:
         return (None if done.returncode == 0 else "link failed"), code
 
 
-def run_stages(builder, timeout):
-    """("killed", how) | ("timeout", stage) | ("survived", "")."""
+def run_stages(builder, timeout, limits=None):
+    """("killed", how) | ("timeout", stage) | ("survived", ""), and each stage's seconds. A stage
+    may take `limits[stage]` seconds (a hang otherwise), the whole `timeout`."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([builder.tree, ROOT]),
            "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(builder.work, "hypothesis")}
     deadline = time.monotonic() + timeout
+    took = {}
     for name, args in STAGES:
-        left = deadline - time.monotonic()
+        left = min(deadline - time.monotonic(), (limits or {}).get(name, timeout))
         if left <= 0:
-            return "timeout", name
+            return ("timeout", name), took
+        began = time.monotonic()
         try:
             # -P: the checkout's impls/ (with its own build) must not come before the tree's.
             done = subprocess.run([sys.executable, "-P", *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=left,
                                   start_new_session=True)
         except subprocess.TimeoutExpired:
-            return "timeout", name
+            return ("timeout", name), took
+        took[name] = time.monotonic() - began
         if done.returncode < 0:
-            return "killed", f"{name}: crashed (signal {-done.returncode})"
+            return ("killed", f"{name}: crashed (signal {-done.returncode})"), took
         if done.returncode != 0:
-            return "killed", f"{name}: {_first_failure(done.stdout + done.stderr)}"
-    return "survived", ""
+            return ("killed", f"{name}: {_first_failure(done.stdout + done.stderr)}"), took
+    return ("survived", ""), took
 
 
 def _first_failure(output):
@@ -245,7 +249,7 @@ def load_equivalents(path=EQUIVALENTS):
 
 
 def markdown(results, total, seconds, args):
-    counts = {}
+    counts, reused = {}, sum(1 for r in results if r.get("reused"))
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
@@ -255,14 +259,18 @@ def markdown(results, total, seconds, args):
         "# Mutation testing of the reference's C", "",
         f"`python tools/mutate_c.py --budget {args.budget:g} --timeout {args.timeout:g} "
         f"--seed {args.seed}` (`nox -s mutation`): {len(results)} of {total} mutants of "
-        f"native/refmmap.c run in {seconds:.0f} s (in a seeded random order, within the budget).",
+        f"native/refmmap.c run in {seconds:.0f} s (in a seeded random order, within the budget)."
+        + (f" {reused} of them (killed, hung, not compiling or identical in machine code) are "
+           f"taken from the earlier run `--resume {args.resume}`; the tests have only grown "
+           "since." if reused else ""),
         "",
         "Each mutant is held to: " + "; then ".join(
             f"`python {shlex.join(a)}`" for _, a in STAGES) + ". The first failure kills it.",
         "",
         "| outcome | mutants |", "|---|---|",
         f"| killed (a test failed or crashed) | {counts.get('killed', 0)} |",
-        f"| killed by the per-mutant timeout ({args.timeout:g} s) | {counts.get('timeout', 0)} |",
+        f"| killed by a timeout (a hang: a stage past 4x its unmutated time, or {args.timeout:g} s "
+        f"in all) | {counts.get('timeout', 0)} |",
         f"| equivalent (no behaviour to detect; reason below) | {equivalent} |",
         f"| survived (a gap in the suite) | {survived} |",
         f"| did not compile | {counts.get('stillborn', 0)} |",
@@ -293,6 +301,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(ROOT, "reports", "mutation.md"),
                         help="the Markdown report. Default: reports/mutation.md")
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--resume", metavar="JSON",
+                        help="results of an earlier run (--json): its killed, hung, stillborn and "
+                        "identical-code mutants are taken as they are, the rest run again")
     args = parser.parse_args(argv)
     if args.budget <= 0 or args.timeout <= 0:
         print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
@@ -308,17 +319,30 @@ def main(argv=None):
         return 0
     random.Random(args.seed).shuffle(chosen)
     equivalents = load_equivalents()
+    earlier = {}
+    if args.resume:
+        with open(args.resume, encoding="utf-8") as f:
+            earlier = {r["key"]: r for r in json.load(f)
+                       if r["status"] in ("killed", "timeout", "stillborn")
+                       or r["detail"] == "compiles to the same machine code"}
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
         builder = Builder(work)
         # The unmutated source must pass, or every mutant would look killed.
         problem, original_code = builder.build(text)
-        if problem is not None or run_stages(builder, args.timeout * 3)[0] != "survived":
-            print("mutate_c: the unmutated reference fails its own tests; fix that first",
-                  file=sys.stderr)
+        outcome, took = run_stages(builder, args.timeout * 3)
+        if problem is not None or outcome[0] != "survived":
+            print(f"mutate_c: the unmutated reference fails its own tests ({outcome[1]}); fix "
+                  "that first", file=sys.stderr)
             return 1
+        # A stage that takes several times as long as it did on the unmutated source hangs.
+        limits = {name: max(15.0, 4 * seconds) for name, seconds in took.items()}
+        print("baseline: " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()), flush=True)
         for n, m in enumerate(chosen, 1):
+            if m.key in earlier:
+                results.append({**earlier[m.key], "line": m.line, "reused": True})
+                continue
             if time.monotonic() - began > args.budget:
                 break
             problem, code = builder.build(m.apply(text))
@@ -327,7 +351,7 @@ def main(argv=None):
             elif code == original_code:
                 status, detail = "equivalent", "compiles to the same machine code"
             else:
-                status, detail = run_stages(builder, args.timeout)
+                (status, detail), _ = run_stages(builder, args.timeout, limits)
                 if status == "survived" and m.key in equivalents:
                     status, detail = "equivalent", equivalents[m.key]
             results.append({"line": m.line, "function": m.function, "kind": m.kind, "key": m.key,
