@@ -308,11 +308,12 @@ int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
     return REFMMAP_OK;
 }
 
-/* True when start, start+step, ... (count items) all lie inside the map. */
+/* True when start, start+step, ... (count items) all lie inside the map. A step of 0 over more
+ * than one item is no slice (Python refuses it before it gets here). */
 static int slice_inside(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count)
 {
     ssize_t span, last;
-    if (count < 0)
+    if (count < 0 || (step == 0 && count > 1))
         return 0;
     if (count == 0)
         return 1;

@@ -97,3 +97,11 @@ def test_gcov_text_is_read_into_lines_and_branches(coverage):
     lines, line_pct, branch_pct = coverage.report(parsed, "refmmap.c")
     assert lines[0] == "refmmap.c: lines 3/4 (75.0%), branches taken 1/3 (33.3%)"
     assert "  refmmap.c:5: return -1;" in lines
+
+
+def test_every_listed_equivalent_is_a_mutant_of_the_reference(mutate):
+    """A stale entry (its line changed) would excuse nothing and mislead the reader."""
+    with open(os.path.join(ROOT, "native", "refmmap.c")) as f:
+        keys = {m.key for m in mutate.mutants(f.read())}
+    stale = sorted(set(mutate.load_equivalents()) - keys)
+    assert not stale, f"tools/mutation_equivalents.json names no current mutant: {stale}"

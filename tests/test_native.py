@@ -87,6 +87,34 @@ def test_open_keeps_errno_and_leaks_no_fd(tmp_path):
     assert len(os.listdir("/proc/self/fd")) == before
 
 
+def test_open_reports_a_failing_dup(tmp_path):
+    """No descriptor left for the map's own dup (EMFILE): the map is not made, as in CPython."""
+    import resource
+
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    fd = os.open(path, os.O_RDWR)  # the lowest free descriptor: every one below is taken
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    m = ffi.new("refmmap_t *")
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (fd + 1, hard))
+        try:
+            rc, err = lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, 0, 1), ffi.errno
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert (rc, err) == (lib.REFMMAP_E_OS, errno.EMFILE) and m.data == ffi.NULL
+        # Without trackfd there is nothing to dup.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (fd + 1, hard))
+        try:
+            rc = lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, 0, 0)
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        assert rc == 0 and m.fd == -1
+        assert lib.refmmap_close(m) == 0
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.parametrize("data,length,offset,code", [
     (b"", 0, 0, lib.REFMMAP_E_EMPTY),
     (b"", 1, 0, lib.REFMMAP_E_LENGTH_GT),
@@ -252,12 +280,13 @@ def test_setbyte_checks_index_then_value(m):
     (1, 1, 10, lib.REFMMAP_E_INDEX), (-1, 1, 1, lib.REFMMAP_E_INDEX), (0, 1, -1, lib.REFMMAP_E_INDEX),
     (5, 2**62, 3, lib.REFMMAP_E_INDEX), (10, 1, 0, 0), (10, 1, 1, lib.REFMMAP_E_INDEX),
     (5, -3, 3, lib.REFMMAP_E_INDEX), (2**62, 2**61, 3, lib.REFMMAP_E_INDEX),
+    (3, 0, 2, lib.REFMMAP_E_INDEX), (3, 0, 1, 0), (3, 0, 0, 0),
 ])
 def test_slices_are_bounds_checked(m, start, step, count, code):
     out = ffi.new("char[]", 16)
     assert lib.refmmap_get_slice(m, start, step, count, out) == code
     if code == 0:
-        assert ffi.buffer(out, count)[:] == b"0123456789"[start::step][:count]
+        assert ffi.buffer(out, count)[:] == bytes(b"0123456789"[start + i * step] for i in range(count))
     assert lib.refmmap_set_slice(m, start, step, count, out, count) == code
 
 
@@ -353,6 +382,29 @@ def test_find_is_bytes_find_on_two_letter_haystacks(hay, needle, start, end):
         for reverse, expected in ((0, hay.find(needle, start, end)), (1, hay.rfind(needle, start, end))):
             assert lib.refmmap_find(m, needle, len(needle), start, end, reverse, out) == 0
             assert out[0] == expected, (reverse, needle)
+    finally:
+        lib.refmmap_close(m)
+
+
+def test_find_exhaustively_over_two_letters():
+    """Every needle of 2-5 letters from "ab" in every haystack of up to 8, padded with 20 bytes
+    that match nothing so the reverse search takes its KMP path: the KMP table's borders must
+    be exact (a border one too long finds b"aabb" in b"aababb")."""
+    import itertools
+
+    words = [bytes(w) for n in range(1, 9) for w in itertools.product(b"ab", repeat=n)]
+    m = mapped(b"\0" * 28)
+    out = ssize()
+    try:
+        for hay in words:
+            padded = hay + b"c" * 20
+            m.pos = 0
+            assert lib.refmmap_write(m, padded, len(padded)) == 0
+            for needle in (w for w in words if 2 <= len(w) <= min(5, len(hay))):
+                for reverse, find in ((0, padded.find), (1, padded.rfind)):
+                    assert lib.refmmap_find(m, needle, len(needle), 0, len(padded), reverse,
+                                            out) == 0
+                    assert out[0] == find(needle), (hay, needle, reverse)
     finally:
         lib.refmmap_close(m)
 

@@ -175,6 +175,10 @@ class Builder:
                        + shlex.split(sysconfig.get_config_var("CCSHARED") or "")
                        + ["-std=c99", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "native")])
         self.ldshared = shlex.split(sysconfig.get_config_var("LDSHARED") or "gcc -shared")
+        # Every variant carries the checkout's version and digest (the tests check the .so
+        # against the checkout's sources), so equal machine code makes equal objects.
+        self.digest = buildinfo.source_digest()
+        self.version = f'-DREFMMAP_VERSION="{buildinfo.package_version()}+{self.digest}"'
 
     def build(self, source_text):
         """Compile and link one variant into the tree: (None or the compiler's complaint, the
@@ -182,10 +186,7 @@ class Builder:
         path = os.path.join(self.work, "refmmap.c")
         with open(path, "w", encoding="utf-8") as f:
             f.write(source_text)
-        # Every variant carries the checkout's version and digest (the tests check the .so
-        # against the checkout's sources), so equal machine code makes equal objects.
-        version = (f'-DREFMMAP_VERSION="{buildinfo.package_version()}+'
-                   f'{buildinfo.source_digest()}"')
+        version = self.version
         obj = os.path.join(self.work, "refmmap.o")
         cc = sysconfig.get_config_var("CC") or "gcc"
         done = subprocess.run([*shlex.split(cc), *self.cflags, version, "-c", path, "-o", obj],
@@ -345,6 +346,10 @@ def main(argv=None):
                 continue
             if time.monotonic() - began > args.budget:
                 break
+            if buildinfo.source_digest() != builder.digest:
+                print("mutate_c: native/ changed during the run; the tests would now refuse every "
+                      "mutant's version. Stopped; run again.", file=sys.stderr)
+                return 1
             problem, code = builder.build(m.apply(text))
             if problem is not None:
                 status, detail = "stillborn", problem.replace(work + os.sep, "")
