@@ -105,3 +105,21 @@ def test_every_listed_equivalent_is_a_mutant_of_the_reference(mutate):
         keys = {m.key for m in mutate.mutants(f.read())}
     stale = sorted(set(mutate.load_equivalents()) - keys)
     assert not stale, f"tools/mutation_equivalents.json names no current mutant: {stale}"
+
+
+def test_rescore_marks_survivors_listed_since_as_equivalent(mutate, tmp_path, monkeypatch):
+    row = {"line": 7, "function": "f", "kind": "relational", "original": "a < b",
+           "mutated": "a <= b", "detail": ""}
+    doc = {"args": {"budget": 9.0, "timeout": 3.0, "seed": 0, "resume": None}, "total": 3,
+           "seconds": 5.0, "results": [
+               {**row, "key": "f: a < b => a <= b", "status": "survived"},
+               {**row, "key": "f: a < b => a > b", "status": "survived"},
+               {**row, "key": "f: a < b => a >= b", "status": "killed", "detail": "native: t"}]}
+    path, out = tmp_path / "r.json", tmp_path / "m.md"
+    path.write_text(__import__("json").dumps(doc))
+    monkeypatch.setattr(mutate, "load_equivalents", lambda: {"f: a < b => a <= b": "the same"})
+    assert mutate.main(["--rescore", str(path), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| equivalent (no behaviour to detect; reason below) | 1 |" in text
+    assert "| survived (a gap in the suite) | 1 |" in text
+    assert "Mutation score: 1/2 = 50.0%" in text and "| equivalent | the same |" in text

@@ -289,6 +289,25 @@ def markdown(results, total, seconds, args):
     return "\n".join(lines) + "\n"
 
 
+def rescore(args):
+    """The report again from a run's JSON, survivors listed as equivalent since marked so."""
+    with open(args.rescore, encoding="utf-8") as f:
+        doc = json.load(f)
+    equivalents = load_equivalents()
+    for r in doc["results"]:
+        if r["status"] == "survived" and r["key"] in equivalents:
+            r["status"], r["detail"] = "equivalent", equivalents[r["key"]]
+    for name in ("budget", "timeout", "seed", "resume"):
+        setattr(args, name, doc["args"][name])
+    report = markdown(doc["results"], doc["total"], doc["seconds"], args)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(report)
+    with open(args.rescore, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+    print(args.out)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=600.0,
@@ -302,6 +321,9 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(ROOT, "reports", "mutation.md"),
                         help="the Markdown report. Default: reports/mutation.md")
     parser.add_argument("--json", help="also write the results as JSON here")
+    parser.add_argument("--rescore", metavar="JSON",
+                        help="run nothing: rewrite the report from these results (--json), its "
+                        "survivors judged against the current equivalents list")
     parser.add_argument("--resume", metavar="JSON",
                         help="results of an earlier run (--json): its killed, hung, stillborn and "
                         "identical-code mutants are taken as they are, the rest run again")
@@ -309,6 +331,8 @@ def main(argv=None):
     if args.budget <= 0 or args.timeout <= 0:
         print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
         return 2
+    if args.rescore:
+        return rescore(args)
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
     every = mutants(text)
@@ -323,9 +347,10 @@ def main(argv=None):
     earlier = {}
     if args.resume:
         with open(args.resume, encoding="utf-8") as f:
-            earlier = {r["key"]: r for r in json.load(f)
-                       if r["status"] in ("killed", "timeout", "stillborn")
-                       or r["detail"] == "compiles to the same machine code"}
+            doc = json.load(f)
+        earlier = {r["key"]: r for r in (doc["results"] if isinstance(doc, dict) else doc)
+                   if r["status"] in ("killed", "timeout", "stillborn")
+                   or r["detail"] == "compiles to the same machine code"}
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
@@ -371,7 +396,9 @@ def main(argv=None):
         f.write(report)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
+            json.dump({"args": {"budget": args.budget, "timeout": args.timeout, "seed": args.seed,
+                                "resume": args.resume},
+                       "total": len(chosen), "seconds": seconds, "results": results}, f, indent=1)
     survived = [r for r in results if r["status"] == "survived"]
     print(f"{len(results)} mutants run: {sum(r['status'] in ('killed', 'timeout') for r in results)} "
           f"killed, {sum(r['status'] == 'equivalent' for r in results)} equivalent, "
