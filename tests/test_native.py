@@ -446,7 +446,7 @@ def test_move_bounds(m, dest, src, count):
 @pytest.mark.parametrize("start,length,code", [
     (0, 10, 0), (0, 100, 0), (10, 1, lib.REFMMAP_E_MADV_START), (-1, 1, lib.REFMMAP_E_MADV_START),
     (0, -1, lib.REFMMAP_E_MADV_LENGTH), (1, 2**63 - 1, lib.REFMMAP_E_MADV_OVERFLOW),
-    (1, 1, lib.REFMMAP_E_OS),
+    (1, 1, lib.REFMMAP_E_OS), (0, 2**40, 0),  # a length past the end is clamped to it
 ])
 def test_madvise(m, start, length, code):
     assert lib.refmmap_madvise(m, const("MADV_NORMAL"), start, length) == code
@@ -571,3 +571,36 @@ def test_set_name_of_a_file_map_is_refused(tmp_path):
     assert lib.refmmap_set_name(file_map, b"x", 1) == lib.REFMMAP_E_NOT_ANON
     assert lib.refmmap_set_name(file_map, b"a" * 67, 67) == lib.REFMMAP_E_NAME_LONG
     assert lib.refmmap_close(file_map) == 0
+
+
+def _mapped_at(address):
+    """Whether a mapping of this process starts at `address` (/proc/self/maps)."""
+    with open("/proc/self/maps") as f:
+        return any(int(line.split("-", 1)[0], 16) == address for line in f)
+
+
+def test_close_unmaps():
+    m = anon(3 * PAGE)
+    address = int(ffi.cast("uintptr_t", m.data))
+    assert _mapped_at(address)
+    assert lib.refmmap_close(m) == 0
+    assert not _mapped_at(address)
+
+
+def test_size_checks_apply_to_descriptor_0(tmp_path):
+    """Descriptor 0 is a file like any other: an empty regular file on stdin cannot be mapped."""
+    import subprocess
+    import sys
+
+    import impls
+
+    path = tmp_path / "empty"
+    path.write_bytes(b"")
+    code = ("from impls._refmmap import ffi, lib; m = ffi.new('refmmap_t *'); "
+            "print(lib.refmmap_open(m, 0, 0, 1, 3, 0, 0, 1))")
+    # The very build this process tests (a private one under the sanitize or mutation sessions).
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(impls.__file__))}
+    with open(path, "rb") as stdin:
+        done = subprocess.run([sys.executable, "-c", code], stdin=stdin, capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=60)
+    assert done.stdout.split() == [str(lib.REFMMAP_E_EMPTY)], done.stderr

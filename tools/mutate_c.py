@@ -316,7 +316,8 @@ def main(argv=None):
                         help="seconds for one mutant's tests; past it the mutant counts as killed "
                         "(a hang). Default: 120")
     parser.add_argument("--seed", type=int, default=0, help="the order mutants run in. Default: 0")
-    parser.add_argument("--only", help="only mutants whose function or line contains this text")
+    parser.add_argument("--only", action="append",
+                        help="only mutants whose function or line contains this text (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--out", default=os.path.join(ROOT, "reports", "mutation.md"),
                         help="the Markdown report. Default: reports/mutation.md")
@@ -336,7 +337,7 @@ def main(argv=None):
     with open(SOURCE, encoding="utf-8") as f:
         text = f.read()
     every = mutants(text)
-    chosen = [m for m in every if not args.only or args.only in m.key]
+    chosen = [m for m in every if not args.only or any(text in m.key for text in args.only)]
     if args.list:
         for m in chosen:
             print(f"{m.line:4} {m.kind:10} {m.key}")
@@ -370,7 +371,7 @@ def main(argv=None):
                 results.append({**earlier[m.key], "line": m.line, "reused": True})
                 continue
             if time.monotonic() - began > args.budget:
-                break
+                continue  # past the budget: only the earlier run's results are still taken
             if buildinfo.source_digest() != builder.digest:
                 print("mutate_c: native/ changed during the run; the tests would now refuse every "
                       "mutant's version. Stopped; run again.", file=sys.stderr)
