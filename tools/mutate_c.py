@@ -249,7 +249,7 @@ def load_equivalents(path=EQUIVALENTS):
         return {}
 
 
-def markdown(results, total, seconds, args):
+def markdown(results, total, seconds, args, notes=""):
     counts, reused = {}, sum(1 for r in results if r.get("reused"))
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -259,11 +259,13 @@ def markdown(results, total, seconds, args):
     lines = [
         "# Mutation testing of the reference's C", "",
         f"`python tools/mutate_c.py --budget {args.budget:g} --timeout {args.timeout:g} "
-        f"--seed {args.seed}` (`nox -s mutation`): {len(results)} of {total} mutants of "
-        f"native/refmmap.c run in {seconds:.0f} s (in a seeded random order, within the budget)."
-        + (f" {reused} of them (killed, hung, not compiling or identical in machine code) are "
-           f"taken from the earlier run `--resume {args.resume}`; the tests have only grown "
-           "since." if reused else ""),
+        f"--seed {args.seed}` (`nox -s mutation`): {len(results)} of the {total} mutants of "
+        f"native/refmmap.c have a result; this run ran {len(results) - reused} of them in "
+        f"{seconds:.0f} s (in a seeded random order, until the budget ran out)."
+        + (f" {reused} (killed, hung, not compiling or identical in machine code) are taken from "
+           "an earlier run" + (f" (`--resume {args.resume}`)" if args.resume else "")
+           + "; the tests have only grown since." if reused else "")
+        + (" " + notes if notes else ""),
         "",
         "Each mutant is held to: " + "; then ".join(
             f"`python {shlex.join(a)}`" for _, a in STAGES) + ". The first failure kills it.",
@@ -299,7 +301,7 @@ def rescore(args):
             r["status"], r["detail"] = "equivalent", equivalents[r["key"]]
     for name in ("budget", "timeout", "seed", "resume"):
         setattr(args, name, doc["args"][name])
-    report = markdown(doc["results"], doc["total"], doc["seconds"], args)
+    report = markdown(doc["results"], doc["total"], doc["seconds"], args, doc.get("notes", ""))
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(report)
     with open(args.rescore, "w", encoding="utf-8") as f:
