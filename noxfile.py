@@ -129,9 +129,11 @@ def coverage_c(session):
 def mutation(session):
     """Mutate native/refmmap.c (operators, conditions, constants, deleted checks), build each
     mutant privately, run the agreement tests against it and write reports/mutation.md:
-    `-- --budget SECONDS --timeout SECONDS --seed N --only TEXT`."""
+    `-- --budget SECONDS --timeout SECONDS --seed N --only TEXT`. By default a run takes the
+    killed mutants of reports/mutation.json as they are and spends its budget on the rest."""
     _install(session, "test")
-    _run(session, "python", "tools/mutate_c.py", *(session.posargs or ["--budget", "900"]))
+    _run(session, "python", "tools/mutate_c.py", *(session.posargs or [
+        "--budget", "900", "--resume", "reports/mutation.json", "--json", "reports/mutation.json"]))
 
 
 @nox.session(default=False)

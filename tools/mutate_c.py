@@ -262,7 +262,7 @@ def markdown(results, total, seconds, args, notes=""):
         f"--seed {args.seed}` (`nox -s mutation`): {len(results)} of the {total} mutants of "
         f"native/refmmap.c have a result; this run ran {len(results) - reused} of them in "
         f"{seconds:.0f} s (in a seeded random order, until the budget ran out)."
-        + (f" {reused} (killed, hung, not compiling or identical in machine code) are taken from "
+        + (f" {reused} (killed, hung, not compiling or equivalent) are taken from "
            "an earlier run" + (f" (`--resume {args.resume}`)" if args.resume else "")
            + "; the tests have only grown since." if reused else "")
         + (" " + notes if notes else ""),
@@ -329,7 +329,7 @@ def main(argv=None):
                         "survivors judged against the current equivalents list")
     parser.add_argument("--resume", metavar="JSON",
                         help="results of an earlier run (--json): its killed, hung, stillborn and "
-                        "identical-code mutants are taken as they are, the rest run again")
+                        "equivalent mutants are taken as they are, survivors run again")
     args = parser.parse_args(argv)
     if args.budget <= 0 or args.timeout <= 0:
         print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
@@ -353,7 +353,8 @@ def main(argv=None):
             doc = json.load(f)
         earlier = {r["key"]: r for r in (doc["results"] if isinstance(doc, dict) else doc)
                    if r["status"] in ("killed", "timeout", "stillborn")
-                   or r["detail"] == "compiles to the same machine code"}
+                   or (r["status"] == "equivalent" and (r["key"] in equivalents
+                       or r["detail"] == "compiles to the same machine code"))}
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
