@@ -198,19 +198,21 @@ def main(argv=None):
         return 2
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    # --only re-runs some sections; the others keep their figures from the last bench.json.
+    # --only re-runs some sections; the others keep their figures (and dates) from the last
+    # bench.json.
     earlier = _earlier_results() if args.only else {}
     kept = [key for key in keys if key not in only and key in earlier["results"]] if earlier else []
     header = f"One run on one machine ({machine}), {when}."
     if kept:
+        dates = sorted({earlier["results"][k].get("date", earlier["date"]) for k in kept})
         header = (f"Sections {', '.join(k for k in keys if k in only)} run on one machine "
-                  f"({machine}), {when}; the others are from {earlier['date']}.")
+                  f"({machine}), {when}; the others are from {', '.join(dates)}.")
     results, lines = {}, ["# Benchmarks", "", header, ""]
     if "bulk" in only:
         print("bulk ...", flush=True)
-        results["bulk"] = bulk(args.quick)
+        results["bulk"] = {**bulk(args.quick), "date": when}
     elif "bulk" in kept:
-        results["bulk"] = earlier["results"]["bulk"]
+        results["bulk"] = {"date": earlier["date"], **earlier["results"]["bulk"]}
     if "bulk" in results:
         lines += ["## Bulk operations", ""] + bulk_markdown(results["bulk"]) + [""]
     for key, title, argv, quick_argv in SECTIONS:
@@ -219,9 +221,9 @@ def main(argv=None):
             status, took, text = run(argv, quick_argv=quick_argv if args.quick else ())
             command = " ".join(["python", *argv[1:], *(quick_argv if args.quick else ())])
             results[key] = {"title": title, "command": command, "status": status,
-                            "seconds": took, "output": text}
+                            "seconds": took, "output": text, "date": when}
         elif key in kept:
-            results[key] = earlier["results"][key]
+            results[key] = {"date": earlier["date"], **earlier["results"][key]}
         else:
             continue
         r = results[key]
