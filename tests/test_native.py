@@ -344,6 +344,7 @@ def test_seek(m, dist, whence, code, pos):
     (b"", 3, 7, 1, 7), (b"0123456789A", 0, 10, 0, -1), (b"89", -2, 10, 0, 8),
     (b"89", 0, -1, 0, -1), (b"3", 5, 2, 0, -1), (b"0", -100, 100, 1, 0), (b"9", 0, 2**62, 1, 9),
     (b"0x", 0, 10, 1, -1), (b"0x", 0, 10, 0, -1), (b"01", 0, 10, 1, 0), (b"89", 0, 10, 0, 8),
+    (b"8x", 0, 10, 0, -1),  # the last start a candidate, and no hit: the forward loop runs out
 ])
 def test_find_normalises_bounds(m, needle, start, end, reverse, expected):
     out = ssize()
