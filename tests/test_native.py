@@ -66,7 +66,7 @@ def test_open_errors(args, code):
     m = ffi.new("refmmap_t *")
     flags = const("MAP_PRIVATE") if code == lib.REFMMAP_E_CONFLICT else const("MAP_SHARED")
     assert lib.refmmap_open(m, fd, length, flags, RW, access, offset, 1) == code
-    assert m.data == ffi.NULL
+    assert m.data == ffi.NULL and m.fd == -1  # nothing to close: a later close() is harmless
     if code == lib.REFMMAP_E_OS:
         assert ffi.errno == errno.EINVAL
 
@@ -453,6 +453,10 @@ def test_madvise(m, start, length, code):
     assert lib.refmmap_madvise(m, const("MADV_NORMAL"), start, length) == code
 
 
+def test_madvise_of_no_bytes_succeeds(m):
+    assert lib.refmmap_madvise(m, const("MADV_NORMAL"), 0, 0) == 0
+
+
 def test_resize_order_and_shared_anonymous_grow(m):
     assert lib.refmmap_export(m, 1) == 0
     assert lib.refmmap_resize(m, -1, 0) == lib.REFMMAP_E_EXPORTS_RESIZE
@@ -462,6 +466,7 @@ def test_resize_order_and_shared_anonymous_grow(m):
     assert lib.refmmap_resize(m, -1, 0) == lib.REFMMAP_E_NEWSIZE
     assert lib.refmmap_resize(m, 2 * PAGE, 0) == lib.REFMMAP_E_SHARED_ANON
     assert lib.refmmap_resize(m, 0, 0) == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
+    assert lib.refmmap_resize(m, 10, 0) == 0 and m.size == 10  # the same size is no growth
     assert lib.refmmap_resize(m, 5, 0) == 0 and m.size == 5
 
 
@@ -552,7 +557,7 @@ def test_flush_passes_msync_flags(m, flags, code):
     assert lib.refmmap_flush(m, 0, m.size, flags) == code
 
 
-@pytest.mark.parametrize("name, code", [(b"x", 0), (b"a" * 66, 0),
+@pytest.mark.parametrize("name, code", [(b"x", 0), (b"", 0), (b"a" * 66, 0),
                                         (b"a" * 67, lib.REFMMAP_E_NAME_LONG)])
 def test_set_name_checks_length_then_anonymity(m, name, code):
     assert lib.refmmap_set_name(m, name, len(name)) == code
@@ -605,3 +610,30 @@ def test_size_checks_apply_to_descriptor_0(tmp_path):
         done = subprocess.run([sys.executable, "-c", code], stdin=stdin, capture_output=True,
                               text=True, cwd=tmp_path, env=env, timeout=60)
     assert done.stdout.split() == [str(lib.REFMMAP_E_EMPTY)], done.stderr
+
+
+def _named(address, name):
+    with open("/proc/self/maps") as f:
+        return any(int(line.split("-", 1)[0], 16) == address and name in line for line in f)
+
+
+def test_set_name_names_an_open_map_where_the_kernel_can():
+    """The name shows in /proc/self/maps on kernels with CONFIG_ANON_VMA_NAME; elsewhere (a
+    probe prctl() of our own shows nothing) there is nothing to observe."""
+    import ctypes
+
+    probe = anon(10, flags=const("MAP_PRIVATE"))
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_vma, pr_set_vma_anon_name = 0x53564D41, 0
+    libc.prctl(pr_set_vma, pr_set_vma_anon_name, ctypes.c_ulong(int(ffi.cast("uintptr_t", probe.data))),
+               ctypes.c_ulong(probe.size), ctypes.c_char_p(b"probe"))
+    supported = _named(int(ffi.cast("uintptr_t", probe.data)), "probe")
+    lib.refmmap_close(probe)
+    if not supported:
+        pytest.skip("this kernel does not name anonymous maps (no CONFIG_ANON_VMA_NAME)")
+    m = anon(10, flags=const("MAP_PRIVATE"))
+    try:
+        assert lib.refmmap_set_name(m, b"named", 5) == 0
+        assert _named(int(ffi.cast("uintptr_t", m.data)), "cpython:mmap:named")
+    finally:
+        lib.refmmap_close(m)
