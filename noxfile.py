@@ -59,23 +59,36 @@ def lint(session):
     _run(session, "ruff", "check", *(session.posargs or ["."]))
 
 
-def _sanitized_build(session):
-    """Build the extension with ASan+UBSan into a private copy of impls/; return (tree, env):
-    with `env`, Python imports that copy and preloads the sanitizer runtime."""
+def _private_build(session, build_env):
+    """Build the extension with `build_env` (build_refmmap.py's knobs) into a private copy of
+    impls/ and return that tree: with PYTHONPATH=tree Python imports the copy, and the
+    checkout's own build is left alone."""
     import os
     import shutil
 
     session.install("cffi", "pytest", "hypothesis")
-    tree = session.create_tmp()
+    tree = os.path.abspath(session.create_tmp())
     shutil.rmtree(os.path.join(tree, "impls"), ignore_errors=True)
     shutil.copytree("impls", os.path.join(tree, "impls"),
                     ignore=shutil.ignore_patterns("*.so", "*.o", "_refmmap.c", "__pycache__"))
     shutil.copy("pyproject.toml", tree)
-    build_env = {"REFMMAP_SANITIZE": "1", "REFMMAP_BUILD_DIR": tree}
-    session.run("python", "native/build_refmmap.py", env=build_env, silent=True)
+    session.run("python", "native/build_refmmap.py", env={**build_env, "REFMMAP_BUILD_DIR": tree},
+                silent=True)
+    return tree
+
+
+def _sanitized_build(session):
+    """Build the extension with ASan+UBSan into a private copy of impls/; return (tree, env):
+    with `env`, Python imports that copy and preloads the sanitizer runtime."""
+    tree = _private_build(session, {"REFMMAP_SANITIZE": "1"})
     libasan = session.run("gcc", "-print-file-name=libasan.so", silent=True, external=True).strip()
     return tree, {"PYTHONPATH": tree, "LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
                   "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+
+
+# The tests that drive the reference's C: directly (test_native) and through its Python API.
+REFERENCE_TESTS = ["tests/test_native.py", "tests/test_reference.py",
+                   "tests/test_reference_profiles.py", "tests/test_reference_windows.py"]
 
 
 @nox.session(default=False)
@@ -88,10 +101,39 @@ def sanitize(session):
         # decides which build the tests import; --capture=sys: a sanitizer report written to
         # fd 2 stays visible.
         "pytest", "-p", "no:cacheprovider", "--tb=short", "-q", "--capture=sys",
-        *(session.posargs or ["tests/test_native.py", "tests/test_reference.py",
-                              "tests/test_reference_profiles.py", "tests/test_reference_windows.py"]),
-        env=env, usage_codes=(4,),
+        *(session.posargs or REFERENCE_TESTS), env=env, usage_codes=(4,),
     )
+
+
+@nox.session(name="coverage-c", default=False)
+def coverage_c(session):
+    """Line and branch coverage (gcov) of native/refmmap.c under the reference's tests and the
+    quick agreement run; prints both percentages and every line never run, fails under 95% of
+    lines. `-- TESTS...` replaces the tests run."""
+    import glob
+    import os
+
+    tree = _private_build(session, {"REFMMAP_CFLAGS": "--coverage -O0",
+                                    "REFMMAP_LDFLAGS": "--coverage"})
+    for stale in glob.glob(os.path.join(tree, "**", "*.gcda"), recursive=True):
+        os.remove(stale)  # counts of an earlier run or build
+    # The tree first (its impls/), then the checkout (conformance/, for the agreement test).
+    env = {"PYTHONPATH": os.pathsep.join([tree, os.getcwd()])}
+    _run(session, "pytest", "-p", "no:cacheprovider", "--tb=short", "-q",
+         *(session.posargs or [*REFERENCE_TESTS, "tests/test_reference_agreement.py", "-m", "not slow"]),
+         env=env, usage_codes=(4,))
+    _run(session, "python", "tools/coverage_c.py", tree, "--fail-under", "95")
+
+
+@nox.session(default=False)
+def mutation(session):
+    """Mutate native/refmmap.c (operators, conditions, constants, deleted checks), build each
+    mutant privately, run the agreement tests against it and write reports/mutation.md:
+    `-- --budget SECONDS --timeout SECONDS --seed N --only TEXT`. By default a run takes the
+    killed mutants of reports/mutation.json as they are and spends its budget on the rest."""
+    _install(session, "test")
+    _run(session, "python", "tools/mutate_c.py", *(session.posargs or [
+        "--budget", "900", "--resume", "reports/mutation.json", "--json", "reports/mutation.json"]))
 
 
 @nox.session(default=False)

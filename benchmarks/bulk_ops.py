@@ -29,7 +29,7 @@ def _write_all(m, size, payload):
 # An op that returns a new bytes object is held to a copy into fresh memory: the page faults
 # of that allocation are part of any such op.
 OPS = {
-    "find (miss)": (lambda size: size, "memchr",
+    "find (miss)": (lambda size: size, "memmem",
                     lambda m, size, payload: m.find(NEEDLE, 0)),
     "rfind (miss)": (lambda size: size, "memrchr",
                      lambda m, size, payload: m.rfind(NEEDLE, 0)),

@@ -2,6 +2,7 @@
 """Runs every benchmark once, in one go on one machine, and writes reports/bench.md (and .json).
 
 Usage: python benchmarks/report.py [--quick] [--only KEY,...]   (nox -s bench)
+With --only, the sections not re-run keep their figures from the last reports/bench.json.
 """
 
 import datetime
@@ -176,6 +177,16 @@ SECTIONS = [
 ]
 
 
+def _earlier_results():
+    """The last run's bench.json, or {} when there is none (or it cannot be read)."""
+    try:
+        with open(os.path.join(OUT, "bench.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        return doc if isinstance(doc.get("results"), dict) and "date" in doc else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def main(argv=None):
     parser = Parser(prog="python benchmarks/report.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
@@ -193,21 +204,37 @@ def main(argv=None):
         return 2
     when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    results, lines = {}, ["# Benchmarks", "", f"One run on one machine ({machine}), {when}.", ""]
+    # --only re-runs some sections; the others keep their figures (and dates) from the last
+    # bench.json.
+    earlier = _earlier_results() if args.only else {}
+    kept = [key for key in keys if key not in only and key in earlier["results"]] if earlier else []
+    header = f"One run on one machine ({machine}), {when}."
+    if kept:
+        dates = sorted({earlier["results"][k].get("date", earlier["date"]) for k in kept})
+        header = (f"Sections {', '.join(k for k in keys if k in only)} run on one machine "
+                  f"({machine}), {when}; the others are from {', '.join(dates)}.")
+    results, lines = {}, ["# Benchmarks", "", header, ""]
     if "bulk" in only:
         print("bulk ...", flush=True)
-        results["bulk"] = bulk(args.quick)
+        results["bulk"] = {**bulk(args.quick), "date": when}
+    elif "bulk" in kept:
+        results["bulk"] = {"date": earlier["date"], **earlier["results"]["bulk"]}
+    if "bulk" in results:
         lines += ["## Bulk operations", ""] + bulk_markdown(results["bulk"]) + [""]
     for key, title, argv, quick_argv in SECTIONS:
-        if key not in only:
+        if key in only:
+            print(f"{key} ...", flush=True)
+            status, took, text = run(argv, quick_argv=quick_argv if args.quick else ())
+            command = " ".join(["python", *argv[1:], *(quick_argv if args.quick else ())])
+            results[key] = {"title": title, "command": command, "status": status,
+                            "seconds": took, "output": text, "date": when}
+        elif key in kept:
+            results[key] = {"date": earlier["date"], **earlier["results"][key]}
+        else:
             continue
-        print(f"{key} ...", flush=True)
-        status, took, text = run(argv, quick_argv=quick_argv if args.quick else ())
-        command = " ".join(["python", *argv[1:], *(quick_argv if args.quick else ())])
-        results[key] = {"title": title, "command": command, "status": status, "seconds": took,
-                        "output": text}
-        lines += [f"## {title}", "", f"`{command}`: {status}, {took} s", "", "```",
-                  text[-4000:], "```", ""]
+        r = results[key]
+        lines += [f"## {r['title']}", "", f"`{r['command']}`: {r['status']}, {r['seconds']} s", "",
+                  "```", r["output"][-4000:], "```", ""]
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
     write_atomically(os.path.join(OUT, "bench.json"),

@@ -37,10 +37,12 @@ def extra_compile_args(environ=os.environ):
 
 
 def extra_link_args(environ=os.environ):
-    """Linker flags: the sanitizer runtime when REFMMAP_SANITIZE=1."""
+    """Linker flags: the sanitizer runtime when REFMMAP_SANITIZE=1, plus REFMMAP_LDFLAGS
+    (shell-split; `--coverage` for gcov's runtime)."""
+    flags = []
     if environ.get("REFMMAP_SANITIZE", "") not in ("", "0"):
-        return ["-fsanitize=address,undefined"]
-    return []
+        flags += ["-fsanitize=address,undefined"]
+    return flags + shlex.split(environ.get("REFMMAP_LDFLAGS", ""))
 
 
 def cdef_source(header=HEADER):
@@ -55,8 +57,20 @@ def native_paths(absolute):
     return [os.path.join(base, "native", "refmmap.c")], [os.path.join(base, "native")]
 
 
-# Run as a script, the build may happen in another directory (REFMMAP_BUILD_DIR).
-SOURCES, INCLUDE_DIRS = native_paths(absolute=__name__ == "__main__")
+def build_dir(environ=os.environ):
+    """Where a script build puts its generated C, objects and the .so (under impls/): the
+    absolute REFMMAP_BUILD_DIR, else the checkout itself."""
+    return os.path.abspath(environ.get("REFMMAP_BUILD_DIR") or ROOT)
+
+
+def script_paths(environ=os.environ):
+    """native_paths() for a script build: absolute only when it builds in another directory.
+    distutils names each object after its source path below the build dir, so an absolute
+    source built in the checkout left <checkout>/<its absolute path>.o behind."""
+    return native_paths(absolute=build_dir(environ) != ROOT)
+
+
+SOURCES, INCLUDE_DIRS = script_paths() if __name__ == "__main__" else native_paths(absolute=False)
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_source())
@@ -73,4 +87,4 @@ ffibuilder.set_source(
 if __name__ == "__main__":
     # Relative source paths resolve against the repository root; the .so lands in impls/.
     os.chdir(ROOT)
-    ffibuilder.compile(tmpdir=os.environ.get("REFMMAP_BUILD_DIR", ROOT), verbose=True)
+    ffibuilder.compile(tmpdir=build_dir(), verbose=True)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -39,9 +40,11 @@
  * and both builds behave as the C library that CPython uses does. */
 static void copy_bytes(char *dst, const char *src, size_t n)
 {
+    if (n == 0)
+        return;  /* an empty source may be NULL, which memmove must not be given */
     memmove(dst, src, n);
 #ifdef REFMMAP_ASAN
-    if (dst == src && n > 0) {
+    if (dst == src) {
         static void *(*libc_memmove)(void *, const void *, size_t);
         if (libc_memmove == NULL) {
             void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
@@ -267,8 +270,8 @@ int refmmap_export(refmmap_t *m, int delta)
 {
     if (m == NULL || (delta != 1 && delta != -1) || m->exports + delta < 0)
         return REFMMAP_E_BADARG;
-    if (delta > 0)
-        REFMMAP_CHECK_VALID(m);
+    if (delta > 0 && m->data == NULL)  /* a release still counts down on a closed map */
+        return REFMMAP_E_CLOSED;
     m->exports += delta;
     return REFMMAP_OK;
 }
@@ -305,11 +308,12 @@ int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
     return REFMMAP_OK;
 }
 
-/* True when start, start+step, ... (count items) all lie inside the map. */
+/* True when start, start+step, ... (count items) all lie inside the map. A step of 0 over more
+ * than one item is no slice (Python refuses it before it gets here). */
 static int slice_inside(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count)
 {
     ssize_t span, last;
-    if (count < 0)
+    if (count < 0 || (step == 0 && count > 1))
         return 0;
     if (count == 0)
         return 1;
@@ -553,20 +557,98 @@ static ssize_t clamp_bound(ssize_t i, ssize_t size)
     return i;
 }
 
+/* Forward search: memchr for the needle's first byte (the C library's fastest loop), then the
+ * rest compared. Where that byte is rare this runs at memchr's speed, ahead of glibc's memmem
+ * (a byte-pair hash that skips at most a needle's length). Dense candidates would make it
+ * quadratic, so each is charged (a memchr restart, about 64 bytes' worth of scanning, plus the
+ * bytes compared) and once the charge outgrows the bytes passed, memmem takes the rest. */
+#define SEARCH_SLACK 4096
+#define SEARCH_CANDIDATE 64
+
+/* How many leading bytes of a[0..n) and b[0..n) agree, from index 1 (a[0] == b[0] is known). */
+static size_t agreeing(const char *a, const char *b, size_t n)
+{
+    size_t i = 1;
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+static const char *find_first(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+    const char *p = hay, *hit;
+    size_t starts = hlen - nlen + 1, charge = 0, agreed;  /* candidate starts: hay[0 .. starts) */
+    if (nlen == 1)
+        return memchr(hay, needle[0], hlen);
+    while ((size_t)(p - hay) < starts) {
+        hit = memchr(p, needle[0], starts - (size_t)(p - hay));
+        if (hit == NULL)
+            return NULL;
+        if ((agreed = agreeing(hit, needle, nlen)) == nlen)
+            return hit;
+        p = hit + 1;
+        charge += SEARCH_CANDIDATE + agreed;
+        if (charge > SEARCH_SLACK + (size_t)(p - hay))
+            return memmem(p, hlen - (size_t)(p - hay), needle, nlen);
+    }
+    return NULL;
+}
+
+/* Reverse search: the C library has none, so Knuth-Morris-Pratt over the needle and the
+ * haystack both read backwards (linear in the haystack), skipping with memrchr to the needle's
+ * last byte whenever no partial match is pending, which keeps memrchr's speed where that byte
+ * is rare. The table lives on the stack for short needles. */
+#define KMP_STACK 256
+#define KMP_FEW_STARTS 16
+
+static const char *find_last_kmp(const char *hay, size_t hlen, const char *needle, size_t nlen,
+                                 size_t *fail)
+{
+    /* fail[i]: the longest proper border of the needle's last i+1 bytes, read backwards. */
+    size_t i, j, k = 0;
+    const char *p;
+#define BACK(i) needle[nlen - 1 - (i)]  /* the needle's i-th byte from the end */
+    fail[0] = 0;
+    for (i = 1; i < nlen; i++) {
+        while (k > 0 && BACK(i) != BACK(k))
+            k = fail[k - 1];
+        if (BACK(i) == BACK(k))
+            k++;
+        fail[i] = k;
+    }
+    for (j = hlen, k = 0; j > 0; j--) {  /* hay[j - 1] is the next byte, read backwards */
+        if (k == 0) {
+            if ((p = memrchr(hay, BACK(0), j)) == NULL)
+                return NULL;
+            j = (size_t)(p - hay) + 1;
+        }
+        while (k > 0 && hay[j - 1] != BACK(k))
+            k = fail[k - 1];
+        if (hay[j - 1] == BACK(k) && ++k == nlen)
+            return hay + j - 1;
+    }
+    return NULL;
+#undef BACK
+}
+
 static const char *find_last(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
-    const char *p;
-    size_t limit;
-    if (nlen > hlen)
-        return NULL;
-    limit = hlen - nlen + 1;  /* candidate starts are hay[0 .. limit-1] */
-    while (limit > 0) {
-        p = memrchr(hay, needle[0], limit);
-        if (p == NULL)
-            return NULL;
-        if (memcmp(p, needle, nlen) == 0)
-            return p;
-        limit = (size_t)(p - hay);
+    size_t stack[KMP_STACK], *fail = stack, starts = hlen - nlen + 1, limit;
+    const char *hit;
+    if (nlen == 1)
+        return memrchr(hay, needle[0], hlen);
+    /* Where the needle can start at only a few places, comparing at each costs no more than
+     * KMP's table; the same loop serves when a long needle's table finds no memory (slower
+     * then, as right). */
+    if (starts > KMP_FEW_STARTS && (nlen <= KMP_STACK || (fail = malloc(nlen * sizeof(*fail))))) {
+        hit = find_last_kmp(hay, hlen, needle, nlen, fail);
+        if (fail != stack)
+            free(fail);
+        return hit;
+    }
+    for (limit = starts; limit > 0; limit = (size_t)(hit - hay)) {
+        if ((hit = memrchr(hay, needle[0], limit)) == NULL || memcmp(hit, needle, nlen) == 0)
+            return hit;
     }
     return NULL;
 }
@@ -592,7 +674,7 @@ int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t s
     if (reverse)
         hit = find_last(m->data + start, hlen, needle, (size_t)nlen);
     else
-        hit = memmem(m->data + start, hlen, needle, (size_t)nlen);
+        hit = find_first(m->data + start, hlen, needle, (size_t)nlen);
     if (hit != NULL)
         *out = hit - m->data;
     return REFMMAP_OK;

@@ -49,3 +49,15 @@ def test_report_rejects_an_unknown_section_in_one_line():
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1
     assert "--only: unknown section 'nope'" in lines[0]
+
+
+def test_earlier_results_are_read_for_only_and_bad_ones_ignored(tmp_path, monkeypatch):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import report
+
+    monkeypatch.setattr(report, "OUT", str(tmp_path))
+    assert report._earlier_results() == {}
+    (tmp_path / "bench.json").write_text('{"date": "d", "results": {"bulk": {}}}')
+    assert report._earlier_results() == {"date": "d", "results": {"bulk": {}}}
+    (tmp_path / "bench.json").write_text("{not json")
+    assert report._earlier_results() == {}

@@ -40,6 +40,12 @@ def test_extra_cflags_are_shell_split(build):
     assert flags[-2:] == ["-O0", "-DX=a b"]
 
 
+def test_extra_ldflags_are_shell_split_after_the_sanitizer(build):
+    assert build.extra_link_args({"REFMMAP_LDFLAGS": "--coverage -L'a b'"}) == ["--coverage", "-La b"]
+    assert build.extra_link_args({"REFMMAP_SANITIZE": "1", "REFMMAP_LDFLAGS": "--coverage"}) == [
+        "-fsanitize=address,undefined", "--coverage"]
+
+
 def test_package_version_comes_from_pyproject(build, tmp_path):
     p = tmp_path / "pyproject.toml"
     p.write_text('[project]\nname = "x"\nversion = "9.8.7"\n')
@@ -73,3 +79,17 @@ def test_native_paths(build):
     assert build.native_paths(False) == (["native/refmmap.c"], ["native"])
     sources, includes = build.native_paths(True)
     assert os.path.isfile(sources[0]) and os.path.isdir(includes[0])
+
+
+def test_build_dir_is_absolute_and_defaults_to_the_checkout(build, tmp_path, monkeypatch):
+    assert build.build_dir({}) == build.ROOT
+    assert build.build_dir({"REFMMAP_BUILD_DIR": ""}) == build.ROOT
+    monkeypatch.chdir(tmp_path)
+    assert build.build_dir({"REFMMAP_BUILD_DIR": "b"}) == str(tmp_path / "b")
+
+
+def test_script_build_names_sources_relatively_in_place_only(build, tmp_path):
+    """In place, a relative source keeps objects in native/ (ignored); elsewhere an absolute one
+    keeps them under the build dir."""
+    assert build.script_paths({}) == build.native_paths(False)
+    assert build.script_paths({"REFMMAP_BUILD_DIR": str(tmp_path)}) == build.native_paths(True)

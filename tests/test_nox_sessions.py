@@ -63,6 +63,8 @@ CASES = [
     ("tests", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
     ("lint", ["--no-such-option"], "--no-such-option"),
     ("sanitize", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ("coverage-c", ["--no-such-option"], "unrecognized arguments: --no-such-option"),
+    ("mutation", ["--budget", "0"], "--budget and --timeout must be more than 0"),
     ("soak", ["--minutes", "-1"], "argument --minutes: must be more than 0, got -1"),
     ("soak", ["--minutes", "1", "--impl", "no-such"], "unknown --impl 'no-such'"),
     ("report", [], "the following arguments are required: RESULTS.json"),
@@ -77,7 +79,7 @@ CASES = [
 def test_bad_posargs_end_nox_with_status_2(tmp_path, name, posargs, says):
     if name == "lint" and shutil.which("ruff") is None:
         pytest.skip("ruff is not installed here (nox -s lint installs it)")
-    if name in ("sanitize", "soak") and shutil.which("gcc") is None:
+    if name in ("sanitize", "soak", "coverage-c") and shutil.which("gcc") is None:
         pytest.skip("no gcc to build the sanitized reference")
     session = Session(posargs, tmp_path)
     with pytest.raises(SystemExit) as exc:
@@ -85,5 +87,5 @@ def test_bad_posargs_end_nox_with_status_2(tmp_path, name, posargs, says):
     assert exc.value.code == 2
     assert says in session.stderr, session.stderr
     assert "Traceback" not in session.stderr, session.stderr
-    if name not in ("tests", "sanitize", "lint"):  # pytest and ruff print their usage too
+    if name not in ("tests", "sanitize", "coverage-c", "lint"):  # pytest, ruff: their usage too
         assert len(session.stderr.strip().splitlines()) == 1, session.stderr

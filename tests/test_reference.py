@@ -151,6 +151,18 @@ CASES = {
         "m.find(b'\\x00\\x00c')", "m.rfind(b'\\x00\\x00c')", "m.find(b'b\\x00', 3)",
         "m.rfind(b'a', 0, 6)", "m.find(b'c', -1)",
     ]),
+    # Dense candidates: every byte starts the needle, so the search gives up comparing and goes
+    # on with a linear one (memmem forwards, a reverse KMP backwards), before or after a hit.
+    "find-dense": ("m = mm.mmap(-1, 40003); m[:] = b'b' + b'a' * 20000 + b'b' + b'a' * 20000 + b'b'", [
+        "m.find(b'aab')", "m.rfind(b'baa')", "m.find(b'aab', 20000)", "m.rfind(b'baa', 0, 20004)",
+        "m.find(b'aac')", "m.rfind(b'aac')", "m.find(b'a' * 300 + b'b')", "m.rfind(b'b' + b'a' * 300)",
+        "m.find(b'ab' * 3)", "m.rfind(b'ba' * 3)", "m.rfind(b'aaba')", "m.rfind(b'aab' + b'a' * 9999)",
+        "m.rfind(b'a' * 20001)", "m.find(b'a' * 20001)", "m.rfind(b'ab', 0, 20003)",
+        "m[5000:5006] = b'aabaab'", "m.rfind(b'aabaab')", "m.rfind(b'abaa')", "m.rfind(b'aabaa', 0, 20000)",
+        "m.find(b'baab')", "m.rfind(b'aabaab', 4000)", "m.rfind(b'aabaab', 5001)",
+        "[m.rfind(b'aab' + b'a' * k) for k in (0, 1, 2, 3, 4999, 5000, 20001)]",
+        "[m.find(b'a' * k + b'ba') for k in (0, 1, 2, 3, 4999, 5000, 20001)]",
+    ]),
     "move-flush-madvise": (M10, [
         "m.move(0, 5, 5)", "m.move(5, 0, 5)", "m.move(1, 0, 9)", "m.move(0, 1, 9)",
         "m.move(0, 0, 11)", "m.move(-1, 0, 1)", "m.move(0, -1, 1)", "m.move(0, 0, -1)",
