@@ -20,7 +20,7 @@ OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
 from conformance.options import Parser, Usage  # noqa: E402
-from conformance.results import header, write_atomically  # noqa: E402
+from conformance.results import write_atomically  # noqa: E402
 
 IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
