@@ -186,6 +186,7 @@ class LockstepMachine(RuleBasedStateMachine):
         self.failed = False
         self.dead = False  # the implementation crashed and crashes are being recorded
         self.shadow = rules.Shadow()  # the map as the reference saw it
+        self.shadow.peek = self.peek
         self.swarm = None  # drawn at the first step
 
     # -- the heart: one op, both sides, compare ------------------------------------------------
@@ -216,6 +217,11 @@ class LockstepMachine(RuleBasedStateMachine):
         else:
             self.check(index, clause, self.subject.apply(payload))
         return self.shadow.follow(op, expected)
+
+    def peek(self):
+        """The reference's map bytes (for a needle from a map too big to inline)."""
+        data = self.reference.dump().get("data")
+        return bytes.fromhex(data) if isinstance(data, str) else None
 
     def collect(self):
         """Compare the subject's answer to the op submitted last, if any."""

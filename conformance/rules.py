@@ -66,10 +66,21 @@ class Shadow:
         self.data = b""  # the map's bytes: as observed when small, else as last known
         self.anon, self.offset, self.file_size = True, 0, 0
         self.m2, self.m2_end, self.views = False, 0, 0  # m2_end: the file bytes m2 covers
+        self.exact = True  # whether `data` is what the reference observed last
+        self.peek = None  # a driver's way to read the reference's map when `data` is not exact
 
     @property
     def live(self):
         return self.state in ("open", "closed")
+
+    def bytes(self):
+        """The map's bytes: observed, or read from the reference through `peek` when the map is
+        too big to inline (only when a rule asks: searching for what the map holds)."""
+        if not self.exact and self.peek is not None and self.state == "open":
+            data = self.peek()
+            if isinstance(data, bytes):
+                self.data, self.exact = data, True
+        return self.data
 
     def allows(self, op):
         """Whether `op` is safe and meaningful now (the rules only make such ops; a shrinking
@@ -126,7 +137,8 @@ class Shadow:
         length = expected.get("len", self.len) or 0
         self.len = length if isinstance(length, int) else 0
         data = expected.get("data")
-        if isinstance(data, str) and not data.startswith("md5:"):
+        self.exact = isinstance(data, str) and not data.startswith("md5:")
+        if self.exact:
             self.data = bytes.fromhex(data)
         elif len(self.data) != self.len:  # too big to inline: what was known, to the new size
             self.data = (self.data + bytes(self.len))[:self.len]
@@ -158,15 +170,16 @@ def resizes(op):
 # -- swarm testing -------------------------------------------------------------------------------
 class Swarm:
     """The rules and value features one example (or soak sequence) may use. As Hypothesis's
-    FeatureFlags: a disabling probability drawn up front, then one draw per feature; both
-    shrink towards everything enabled. `open_map` is never disabled (it is the way in)."""
+    FeatureFlags: a disabling probability drawn up front (here at most one half, so that an
+    example keeps most rules), then one draw per feature; both shrink towards everything
+    enabled. `open_map` is never disabled (it is the way in)."""
 
     def __init__(self, disabled=()):
         self.disabled = frozenset(disabled)
 
     @classmethod
     def draw(cls, src):
-        level = src.integer(0, 254)
+        level = src.integer(0, 127)
         return cls(name for name in FEATURES if src.integer(0, 254) < level)
 
     def __contains__(self, name):
@@ -264,18 +277,18 @@ class Values:
     def data(self, size):
         """`size` bytes: random as often as low-entropy (a run of one byte, two bytes mixed,
         lines with empty lines, a repeating pattern)."""
-        kind = self.src.integer(0, 7)
-        if kind <= 3 and size <= 8:
+        kind = self.src.integer(0, 9)
+        if kind <= 4 and size <= 8:
             return self.src.binary(size)
-        if kind == 4:
+        if kind == 5:
             return self.pick(RUNS) * size
         rng = random.Random(self.src.integer(0, 2**32 - 1))  # long data: drawn as a seed
-        if kind <= 3:
+        if kind <= 4:
             return rng.randbytes(size)
-        if kind == 5:
+        if kind <= 7:
             pair = self.pick(PAIRS)
             return b"".join(rng.choices(pair, weights=(4, 1), k=size))
-        if kind == 6:
+        if kind == 8:
             lines = b""
             while len(lines) < size:
                 lines += b"ab"[:rng.randrange(4)] + rng.choice([b"\n", b"\n", b"\r\n"])
@@ -291,27 +304,44 @@ class Values:
         return payload_arg(kind, self.data(size), self.sh.len, self.profile)
 
     def needle(self):
-        """What to search for, and where it sits when taken from the map (else None)."""
-        sh, n = self.sh, self.sh.len
-        choice = self.src.integer(0, 6 if self.specials else 5)
-        if choice == 0:
-            return b"", None
-        if choice == 1 or not sh.data:
-            return self.src.binary(self.src.integer(0, 3)), None
-        k = self.pick([1, 2, 3, 4, 8, PAGE + 1])
-        if choice == 2:  # the map's own bytes at an edge, across a page boundary, at the end
-            at = self.pick([self.position(), PAGE - k // 2, n - k, 0])
-            at = min(max(at, 0), max(n - 1, 0))
-            return sh.data[at:at + k], at
-        if choice == 3:  # a needle that overlaps its own occurrences
-            at = min(max(self.position(), 0), n - 1)
-            unit = sh.data[at:at + self.pick([1, 2])]
-            return (unit * k)[:max(k, 2)], at
-        if choice == 4:
-            return sh.data[max(n - k, 0):], max(n - k, 0)
-        if choice == 5:
-            return self.pick(PATTERNS)[:k], None
-        return self.pick([o.Text("a"), 1, o.SelfView(0, 1) if n else b"z"]), None
+        """(needle, where it sits in the map or None, where a search should start to meet it
+        in context): often the
+        map's own bytes at an edge, across a page boundary, at a run's end (a run's tail and
+        the byte after it: where a search that skips a partial match goes wrong), or a
+        needle that overlaps its own occurrences."""
+        n = self.sh.len
+        choice = self.weighted([("empty", 1), ("random", 1), ("edge", 3), ("run-end", 3),
+                                ("overlap", 1), ("tail", 1), ("pattern", 1), ("odd", 1)])
+        data = self.sh.bytes() if choice in ("edge", "run-end", "overlap", "tail") else b""
+        if choice == "empty":
+            return b"", None, None
+        if choice == "pattern" or (not data and choice != "odd"):
+            return self.pick(PATTERNS)[:self.pick([1, 2, 3, 4])], None, None
+        if choice == "random":
+            return self.src.binary(self.src.integer(0, 3)), None, None
+        if choice == "odd":
+            if not self.specials:
+                return self.src.binary(1), None, None
+            return self.pick([o.Text("a"), 1, o.SelfView(0, 1) if n else b"z"]), None, None
+        k = self.pick([2, 3, 4, 1, 8, PAGE + 1 if n > PAGE else 5])
+        across = PAGE * self.src.integer(1, max(n // PAGE, 1)) - k // 2  # a page boundary
+        at = min(max(self.pick([across, self.position(), n - k, across, 0]), 0), max(n - 1, 0))
+        if choice == "edge":
+            return data[at:at + k], at, at
+        if choice == "run-end":  # the first change of byte from `at` on, from its run's start
+            change = next((i for i in range(at, min(n - 1, at + 4 * PAGE))
+                           if data[i] != data[i + 1]), None)
+            if change is not None:
+                run = change
+                while run > 0 and data[run - 1] == data[change]:
+                    run -= 1
+                at = max(change + 2 - self.pick([3, 2, 4, 5, k]), 0)
+                return data[at:change + 2], at, run
+            return data[at:at + k], at, at
+        if choice == "overlap":
+            unit = data[at:at + self.pick([1, 2])]
+            return (unit * k)[:max(k, 2)], at, at
+        return data[max(n - k, 0):], max(n - k, 0), max(n - k, 0)
 
     def slice_(self):
         step = self.pick([None, None, 1, 2, 3, -1, -2, 0, PAGE - 1, PAGE])
@@ -322,10 +352,10 @@ class Values:
 
     def map_size(self):
         """A map or file size: one to a few pages and one byte either side, or small."""
-        if self.chance(45 if "pages" in self.swarm else 0):
+        if self.chance(50):
             return self.pick([PAGE, PAGE - 1, PAGE + 1, 2 * PAGE, 2 * PAGE - 1, 2 * PAGE + 1,
                               3 * PAGE + 1])
-        return self.pick([1, 3, 10, 26, 100, 2, self.src.integer(1, 40)])
+        return self.pick([1, 2, 10, 26, 100, self.src.integer(3, 64), self.src.integer(3, 64)])
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -375,17 +405,18 @@ def open_anonymous(v):
 
 def open_file(v):
     """A file map: often at an offset or shorter than its file (the file around the map)."""
-    offset = v.pick([0, 0, 0, PAGE, PAGE, 2 * PAGE, 1, -PAGE])
+    offset = v.weighted([(0, 5), (PAGE, 4), (2 * PAGE, 1), (1, 1), (-PAGE, 1)])
     size = v.map_size() if v.chance(95) else 0
     if offset > 0 and v.chance(85):  # mostly a file that reaches past the offset
         size += offset
     content = v.data(size)
-    mode = v.pick(["r+"] * 8 + ["r", "w"])
+    mode = v.pick(["r+"] * 12 + ["r", "w"])
     room = max(size - max(offset, 0), 0)
     # Often shorter than the room: one byte less, a page either side, anywhere; or one past.
     lengths = [0, 0, room, room - 1, 1, v.src.integer(1, max(room, 1)), PAGE - 1, PAGE, PAGE + 1]
     length = v.pick([n for n in lengths if 0 <= n <= room] + [room + 1])
-    kwargs = file_map_kwargs(offset, v.src.integer(0, 9), v.pick([4, -1]))
+    kind = v.pick([0, 1, 2, 3, 4, 5, 8, 9, 0, 1, 3, 9, 6, 7])  # 6 and 7 must raise
+    kwargs = file_map_kwargs(offset, kind, v.pick([4, -1]))
     return o.Open(content, length, mode=mode, **kwargs)
 
 
@@ -506,15 +537,19 @@ def delitem(v):
     yield o.DelItem(v.index(allow_special=False))
 
 
-@rule(4)
+@rule(12)
 def find(v):
     """find/rfind: needles from the map itself, bounds landing on and beside the occurrence."""
-    needle, at = v.needle()
-    k = len(needle) if isinstance(needle, bytes) else 1
-    centers = () if at is None else (at, at + k)
+    needle, at, start = v.needle()
     args = [needle]
-    for _ in range(v.pick([0, 1, 2, 2])):
-        args.append(v.bound(*centers) if not v.specials or v.chance(85) else v.special_index())
+    if at is not None:  # the occurrence's ends, and one either side
+        k = len(needle)
+        args += [v.pick([start, at, at - 1, start - 1, at + 1, 0, start, v.bound()]),
+                 v.pick([at + k, v.sh.len, at + k - 1, at + k + 1, v.bound()])]
+        args = args[:v.pick([3, 2, 3, 1 if v.sh.pos <= at else 3])]
+    else:
+        for _ in range(v.pick([0, 1, 2, 2])):
+            args.append(v.bound() if not v.specials or v.chance(85) else v.special_index())
     yield o.Call(v.pick(["find", "rfind"]), *args)
 
 
@@ -537,15 +572,16 @@ def resize(v):
                                    2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7]))
 
 
-@rule(2)
+@rule(3)
 def flush(v):
     """flush(): whole, or a page-aligned offset with a size landing on the end and beside it."""
     n = v.sh.len
     if v.chance(30):
         yield o.Call("flush", *v.pick([(), (0,), (PAGE,), (-1, 1), (1, 1), (0, 0)]))
         return
-    offset = v.pick([0, PAGE, 2 * PAGE, n, 1])
-    size = v.pick([n - offset, n - offset + 1, n - offset - 1, 1, 0, PAGE])
+    page = PAGE * v.src.integer(1, max(n // PAGE, 1))  # a page boundary within the map
+    offset = v.pick([0, page, page, n, 1])
+    size = v.pick([n - offset, n - offset + 1, n - offset, n - offset - 1, 1, 0, PAGE])
     yield o.Call("flush", offset, size)
 
 
@@ -648,7 +684,7 @@ def outside_then_sync(v):
 
 
 # Value features a swarm may turn off for a whole example, beside the rules.
-FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials", "pages")
+FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
 
 
 def next_ops(sh, src, profile, swarm=EVERYTHING):

@@ -68,10 +68,16 @@ class Target:
             got = self.subject.result()
         return _checked(op, expected), got
 
+    def peek(self):
+        """The reference's map bytes (for a needle from a map too big to inline)."""
+        data = self.reference.dump().get("data")
+        return bytes.fromhex(data) if isinstance(data, str) else None
+
     def run(self, ops, make=None, length=0):
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;
         raise Found at the first divergence. Returns the number of ops run."""
         shadow, steps, trace = Shadow(), [], []
+        shadow.peek = self.peek
         source = iter(ops)
         pending = []
         while True:
