@@ -252,13 +252,16 @@ class Values:
         return self.pick([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)])
 
     def index(self, allow_special=True):
-        """An item index: an edge position, maybe counted from the end, or any, or odd types."""
+        """An item index: an end or one past it (from either end), an edge position, any, or
+        an odd type."""
         n = self.sh.len
-        choice = self.src.integer(0, 9)
-        if choice <= 4:
+        choice = self.src.integer(0, 19)
+        if choice <= 7:
+            return self.pick([0, n - 1, n, -1, -n, -n - 1, n + 1, 1])
+        if choice <= 11:
             p = self.position()
             return p - n if self.chance(40) else p
-        if choice <= 7 or not self.specials:
+        if choice <= 16 or not self.specials:
             return self.src.integer(-n - 2, n + 2)
         return self.special_index(allow_special)
 
@@ -266,7 +269,7 @@ class Values:
         """A start or end argument (slices, find): None, an edge maybe from the end, any."""
         n = self.sh.len
         choice = self.src.integer(0, 9)
-        if choice <= 1:
+        if choice <= 2:
             return None
         if choice <= 6:
             p = self.position(*centers)
@@ -282,17 +285,14 @@ class Values:
             return self.src.binary(size)
         if kind == 5:
             return self.pick(RUNS) * size
-        rng = random.Random(self.src.integer(0, 2**32 - 1))  # long data: drawn as a seed
+        noise = random.Random(self.src.integer(0, 2**32 - 1)).randbytes(size)  # drawn as a seed
         if kind <= 4:
-            return rng.randbytes(size)
-        if kind <= 7:
-            pair = self.pick(PAIRS)
-            return b"".join(rng.choices(pair, weights=(4, 1), k=size))
-        if kind == 8:
-            lines = b""
-            while len(lines) < size:
-                lines += b"ab"[:rng.randrange(4)] + rng.choice([b"\n", b"\n", b"\r\n"])
-            return lines[:size]
+            return noise
+        if kind <= 7:  # runs of one byte broken by the other, one in five
+            x, y = self.pick(PAIRS)
+            return noise.translate(x * 205 + y * 51)
+        if kind == 8:  # short lines, many of them empty, some ending in \r\n
+            return noise.translate(b"a" * 100 + b"b" * 50 + b"\n" * 90 + b"\r" * 16)
         pattern = self.pick(PATTERNS)
         return (pattern * (size // len(pattern) + 1))[:size]
 
@@ -415,7 +415,7 @@ def open_file(v):
     # Often shorter than the room: one byte less, a page either side, anywhere; or one past.
     lengths = [0, 0, room, room - 1, 1, v.src.integer(1, max(room, 1)), PAGE - 1, PAGE, PAGE + 1]
     length = v.pick([n for n in lengths if 0 <= n <= room] + [room + 1])
-    kind = v.pick([0, 1, 2, 3, 4, 5, 8, 9, 0, 1, 3, 9, 6, 7])  # 6 and 7 must raise
+    kind = v.pick([0, 1, 2, 3, 4, 5, 8, 9, 0, 1, 3, 4, 5, 9, 6, 7])  # 6 and 7 must raise
     kwargs = file_map_kwargs(offset, kind, v.pick([4, -1]))
     return o.Open(content, length, mode=mode, **kwargs)
 
@@ -515,6 +515,20 @@ def shrink_below_pos(v):
     yield v.pick([o.Call("tell"), o.Call("read"), o.Call("read_byte")])
 
 
+@rule(3)
+def readline(v):
+    """readline() on line structure: from a newline, just after it, just before it (empty
+    lines, a last line without one), once or twice."""
+    data = v.sh.data
+    ends = [i for i in range(min(len(data), 4 * PAGE)) if data[i] in b"\r\n"]
+    if ends and v.chance(70):
+        at = v.pick(ends) + v.pick([1, 0, -1])
+        yield o.Call("seek", min(max(at, 0), v.sh.len))
+    yield o.Call("readline")
+    if v.chance(40):
+        yield o.Call("readline")
+
+
 @rule(5)
 def getitem(v):
     yield o.GetItem(v.slice_() if v.chance(50) else v.index())
@@ -597,7 +611,7 @@ def madvise(v):
 @rule(4)
 def inspect(v):
     choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), contains(v)]
-    if v.sh.len <= 2 * PAGE:
+    if v.sh.len <= 300:  # every byte a JSON value on both sides: costly past a few hundred
         choices += [o.List(), o.Reversed()] * 2
     yield v.pick(choices)
 
