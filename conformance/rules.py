@@ -414,7 +414,7 @@ def open_file(v):
     room = max(size - max(offset, 0), 0)
     # Often shorter than the room: one byte less, a page either side, anywhere; or one past.
     lengths = [0, 0, room, room - 1, 1, v.src.integer(1, max(room, 1)), PAGE - 1, PAGE, PAGE + 1]
-    length = v.pick([n for n in lengths if 0 <= n <= room] + [room + 1])
+    length = v.pick([n for n in lengths if 0 <= n <= room] + [room + 1, -1])
     kind = v.pick([0, 1, 2, 3, 4, 5, 8, 9, 0, 1, 3, 4, 5, 9, 6, 7])  # 6 and 7 must raise
     kwargs = file_map_kwargs(offset, kind, v.pick([4, -1]))
     return o.Open(content, length, mode=mode, **kwargs)
@@ -476,7 +476,7 @@ def write_byte(v):
 def byte(v, odd):
     """A byte value: any, its edges and one past them, or (with specials) an odd type."""
     choice = v.src.integer(0, 9)
-    if choice <= 5:
+    if choice <= 4:
         return v.src.integer(0, 255)
     if choice <= 7 or not v.specials:
         return v.pick([0, 255, 256, -1])
@@ -583,7 +583,7 @@ def move(v):
 def resize(v):
     n, pos = v.sh.len, v.sh.pos
     yield o.Call("resize", v.pick([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE - 1, PAGE + 1,
-                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7]))
+                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7, -1, 0]))
 
 
 @rule(3)
@@ -610,7 +610,8 @@ def madvise(v):
 
 @rule(4)
 def inspect(v):
-    choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), contains(v)]
+    choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), contains(v),
+               contains(v)]
     if v.sh.len <= 300:  # every byte a JSON value on both sides: costly past a few hundred
         choices += [o.List(), o.Reversed()] * 2
     yield v.pick(choices)
@@ -634,7 +635,10 @@ def buffer(v):
 
 @rule(2, _settled)
 def close(v):
+    """close(), often followed by what must now raise (or not: closed, repr, a second close)."""
     yield o.Call("close")
+    if v.chance(60):
+        yield from v.pick([inspect, no_argument, read, getitem, write, inspect])(v)
 
 
 @rule(1, _settled)
