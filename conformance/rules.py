@@ -281,12 +281,12 @@ class Values:
         """`size` bytes: random as often as low-entropy (a run of one byte, two bytes mixed,
         lines with empty lines, a repeating pattern)."""
         kind = self.src.integer(0, 9)
-        if kind <= 4 and size <= 8:
+        if kind <= 3 and size <= 8:
             return self.src.binary(size)
-        if kind == 5:
+        if kind == 4:
             return self.pick(RUNS) * size
         noise = random.Random(self.src.integer(0, 2**32 - 1)).randbytes(size)  # drawn as a seed
-        if kind <= 4:
+        if kind <= 3:
             return noise
         if kind <= 7:  # runs of one byte broken by the other, one in five
             x, y = self.pick(PAIRS)
@@ -310,8 +310,8 @@ class Values:
         the byte after it: where a search that skips a partial match goes wrong), or a
         needle that overlaps its own occurrences."""
         n = self.sh.len
-        choice = self.weighted([("empty", 1), ("random", 1), ("edge", 3), ("run-end", 3),
-                                ("overlap", 1), ("tail", 1), ("pattern", 1), ("odd", 1)])
+        choice = self.weighted([("empty", 1), ("random", 1), ("edge", 3), ("run-end", 4),
+                                ("overlap", 2), ("tail", 1), ("pattern", 1), ("odd", 1)])
         data = self.sh.bytes() if choice in ("edge", "run-end", "overlap", "tail") else b""
         if choice == "empty":
             return b"", None, None
@@ -323,20 +323,23 @@ class Values:
             if not self.specials:
                 return self.src.binary(1), None, None
             return self.pick([o.Text("a"), 1, o.SelfView(0, 1) if n else b"z"]), None, None
-        k = self.pick([2, 3, 4, 1, 8, PAGE + 1 if n > PAGE else 5])
+        k = self.pick([2, 3, 4, 8, PAGE + 1 if n > PAGE else 5])
         across = PAGE * self.src.integer(1, max(n // PAGE, 1)) - k // 2  # a page boundary
         at = min(max(self.pick([across, self.position(), n - k, across, 0]), 0), max(n - 1, 0))
         if choice == "edge":
             return data[at:at + k], at, at
-        if choice == "run-end":  # the first change of byte from `at` on, from its run's start
-            change = next((i for i in range(at, min(n - 1, at + 4 * PAGE))
-                           if data[i] != data[i + 1]), None)
+        if choice == "run-end":
+            # From `at` on, the first end of a run of three or more (else of any run): the
+            # needle is the run's tail and the byte after, a search starts in the run.
+            ends = [i for i in range(at, min(n - 1, at + 4 * PAGE)) if data[i] != data[i + 1]]
+            change = next((i for i in ends if i >= 2 and data[i - 2] == data[i - 1] == data[i]),
+                          ends[0] if ends else None)
             if change is not None:
                 run = change
                 while run > 0 and data[run - 1] == data[change]:
                     run -= 1
-                at = max(change + 2 - self.pick([3, 2, 4, 5, k]), 0)
-                return data[at:change + 2], at, run
+                at = max(change + 2 - self.pick([3, 2, 4, 5, k]), run)
+                return data[at:change + 2], at, self.pick([run, at - 1, run + 1])
             return data[at:at + k], at, at
         if choice == "overlap":
             unit = data[at:at + self.pick([1, 2])]
