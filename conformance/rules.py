@@ -226,8 +226,13 @@ class Values:
         return sorted({p + d for p in points for d in (0, -1, 1)})
 
     def position(self, *centers):
-        """An absolute position: on an edge (may be -1 or len+1) or anywhere in [0, len]."""
-        if self.chance(60):
+        """An absolute position: an end or one past it, on an edge of the state (may be -1 or
+        len+1), or anywhere in [0, len]."""
+        choice = self.src.integer(0, 19)
+        if choice <= 6:
+            n = self.sh.len
+            return self.pick([0, n, n + 1, -1, n - 1, 1])
+        if choice <= 12:
             return self.pick(self.edges(*centers))
         return self.src.integer(0, self.sh.len)
 
