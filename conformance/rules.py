@@ -645,7 +645,7 @@ def buffer(v):
 def close(v):
     """close(), often followed by what must now raise (or not: closed, repr, a second close)."""
     yield o.Call("close")
-    for _ in range(v.pick([0, 1, 2, 3])):
+    if v.chance(60):
         yield from v.pick([inspect, no_argument, read, getitem, write, inspect])(v)
 
 
