@@ -180,6 +180,8 @@ class Swarm:
     @classmethod
     def draw(cls, src):
         level = src.integer(0, 127)
+        if level == 0:  # nothing disabled, and nothing more drawn: a shrunk example stays short
+            return EVERYTHING
         return cls(name for name in FEATURES if src.integer(0, 254) < level)
 
     def __contains__(self, name):
