@@ -593,7 +593,7 @@ def move(v):
 def resize(v):
     n, pos = v.sh.len, v.sh.pos
     yield o.Call("resize", v.pick([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE - 1, PAGE + 1,
-                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7, -1, 0]))
+                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7, -1]))
 
 
 @rule(3)
