@@ -37,6 +37,7 @@ def clause_tests(folder=HERE):
 
 WINDOWS_TESTS = os.path.join(ROOT, "tests", "test_reference_windows.py")
 MACHINE = os.path.join(HERE, "machine.py")
+RULES = os.path.join(HERE, "rules.py")  # the ops the machine's rules issue
 
 
 def windows_tests(path=WINDOWS_TESTS):
@@ -55,14 +56,23 @@ def _snake(name):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def machine_clauses(path=MACHINE, catalogue=None):
+def machine_clauses(path=MACHINE, catalogue=None, rules=RULES):
     """Catalogue clauses the state machine names: every clause of every op its rules issue
-    (`o.Call("method")` or a method name drawn from a list, `o.GetItem(...)`, ...), and the
-    clauses clause_for refines a step to (its string constants and machine.py's *_CLAUSES)."""
-    from conformance import clauses, ops
+    (`o.Call("method")` or a method name drawn from a list, `o.GetItem(...)`, ... in machine.py
+    and rules.py), and the clauses clause_for refines a step to (its string constants and
+    machine.py's *_CLAUSES)."""
+    from conformance import clauses
 
     catalogue = clauses.load() if catalogue is None else catalogue
-    tree = _parse(path)
+    found = set()
+    for source in (path, rules):
+        found.update(_machine_clauses(_parse(source)))
+    return found & set(catalogue)
+
+
+def _machine_clauses(tree):
+    from conformance import ops
+
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -79,7 +89,7 @@ def machine_clauses(path=MACHINE, catalogue=None):
                 isinstance(t, ast.Name) and t.id.endswith("_CLAUSES") for t in node.targets)):
             found.update(n.value for n in ast.walk(node.value)
                          if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    return found & set(catalogue)
+    return found
 
 
 def coverage(catalogue=None):

@@ -16,18 +16,14 @@ import hypothesis.strategies as st
 from hypothesis import HealthCheck, note, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.control import current_build_context
-from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, rule
 
 from conformance import ops as o
+from conformance import rules
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
 from conformance.compare import differences
-
-PAGE = 4096
-HUGE = (2**63, 2**100, -(2**63) - 1)
-PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"a\rb\n", b"\x00\xff\x7f\x80", b"one two one\n",
-            b"x")
 
 
 class Divergence(AssertionError):
@@ -101,11 +97,12 @@ def fast_draw(data):
 
 
 def clause_for(op, expected, machine):
-    """The clause a divergence lands on: what the reference did tells which rule applied."""
+    """The clause a divergence lands on: what the reference did tells which rule applied.
+    `machine` is the shadow state before the op (conformance/rules.py's Shadow)."""
     out = expected.get("out") or ["", None]
     args = op.args[1] if op.name == "call" else op.args
     method = op.args[0] if op.name == "call" else op.name
-    closes, resizes = _has_tag(args, "closer"), _has_tag(args, "resizer")
+    closes, resizes = rules.has_tag(args, "closer"), rules.has_tag(args, "resizer")
     if closes or resizes:
         return "reent.close" if closes else "reent.resize"
     if out[0] == "exc":
@@ -160,22 +157,6 @@ def clause_for(op, expected, machine):
     return op.clauses[0] if op.clauses else op.name
 
 
-def _flat(value):
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _flat(v)
-    elif isinstance(value, slice):
-        yield from (value.start, value.stop, value.step)
-    elif isinstance(value, dict):
-        yield from _flat(list(value.values()))
-    else:
-        yield value
-
-
-def _has_tag(args, tag):
-    return any(isinstance(a, o.Arg) and a.tag == tag for a in _flat(args))
-
-
 def _stop_if_asked():
     """A stop the CLI was asked for (SIGTERM, Ctrl-C, --time-limit) ends the run at the next
     example, even if its one signal landed where something swallowed the interrupt."""
@@ -204,16 +185,9 @@ class LockstepMachine(RuleBasedStateMachine):
         self.pending = None  # (index, clause) of the op whose subject answer is still out
         self.failed = False
         self.dead = False  # the implementation crashed and crashes are being recorded
-        self.ops_since_open = 0
-        self.state = None  # None (no scenario yet), "open", "closed", "none" (ctor failed)
-        self.len = self.pos = 0
-        self.data = b""  # the map's bytes as the reference saw them (when small enough to inline)
-        self.anon = True
-        self.file_size = 0
-        self.offset = 0
-        self.views = 0
-        self.m2 = False
-        self.m2_end = 0  # the file bytes the second map covers: the file must never shrink below
+        self.shadow = rules.Shadow()  # the map as the reference saw it
+        self.shadow.peek = self.peek
+        self.swarm = None  # drawn at the first step
 
     # -- the heart: one op, both sides, compare ------------------------------------------------
     def step(self, op):
@@ -224,7 +198,7 @@ class LockstepMachine(RuleBasedStateMachine):
         """
         self.collect()
         if self.dead:  # the implementation died in this example: the reference goes on alone
-            return self.follow(self.reference.apply(op.json()))
+            return self.shadow.follow(op, self.reference.apply(op.json()))
         if current_build_context().is_final:  # printing every op costs; only the last run shows
             note(op.py())
         index = len(self.steps)
@@ -235,27 +209,19 @@ class LockstepMachine(RuleBasedStateMachine):
             submit(payload)
         expected = self.reference.apply(payload)
         self.trace.append(expected)
-        clause = clause_for(op, expected, self)  # before the shadow state moves on
+        clause = clause_for(op, expected, self.shadow)  # before the shadow state moves on
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
         if submit is not None:
             self.pending = (index, clause)
         else:
             self.check(index, clause, self.subject.apply(payload))
-        return self.follow(expected)
+        return self.shadow.follow(op, expected)
 
-    def follow(self, expected):
-        """Move the shadow state on to what the reference observed."""
-        opened = expected.get("state") == "open" and self.state != "open"
-        self.ops_since_open = 0 if opened else self.ops_since_open + 1
-        self.state = expected.get("state", self.state)
-        self.len = expected.get("len", self.len) or 0
-        data = expected.get("data")
-        if isinstance(data, str) and not data.startswith("md5:"):
-            self.data = bytes.fromhex(data)
-        pos = expected.get("pos", 0)
-        self.pos = pos if isinstance(pos, int) else 0
-        return expected
+    def peek(self):
+        """The reference's map bytes (for a needle from a map too big to inline)."""
+        data = self.reference.dump().get("data")
+        return bytes.fromhex(data) if isinstance(data, str) else None
 
     def collect(self):
         """Compare the subject's answer to the op submitted last, if any."""
@@ -294,379 +260,21 @@ class LockstepMachine(RuleBasedStateMachine):
             return
         self.collect()
         # The final close and file contents.
-        if self.state in ("open", "closed"):
+        if self.shadow.live:
             self.step(o.End())
             self.collect()
 
-    # -- scenario ------------------------------------------------------------------------------
-    @precondition(lambda self: self.state != "open")
+    # -- the rules: conformance/rules.py, drawn through Hypothesis ----------------------------
     @rule(data=st.data())
-    def open_map(self, data):
-        draw = fast_draw(data)
-        self.views, self.m2, self.m2_end = 0, False, 0
-        if draw(st.integers(0, 3)) == 0:
-            self.open_anonymous(draw)
-        else:
-            self.open_file(draw)
-
-    def open_anonymous(self, draw):
-        self.anon = True
-        length = draw(st.sampled_from([1, 7, 100, PAGE - 1, PAGE, PAGE + 5, 0, -1]))
-        kwargs = {}
-        choice = draw(st.integers(0, 5))
-        if choice == 1:
-            kwargs["flags"] = o.Const("MAP_PRIVATE")
-        elif choice == 2:
-            kwargs["access"] = o.Const(draw(st.sampled_from(
-                ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY"])))
-        self.offset = 0
-        if self.step(o.Open(None, length, **kwargs))["out"][0] == "ok":
-            self.features["anonymous"] += 1
-            self.features[_access_feature(kwargs)] += 1
-
-    def open_file(self, draw):
-        self.anon = False
-        size = draw(st.sampled_from([0, 1, 3, 10, 26, 100, PAGE - 1, PAGE, PAGE + 10, 2 * PAGE + 3]))
-        if size <= 16 and draw(st.booleans()):
-            content = draw(st.binary(min_size=size, max_size=size))
-        else:
-            pattern = draw(st.sampled_from(PATTERNS))
-            content = (pattern * (size // len(pattern) + 1))[:size]
-        mode = draw(st.sampled_from(["r+"] * 8 + ["r", "w"]))
-        offset = draw(st.sampled_from([0] * 6 + [PAGE, 1, -PAGE]))
-        room = max(size - max(offset, 0), 0)
-        length = draw(st.sampled_from([0, 0, 0, max(room - 1, 1), room, room + 1, 1]))
-        kwargs = file_map_kwargs(offset, draw(st.integers(0, 9)), draw(st.sampled_from([4, -1])))
-        self.file_size, self.offset = size, max(offset, 0)
-        if self.step(o.Open(content, length, mode=mode, **kwargs))["out"][0] == "ok":
-            self.features["file"] += 1
-            self.features[_access_feature(kwargs)] += 1
-            if offset > 0:
-                self.features["offset"] += 1
-            if 0 < length < room:
-                self.features["length shorter than the file"] += 1
-
-    # -- value strategies that follow the map's state ------------------------------------------
-    def index(self, draw, allow_special=True):
-        n = self.len
-        choice = draw(st.integers(0, 9))
-        if choice <= 5:
-            return draw(st.integers(-n - 2, n + 2))
-        if choice == 6:
-            return draw(st.sampled_from([0, n, -n, n - 1, -1, n + 1, -n - 1]))
-        if not allow_special:
-            return draw(st.sampled_from(HUGE))
-        if choice == 7:
-            return o.Index(draw(st.integers(-n - 1, n + 1)))
-        if choice == 8:
-            return draw(st.sampled_from(HUGE + (True, o.Float(1.0), o.Text("1"), None)))
-        if self.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
-            return o.Closer(min(1, n))
-        return draw(st.sampled_from([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)]))
-
-    def payload(self, draw, size=None):
-        if size is None:
-            size = draw(st.integers(0, max(self.len - self.pos, 0) + 2))
-        data = draw(st.binary(min_size=min(size, 8), max_size=min(size, 8)))
-        return payload_arg(draw(st.integers(0, 19)), data, size, self.len,
-                           self.reference.profile)
-
-    def slice_(self, draw):
-        n = self.len
-        bound = st.one_of(st.none(), st.integers(-n - 3, n + 3))
-        step = draw(st.sampled_from([None, None, 1, 2, 3, -1, -2, 0]))
-        return slice(draw(bound), draw(bound), step)
-
-    def needle(self, draw):
-        choice = draw(st.integers(0, 4))
-        if choice == 0:
-            return b""
-        if choice == 1:
-            return draw(st.binary(max_size=3))
-        if choice == 2:
-            return draw(st.sampled_from([o.Text("a"), 1, o.SelfView(0, 1) if self.len else b"z"]))
-        source = self.data if (self.data and choice > 2) else draw(st.sampled_from(PATTERNS))
-        start = draw(st.integers(0, len(source) - 1))
-        return source[start:start + draw(st.integers(1, 4))]
-
-    # -- rules ---------------------------------------------------------------------------------
-    opened = precondition(lambda self: self.state in ("open", "closed"))
-
-    @opened
-    @rule(data=st.data())
-    def read(self, data):
-        args = fast_draw(data)(st.sampled_from([(), (None,), (-1,), "n", "n", "n", "special"]))
-        if args == "n":
-            args = (fast_draw(data)(st.integers(0, max(self.len - self.pos, 0) + 2)),)
-        elif args == "special":
-            args = (self.index(data.draw),)
-        self.step(o.Call("read", *args))
-
-    @opened
-    @rule(method=st.sampled_from(["read_byte", "readline", "tell", "size", "seekable"]))
-    def no_argument_method(self, method):
-        self.step(o.Call(method))
-
-    @opened
-    @rule(data=st.data())
-    def write(self, data):
-        self.step(o.Call("write", self.payload(data.draw)))
-
-    @opened
-    @rule(data=st.data())
-    def write_then_flush(self, data):
-        """A write followed by flush(): where copy and private maps must keep the file intact."""
-        self.step(o.Call("write", self.payload(data.draw)))
-        self.step(o.Call("flush"))
-
-    @opened
-    @rule(data=st.data())
-    def seek_then_readline(self, data):
-        self.step(o.Call("seek", fast_draw(data)(st.integers(0, self.len))))
-        self.step(o.Call("readline"))
-
-    @opened
-    @rule(data=st.data())
-    def write_byte(self, data):
-        value = fast_draw(data)(st.one_of(st.integers(0, 255), st.sampled_from(
-            [256, -1, b"a", o.Index(65), o.Float(1.0), o.Closer(1)])))
-        self.step(o.Call("write_byte", value))
-
-    @opened
-    @rule(data=st.data())
-    def seek(self, data):
-        draw = fast_draw(data)
-        whence = draw(st.sampled_from([None, 0, 1, 2, 3, -1]))
-        pos = draw(st.integers(-self.len - 2, self.len + 2)) if draw(st.integers(0, 5)) else \
-            self.index(draw)
-        self.step(o.Call("seek", pos) if whence is None else o.Call("seek", pos, whence))
-
-    @opened
-    @rule(data=st.data())
-    def getitem(self, data):
-        draw = fast_draw(data)
-        key = self.slice_(draw) if draw(st.booleans()) else self.index(draw)
-        self.step(o.GetItem(key))
-
-    @opened
-    @rule(data=st.data())
-    def setitem(self, data):
-        draw = fast_draw(data)
-        if draw(st.booleans()):
-            key = self.slice_(draw)
-            size = len(range(*key.indices(self.len))) if key.step != 0 else 0
-            if draw(st.integers(0, 3)) == 0:  # the wrong size, which must raise
-                size += draw(st.sampled_from([-1, 1]))
-            self.step(o.SetItem(key, self.payload(draw, max(size, 0))))
-        else:
-            value = draw(st.one_of(st.integers(0, 255), st.sampled_from([256, -1]), st.sampled_from(
-                [256, -1, b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)])))
-            self.step(o.SetItem(self.index(draw), value))
-
-    @opened
-    @rule(data=st.data())
-    def delitem(self, data):
-        self.step(o.DelItem(self.index(data.draw, allow_special=False)))
-
-    @opened
-    @rule(data=st.data(), method=st.sampled_from(["find", "rfind"]))
-    def find(self, data, method):
-        draw = fast_draw(data)
-        args = [self.needle(draw)]
-        for _ in range(draw(st.integers(0, 2))):
-            args.append(draw(st.integers(-self.len - 2, self.len + 2))
-                        if draw(st.integers(0, 6)) else self.index(draw))
-        self.step(o.Call(method, *args))
-
-    @opened
-    @rule(data=st.data())
-    def move(self, data):
-        draw = fast_draw(data)
-        n = self.len
-        count = draw(st.integers(0, n + 1))
-        dest = draw(st.integers(-1, max(n - count, 0) + 1))
-        src = draw(st.integers(-1, max(n - count, 0) + 1))
-        self.step(o.Call("move", dest, src, count))
-
-    @opened
-    @precondition(lambda self: not self.m2)
-    @rule(data=st.data())
-    def resize(self, data):
-        draw = fast_draw(data)
-        n = self.len
-        size = draw(st.sampled_from([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7, 2 * PAGE, -1,
-                                     max(self.pos - 1, 1)]))
-        if self.step(o.Call("resize", size))["out"][0] == "ok" and not self.anon:
-            self.file_size = self.offset + size
-
-    @opened
-    @rule(data=st.data())
-    def flush(self, data):
-        draw = fast_draw(data)
-        n = self.len
-        args = draw(st.sampled_from([(), (0, n), (0, 0), (n, 0), (PAGE, 1), (1, 1),
-                                     (0, n + 1), (-1, 1), (0,), (PAGE,)]))
-        self.step(o.Call("flush", *args))
-
-    @opened
-    @rule(data=st.data())
-    def madvise(self, data):
-        draw = fast_draw(data)
-        option = draw(st.sampled_from([0, 1, 2, 3, 999]))
-        extra = draw(st.sampled_from([(), (0,), (0, self.len), (PAGE,), (1, 1), (-1,),
-                                      (0, -1), (0, 2**62)]))
-        self.step(o.Call("madvise", option, *extra))
-
-    # Closing ends the interesting part of a scenario: only after a few ops on the open map
-    # (a deterministic limiter), else most sequences would be open-close-open-close.
-    settled = precondition(lambda self: self.state == "closed" or self.ops_since_open >= 4)
-
-    @opened
-    @settled
-    @rule()
-    def close(self):
-        self.step(o.Call("close"))
-
-    @opened
-    @rule(data=st.data())
-    def inspect(self, data):
-        draw = fast_draw(data)
-        choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), self.contains(draw)]
-        if self.len <= 2 * PAGE:
-            choices += [o.List(), o.Reversed()] * 2
-        self.step(draw(st.sampled_from(choices)))
-
-    def contains(self, draw):
-        near = self.data[self.pos:self.pos + 2] or b"01"  # a 2-byte run the map really holds
-        return o.Contains(draw(st.sampled_from([b"0", b"x", 48, o.Text("0"), near, near])))
-
-    @opened
-    @rule(data=st.data())
-    def seek_then_inspect(self, data):
-        """What reports the position (repr) or searches (in) after the position moved."""
-        draw = fast_draw(data)
-        self.step(o.Call("seek", draw(st.integers(0, self.len))))
-        self.step(draw(st.sampled_from([o.Repr(), self.contains(draw), o.Call("tell")])))
-
-    @opened
-    @precondition(lambda self: not self.m2)
-    @rule(data=st.data())
-    def seek_then_resize(self, data):
-        """A resize below the position, which must leave tell() alone."""
-        draw = fast_draw(data)
-        pos = draw(st.integers(1, max(self.len, 1)))
-        self.step(o.Call("seek", pos))
-        if self.step(o.Call("resize", max(pos - 1, 1)))["out"][0] == "ok" and not self.anon:
-            self.file_size = self.offset + max(pos - 1, 1)
-        self.step(draw(st.sampled_from([o.Call("tell"), o.Call("read"), o.Call("read_byte")])))
-
-    @opened
-    @settled
-    @rule(data=st.data())
-    def exit(self, data):
-        args = fast_draw(data)(st.sampled_from([(None, None, None), ()]))
-        self.step(o.Exit(*args))
-
-    @opened
-    @rule(data=st.data())
-    def buffer(self, data):
-        draw = fast_draw(data)
-        if self.views and draw(st.booleans()):
-            self.step(o.Release(draw(st.integers(0, self.views - 1))))
-            self.views -= 1
-            return
-        if self.views and self.len and draw(st.booleans()):
-            self.step(o.ViewSet(0, draw(st.integers(0, self.len - 1)), draw(st.integers(0, 255))))
-            return
-        expected = self.step(o.Export())
-        if expected["out"][0] == "ok":
-            self.views += 1
-
-    # -- the world around the map --------------------------------------------------------------
-    mapped_file = precondition(lambda self: self.state in ("open", "closed") and not self.anon)
-
-    @mapped_file
-    @rule(data=st.data())
-    def file_write(self, data):
-        draw = fast_draw(data)
-        offset = draw(st.integers(0, self.offset + self.len + 2))
-        chunk = draw(st.binary(min_size=1, max_size=4))
-        if self.step(o.FileWrite(offset, chunk))["out"][0] == "ok":
-            self.file_size = max(self.file_size, offset + len(chunk))
-
-    @mapped_file
-    @rule(data=st.data())
-    def file_truncate(self, data):
-        # Never below what a map covers: touching a page past EOF is SIGBUS for any real mmap,
-        # the in-process reference included.
-        floor = max(self.offset + self.len, self.m2_end)
-        size = floor + fast_draw(data)(st.sampled_from([0, 1, PAGE]))
-        if self.step(o.FileTruncate(size))["out"][0] == "ok":
-            self.file_size = size
-
-    @mapped_file
-    @rule(data=st.data())
-    def second_map(self, data):
-        draw = fast_draw(data)
-        if not self.m2:
-            access = draw(st.sampled_from([None, "ACCESS_READ", "ACCESS_COPY", "ACCESS_WRITE"]))
-            kwargs = {} if access is None else {"access": o.Const(access)}
-            expected = self.step(o.Open2(0, **kwargs))
-            self.m2 = expected["out"][0] == "ok"
-            self.m2_end = self.file_size if self.m2 else 0
-        elif draw(st.integers(0, 3)) == 0:
-            self.step(o.Close2())
-            self.m2, self.m2_end = False, 0
-        elif draw(st.booleans()):
-            self.step(o.Get2())
-        else:
-            self.step(o.Set2(draw(st.integers(0, 8)), draw(st.binary(min_size=1, max_size=3))))
-
-
-def file_map_kwargs(offset, kind, invalid_access):
-    """Constructor keywords for a file map: the offset, then one of ten kinds (access modes,
-    flags, prot, an invalid access, both access and flags, trackfd). Shared with the soak."""
-    kwargs = {"offset": offset} if offset else {}
-    if kind <= 3:
-        kwargs["access"] = o.Const(
-            ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][kind])
-    elif kind == 4:
-        kwargs["flags"] = o.Const("MAP_PRIVATE")
-    elif kind == 5:
-        kwargs["prot"] = o.Const("PROT_READ")
-    elif kind == 6:
-        kwargs["access"] = invalid_access
-    elif kind == 7:
-        kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
-    elif kind == 8:
-        kwargs["trackfd"] = False
-    return kwargs
-
-
-def payload_arg(kind, seed, size, length, profile):
-    """`size` bytes repeating `seed`, passed as one of several bytes-like kinds (or text, which
-    must be refused) for kind 0-4; plain bytes for the rest. Shared with the soak."""
-    data = (seed * (size // max(len(seed), 1) + 1))[:size] if seed else bytes(size)
-    if kind == 0:
-        return o.ByteArray(data)
-    if kind == 1:
-        return o.MemView(data)
-    if kind == 2 and profile != "2.7":  # 2.7 has no strided memoryview
-        return o.NonContiguous(data)
-    if kind == 3:
-        return o.Text(data.decode("latin-1"))
-    if kind == 4 and length:
-        return o.SelfView(0, min(size, length))
-    return data
-
-
-def _access_feature(kwargs):
-    access = kwargs.get("access")
-    if isinstance(access, o.Arg):
-        return access.value
-    if "flags" in kwargs or "prot" in kwargs:
-        return "flags/prot"
-    return "ACCESS_DEFAULT" if access is None else "invalid access"
+    def act(self, data):
+        """One rule of conformance/rules.py (its ops, one after the other, on both sides)."""
+        source = rules.HypothesisSource(fast_draw(data))
+        if self.swarm is None:  # the rules and features this example may use
+            self.swarm = rules.Swarm.draw(source)
+        for op in rules.next_ops(self.shadow, source, self.reference.profile, self.swarm):
+            expected = self.step(op)
+            if op.name == "open" and expected["out"][0] == "ok":
+                self.features.update(rules.features_of(op))
 
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,

@@ -18,18 +18,10 @@ import traceback
 
 from conformance import ops as o
 from conformance.compare import describe, differences
-from conformance.machine import (
-    HUGE,
-    PAGE,
-    PATTERNS,
-    LockstepMachine,
-    _has_tag,
-    clause_for,
-    file_map_kwargs,
-    payload_arg,
-)
+from conformance.machine import clause_for
 from conformance.repro import script
 from conformance.results import header
+from conformance.rules import RandomSource, Shadow, Swarm, next_ops
 from impls.executor import compact
 
 # Exception types no mmap operation raises: in the reference's observation they mean a bug in
@@ -43,288 +35,6 @@ LACKS = re.compile(r"^('mmap\.mmap' object|'types\.SimpleNamespace' object|modul
 
 class HarnessError(Exception):
     """The soak code or the reference failed in a way no mmap behaves."""
-
-
-# -- the shadow state: what the reference says the map is, and what real mmaps must not meet --
-class Shadow:
-    """The reference's state after each op, as the machine tracks it, plus the rules that keep
-    every real mmap (the in-process reference included) clear of SIGBUS; see machine.py's
-    file_truncate, second_map and resize rules."""
-
-    def __init__(self):
-        self.state = None  # None (nothing opened yet), "open", "closed", "none" (ctor failed)
-        self.len = self.pos = self.ops_since_open = 0
-        self.data = b""
-        self.anon, self.offset, self.file_size = True, 0, 0
-        self.m2, self.m2_end, self.views = False, 0, 0
-
-    def allows(self, op):
-        """Whether `op` is safe and meaningful now (the generator only makes such ops; a
-        shrinking candidate that breaks one is skipped, never run)."""
-        n, live = op.name, self.state in ("open", "closed")
-        if n == "open":
-            return self.state != "open"
-        if not live:
-            return False
-        if _resizes(op):
-            return not self.m2  # the file would shrink under the second map
-        if n == "file_truncate":
-            return not self.anon and op.args[0] >= max(self.offset + self.len, self.m2_end)
-        if n in ("file_write", "open2"):
-            return not self.anon and not (n == "open2" and self.m2)
-        if n in ("get2", "set2", "close2"):
-            return self.m2
-        if n in ("release", "view_set"):
-            return op.args[0] < self.views
-        return True
-
-    def follow(self, op, expected):
-        ok = expected.get("out", ["", None])[0] == "ok"
-        n = op.name
-        if n == "open":
-            setup, args, kwargs = op.args
-            self.anon = setup is None
-            self.offset = 0 if self.anon else max(kwargs.get("offset", 0), 0)
-            self.file_size = 0 if self.anon else len(bytes.fromhex(setup["data"]))
-            self.m2, self.m2_end, self.views = False, 0, 0
-        elif n == "call" and op.args[0] == "resize" and ok and not self.anon:
-            self.file_size = self.offset + op.args[1][0]
-        elif n == "file_write" and ok:
-            self.file_size = max(self.file_size, op.args[0] + len(op.args[1]))
-        elif n == "file_truncate" and ok:
-            self.file_size = op.args[0]
-        elif n == "open2":
-            self.m2 = ok
-            self.m2_end = self.file_size if ok else 0
-        elif n == "close2":
-            self.m2, self.m2_end = False, 0
-        elif n == "export" and ok:
-            self.views += 1
-        elif n == "release" and ok:
-            self.views -= 1
-        LockstepMachine.follow(self, expected)  # state, len, pos, data: the machine's own rule
-
-
-def _resizes(op):
-    return (op.name == "call" and op.args[0] == "resize") or _has_tag(op.args, "resizer")
-
-
-# -- the generator: the machine's rules, drawn from random.Random -------------------------------
-class Generator:
-    """One op at a time from the shadow state, with the machine's value choices."""
-
-    def __init__(self, rng, profile):
-        self.r, self.profile = rng, profile
-
-    def open(self):
-        r = self.r
-        if r.randrange(4) == 0:
-            kwargs = {}
-            choice = r.randrange(6)
-            if choice == 1:
-                kwargs["flags"] = o.Const("MAP_PRIVATE")
-            elif choice == 2:
-                kwargs["access"] = o.Const(r.choice(["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY"]))
-            return o.Open(None, r.choice([1, 7, 100, PAGE - 1, PAGE, PAGE + 5, 0, -1]), **kwargs)
-        size = r.choice([0, 1, 3, 10, 26, 100, PAGE - 1, PAGE, PAGE + 10, 2 * PAGE + 3])
-        if size <= 16 and r.random() < 0.5:
-            content = r.randbytes(size)
-        else:
-            pattern = r.choice(PATTERNS)
-            content = (pattern * (size // len(pattern) + 1))[:size]
-        mode = r.choice(["r+"] * 8 + ["r", "w"])
-        offset = r.choice([0] * 6 + [PAGE, 1, -PAGE])
-        room = max(size - max(offset, 0), 0)
-        kwargs = file_map_kwargs(offset, r.randrange(10), r.choice([4, -1]))
-        length = r.choice([0, 0, 0, max(room - 1, 1), room, room + 1, 1])
-        return o.Open(content, length, mode=mode, **kwargs)
-
-    def index(self, sh, special=True):
-        r, n = self.r, sh.len
-        choice = r.randrange(10)
-        if choice <= 5:
-            return r.randint(-n - 2, n + 2)
-        if choice == 6:
-            return r.choice([0, n, -n, n - 1, -1, n + 1, -n - 1])
-        if not special:
-            return r.choice(HUGE)
-        if choice == 7:
-            return o.Index(r.randint(-n - 1, n + 1))
-        if choice == 8:
-            return r.choice(HUGE + (True, o.Float(1.0), o.Text("1"), None))
-        if sh.m2 or r.random() < 0.5:
-            return o.Closer(min(1, n))
-        return o.Resizer(max(n // 2, 1), 1)
-
-    def payload(self, sh, size=None):
-        r = self.r
-        if size is None:
-            size = r.randint(0, max(sh.len - sh.pos, 0) + 2)
-        data = r.randbytes(min(size, 8))
-        return payload_arg(r.randrange(20), data, size, sh.len, self.profile)
-
-    def slice_(self, sh):
-        r, n = self.r, sh.len
-
-        def bound():
-            return None if r.random() < 0.3 else r.randint(-n - 3, n + 3)
-
-        return slice(bound(), bound(), r.choice([None, None, 1, 2, 3, -1, -2, 0]))
-
-    def needle(self, sh):
-        r = self.r
-        choice = r.randrange(5)
-        if choice == 0:
-            return b""
-        if choice == 1:
-            return r.randbytes(r.randint(0, 3))
-        if choice == 2:
-            return r.choice([o.Text("a"), 1, o.SelfView(0, 1) if sh.len else b"z"])
-        source = sh.data if (sh.data and choice > 2) else r.choice(PATTERNS)
-        start = r.randrange(len(source))
-        return source[start:start + r.randint(1, 4)]
-
-    def contains(self, sh):
-        near = sh.data[sh.pos:sh.pos + 2] or b"01"
-        return o.Contains(self.r.choice([b"0", b"x", 48, o.Text("0"), near, near]))
-
-    def ops(self, sh):
-        """The next op or ops (a rule may make two or three) for the map in state `sh`."""
-        r = self.r
-        rules = [(self.read, 6), (self.simple, 4), (self.write, 5), (self.write_flush, 2),
-                 (self.seek_readline, 1), (self.write_byte, 3), (self.seek, 4), (self.getitem, 5),
-                 (self.setitem, 5), (self.delitem, 1), (self.find, 4), (self.move, 3),
-                 (self.flush, 2), (self.madvise, 1), (self.inspect, 4), (self.seek_inspect, 1),
-                 (self.buffer, 2)]
-        if not sh.m2:
-            rules += [(self.resize, 2), (self.seek_resize, 1)]
-        if sh.ops_since_open >= 4 or sh.state == "closed":
-            rules += [(lambda: [o.Call("close")], 0.3),
-                      (lambda: [o.Exit(*r.choice([(None, None, None), ()]))], 0.1)]
-        if not sh.anon:
-            rules += [(self.file_write, 2), (self.file_truncate, 1), (self.second_map, 2)]
-        rule = r.choices([f for f, _ in rules], [w for _, w in rules])[0]
-        return rule(sh) if rule.__code__.co_argcount > 1 else rule()
-
-    def read(self, sh):
-        args = self.r.choice([(), (None,), (-1,), "n", "n", "n", "special"])
-        if args == "n":
-            args = (self.r.randint(0, max(sh.len - sh.pos, 0) + 2),)
-        elif args == "special":
-            args = (self.index(sh),)
-        return [o.Call("read", *args)]
-
-    def simple(self, sh):
-        return [o.Call(self.r.choice(["read_byte", "readline", "tell", "size", "seekable"]))]
-
-    def write(self, sh):
-        return [o.Call("write", self.payload(sh))]
-
-    def write_flush(self, sh):
-        return [o.Call("write", self.payload(sh)), o.Call("flush")]
-
-    def seek_readline(self, sh):
-        return [o.Call("seek", self.r.randint(0, sh.len)), o.Call("readline")]
-
-    def write_byte(self, sh):
-        r = self.r
-        value = r.randint(0, 255) if r.random() < 0.5 else r.choice(
-            [256, -1, b"a", o.Index(65), o.Float(1.0), o.Closer(1)])
-        return [o.Call("write_byte", value)]
-
-    def seek(self, sh):
-        r = self.r
-        whence = r.choice([None, 0, 1, 2, 3, -1])
-        pos = r.randint(-sh.len - 2, sh.len + 2) if r.randrange(6) else self.index(sh)
-        return [o.Call("seek", pos) if whence is None else o.Call("seek", pos, whence)]
-
-    def getitem(self, sh):
-        return [o.GetItem(self.slice_(sh) if self.r.random() < 0.5 else self.index(sh))]
-
-    def setitem(self, sh):
-        r = self.r
-        if r.random() < 0.5:
-            key = self.slice_(sh)
-            size = len(range(*key.indices(sh.len))) if key.step != 0 else 0
-            if r.randrange(4) == 0:
-                size += r.choice([-1, 1])
-            return [o.SetItem(key, self.payload(sh, max(size, 0)))]
-        value = r.randint(0, 255) if r.random() < 0.5 else r.choice(
-            [256, -1, 256, -1, b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)])
-        return [o.SetItem(self.index(sh), value)]
-
-    def delitem(self, sh):
-        return [o.DelItem(self.index(sh, special=False))]
-
-    def find(self, sh):
-        r = self.r
-        args = [self.needle(sh)]
-        for _ in range(r.randint(0, 2)):
-            args.append(r.randint(-sh.len - 2, sh.len + 2) if r.randrange(7) else self.index(sh))
-        return [o.Call(r.choice(["find", "rfind"]), *args)]
-
-    def move(self, sh):
-        r, n = self.r, sh.len
-        count = r.randint(0, n + 1)
-        return [o.Call("move", r.randint(-1, max(n - count, 0) + 1),
-                       r.randint(-1, max(n - count, 0) + 1), count)]
-
-    def resize(self, sh):
-        n = sh.len
-        return [o.Call("resize", self.r.choice([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE + 7,
-                                               2 * PAGE, -1, max(sh.pos - 1, 1)]))]
-
-    def seek_resize(self, sh):
-        pos = self.r.randint(1, max(sh.len, 1))
-        return [o.Call("seek", pos), o.Call("resize", max(pos - 1, 1)),
-                self.r.choice([o.Call("tell"), o.Call("read"), o.Call("read_byte")])]
-
-    def flush(self, sh):
-        n = sh.len
-        return [o.Call("flush", *self.r.choice([(), (0, n), (0, 0), (n, 0), (PAGE, 1), (1, 1),
-                                                (0, n + 1), (-1, 1), (0,), (PAGE,)]))]
-
-    def madvise(self, sh):
-        r = self.r
-        extra = r.choice([(), (0,), (0, sh.len), (PAGE,), (1, 1), (-1,), (0, -1), (0, 2**62)])
-        return [o.Call("madvise", r.choice([0, 1, 2, 3, 999]), *extra)]
-
-    def inspect(self, sh):
-        choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), self.contains(sh)]
-        if sh.len <= 2 * PAGE:
-            choices += [o.List(), o.Reversed()] * 2
-        return [self.r.choice(choices)]
-
-    def seek_inspect(self, sh):
-        return [o.Call("seek", self.r.randint(0, sh.len)),
-                self.r.choice([o.Repr(), self.contains(sh), o.Call("tell")])]
-
-    def buffer(self, sh):
-        r = self.r
-        if sh.views and r.random() < 0.5:
-            return [o.Release(r.randrange(sh.views))]
-        if sh.views and sh.len and r.random() < 0.5:
-            return [o.ViewSet(0, r.randrange(sh.len), r.randint(0, 255))]
-        return [o.Export()]
-
-    def file_write(self, sh):
-        r = self.r
-        return [o.FileWrite(r.randint(0, sh.offset + sh.len + 2), r.randbytes(r.randint(1, 4)))]
-
-    def file_truncate(self, sh):
-        return [o.FileTruncate(max(sh.offset + sh.len, sh.m2_end) + self.r.choice([0, 1, PAGE]))]
-
-    def second_map(self, sh):
-        r = self.r
-        if not sh.m2:
-            access = r.choice([None, "ACCESS_READ", "ACCESS_COPY", "ACCESS_WRITE"])
-            return [o.Open2(0, **({} if access is None else {"access": o.Const(access)}))]
-        choice = r.randrange(4)
-        if choice == 0:
-            return [o.Close2()]
-        if choice == 1:
-            return [o.Get2()]
-        return [o.Set2(r.randint(0, 8), r.randbytes(r.randint(1, 3)))]
 
 
 # -- running: one op on both sides, one sequence, a replay for shrinking -------------------------
@@ -364,11 +74,17 @@ class Target:
             got = self.subject.result()
         return _checked(op, expected), got
 
+    def peek(self):
+        """The reference's map bytes (for a needle from a map too big to inline)."""
+        data = self.reference.dump().get("data")
+        return bytes.fromhex(data) if isinstance(data, str) else None
+
     def run_batched(self, make, length):
         """A generated sequence the fast way: the reference alone follows the generator, and
         the ops go to the subject a batch per message, the next batch generated while the
         worker runs the last. Returns the number of ops run."""
         shadow, steps, trace, pending = Shadow(), [], [], []
+        shadow.peek = self.peek
         done, flight, exhausted = 0, None, False
         while True:
             while not exhausted and len(steps) - (flight[1] if flight else done) < BATCH:
@@ -395,6 +111,7 @@ class Target:
         if not hasattr(self.subject, "apply_many"):  # the reference in process: no pipe
             return self.run(steps)
         shadow, trace = Shadow(), []
+        shadow.peek = self.peek
         for op in steps:
             if not shadow.allows(op):
                 return None
@@ -432,6 +149,7 @@ class Target:
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;
         raise Found at the first divergence. Returns the number of ops run."""
         shadow, steps, trace = Shadow(), [], []
+        shadow.peek = self.peek
         source = iter(ops)
         pending = []
         while True:
@@ -473,19 +191,23 @@ def _checked(op, expected):
     return expected
 
 
-def sequence_maker(gen, rng):
-    """`make(shadow, done)` for Target.run: an opening, ops, reopenings, then End."""
-    ended = []
+def sequence_maker(profile, rng):
+    """`make(shadow, done)` for Target.run: the rules of conformance/rules.py drawn from `rng`
+    (one swarm of enabled rules per sequence), op by op, then End."""
+    source = RandomSource(rng)
+    swarm = Swarm.draw(source)
+    ended, current = [], [iter(())]
 
     def make(shadow, done):
         if ended:
             return []
         if done:
             ended.append(True)
-            return [o.End()] if shadow.state in ("open", "closed") else []
-        if shadow.state != "open" and (shadow.state != "closed" or rng.random() < 0.3):
-            return [gen.open()]
-        return gen.ops(shadow)
+            return [o.End()] if shadow.live else []
+        for op in current[0]:  # the rule under way goes on from the state its last op left
+            return [op]
+        current[0] = next_ops(shadow, source, profile, swarm)
+        return make(shadow, done)
 
     return make
 
@@ -631,9 +353,8 @@ def _soak_loop(targets, rng, args, deadline, harness):
     while targets and time.monotonic() < deadline:
         target = targets[turn % len(targets)]
         turn += 1
-        gen = Generator(rng, target.reference.profile)
         length = rng.randint(args.length // 2, args.length * 3 // 2)
-        make = sequence_maker(gen, rng)
+        make = sequence_maker(target.reference.profile, rng)
         target.sequences += 1
         try:
             if hasattr(target.subject, "apply_many"):

@@ -1,0 +1,763 @@
+# SPDX-License-Identifier: MIT
+"""The op rules, once: which ops a scenario may take next, their arguments as edge-seeking
+strategies, and the shadow state they follow. Two drivers draw from it: the lockstep machine
+(Hypothesis's draw) and the soak (a seeded random.Random). Adding an op is one rule here.
+
+Arguments come from the boundary set of the current state (0, 1, pos, len, the page size and
+its multiples, each +-1) as often as from uniform ranges; data from low-entropy alphabets (runs
+of one byte, two bytes, lines with empty lines) as often as from random bytes; maps of one to a
+few pages, at an offset or shorter than their file. Each example or sequence enables a random
+subset of the rules and features (swarm testing, as Hypothesis's stateful machines do).
+"""
+
+from __future__ import annotations
+
+import random
+
+from conformance import ops as o
+
+PAGE = 4096
+HUGE = (2**63, 2**100, -(2**63) - 1)
+PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"a\rb\n", b"\x00\xff\x7f\x80", b"one two one\n",
+            b"x")
+# Low-entropy alphabets for data: runs of one byte, two bytes mixed, lines (with empty ones).
+RUNS = (b"\x00", b"a", b"\n", b"\xff")
+PAIRS = ((b"a", b"b"), (b"\x00", b"\xff"), (b"a", b"\n"), (b"\n", b"\r"))
+
+
+# -- the two drivers -------------------------------------------------------------------------------
+class HypothesisSource:
+    """Draws through Hypothesis (`draw` is a conjecture draw): every choice shrinks towards the
+    first of its options, so order options from simplest."""
+
+    def __init__(self, draw):
+        import hypothesis.strategies as st
+
+        self._draw, self._st = draw, st
+
+    def integer(self, lo, hi):
+        return self._draw(self._st.integers(lo, max(lo, hi)))
+
+    def binary(self, size):
+        return self._draw(self._st.binary(min_size=size, max_size=size))
+
+
+class RandomSource:
+    """Draws from a seeded random.Random (the soak: no Hypothesis in the loop)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def integer(self, lo, hi):
+        return self.rng.randint(lo, max(lo, hi))
+
+    def binary(self, size):
+        return self.rng.randbytes(size)
+
+
+# -- the shadow state ------------------------------------------------------------------------------
+class Shadow:
+    """What the reference says the map is after each op, plus what keeps every real mmap (the
+    in-process reference included) clear of SIGBUS: the file never shrinks under a map."""
+
+    def __init__(self):
+        self.state = None  # None (nothing opened yet), "open", "closed", "none" (ctor failed)
+        self.len = self.pos = self.ops_since_open = 0
+        self.data = b""  # the map's bytes: as observed when small, else as last known
+        self.anon, self.offset, self.file_size = True, 0, 0
+        self.m2, self.m2_end, self.views = False, 0, 0  # m2_end: the file bytes m2 covers
+        self.exact = True  # whether `data` is what the reference observed last
+        self.peek = None  # a driver's way to read the reference's map when `data` is not exact
+
+    @property
+    def live(self):
+        return self.state in ("open", "closed")
+
+    def bytes(self):
+        """The map's bytes: observed, or read from the reference through `peek` when the map is
+        too big to inline (only when a rule asks: searching for what the map holds)."""
+        if not self.exact and self.peek is not None and self.state == "open":
+            data = self.peek()
+            if isinstance(data, bytes):
+                self.data, self.exact = data, True
+        return self.data
+
+    def allows(self, op):
+        """Whether `op` is safe and meaningful now (the rules only make such ops; a shrinking
+        candidate that breaks one is skipped, never run)."""
+        n = op.name
+        if n == "open":
+            return self.state != "open"
+        if not self.live:
+            return False
+        if resizes(op):
+            return not self.m2  # the file would shrink under the second map
+        if n == "file_truncate":
+            return not self.anon and op.args[0] >= max(self.offset + self.len, self.m2_end)
+        if n in ("file_write", "open2"):
+            return not self.anon and not (n == "open2" and self.m2)
+        if n in ("get2", "set2", "close2"):
+            return self.m2
+        if n in ("release", "view_set"):
+            return op.args[0] < self.views
+        return True
+
+    def follow(self, op, expected):
+        """Move on to what the reference observed after `op`."""
+        ok = (expected.get("out") or ["", None])[0] == "ok"
+        n = op.name
+        if n == "open":
+            setup, args, kwargs = op.args
+            self.anon = setup is None
+            offset = kwargs.get("offset", 0)
+            self.offset = 0 if self.anon or not isinstance(offset, int) else max(offset, 0)
+            content = b"" if self.anon else bytes.fromhex(setup["data"])
+            self.file_size = len(content)
+            self.data = content[self.offset:]
+            self.m2, self.m2_end, self.views = False, 0, 0
+        elif n == "call" and op.args[0] == "resize" and ok and not self.anon:
+            size = op.args[1][0]
+            self.file_size = self.offset + size if isinstance(size, int) else self.file_size
+        elif n == "file_write" and ok:
+            self.file_size = max(self.file_size, op.args[0] + len(op.args[1]))
+        elif n == "file_truncate" and ok:
+            self.file_size = op.args[0]
+        elif n == "open2":
+            self.m2 = ok
+            self.m2_end = self.file_size if ok else 0
+        elif n == "close2":
+            self.m2, self.m2_end = False, 0
+        elif n == "export" and ok:
+            self.views += 1
+        elif n == "release" and ok:
+            self.views -= 1
+        opened = expected.get("state") == "open" and self.state != "open"
+        self.ops_since_open = 0 if opened else self.ops_since_open + 1
+        self.state = expected.get("state", self.state)
+        length = expected.get("len", self.len) or 0
+        self.len = length if isinstance(length, int) else 0
+        data = expected.get("data")
+        self.exact = isinstance(data, str) and not data.startswith("md5:")
+        if self.exact:
+            self.data = bytes.fromhex(data)
+        elif len(self.data) != self.len:  # too big to inline: what was known, to the new size
+            self.data = (self.data + bytes(self.len))[:self.len]
+        pos = expected.get("pos", 0)
+        self.pos = pos if isinstance(pos, int) else 0
+        return expected
+
+
+def _flat(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _flat(v)
+    elif isinstance(value, slice):
+        yield from (value.start, value.stop, value.step)
+    elif isinstance(value, dict):
+        yield from _flat(list(value.values()))
+    else:
+        yield value
+
+
+def has_tag(args, tag):
+    return any(isinstance(a, o.Arg) and a.tag == tag for a in _flat(args))
+
+
+def resizes(op):
+    return (op.name == "call" and op.args[0] == "resize") or has_tag(op.args, "resizer")
+
+
+# -- swarm testing -------------------------------------------------------------------------------
+class Swarm:
+    """The rules and value features one example (or soak sequence) may use. As Hypothesis's
+    FeatureFlags: a disabling probability drawn up front (here at most one half, so that an
+    example keeps most rules), then one draw per feature; both shrink towards everything
+    enabled. `open_map` is never disabled (it is the way in)."""
+
+    def __init__(self, disabled=()):
+        self.disabled = frozenset(disabled)
+
+    @classmethod
+    def draw(cls, src):
+        level = src.integer(0, 127)
+        if level == 0:  # nothing disabled, and nothing more drawn: a shrunk example stays short
+            return EVERYTHING
+        return cls(name for name in FEATURES if src.integer(0, 254) < level)
+
+    def __contains__(self, name):
+        return name not in self.disabled
+
+
+EVERYTHING = Swarm()
+
+
+# -- argument strategies ---------------------------------------------------------------------------
+class Values:
+    """Every argument a rule needs, drawn from `src` for the map in state `sh`."""
+
+    def __init__(self, src, sh, profile, swarm=EVERYTHING):
+        self.src, self.sh, self.profile, self.swarm = src, sh, profile, swarm
+
+    # primitives
+    def pick(self, options):
+        return options[self.src.integer(0, len(options) - 1)]
+
+    def chance(self, percent):
+        return self.src.integer(0, 99) < percent
+
+    def weighted(self, pairs):
+        """One of (value, weight) pairs, by integer weight."""
+        roll = self.src.integer(0, sum(w for _, w in pairs) - 1)
+        for value, weight in pairs:
+            roll -= weight
+            if roll < 0:
+                return value
+        return pairs[-1][0]
+
+    @property
+    def specials(self):
+        return "specials" in self.swarm
+
+    # positions and sizes
+    def edges(self, *centers):
+        """The boundary set of the state: 0, 1, pos, len and page multiples up to len (and any
+        `centers`), each with its neighbours, in order (the simplest first)."""
+        n = self.sh.len
+        points = {0, 1, self.sh.pos, n, PAGE, *centers}
+        points.update(k * PAGE for k in range(2, n // PAGE + 2))
+        return sorted({p + d for p in points for d in (0, -1, 1)})
+
+    def position(self, *centers):
+        """An absolute position: an end or one past it, on an edge of the state (may be -1 or
+        len+1), or anywhere in [0, len]."""
+        choice = self.src.integer(0, 19)
+        if choice <= 6:
+            n = self.sh.len
+            return self.pick([0, n, n + 1, -1, n - 1, 1])
+        if choice <= 12:
+            return self.pick(self.edges(*centers))
+        return self.src.integer(0, self.sh.len)
+
+    def count(self, room):
+        """A length for `room` bytes left: its ends, a page either side, or anything near."""
+        if self.chance(55):
+            return max(self.pick([0, 1, room, room - 1, room + 1, PAGE, PAGE - 1, PAGE + 1,
+                                  self.sh.len, self.sh.len + 1, 2 * PAGE + 1]), 0)
+        return self.src.integer(0, room + 2)
+
+    def special_index(self, allow_special=True):
+        n = self.sh.len
+        if not allow_special:
+            return self.pick(HUGE)
+        choice = self.src.integer(0, 2)
+        if choice == 0:
+            return o.Index(self.position() - self.pick([0, n]))
+        if choice == 1:
+            return self.pick(HUGE + (True, o.Float(1.0), o.Text("1"), None))
+        if self.sh.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
+            return o.Closer(min(1, n))
+        return self.pick([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)])
+
+    def index(self, allow_special=True):
+        """An item index: an end or one past it (from either end), an edge position, any, or
+        an odd type."""
+        n = self.sh.len
+        choice = self.src.integer(0, 19)
+        if choice <= 7:
+            return self.pick([0, n - 1, n, -1, -n, -n - 1, n + 1, 1])
+        if choice <= 11:
+            p = self.position()
+            return p - n if self.chance(40) else p
+        if choice <= 16 or not self.specials:
+            return self.src.integer(-n - 2, n + 2)
+        return self.special_index(allow_special)
+
+    def bound(self, *centers):
+        """A start or end argument (slices, find): None, an edge maybe from the end, any."""
+        n = self.sh.len
+        choice = self.src.integer(0, 9)
+        if choice <= 2:
+            return None
+        if choice <= 6:
+            p = self.position(*centers)
+            return p - n if self.chance(30) else p
+        return self.src.integer(-n - 3, n + 3)
+
+    # data
+    def data(self, size):
+        """`size` bytes: random as often as low-entropy (a run of one byte, two bytes mixed,
+        lines with empty lines, a repeating pattern)."""
+        kind = self.src.integer(0, 9)
+        if kind <= 3 and size <= 8:
+            return self.src.binary(size)
+        if kind == 4:
+            return self.pick(RUNS) * size
+        noise = random.Random(self.src.integer(0, 2**32 - 1)).randbytes(size)  # drawn as a seed
+        if kind <= 3:
+            return noise
+        if kind <= 7:  # runs of one byte broken by the other, one in five
+            x, y = self.pick(PAIRS)
+            return noise.translate(x * 205 + y * 51)
+        if kind == 8:  # short lines, many of them empty, some ending in \r\n
+            return noise.translate(b"a" * 100 + b"b" * 50 + b"\n" * 90 + b"\r" * 16)
+        pattern = self.pick(PATTERNS)
+        return (pattern * (size // len(pattern) + 1))[:size]
+
+    def payload(self, size=None):
+        """Bytes to write at pos: to its ends, a page and more, as one of several kinds."""
+        if size is None:
+            size = self.count(max(self.sh.len - self.sh.pos, 0))
+        kind = self.src.integer(0, 19) if self.specials else self.pick([5, 0, 1, 2, 5, 5])
+        return payload_arg(kind, self.data(size), self.sh.len, self.profile)
+
+    def needle(self):
+        """(needle, where it sits in the map or None, where a search should start to meet it
+        in context): often the
+        map's own bytes at an edge, across a page boundary, at a run's end (a run's tail and
+        the byte after it: where a search that skips a partial match goes wrong), or a
+        needle that overlaps its own occurrences."""
+        n = self.sh.len
+        choice = self.weighted([("empty", 1), ("random", 1), ("edge", 3), ("run-end", 4),
+                                ("overlap", 2), ("tail", 1), ("pattern", 1), ("odd", 1)])
+        data = self.sh.bytes() if choice in ("edge", "run-end", "overlap", "tail") else b""
+        if choice == "empty":
+            return b"", None, None
+        if choice == "pattern" or (not data and choice != "odd"):
+            return self.pick(PATTERNS)[:self.pick([1, 2, 3, 4])], None, None
+        if choice == "random":
+            return self.src.binary(self.src.integer(0, 3)), None, None
+        if choice == "odd":
+            if not self.specials:
+                return self.src.binary(1), None, None
+            return self.pick([o.Text("a"), 1, o.SelfView(0, 1) if n else b"z"]), None, None
+        k = self.pick([2, 3, 4, 8, PAGE + 1 if n > PAGE else 5])
+        across = PAGE * self.src.integer(1, max(n // PAGE, 1)) - k // 2  # a page boundary
+        at = min(max(self.pick([across, self.position(), n - k, across, 0]), 0), max(n - 1, 0))
+        if choice == "edge":
+            return data[at:at + k], at, at
+        if choice == "run-end":
+            # From `at` on, the first end of a run of three or more (else of any run): the
+            # needle is the run's tail and the byte after, a search starts in the run.
+            ends = [i for i in range(at, min(n - 1, at + 4 * PAGE)) if data[i] != data[i + 1]]
+            change = next((i for i in ends if i >= 2 and data[i - 2] == data[i - 1] == data[i]),
+                          ends[0] if ends else None)
+            if change is not None:
+                run = change
+                while run > 0 and data[run - 1] == data[change]:
+                    run -= 1
+                at = max(change + 2 - self.pick([3, 2, 4, 5, k]), run)
+                return data[at:change + 2], at, self.pick([run, at - 1, run + 1])
+            return data[at:at + k], at, at
+        if choice == "overlap":
+            unit = data[at:at + self.pick([1, 2])]
+            return (unit * k)[:max(k, 2)], at, at
+        return data[max(n - k, 0):], max(n - k, 0), max(n - k, 0)
+
+    def slice_(self):
+        step = self.pick([None, None, 1, 2, 3, -1, -2, 0, PAGE - 1, PAGE])
+        return slice(self.bound(), self.bound(), step)
+
+    def slice_size(self, key):
+        return len(range(*key.indices(self.sh.len))) if key.step != 0 else 0
+
+    def map_size(self):
+        """A map or file size: one to a few pages and one byte either side, or small."""
+        if self.chance(50):
+            return self.pick([PAGE, PAGE - 1, PAGE + 1, 2 * PAGE, 2 * PAGE - 1, 2 * PAGE + 1,
+                              3 * PAGE + 1])
+        return self.pick([1, 2, 10, 26, 100, self.src.integer(3, 64), self.src.integer(3, 64)])
+
+
+# -- the rules ------------------------------------------------------------------------------------
+# name -> (weight, precondition, rule): a rule yields its ops one at a time, and the driver
+# moves the shadow on between them, so a later op sees where an earlier one left the map.
+RULES = {}
+
+
+def _live(sh):
+    return sh.live
+
+
+def rule(weight, when=_live):
+    def register(fn):
+        RULES[fn.__name__] = (weight, when, fn)
+        return fn
+    return register
+
+
+def _settled(sh):  # closing ends a scenario: only after a few ops on the open map
+    return sh.live and (sh.state == "closed" or sh.ops_since_open >= 4)
+
+
+def _no_m2(sh):
+    return sh.live and not sh.m2
+
+
+def _file(sh):
+    return sh.live and not sh.anon
+
+
+@rule(12, lambda sh: sh.state != "open")
+def open_map(v):
+    yield open_anonymous(v) if v.src.integer(0, 3) == 0 else open_file(v)
+
+
+def open_anonymous(v):
+    length = v.map_size() if v.chance(80) else v.pick([0, -1])
+    kwargs = {}
+    choice = v.src.integer(0, 5)
+    if choice == 1:
+        kwargs["flags"] = o.Const("MAP_PRIVATE")
+    elif choice == 2:
+        kwargs["access"] = o.Const(v.pick(["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY"]))
+    return o.Open(None, length, **kwargs)
+
+
+def open_file(v):
+    """A file map: often at an offset or shorter than its file (the file around the map)."""
+    offset = v.weighted([(0, 5), (PAGE, 4), (2 * PAGE, 1), (1, 1), (-PAGE, 1)])
+    size = v.map_size() if v.chance(95) else 0
+    if offset > 0 and v.chance(85):  # mostly a file that reaches past the offset
+        size += offset
+    content = v.data(size)
+    mode = v.pick(["r+"] * 12 + ["r", "w"])
+    room = max(size - max(offset, 0), 0)
+    # Often shorter than the room: one byte less, a page either side, anywhere; or one past.
+    lengths = [0, 0, room, room - 1, 1, v.src.integer(1, max(room, 1)), PAGE - 1, PAGE, PAGE + 1]
+    length = v.pick([n for n in lengths if 0 <= n <= room] + [room + 1, -1])
+    kind = v.pick([0, 1, 2, 3, 4, 5, 8, 9, 0, 1, 3, 4, 5, 9, 6, 7])  # 6 and 7 must raise
+    kwargs = file_map_kwargs(offset, kind, v.pick([4, -1]))
+    return o.Open(content, length, mode=mode, **kwargs)
+
+
+def file_map_kwargs(offset, kind, invalid_access):
+    """Constructor keywords for a file map: the offset, then one of ten kinds (access modes,
+    flags, prot, an invalid access, both access and flags, trackfd)."""
+    kwargs = {"offset": offset} if offset else {}
+    if kind <= 3:
+        kwargs["access"] = o.Const(
+            ["ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY", "ACCESS_DEFAULT"][kind])
+    elif kind == 4:
+        kwargs["flags"] = o.Const("MAP_PRIVATE")
+    elif kind == 5:
+        kwargs["prot"] = o.Const("PROT_READ")
+    elif kind == 6:
+        kwargs["access"] = invalid_access
+    elif kind == 7:
+        kwargs.update(access=o.Const("ACCESS_READ"), flags=o.Const("MAP_PRIVATE"))
+    elif kind == 8:
+        kwargs["trackfd"] = False
+    return kwargs
+
+
+@rule(6)
+def read(v):
+    choice = v.src.integer(0, 6)
+    if choice <= 3:
+        yield o.Call("read", v.count(max(v.sh.len - v.sh.pos, 0)))
+    elif choice == 6 and v.specials:
+        yield o.Call("read", v.special_index())
+    else:
+        yield o.Call("read", *v.pick([(), (None,), (-1,), ()]))
+
+
+@rule(4)
+def no_argument(v):
+    yield o.Call(v.pick(["read_byte", "readline", "tell", "size", "seekable"]))
+
+
+@rule(5)
+def write(v):
+    yield o.Call("write", v.payload())
+
+
+@rule(2)
+def write_then_flush(v):
+    """A write followed by flush(): where copy and private maps must keep the file intact."""
+    yield o.Call("write", v.payload())
+    yield o.Call("flush")
+
+
+@rule(3)
+def write_byte(v):
+    yield o.Call("write_byte", byte(v, [b"a", o.Index(65), o.Float(1.0), o.Closer(1)]))
+
+
+def byte(v, odd):
+    """A byte value: any, its edges and one past them, or (with specials) an odd type."""
+    choice = v.src.integer(0, 9)
+    if choice <= 4:
+        return v.src.integer(0, 255)
+    if choice <= 7 or not v.specials:
+        return v.pick([0, 255, 256, -1])
+    return v.pick(odd)
+
+
+@rule(4)
+def seek(v):
+    """seek(): to an edge through every whence (the argument is what lands there), or odd."""
+    sh = v.sh
+    whence = v.pick([None, 0, 1, 2, 3, -1])
+    if v.specials and v.chance(15):
+        pos = v.special_index()
+    elif v.chance(75):
+        base = {1: sh.pos, 2: sh.len}.get(whence, 0)
+        pos = v.position() - base
+    else:
+        pos = v.src.integer(-sh.len - 2, sh.len + 2)
+    yield o.Call("seek", pos) if whence is None else o.Call("seek", pos, whence)
+
+
+@rule(4)
+def positioned(v):
+    """An op that starts at the position, after a seek to an edge (a read to the end, a write
+    one past it, a readline on the last line...)."""
+    yield o.Call("seek", max(v.position(), 0) if v.chance(85) else v.src.integer(0, v.sh.len))
+    follow = [read, no_argument, write, write_byte, find, inspect]
+    if not v.sh.m2:
+        follow.append(shrink_below_pos)
+    yield from v.pick(follow)(v)
+
+
+def shrink_below_pos(v):
+    """A resize around the position, which must leave tell() alone."""
+    yield o.Call("resize", max(v.sh.pos + v.pick([-1, 0, 1]), 1))
+    yield v.pick([o.Call("tell"), o.Call("read"), o.Call("read_byte")])
+
+
+@rule(3)
+def readline(v):
+    """readline() on line structure: from a newline, just after it, just before it (empty
+    lines, a last line without one), once or twice."""
+    data = v.sh.data
+    ends = [i for i in range(min(len(data), 4 * PAGE)) if data[i] in b"\r\n"]
+    if ends and v.chance(70):
+        at = v.pick(ends) + v.pick([1, 0, -1])
+        yield o.Call("seek", min(max(at, 0), v.sh.len))
+    yield o.Call("readline")
+    if v.chance(40):
+        yield o.Call("readline")
+
+
+@rule(5)
+def getitem(v):
+    yield o.GetItem(v.slice_() if v.chance(50) else v.index())
+
+
+@rule(5)
+def setitem(v):
+    if v.chance(50):
+        key = v.slice_()
+        size = v.slice_size(key)
+        if v.chance(25):  # the wrong size, which must raise
+            size += v.pick([-1, 1])
+        yield o.SetItem(key, v.payload(max(size, 0)))
+    else:
+        yield o.SetItem(v.index(), byte(v, [b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)]))
+
+
+@rule(1)
+def delitem(v):
+    yield o.DelItem(v.index(allow_special=False))
+
+
+@rule(12)
+def find(v):
+    """find/rfind: needles from the map itself, bounds landing on and beside the occurrence."""
+    needle, at, start = v.needle()
+    args = [needle]
+    if at is not None:  # the occurrence's ends, and one either side
+        k = len(needle)
+        args += [v.pick([start, at, at - 1, start - 1, at + 1, 0, start, v.bound()]),
+                 v.pick([at + k, v.sh.len, at + k - 1, at + k + 1, v.bound()])]
+        args = args[:v.pick([3, 2, 3, 1 if v.sh.pos <= at else 3])]
+    else:
+        for _ in range(v.pick([0, 1, 2, 2])):
+            args.append(v.bound() if not v.specials or v.chance(85) else v.special_index())
+    yield o.Call(v.pick(["find", "rfind"]), *args)
+
+
+@rule(3)
+def move(v):
+    n = v.sh.len
+    count = v.count(n) if v.chance(70) else v.src.integer(0, n + 1)
+    room = max(n - count, 0)
+
+    def place():
+        return v.pick([0, 1, room, room + 1, room - 1, -1, PAGE, v.src.integer(0, room + 1)])
+
+    yield o.Call("move", place(), place(), count)
+
+
+@rule(3, _no_m2)
+def resize(v):
+    n, pos = v.sh.len, v.sh.pos
+    yield o.Call("resize", v.pick([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE - 1, PAGE + 1,
+                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7, -1]))
+
+
+@rule(3)
+def flush(v):
+    """flush(): whole, or a page-aligned offset with a size landing on the end and beside it."""
+    n = v.sh.len
+    if v.chance(30):
+        yield o.Call("flush", *v.pick([(), (0,), (PAGE,), (-1, 1), (1, 1), (0, 0)]))
+        return
+    page = PAGE * v.src.integer(1, max(n // PAGE, 1))  # a page boundary within the map
+    offset = v.pick([0, page, page, n, 1])
+    size = v.pick([n - offset, n - offset + 1, n - offset, n - offset - 1, 1, 0, PAGE])
+    yield o.Call("flush", offset, size)
+
+
+@rule(1)
+def madvise(v):
+    n = v.sh.len
+    start = v.pick([0, PAGE, n, n - 1, -1, 2 * PAGE])
+    extra = v.pick([(), (start,), (start, n - start), (start, n - start + 1), (start, 1),
+                    (0, -1), (0, 2**62)])
+    yield o.Call("madvise", v.pick([0, 1, 2, 3, 999]), *extra)
+
+
+@rule(4)
+def inspect(v):
+    choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), contains(v),
+               contains(v)]
+    if v.sh.len <= 300:  # every byte a JSON value on both sides: costly past a few hundred
+        choices += [o.List(), o.Reversed()] * 2
+    yield v.pick(choices)
+
+
+def contains(v):
+    near = v.sh.data[v.sh.pos:v.sh.pos + 2] or b"01"  # a 2-byte run the map really holds
+    return o.Contains(v.pick([b"0", b"x", 48, o.Text("0"), near, near]))
+
+
+@rule(2)
+def buffer(v):
+    sh = v.sh
+    if sh.views and v.chance(50):
+        yield o.Release(v.src.integer(0, sh.views - 1))
+    elif sh.views and sh.len and v.chance(50):
+        yield o.ViewSet(0, min(max(v.position(), 0), sh.len - 1), v.src.integer(0, 255))
+    else:
+        yield o.Export()
+
+
+@rule(2, _settled)
+def close(v):
+    """close(), often followed by what must now raise (or not: closed, repr, a second close)."""
+    yield o.Call("close")
+    if v.chance(60):
+        yield from v.pick([inspect, no_argument, read, getitem, write, inspect])(v)
+
+
+@rule(1, _settled)
+def exit_context(v):
+    yield o.Exit(*v.pick([(None, None, None), ()]))
+
+
+# -- the world around the map ----------------------------------------------------------------------
+def outside(v):
+    """A file offset around the mapped window: its ends, the file's end, a page either side."""
+    sh = v.sh
+    lo, hi = sh.offset, sh.offset + sh.len
+    return max(v.pick([hi, lo - 1, sh.file_size - 1, sh.file_size, hi + 1, 0, lo, hi - 1,
+                       PAGE - 1, PAGE, v.src.integer(0, sh.file_size + 2)]), 0)
+
+
+def chunk(v):
+    return v.data(v.pick([1, 2, 4, 3, PAGE + 1]))
+
+
+@rule(2, _file)
+def file_write(v):
+    yield o.FileWrite(outside(v), chunk(v))
+
+
+@rule(1, _file)
+def file_truncate(v):
+    # Never below what a map covers: touching a page past EOF is SIGBUS for any real mmap,
+    # the in-process reference included.
+    yield o.FileTruncate(max(v.sh.offset + v.sh.len, v.sh.m2_end) + v.pick([0, 1, PAGE]))
+
+
+@rule(2, _file)
+def second_map(v):
+    sh = v.sh
+    if not sh.m2:
+        access = v.pick([None, "ACCESS_READ", "ACCESS_COPY", "ACCESS_WRITE"])
+        yield o.Open2(0, **({} if access is None else {"access": o.Const(access)}))
+    elif v.src.integer(0, 3) == 0:
+        yield o.Close2()
+    elif v.chance(50):
+        yield o.Get2()
+    else:
+        data = chunk(v)[:8]
+        yield o.Set2(min(outside(v), max(sh.m2_end - len(data), 0)), data)
+
+
+@rule(2, _file)
+def outside_then_sync(v):
+    """The file changed outside the map's window (through the descriptor or the second map),
+    then flush() or close(): the whole file must be what the reference's is."""
+    sh = v.sh
+    if sh.m2 and v.chance(50):
+        data = chunk(v)[:8]
+        yield o.Set2(min(outside(v), max(sh.m2_end - len(data), 0)), data)
+    else:
+        yield o.FileWrite(outside(v), chunk(v))
+    if v.chance(50):
+        yield o.Call("write", v.payload())
+    yield v.pick([o.Call("flush"), o.Call("close"), o.Call("flush", 0, v.sh.len), o.Exit()])
+
+
+# Value features a swarm may turn off for a whole example, beside the rules.
+FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
+
+
+def next_ops(sh, src, profile, swarm=EVERYTHING):
+    """The ops of one rule for the map in state `sh`, drawn from `src`: a generator that the
+    driver advances after moving `sh` on past each op."""
+    allowed = [(name, weight) for name, (weight, when, _) in RULES.items() if when(sh)]
+    enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
+    values = Values(src, sh, profile, swarm)
+    return RULES[values.weighted(enabled)][2](values)
+
+
+def payload_arg(kind, data, length, profile):
+    """`data` passed as one of several bytes-like kinds (or text, which must be refused) for
+    kind 0-4; plain bytes for the rest."""
+    if kind == 0:
+        return o.ByteArray(data)
+    if kind == 1:
+        return o.MemView(data)
+    if kind == 2 and profile != "2.7":  # 2.7 has no strided memoryview
+        return o.NonContiguous(data)
+    if kind == 3:
+        return o.Text(data.decode("latin-1"))
+    if kind == 4 and length:
+        return o.SelfView(0, min(len(data), length))
+    return data
+
+
+def features_of(op):
+    """What kind of scenario an Open that succeeded starts (for the run's feature counts)."""
+    setup, args, kwargs = op.args
+    found = ["anonymous" if setup is None else "file", _access_feature(kwargs)]
+    if setup is not None:
+        offset = kwargs.get("offset", 0)
+        if isinstance(offset, int) and offset > 0:
+            found.append("offset")
+        room = len(setup["data"]) // 2 - max(offset if isinstance(offset, int) else 0, 0)
+        if isinstance(args[1], int) and 0 < args[1] < room:
+            found.append("length shorter than the file")
+    return found
+
+
+def _access_feature(kwargs):
+    access = kwargs.get("access")
+    if isinstance(access, o.Arg):
+        return access.value
+    if "flags" in kwargs or "prot" in kwargs:
+        return "flags/prot"
+    return "ACCESS_DEFAULT" if access is None else "invalid access"

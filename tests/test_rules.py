@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: MIT
+"""The op rules (conformance/rules.py): one description drawn by two drivers, edge-seeking values,
+swarm testing, and scenarios with a file around the map."""
+
+import hashlib
+import random
+from collections import Counter
+
+from conformance import machine, rules
+from conformance import ops as o
+from impls.adapters import ReferenceAdapter
+
+PAGE = rules.PAGE
+
+
+def generate(seed, sequences=120, length=30, swarm=None):
+    """Ops the rules make from a seeded random source against the reference, with the shadow
+    state before each: [(shadow copy of (len, pos, offset, file_size, anon), op, observation)]."""
+    from conformance import soak
+
+    reference = ReferenceAdapter()
+    rng = random.Random(seed)
+    out = []
+    try:
+        for _ in range(sequences):
+            make = soak.sequence_maker("3.11", rng)
+            shadow = rules.Shadow()
+            shadow.peek = lambda: bytes.fromhex(reference.dump()["data"])
+            for _ in range(length):
+                (op,) = make(shadow, False)
+                assert shadow.allows(op), op.py()
+                before = (shadow.len, shadow.pos, shadow.offset, shadow.file_size, shadow.anon)
+                expected = reference.apply(op.json())
+                out.append((before, op, expected))
+                shadow.follow(op, expected)
+    finally:
+        reference.close()
+    return out
+
+
+def test_every_rule_is_drawn_by_the_random_driver():
+    """The soak's driver reaches every rule of the one description."""
+    seen = Counter()
+    original = dict(rules.RULES)
+    try:
+        for name, (weight, when, fn) in original.items():
+            def counted(v, fn=fn, name=name):
+                seen[name] += 1
+                return fn(v)
+            rules.RULES[name] = (weight, when, counted)
+        generate(1, sequences=60)
+    finally:
+        rules.RULES.clear()
+        rules.RULES.update(original)
+    assert set(seen) == set(rules.RULES), set(rules.RULES) - set(seen)
+
+
+def test_the_hypothesis_driver_draws_the_same_rules():
+    """The lockstep machine's one Hypothesis rule draws from RULES: the reference agrees with
+    itself, and the ops seen are the rules' ops."""
+    seen = Counter()
+    original = machine.LockstepMachine.step
+
+    def step(self, op):
+        seen[op.args[0] if op.name == "call" else op.name] += 1
+        return original(self, op)
+
+    machine.LockstepMachine.step = step
+    try:
+        found, _ = machine.run_lockstep(ReferenceAdapter(), ReferenceAdapter(), examples=40,
+                                        steps=20, seed=3)
+    finally:
+        machine.LockstepMachine.step = original
+    assert not found
+    assert {"open", "find", "rfind", "seek", "write", "flush", "file_write"} <= set(seen)
+
+
+def test_positions_land_on_the_ends_through_every_whence():
+    """seek() lands exactly on len and one past it through whence 0, 1 and 2."""
+    landed = set()
+    for (n, pos, *_), op, _ in generate(2):
+        if op.name == "call" and op.args[0] == "seek" and n > 1:
+            args = op.args[1]
+            if not all(type(a) is int for a in args):
+                continue
+            whence = args[1] if len(args) > 1 else 0
+            base = {0: 0, 1: pos, 2: n}.get(whence)
+            if base is not None and args[0] + base in (n, n + 1):
+                landed.add((whence, args[0] + base - n))
+    assert landed >= {(w, d) for w in (0, 1, 2) for d in (0, 1)}, landed
+
+
+def test_contexts_uniform_draws_rarely_build_are_common():
+    """Maps around page sizes, at an offset or shorter than their file; the file changed outside
+    the map before flush() or close(); needles straddling a page boundary; low-entropy data."""
+    ops = generate(4)
+    counts = Counter()
+    last_outside = None
+    for i, ((n, _, offset, *_), op, expected) in enumerate(ops):
+        ok = expected["out"][0] == "ok"
+        if op.name == "open" and ok and op.args[0] is not None:
+            content = bytes.fromhex(op.args[0]["data"])
+            kwargs = op.args[2]
+            counts["offset"] += kwargs.get("offset", 0) > 0
+            counts["shorter"] += 0 < op.args[1][1] < len(content) - kwargs.get("offset", 0)
+            counts["pages"] += len(content) >= PAGE - 1
+            counts["low entropy"] += len(content) > 8 and len(set(content)) <= 2
+        if op.name in ("file_write", "set2") and not (offset <= op.args[0] < offset + n):
+            last_outside = i
+        if (op.name == "call" and op.args[0] in ("flush", "close") and last_outside is not None
+                and i - last_outside <= 2):
+            counts["outside then sync"] += 1
+        if op.name == "call" and op.args[0] in ("find", "rfind") and ok and n > PAGE:
+            sub, at = op.args[1][0], expected["out"][1]
+            if isinstance(sub, bytes) and at >= 0 and at // PAGE != (at + len(sub) - 1) // PAGE:
+                counts["needle across a page"] += 1
+    for context in ("offset", "shorter", "pages", "low entropy", "outside then sync",
+                    "needle across a page"):
+        assert counts[context] >= 3, (context, counts)
+
+
+def test_swarm_turns_features_off_but_never_the_way_in():
+    """Each draw disables a random subset (sometimes none), never open_map; a disabled rule is
+    not drawn while another is allowed."""
+    source = rules.RandomSource(random.Random(5))
+    swarms = [rules.Swarm.draw(source) for _ in range(200)]
+    assert any(not s.disabled for s in swarms) and any(len(s.disabled) > 5 for s in swarms)
+    assert all("open_map" in s for s in swarms)
+    only_reads = rules.Swarm(set(rules.FEATURES) - {"read"})
+    shadow = rules.Shadow()
+    shadow.follow(o.Open(b"x" * 10, 0), {"out": ["ok", None], "state": "open", "len": 10,
+                                         "pos": 0})
+    for _ in range(50):
+        (op,) = list(rules.next_ops(shadow, source, "3.11", only_reads))
+        assert op.name == "call" and op.args[0] == "read", op.py()
+
+
+def test_the_whole_file_is_observed_after_flush():
+    """A map shorter than its file, the file changed past the map, flush(): the observation
+    is the whole file (a digest past the inline limit), not the mapped window."""
+    reference = ReferenceAdapter()
+    try:
+        content = bytes(range(256)) * 20
+        reference.apply(o.Open(content, 10, offset=PAGE).json())
+        reference.apply(o.FileWrite(100, b"zz").json())
+        observed = reference.apply(o.Call("flush").json())
+    finally:
+        reference.close()
+    whole = content[:100] + b"zz" + content[102:]
+    assert observed["file"] == "md5:" + hashlib.md5(whole).hexdigest()
