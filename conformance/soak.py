@@ -39,7 +39,7 @@ class HarnessError(Exception):
 
 # -- running: one op on both sides, one sequence, a replay for shrinking -------------------------
 # Ops a worker runs per message in the sweep (one message per op only to find a difference).
-BATCH = 100
+BATCH, FIRST_BATCH = 100, 8
 
 
 class Found(Exception):
@@ -85,9 +85,11 @@ class Target:
         worker runs the last. Returns the number of ops run."""
         shadow, steps, trace, pending = Shadow(), [], [], []
         shadow.peek = self.peek
-        done, flight, exhausted = 0, None, False
+        done, flight, exhausted, size = 0, None, False, FIRST_BATCH
         while True:
-            while not exhausted and len(steps) - (flight[1] if flight else done) < BATCH:
+            # Batches start small and double: a sequence that diverges at its first steps
+            # should not cost the reference a hundred ops nobody runs.
+            while not exhausted and len(steps) - (flight[1] if flight else done) < size:
                 if not pending:
                     pending = make(shadow, len(steps) >= length)
                     if not pending:
@@ -104,6 +106,7 @@ class Target:
             if done == len(steps):
                 return len(steps)
             flight = self.submit(steps, trace, done, len(steps))
+            size = min(2 * size, BATCH)
 
     def check(self, steps):
         """Fixed `steps` (a shrinking candidate) the same way, one batch after the other.

@@ -96,17 +96,26 @@ class Server(object):
 
     def batch(self, ops, expect):
         """The observations of `ops` with their bytes digested, up to the first that is not
-        exactly the one expected: the harness decides whether it differs (messages may), and
-        the ops after a difference, which could crash the worker, are not run."""
+        the one expected (its exception message aside): the harness decides whether it differs,
+        and the ops after a difference, which could crash the worker, are not run."""
         out = []
         for i, op in enumerate(ops):
             out.append(compact(self.executor.apply(op)))
-            if expect is not None and not same(out[-1], expect[i]):
+            if expect is not None and not same(gist(out[-1]), gist(expect[i])):
                 break
         return out
 
     def close(self):
         self.executor.shutdown()
+
+
+def gist(obs):
+    """An observation without its exception message, which implementations word their own way:
+    stopping a batch there would only cost a round trip (the harness compares in full anyway)."""
+    out = obs.get("out")
+    if isinstance(out, list) and len(out) == 4 and out[0] == "exc":
+        return dict(obs, out=out[:3])
+    return obs
 
 
 def encode_reply(reply):

@@ -179,14 +179,15 @@ def test_a_batch_stops_at_the_first_difference_before_a_later_crash(batched):
 
 
 def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
-    """Another message for the same exception stops the worker's batch (it compares exactly)
-    but is no divergence: the rest of the ops run and the sequence agrees."""
-    steps = [o.Open(b"ab", 0)] + [o.Call("seek", 2), o.Call("read_byte"), o.Call("tell"),
+    """A repr naming the subclass stops the worker's batch (it compares exactly, messages
+    aside) but is no divergence: the rest of the ops run and the sequence agrees; another
+    message for the same exception does not even stop it."""
+    steps = [o.Open(b"ab", 0)] + [o.Call("seek", 2), o.Call("read_byte"), o.Repr(),
                                   o.Call("seek", 0), o.Call("read", 1)] * 3
     sent, submit = [], batched.subject.submit_many
     batched.subject.submit_many = lambda ops, expect: sent.append(len(ops)) or submit(ops, expect)
     assert batched.check(steps) == len(steps)
-    assert sent == [16, 13, 8, 3]  # stopped after each read_byte at the end, then went on
+    assert sent == [16, 12, 7, 2]  # stopped after each repr, then went on
     with pytest.raises(soak.Found) as found:
         batched.check(steps + [o.Call("size")])
     assert (found.value.kind, len(found.value.steps)) == ("crash", len(steps) + 1)
