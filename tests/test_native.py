@@ -362,6 +362,19 @@ def test_find_never_reads_past_the_range():
     lib.refmmap_close(m)
 
 
+def tail_map(tmp_path):
+    """A file of PAGE + 10 bytes and the map of its last 10 (offset PAGE, length 0)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * (PAGE + 10))
+    fd = os.open(path, os.O_RDWR)
+    m = ffi.new("refmmap_t *")
+    try:
+        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, PAGE, 1) == 0
+    finally:
+        os.close(fd)
+    return path, m
+
+
 def mapped(data):
     m = ffi.new("refmmap_t *")
     assert lib.refmmap_open(m, -1, max(len(data), 1), const("MAP_PRIVATE"), RW, 0, 0, 1) == 0
@@ -480,14 +493,7 @@ def test_shared_anonymous_grow_within_created_pages(m):
 
 def test_resize_past_the_largest_offset_is_newsize(tmp_path):
     """newsize + offset must fit in a Py_ssize_t (the Python layer's checks come first)."""
-    path = tmp_path / "f"
-    path.write_bytes(b"x" * (PAGE + 10))
-    fd = os.open(path, os.O_RDWR)
-    m = ffi.new("refmmap_t *")
-    try:
-        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, PAGE, 1) == 0
-    finally:
-        os.close(fd)
+    _, m = tail_map(tmp_path)
     assert lib.refmmap_resize(m, 2**63 - PAGE, 0) == lib.REFMMAP_E_NEWSIZE
     assert lib.refmmap_resize(m, 2**63 - 1, 0) == lib.REFMMAP_E_NEWSIZE
     size = ffi.new("int64_t *")
@@ -516,14 +522,7 @@ def test_readonly_copy_and_trackfd_cannot_resize():
 
 
 def test_file_resize_and_size(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(b"x" * (PAGE + 10))
-    fd = os.open(path, os.O_RDWR)
-    m = ffi.new("refmmap_t *")
-    try:
-        assert lib.refmmap_open(m, fd, 0, const("MAP_SHARED"), RW, 0, PAGE, 1) == 0
-    finally:
-        os.close(fd)
+    path, m = tail_map(tmp_path)
     size = ffi.new("int64_t *")
     assert m.size == 10 and lib.refmmap_size(m, size, 0) == 0 and size[0] == PAGE + 10
     assert lib.refmmap_resize(m, 20, 0) == 0 and path.stat().st_size == PAGE + 20

@@ -864,11 +864,24 @@ class BufferSnapshot(Faithful):
         return memoryview(mmap.mmap.__getitem__(self, slice(None)))
 
 
+class _OwnDescriptor(Faithful):
+    """A mutant's base that keeps a dup of the map's descriptor (`_fd`, None without one) to
+    write the file behind the map's back; close() closes it."""
+
+    __slots__ = ("_fd",)
+
+    def close(self):
+        super().close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 @mutant
-class CopyFlushLeaks(Faithful):
+class CopyFlushLeaks(_OwnDescriptor):
     """flush() on an ACCESS_COPY map writes the map's bytes into the file (access.COPY)."""
 
-    __slots__ = ("_fd", "_at")
+    __slots__ = ("_at",)
 
     def __new__(cls, fileno, length, *args, **kwargs):
         self = super().__new__(cls, fileno, length, *args, **kwargs)
@@ -885,12 +898,6 @@ class CopyFlushLeaks(Faithful):
             except OSError:
                 pass  # a read-only descriptor cannot leak
         return result
-
-    def close(self):
-        super().close()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 
@@ -1035,11 +1042,11 @@ class RfindEndOffByOne(Faithful):
 
 
 @mutant
-class FlushRestoresFileAroundMap(Faithful):
+class FlushRestoresFileAroundMap(_OwnDescriptor):
     """flush() of a map that does not cover its file writes back the whole file as it was at
     open, undoing changes made outside the map since (doc.flush.writes-back)."""
 
-    __slots__ = ("_fd", "_snapshot")
+    __slots__ = ("_snapshot",)
 
     def __new__(cls, fileno, length, *args, **kwargs):
         self = super().__new__(cls, fileno, length, *args, **kwargs)
@@ -1058,9 +1065,3 @@ class FlushRestoresFileAroundMap(Faithful):
             os.pwrite(self._fd, self._snapshot[:lo], 0)
             os.pwrite(self._fd, self._snapshot[hi:], hi) if hi < len(self._snapshot) else None
         return result
-
-    def close(self):
-        super().close()
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
