@@ -58,6 +58,7 @@ class Target:
         self.spec, self.subject, self.reference = spec, subject, reference
         self.known = set(known)
         self.sequences = self.ops = 0
+        self.piped = hasattr(subject, "submit_many")  # a worker: ops go in batches
         self.findings = {}  # (clause, kind) -> {"count": how often, "found": the shortest Found}
 
     def step(self, op):
@@ -83,6 +84,8 @@ class Target:
         """A generated sequence the fast way: the reference alone follows the generator, and
         the ops go to the subject a batch per message, the next batch generated while the
         worker runs the last. Returns the number of ops run."""
+        if not self.piped:  # the reference in process: step by step costs nothing more
+            return self.run((), make=make, length=length)
         shadow, steps, trace, pending = Shadow(), [], [], []
         shadow.peek = self.peek
         done, flight, exhausted, size = 0, None, False, FIRST_BATCH
@@ -99,8 +102,7 @@ class Target:
                 if not shadow.allows(op):
                     raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
                 steps.append(op)
-                trace.append(_checked(op, self.reference.apply(op.json())))
-                shadow.follow(op, trace[-1])
+                trace.append(self.expect(shadow, op))
             if flight:
                 done, flight = self.collect(steps, trace, *flight), None
             if done == len(steps):
@@ -111,26 +113,31 @@ class Target:
     def check(self, steps):
         """Fixed `steps` (a shrinking candidate) the same way, one batch after the other.
         Returns the number of ops, or None for steps the shadow forbids."""
-        if not hasattr(self.subject, "apply_many"):  # the reference in process: no pipe
+        if not self.piped:
             return self.run(steps)
         shadow, trace = Shadow(), []
         shadow.peek = self.peek
         for op in steps:
             if not shadow.allows(op):
                 return None
-            trace.append(_checked(op, self.reference.apply(op.json())))
-            shadow.follow(op, trace[-1])
+            trace.append(self.expect(shadow, op))
         done = 0
         while done < len(steps):
             done = self.collect(steps, trace, *self.submit(steps, trace, done,
                                                            min(done + BATCH, len(steps))))
         return len(steps)
 
+    def expect(self, shadow, op):
+        """The reference's observation of `op`, digested as the worker's will be, after the
+        shadow followed it in full."""
+        expected = _checked(op, self.reference.apply(op.json()))
+        shadow.follow(op, expected)
+        return compact(expected)
+
     def submit(self, steps, trace, start, end):
         """Send steps[start:end] to the subject's worker in one message, with the reference's
         observations: the worker stops at the first that its own is not exactly."""
-        self.subject.submit_many([op.json() for op in steps[start:end]],
-                                 [compact(obs) for obs in trace[start:end]])
+        self.subject.submit_many([op.json() for op in steps[start:end]], trace[start:end])
         return start, end
 
     def collect(self, steps, trace, start, end):
@@ -140,7 +147,7 @@ class Target:
         message)."""
         got, failure = self.subject.results(end - start)
         bad = next((start + i for i, obs in enumerate(got)
-                    if differences(compact(trace[start + i]), obs)), None)
+                    if differences(trace[start + i], obs)), None)
         if failure is None and bad is None:
             return start + len(got)
         self.run(steps[:end] if bad is None else steps[:bad + 1])  # raises Found
@@ -360,10 +367,7 @@ def _soak_loop(targets, rng, args, deadline, harness):
         make = sequence_maker(target.reference.profile, rng)
         target.sequences += 1
         try:
-            if hasattr(target.subject, "apply_many"):
-                target.ops += target.run_batched(make, length)
-            else:  # the reference in process: step by step costs nothing more
-                target.ops += target.run((), make=make, length=length)
+            target.ops += target.run_batched(make, length)
         except Found as found:
             target.ops += len(found.steps)
             key = (found.clause, found.kind)

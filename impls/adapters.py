@@ -119,20 +119,16 @@ class WorkerAdapter:
             return {"protocol": _shown(reply)}
         return obs
 
-    def apply_many(self, ops, expect=None):
-        """(observations, None) of a batch of ops run in one message, their bytes digested
-        (executor.compact), up to the first that is not exactly its `expect`; or ([], failure)
-        when the worker crashed, hung or broke the protocol in it: the caller replays the ops
-        one by one to find the step."""
-        self.submit_many(ops, expect)
-        return self.results(len(ops))
-
     def submit_many(self, ops, expect=None):
-        """Start a batch; `results(len(ops))` collects it (the caller works meanwhile)."""
+        """Start a batch of ops, run in one message up to the first whose observation is not
+        its `expect`; `results(len(ops))` collects it (the caller works meanwhile)."""
         self.worker.send({"ops": ops, "expect": expect})
         self.sent = time.monotonic()
 
     def results(self, count):
+        """(observations, None) of the batch, their bytes digested (executor.compact); or
+        ([], failure) when the worker crashed, hung or broke the protocol in it: the caller
+        replays the ops one by one to find the step."""
         got = self.result(batch=count)
         if not isinstance(got, list) or not 0 < len(got) <= count or not all(
                 isinstance(obs, dict) and isinstance(obs.get("out"), list) for obs in got):
