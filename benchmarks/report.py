@@ -127,6 +127,8 @@ PY = sys.executable
 SECTIONS = [
     ("lockstep", "Lockstep steps per second by implementation kind, against Hypothesis's floor",
      [PY, "benchmarks/lockstep.py"], ["--examples", "30"]),
+    ("reference_ops", "The reference's cost per call, beside the stdlib's mmap (in process)",
+     [PY, "benchmarks/reference_ops.py"], ["--number", "500", "--repeat", "1"]),
     ("workers", "Worker start-up and round trips", [PY, "benchmarks/workers.py"],
      ["--starts", "2", "--steps", "500"]),
     ("soak_in_process", "Soak sweep in process (reference against the reference, no worker)",

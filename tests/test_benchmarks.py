@@ -37,6 +37,17 @@ def test_lockstep_reports_the_floor_and_each_kind():
     assert all("steps/s" in line for line in lines)
 
 
+def test_reference_ops_times_every_op_on_both_sides():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    from reference_ops import OPS
+
+    done = run("benchmarks/reference_ops.py", "--number", "20", "--repeat", "1")
+    assert done.returncode == 0, done.stderr
+    rows = {line[:16].strip(): line[16:].split() for line in done.stdout.splitlines()[2:-1]}
+    assert set(rows) == set(OPS)
+    assert all(float(ref) > 0 and float(std) > 0 for ref, std, _ in rows.values())
+
+
 def test_map_size_reports_every_size():
     done = run("benchmarks/map_size.py", "--steps", "2")
     assert done.returncode == 0, done.stderr
