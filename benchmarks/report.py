@@ -20,7 +20,7 @@ OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
 from conformance.options import Parser, Usage  # noqa: E402
-from conformance.results import write_atomically  # noqa: E402
+from conformance.results import header as document_header, write_atomically  # noqa: E402
 
 IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
@@ -240,7 +240,7 @@ def main(argv=None):
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
     write_atomically(os.path.join(OUT, "bench.json"),
-                     json.dumps({**header("bench"), "date": when, "machine": machine,
+                     json.dumps({**document_header("bench"), "date": when, "machine": machine,
                                  "results": results}, indent=1))
     print(os.path.join(OUT, "bench.md"))
     return 0

@@ -72,3 +72,15 @@ def test_earlier_results_are_read_for_only_and_bad_ones_ignored(tmp_path, monkey
     assert report._earlier_results() == {"date": "d", "results": {"bulk": {}}}
     (tmp_path / "bench.json").write_text("{not json")
     assert report._earlier_results() == {}
+
+
+def test_report_writes_both_documents_for_the_sections_it_ran(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import report
+
+    monkeypatch.setattr(report, "OUT", str(tmp_path))
+    assert report.main(["--only", "reference_ops", "--quick"]) == 0
+    doc = json.loads((tmp_path / "bench.json").read_text())
+    assert doc["document"] == "mmap-conformance bench" and doc["schema"] == 1
+    assert list(doc["results"]) == ["reference_ops"] and doc["results"]["reference_ops"]["status"] == "ok"
+    assert "## The reference's cost per call" in (tmp_path / "bench.md").read_text()
