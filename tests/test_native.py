@@ -281,6 +281,7 @@ def test_setbyte_checks_index_then_value(m):
     (5, 2**62, 3, lib.REFMMAP_E_INDEX), (10, 1, 0, 0), (10, 1, 1, lib.REFMMAP_E_INDEX),
     (5, -3, 3, lib.REFMMAP_E_INDEX), (2**62, 2**61, 3, lib.REFMMAP_E_INDEX),
     (3, 0, 2, lib.REFMMAP_E_INDEX), (3, 0, 1, 0), (3, 0, 0, 0),
+    (10, -1, 2, lib.REFMMAP_E_INDEX),  # starts one past the end, ends inside
 ])
 def test_slices_are_bounds_checked(m, start, step, count, code):
     out = ffi.new("char[]", 16)
@@ -288,6 +289,13 @@ def test_slices_are_bounds_checked(m, start, step, count, code):
     if code == 0:
         assert ffi.buffer(out, count)[:] == bytes(b"0123456789"[start + i * step] for i in range(count))
     assert lib.refmmap_set_slice(m, start, step, count, out, count) == code
+
+
+def test_empty_slices_need_no_buffer(m):
+    assert lib.refmmap_get_slice(m, 0, 1, 0, ffi.NULL) == 0
+    assert lib.refmmap_set_slice(m, 0, 1, 0, ffi.NULL, 0) == 0
+    assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_INDEX
 
 
 def test_set_slice_size_must_match(m):
@@ -496,6 +504,8 @@ def test_resize_past_the_largest_offset_is_newsize(tmp_path):
     _, m = tail_map(tmp_path)
     assert lib.refmmap_resize(m, 2**63 - PAGE, 0) == lib.REFMMAP_E_NEWSIZE
     assert lib.refmmap_resize(m, 2**63 - 1, 0) == lib.REFMMAP_E_NEWSIZE
+    # The largest size that fits passes the check and fails in the system (no file that big).
+    assert lib.refmmap_resize(m, 2**63 - 1 - PAGE, 0) == lib.REFMMAP_E_OS and m.size == 10
     size = ffi.new("int64_t *")
     assert lib.refmmap_size(m, size, 1) == 0 and size[0] == PAGE + 10  # anon_size: still the file
     assert lib.refmmap_close(m) == 0
@@ -610,6 +620,25 @@ def test_size_checks_apply_to_descriptor_0(tmp_path):
                               text=True, cwd=tmp_path, env=env, timeout=60)
     assert done.stdout.split() == [str(lib.REFMMAP_E_EMPTY)], done.stderr
 
+
+
+def test_close_closes_its_descriptor_even_when_it_is_0(tmp_path):
+    """With descriptor 0 free, the map's own dup lands there; close() must close it too."""
+    import subprocess
+    import sys
+
+    import impls
+
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    code = ("import os; from impls._refmmap import ffi, lib; m = ffi.new('refmmap_t *'); "
+            f"fd = os.open({str(path)!r}, os.O_RDWR); os.close(0); "
+            "print(lib.refmmap_open(m, fd, 0, 1, 3, 0, 0, 1), m.fd, lib.refmmap_close(m)); "
+            "print(os.path.exists('/proc/self/fd/0'))")
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(impls.__file__))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=60)
+    assert done.stdout.split() == ["0", "0", "0", "False"], done.stderr
 
 def _named(address, name):
     with open("/proc/self/maps") as f:
