@@ -164,6 +164,7 @@ METHOD_CLAUSES = {
     "find": ("find.basic", "find.default-start", "find.slice-args", "find.empty"),
     "rfind": ("rfind.basic", "find.slice-args", "find.empty"),
     "madvise": ("madvise.ok", "madvise.start", "madvise.length"),
+    "set_name": ("set_name", "set_name.args"),
     "close": ("close.idempotent", "buffer.close-exported"),
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 from conformance import ops as o
+from impls.profiles import key
 
 PAGE = 4096
 HUGE = (2**63, 2**100, -(2**63) - 1)
@@ -378,11 +379,17 @@ def _live(sh):
     return sh.live
 
 
-def rule(weight, when=_live):
+def rule(weight, when=_live, since=None):
+    """Register a rule: its weight, when the state allows it, the first profile that has it."""
     def register(fn):
         RULES[fn.__name__] = (weight, when, fn)
+        if since is not None:
+            SINCE[fn.__name__] = since
         return fn
     return register
+
+
+SINCE = {}  # rule name -> the first profile with the method it calls
 
 
 def _settled(sh):  # closing ends a scenario: only after a few ops on the open map
@@ -618,6 +625,13 @@ def madvise(v):
     yield o.Call("madvise", v.pick([0, 1, 2, 3, 999]), *extra)
 
 
+@rule(1, since="3.15")
+def set_name(v):
+    """Names around the 66-byte limit (in UTF-8 bytes), empty, with a NUL, not a str."""
+    name = v.pick(["x", "a" * 66, "a" * 67, "\xe9" * 33, "\xe9" * 34, "", "a\0b"])
+    yield o.Call("set_name", o.Text(name) if v.chance(90) else v.pick([None, 5, name.encode()]))
+
+
 @rule(4)
 def inspect(v):
     choices = [o.Len(), o.Bool(), o.Repr(), o.Closed(), o.Enter(), o.Bytes(), contains(v),
@@ -718,7 +732,8 @@ FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
 def next_ops(sh, src, profile, swarm=EVERYTHING):
     """The ops of one rule for the map in state `sh`, drawn from `src`: a generator that the
     driver advances after moving `sh` on past each op."""
-    allowed = [(name, weight) for name, (weight, when, _) in RULES.items() if when(sh)]
+    allowed = [(name, weight) for name, (weight, when, _) in RULES.items()
+               if when(sh) and (name not in SINCE or key(profile) >= key(SINCE[name]))]
     enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
     values = Values(src, sh, profile, swarm)
     return RULES[values.weighted(enabled)][2](values)

@@ -9,21 +9,22 @@ from collections import Counter
 from conformance import machine, rules
 from conformance import ops as o
 from impls.adapters import ReferenceAdapter
+from impls.profiles import PROFILES, key
 
 PAGE = rules.PAGE
 
 
-def generate(seed, sequences=120, length=30, swarm=None):
+def generate(seed, sequences=120, length=30, swarm=None, profile="3.11"):
     """Ops the rules make from a seeded random source against the reference, with the shadow
     state before each: [(shadow copy of (len, pos, offset, file_size, anon), op, observation)]."""
     from conformance import soak
 
-    reference = ReferenceAdapter()
+    reference = ReferenceAdapter(profile)
     rng = random.Random(seed)
     out = []
     try:
         for _ in range(sequences):
-            make = soak.sequence_maker("3.11", rng)
+            make = soak.sequence_maker(profile, rng)
             shadow = rules.Shadow()
             shadow.peek = lambda: bytes.fromhex(reference.dump()["data"])
             for _ in range(length):
@@ -48,11 +49,18 @@ def test_every_rule_is_drawn_by_the_random_driver():
                 seen[name] += 1
                 return fn(v)
             rules.RULES[name] = (weight, when, counted)
-        generate(1, sequences=60)
+        generate(1, sequences=60, profile=max(PROFILES, key=key))  # every method there is
     finally:
         rules.RULES.clear()
         rules.RULES.update(original)
     assert set(seen) == set(rules.RULES), set(rules.RULES) - set(seen)
+
+
+def test_a_rule_is_drawn_only_for_profiles_with_its_method():
+    ops = [op for _, op, _ in generate(2, sequences=80, profile="3.14.10")]
+    assert not [op for op in ops if op.name == "call" and op.args[0] == "set_name"]
+    ops = [op for _, op, _ in generate(2, sequences=80, profile="3.15")]
+    assert [op for op in ops if op.name == "call" and op.args[0] == "set_name"]
 
 
 def test_the_hypothesis_driver_draws_the_same_rules():
