@@ -469,6 +469,7 @@ def test_move_bounds(m, dest, src, count):
     (0, 10, 0), (0, 100, 0), (10, 1, lib.REFMMAP_E_MADV_START), (-1, 1, lib.REFMMAP_E_MADV_START),
     (0, -1, lib.REFMMAP_E_MADV_LENGTH), (1, 2**63 - 1, lib.REFMMAP_E_MADV_OVERFLOW),
     (1, 1, lib.REFMMAP_E_OS), (0, 2**40, 0),  # a length past the end is clamped to it
+    (1, 2**63 - 2, lib.REFMMAP_E_OS),  # start + length is the largest ssize_t: no overflow
 ])
 def test_madvise(m, start, length, code):
     assert lib.refmmap_madvise(m, const("MADV_NORMAL"), start, length) == code
@@ -622,8 +623,9 @@ def test_size_checks_apply_to_descriptor_0(tmp_path):
 
 
 
-def test_close_closes_its_descriptor_even_when_it_is_0(tmp_path):
-    """With descriptor 0 free, the map's own dup lands there; close() must close it too."""
+def test_descriptor_0_is_the_maps_own_like_any_other(tmp_path):
+    """With descriptor 0 free, the map's own dup lands there: size() asks it, close() closes
+    it, and a failing mmap() closes it again."""
     import subprocess
     import sys
 
@@ -632,13 +634,17 @@ def test_close_closes_its_descriptor_even_when_it_is_0(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     code = ("import os; from impls._refmmap import ffi, lib; m = ffi.new('refmmap_t *'); "
-            f"fd = os.open({str(path)!r}, os.O_RDWR); os.close(0); "
-            "print(lib.refmmap_open(m, fd, 0, 1, 3, 0, 0, 1), m.fd, lib.refmmap_close(m)); "
-            "print(os.path.exists('/proc/self/fd/0'))")
+            f"fd = os.open({str(path)!r}, os.O_RDWR); os.close(0); size = ffi.new('int64_t *'); "
+            "print(lib.refmmap_open(m, fd, 0, 1, 3, 0, 0, 1), m.fd, lib.refmmap_size(m, size, 0), "
+            "size[0], lib.refmmap_close(m), os.path.exists('/proc/self/fd/0')); "
+            # an unaligned offset: the dup is made, then mmap() fails
+            "print(lib.refmmap_open(m, fd, 1, 1, 3, 0, 1, 1), os.path.exists('/proc/self/fd/0'))")
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(impls.__file__))}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=60)
-    assert done.stdout.split() == ["0", "0", "0", "False"], done.stderr
+    assert done.stdout.split() == ["0", "0", "0", "3", "0", "False",
+                                   str(lib.REFMMAP_E_OS), "False"], done.stderr
+
 
 def _named(address, name):
     with open("/proc/self/maps") as f:
