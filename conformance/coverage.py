@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""Which clauses the suite exercises, read from the source (no test runs): the clause tests'
-`@pytest.mark.clause("id")`, the Windows profile tests' CLAUSES, and the ops the state machine's
-rules issue (each lands on its op's primary clause, see machine.clause_for).
+"""Which clauses the suite exercises, without running it: the clause tests'
+`@pytest.mark.clause("id")`, the Windows profile tests' CLAUSES, and the clauses a state machine
+step can land on (the ones the reference names, and each op's primary clause).
 
-`python -m conformance clauses [--uncovered]` prints this; stdlib only, never imports pytest.
+`python -m conformance clauses [--uncovered]` prints this; it never imports pytest.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import glob
 import os
-import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -36,8 +35,6 @@ def clause_tests(folder=HERE):
 
 
 WINDOWS_TESTS = os.path.join(ROOT, "tests", "test_reference_windows.py")
-MACHINE = os.path.join(HERE, "machine.py")
-RULES = os.path.join(HERE, "rules.py")  # the ops the machine's rules issue
 
 
 def windows_tests(path=WINDOWS_TESTS):
@@ -52,44 +49,18 @@ def windows_tests(path=WINDOWS_TESTS):
     return set()
 
 
-def _snake(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
-def machine_clauses(path=MACHINE, catalogue=None, rules=RULES):
-    """Catalogue clauses the state machine names: every clause of every op its rules issue
-    (`o.Call("method")` or a method name drawn from a list, `o.GetItem(...)`, ... in machine.py
-    and rules.py), and the clauses clause_for refines a step to (its string constants and
-    machine.py's *_CLAUSES)."""
-    from conformance import clauses
+def machine_clauses(catalogue=None):
+    """Catalogue clauses a state machine step can land on: each one the reference can name for
+    the op it runs (impls/reference.py reported_clauses), and each op's own primary clause
+    (conformance/ops.py). Which of them a run reached, it counts as it goes."""
+    from conformance import clauses, ops
+    from impls import reference
 
     catalogue = clauses.load() if catalogue is None else catalogue
-    found = set()
-    for source in (path, rules):
-        found.update(_machine_clauses(_parse(source)))
-    return found & set(catalogue)
-
-
-def _machine_clauses(tree):
-    from conformance import ops
-
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.update(ops.METHOD_CLAUSES.get(node.value, ()))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and isinstance(node.func.value, ast.Name) and node.func.value.id == "o"):
-            maker = getattr(ops, node.func.attr, None)
-            name = _snake(getattr(maker, "__name__", node.func.attr))
-            found.update(ops.NAME_CLAUSES.get(name, ()))
-        elif isinstance(node, ast.FunctionDef) and node.name == "clause_for":
-            found.update(n.value for n in ast.walk(node)
-                         if isinstance(n, ast.Constant) and isinstance(n.value, str))
-        elif (isinstance(node, ast.Assign) and node in tree.body and any(
-                isinstance(t, ast.Name) and t.id.endswith("_CLAUSES") for t in node.targets)):
-            found.update(n.value for n in ast.walk(node.value)
-                         if isinstance(n, ast.Constant) and isinstance(n.value, str))
-    return found
+    primary = {cs[0] for table in (ops.METHOD_CLAUSES, ops.NAME_CLAUSES) for cs in table.values()
+               if cs}
+    primary.update(cs[0] for _, cs in ops.HELPERS.values())
+    return (reference.reported_clauses() | primary) & set(catalogue)
 
 
 def coverage(catalogue=None):

@@ -53,108 +53,10 @@ def divergence_class(kind, key_name):
     return _classes[key]
 
 
-# mmap's own messages that name their clause whatever op raised them.
-MESSAGE_CLAUSES = {
-    "mmap closed or invalid": "after-close.raise",
-    "mmap index out of range": "getitem.oob",
-    "mmap slice assignment is wrong size": "setslice.wrong-size",
-    "mmap item value must be in range(0, 256)": "setitem.range",
-    "data out of range": "write.past-end",
-    "seek out of range": "seek.oob",
-    "unknown seek type": "seek.whence-bad",
-    "read byte out of range": "read_byte",
-    "write byte out of range": "write_byte.eof",
-    "source, destination, or count out of range": "move.bounds",
-    "flush values out of range": "flush.range-check",
-    "cannot close exported pointers exist": "buffer.close-exported",
-    "mmap can't resize with extant buffers exported.": "buffer.resize-exported",
-    "mmap can't resize a readonly or copy-on-write memory map.": "resize.readonly-copy",
-    "new size out of range": "resize.negative",
-    "madvise start out of bounds": "madvise.start",
-    "madvise length invalid": "madvise.length",
-    "mmap invalid access parameter.": "ctor.access.invalid",
-    "mmap can't specify both access and flags, prot.": "ctor.access.conflict",
-    "cannot mmap an empty file": "ctor.file.empty",
-    "mmap length is greater than file size": "ctor.file.length-gt-size",
-    "mmap offset is greater than file size": "ctor.offset.ge-size-length0",
-    "memory mapped length must be positive": "ctor.length.negative",
-    "memory mapped offset must be positive": "ctor.offset.negative",
-}
-READONLY = "mmap can't modify a readonly memory map."
-READONLY_CLAUSES = {"write": "write.readonly", "write_byte": "write_byte.readonly",
-                    "move": "move.readonly"}
-ACCESS_CLAUSES = {"ACCESS_READ": "access.READ", "ACCESS_WRITE": "access.WRITE",
-                  "ACCESS_COPY": "access.COPY", "ACCESS_DEFAULT": "access.DEFAULT"}
-
-
-GETITEM, WRITE, FINDS = "getitem", "write", ("find", "rfind")
-
-
 def fast_draw(data):
     """The engine's own draw, skipping st.data()'s per-draw bookkeeping (it prints each draw
     in a failing example, which our ops already do): about half of Hypothesis's cost here."""
     return data.conjecture_data.draw
-
-
-def clause_for(op, expected, machine):
-    """The clause a divergence lands on: what the reference did tells which rule applied.
-    `machine` is the shadow state before the op (conformance/rules.py's Shadow)."""
-    out = expected.get("out") or ["", None]
-    args = op.args[1] if op.name == "call" else op.args
-    method = op.args[0] if op.name == "call" else op.name
-    closes, resizes = rules.has_tag(args, "closer"), rules.has_tag(args, "resizer")
-    if closes or resizes:
-        return "reent.close" if closes else "reent.resize"
-    if out[0] == "exc":
-        if out[3] == READONLY:
-            return READONLY_CLAUSES.get(method, "setitem.readonly")
-        found = MESSAGE_CLAUSES.get(out[3])
-        if found is not None:
-            return "setitem.oob" if (found == "getitem.oob" and method != GETITEM) else found
-    if machine.state == "closed" and out[0] == "exc":
-        return "after-close.raise"
-    succeeded = out[0] == "ok"
-    if op.name == "open":
-        if op.args[0] is None:
-            return "ctor.anon" if succeeded else "ctor.anon.zero-length"
-        kwargs = op.args[2]
-        access = getattr(kwargs.get("access"), "value", None)
-        prot, flags, offset = (key in kwargs for key in ("prot", "flags", "offset"))
-        if offset:
-            return "ctor.offset.aligned"
-        if prot or flags:
-            return "ctor.prot.to-access" if prot else "ctor.flags.private"
-        if access in ACCESS_CLAUSES:
-            return ACCESS_CLAUSES[access]
-        return "ctor.file.length0" if op.args[1][1] == 0 else "ctor.file.length-lt-size"
-    if method == "read":
-        if not args or args[0] is None or (isinstance(args[0], int) and args[0] < 0):
-            return "read.all"
-        return "read.eof" if machine.pos >= machine.len else "read.n"
-    if method == "resize" and args and isinstance(args[0], int):
-        size = args[0]
-        if machine.anon:
-            return "resize.anon-shared-grow" if size > machine.len else "resize.anon-shrink"
-        if size == 0:
-            return "resize.zero-file"
-        if size < machine.pos:
-            return "resize.past-pos"
-        return "resize.file-grow" if size > machine.len else "resize.file-shrink"
-    if method in FINDS:
-        if len(args) == 1:
-            return "find.default-start" if method == FINDS[0] else "rfind.basic"
-        return "find.slice-args"
-    key = args[0] if args else None
-    if isinstance(key, slice):
-        step = key.step not in (None, 1)
-        if method == GETITEM:
-            return "getitem.slice-step" if step else "getitem.slice"
-        return "setslice.step" if step else "setslice"
-    if isinstance(key, int) and key < 0:
-        return "getitem.neg" if method == GETITEM else "setitem.int"
-    if method == WRITE and isinstance(key, o.Arg):
-        return "write.bytes-like"
-    return op.clauses[0] if op.clauses else op.name
 
 
 def _stop_if_asked():
@@ -209,7 +111,7 @@ class LockstepMachine(RuleBasedStateMachine):
             submit(payload)
         expected = self.reference.apply(payload)
         self.trace.append(expected)
-        clause = clause_for(op, expected, self.shadow)  # before the shadow state moves on
+        clause = op.clause(expected)
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
         if submit is not None:

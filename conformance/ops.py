@@ -246,6 +246,11 @@ class Op:
     args: tuple = ()
     clauses: tuple = field(default=(), compare=False)
 
+    def clause(self, expected):
+        """The clause this step lands on: the one the reference names in its observation
+        `expected` (the check that fired, or the branch taken), else this op's primary one."""
+        return expected.get("clause") or (self.clauses[0] if self.clauses else self.name)
+
     def json(self):
         if self.name in ("open", "call"):  # a raw head (file setup / method name), then values
             head, args, kwargs = self.args

@@ -47,13 +47,22 @@ class ReferenceAdapter:
         self.name = "reference"
         self.version = self.profile
         self.about = {"implementation": "reference", "version": self.profile}
-        self.executor = Executor(self.module.mmap, self.module)
+        self.ledger = reference.LEDGER
+        self.executor = Executor(self.module.mmap, self.module, witness=self.clause)
 
     def start(self):
         return self.about
 
     def apply(self, op):
+        """The observation of `op`, with the clause the reference names for it ("clause"; absent:
+        the op's own)."""
+        self.ledger.reset()
         return self.executor.apply(op)
+
+    def clause(self, error):
+        """What the reference noted of the op just run: the check that raised `error`, the
+        branch the map took, or an argument closing or resizing it meanwhile."""
+        return self.ledger.clause(getattr(self.executor.m, "_m", None), error)
 
     def dump(self):
         return self.executor.dump()

@@ -143,9 +143,12 @@ def _vm_size():
 class Executor(object):
     """Runs scenarios for one implementation: `factory(fileno, length, ...)` plus its constants."""
 
-    def __init__(self, factory, constants):
+    def __init__(self, factory, constants, witness=None):
         self.factory = factory
         self.constants = constants
+        # witness(error) -> the clause the op just run landed on, or None: the reference names
+        # it (impls/adapters.py); read before the observation's own calls on the map.
+        self.witness = witness
         self.workdir = tempfile.mkdtemp(prefix="mmapconf-")
         atexit.register(shutil.rmtree, self.workdir, True)  # also when nobody calls shutdown()
         self.counter = 0
@@ -563,11 +566,16 @@ class Executor(object):
     def apply(self, op):
         """Apply one op and return its observation (a JSON-ready dict)."""
         name, args = op
+        witness = self.witness
         try:
             value = self.run(name, args)
         except Exception as exc:  # every exception is an outcome, compared like a value
             out = outcome_of_exception(exc)
+            # Asked here: the exception's traceback must not outlive this block (its frames
+            # hold the op's temporary views, released below).
+            clause = witness(exc) if witness is not None else None
         else:
+            clause = witness(None) if witness is not None else None
             out = ["ok", self.encode(value)]  # after the try: encoding is not the op's outcome
         while self.temp_views:
             try:
@@ -575,6 +583,8 @@ class Executor(object):
             except Exception:  # a slice of it still alive somewhere: let refcounting end it
                 pass
         obs = {"out": out}
+        if clause is not None:
+            obs["clause"] = clause
         obs.update(self.observe())
         method = args[0] if name == "call" else name
         if name in FILE_OPS or method in FILE_OPS:

@@ -91,7 +91,102 @@ _ERRORS = {
     lib.REFMMAP_E_SIZE_TRACKFD: (ValueError, "can't get size with trackfd=False"),
     lib.REFMMAP_E_NAME_LONG: (ValueError, "name is too long"),
     lib.REFMMAP_E_NOT_ANON: (ValueError, "Cannot set annotation on non-anonymous mappings"),
+    lib.REFMMAP_E_SET_INDEX: (IndexError, "mmap index out of range"),
+    lib.REFMMAP_E_WRITE_READONLY: (TypeError, READONLY),
+    lib.REFMMAP_E_WRITE_BYTE_READONLY: (TypeError, READONLY),
+    lib.REFMMAP_E_MOVE_READONLY: (TypeError, READONLY),
 }
+
+# The clause of each code's check, as C names it (native/refmmap.c `clauses`).
+_CLAUSES = {code: ffi.string(lib.refmmap_clause(code)).decode() for code in _ERRORS
+            if lib.refmmap_clause(code) != ffi.NULL}
+
+# Every clause the Python layer names: its own checks' raises, the branch an op took, and the
+# re-entrant changes (with _CLAUSES, all the reference can report: reported_clauses()).
+_PYTHON_CLAUSES = {
+    "ctor": ("ctor.anon", "ctor.anon.zero-length", "ctor.anon.offset", "ctor.offset.aligned",
+             "ctor.prot.to-access", "ctor.flags.private", "ctor.file.length0",
+             "ctor.file.length-lt-size", "access.DEFAULT", "access.READ", "access.WRITE",
+             "access.COPY", "ctor.offset.unaligned"),
+    "read": ("read.all", "read.eof", "read.n"),
+    "resize": ("resize.anon-shared-grow", "resize.anon-private-grow", "resize.anon-shrink",
+               "resize.zero-file", "resize.past-pos", "resize.file-grow", "resize.file-shrink",
+               "resize.same"),
+    "find": ("find.default-start", "rfind.basic", "find.slice-args"),
+    "item": ("getitem.slice", "getitem.slice-step", "getitem.neg", "getitem.badkey",
+             "setslice", "setslice.step", "setitem.badkey", "setitem.type", "delitem",
+             "setslice.type"),
+    "write": ("write.bytes-like",),
+    "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize"),
+    "windows": ("doc.win.length-extends-file",),  # impls/windows.py
+}
+
+
+def reported_clauses():
+    """Every clause id the reference can report for an op: the C table's and the Python layer's."""
+    return set(_CLAUSES.values()) | {c for ids in _PYTHON_CLAUSES.values() for c in ids}
+
+
+class _Ledger:
+    """What the reference knows of the op it runs, beyond an exception's own clause: the branch
+    the map took (`branch`), and an argument's __index__ closing or resizing that map (`reent`),
+    each as (a weak reference to the map's handle, clause id: a map dropped in the op must be
+    freed then, descriptors and memory included). impls/adapters.py resets it before an op and
+    reads it after, through clause()."""
+
+    __slots__ = ("branch", "reent", "converting")
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.branch = self.reent = None
+        self.converting = 0  # > 0 while an argument's own __index__ (or __int__) runs
+
+    def clause(self, handle, error=None):
+        """The clause of the op just run on the map `handle`, or None (the op's own then)."""
+        if self.reent is not None and handle is not None and self.reent[0]() is handle:
+            return self.reent[1]
+        named = getattr(error, "clause", None)
+        if named is not None:
+            return named
+        if self.branch is not None and handle is not None and self.branch[0]() is handle:
+            return self.branch[1]
+        return None
+
+
+LEDGER = _Ledger()
+
+
+def _applies(m, clause):
+    """Note the branch the map's op took (not from inside an argument's conversion)."""
+    if not LEDGER.converting:
+        LEDGER.branch = (weakref.ref(m), clause)
+
+
+def _convert(fn, obj):
+    """fn(obj) (operator.index or int): an object's own __index__ may close or resize a map,
+    which those note as re-entrant while this runs."""
+    if type(obj) is int:
+        return obj
+    LEDGER.converting += 1
+    try:
+        return fn(obj)
+    finally:
+        LEDGER.converting -= 1
+
+
+def _named(exc, clause):
+    """`exc`, carrying the clause of the check that raises it."""
+    exc.clause = clause
+    return exc
+
+
+def _fail(code, message=None):
+    """The exception of a C code's check raised by the Python layer (where CPython's order puts
+    it before the C call), with that check's clause."""
+    exc, msg = _ERRORS[code]
+    return _named(exc(msg if message is None else message), _CLAUSES[code])
 
 # mmap's own strings raised outside the C layer.
 _OWN = {
@@ -109,15 +204,15 @@ MESSAGES = frozenset(
 )
 
 
-def _check(rc):
-    """Raise the exception for a C return code; REFMMAP_E_OS keeps errno."""
+def _check(rc, clause=None):
+    """Raise the exception for a C return code, with its check's clause; REFMMAP_E_OS keeps
+    errno and takes `clause`, the branch the caller was in."""
     if rc == 0:
         return
     if rc == lib.REFMMAP_E_OS:
         err = ffi.errno
-        raise OSError(err, os.strerror(err))
-    exc, msg = _ERRORS[rc]
-    raise exc(msg)
+        raise _named(OSError(err, os.strerror(err)), clause)
+    raise _fail(rc)
 
 
 # ---- argument conversion, as CPython's getargs formats do it ----
@@ -126,7 +221,7 @@ def _index(obj, profile):
     """operator.index with the TypeError wording of the profile."""
     if isinstance(obj, float):
         raise TypeError(profile.messages["float_int"])
-    return operator.index(obj)
+    return _convert(operator.index, obj)
 
 
 def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t",
@@ -140,7 +235,7 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
             raise TypeError(profile.messages["float_int"])
         if not hasattr(type(obj), "__int__"):
             raise TypeError("an integer is required")
-        value = int(obj)
+        value = _convert(int, obj)
     else:
         value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
@@ -187,10 +282,10 @@ def _byte_or_int(obj, profile):
         # Before 3.8 the 'i' and 'b' formats call __int__ (nb_int), never __index__.
         if not hasattr(type(obj), "__int__"):
             raise TypeError(profile.msg("int_required", type=type(obj).__name__))
-        return int(obj)
+        return _convert(int, obj)
     if not hasattr(type(obj), "__index__"):
         raise TypeError(profile.msg("int_required", type=type(obj).__name__))
-    return operator.index(obj)
+    return _convert(operator.index, obj)
 
 
 def _slice_index(obj, profile):
@@ -199,7 +294,7 @@ def _slice_index(obj, profile):
         return None
     if isinstance(obj, float) or not hasattr(type(obj), "__index__"):
         raise TypeError(profile.messages["slice_index"])
-    return max(-SSIZE_MAX - 1, min(SSIZE_MAX, operator.index(obj)))
+    return max(-SSIZE_MAX - 1, min(SSIZE_MAX, _convert(operator.index, obj)))
 
 
 def _unpack_slice(s, profile):
@@ -343,10 +438,12 @@ class _Methods:
         if not -2**63 <= offset < 2**63:
             raise OverflowError("Python int too large to convert to C long")
         trackfd = bool(values.get("trackfd", True))
-        return cls._open(fileno, length, flags, prot, access, offset, trackfd)
+        return cls._open(fileno, length, flags, prot, access, offset, trackfd,
+                         _ctor_clause(fileno, length, offset, values, access))
 
     @classmethod
-    def _open(cls, fileno, length, flags, prot, access, offset, trackfd):
+    def _open(cls, fileno, length, flags, prot, access, offset, trackfd, clause):
+        """`clause`: the constructor's branch (_ctor_clause), also that of an OSError."""
         p = cls._profile
         rw = _const("PROT_READ") | _const("PROT_WRITE")
         conflict = access != 0 and (flags != _const("MAP_SHARED") or prot != rw)
@@ -355,8 +452,12 @@ class _Methods:
             sys.audit("mmap.__new__", fileno, length, access, offset)
         self = object.__new__(cls)
         handle = ffi.gc(ffi.new("refmmap_t *"), lib.refmmap_close)
-        _check(lib.refmmap_open(handle, fileno, length, flags, prot, access, offset, trackfd))
+        if offset % lib.refmmap_pagesize() and clause in ("ctor.offset.aligned", "ctor.anon.offset"):
+            clause = "ctor.offset.unaligned"  # mmap(2) refuses it: EINVAL
+        _check(lib.refmmap_open(handle, fileno, length, flags, prot, access, offset, trackfd),
+               clause)
         self._m = handle
+        _applies(handle, clause)
         if not p.gc_tracked:
             # CPython < 3.10's mmap type had no Py_TPFLAGS_HAVE_GC; a Python class always has.
             _gc_untrack(self)
@@ -365,10 +466,12 @@ class _Methods:
     def close(self, *args, **kwargs):
         _arity(self._profile, "close", args, kwargs, 0, 0)
         _check(lib.refmmap_close(self._m))
+        if LEDGER.converting:  # an argument's __index__ closed the map its op converts for
+            LEDGER.reent = (weakref.ref(self._m), "reent.close")
 
     def _valid(self):
         if self._m.data == ffi.NULL:
-            raise ValueError(CLOSED)
+            raise _fail(lib.REFMMAP_E_CLOSED)
 
     def _pre(self, name, args, kwargs, lo, hi):
         """CPython <= 3.13 checks 'closed' before parsing arguments; 3.14 (AC) after."""
@@ -376,6 +479,8 @@ class _Methods:
             _arity(self._profile, name, args, kwargs, lo, hi)
         if not self._profile.ac_conversion:
             self._valid()
+        elif self._closed():
+            _applies(self._m, "after-close.main-order")
         _arity(self._profile, name, args, kwargs, lo, hi)
 
     def __enter__(self, *args, **kwargs):
@@ -444,18 +549,20 @@ class _Methods:
         """What `op` checks after converting its arguments, in this profile's order (profiles.py)."""
         return self._profile.check_order[op]
 
-    def _in_range(self, i):
-        """`i` (negative from the end) against the size as it is now, stale if closed: IndexError."""
+    def _in_range(self, i, code):
+        """`i` (negative from the end) against the size as it is now, stale if closed: IndexError
+        (`code`: REFMMAP_E_INDEX or REFMMAP_E_SET_INDEX)."""
         if i < 0:
             i += self._m.size
         if not 0 <= i < self._m.size:
-            raise IndexError(_ERRORS[lib.REFMMAP_E_INDEX][1])
+            raise _fail(code)
         return i
 
-    def _writable(self):
-        """is_writable() reads only the access mode, so it answers on a closed map too."""
+    def _writable(self, code=lib.REFMMAP_E_READONLY):
+        """is_writable() reads only the access mode, so it answers on a closed map too (`code`:
+        the method's own, as in C)."""
         if self._m.access == lib.REFMMAP_ACCESS_READ:
-            raise TypeError(READONLY)
+            raise _fail(code)
 
     def __getitem__(self, key):
         m = self._m
@@ -467,7 +574,9 @@ class _Methods:
                     i = _ssize(key, self._profile, IndexError,
                                "cannot fit 'int' into an index-sized integer", getargs=False)
                 elif step == "range":
-                    i = self._in_range(i)
+                    if i < 0:
+                        _applies(m, "getitem.neg")
+                    i = self._in_range(i, lib.REFMMAP_E_INDEX)
                 elif step == "uninit" and self._closed() and i == 0:
                     return self._byte(0)
             out = ffi.new("unsigned char *")
@@ -481,6 +590,7 @@ class _Methods:
                 elif check == "convert":
                     bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
                     start, step, count = _adjust(m.size, *bounds)
+                    _applies(m, "getitem.slice" if bounds[2] == 1 else "getitem.slice-step")
                 elif check == "empty" and count <= 0:
                     return b""
                 elif check == "uninit" and self._closed() and step == 1 and start == 0:
@@ -493,7 +603,7 @@ class _Methods:
             _check(lib.refmmap_get_slice(m, start, step, count, ffi.from_buffer(out)))
             return bytes(out)
         self._valid()
-        raise TypeError(_OWN["indices"])
+        raise _named(TypeError(_OWN["indices"]), "getitem.badkey")
 
     def __setitem__(self, key, value):
         self._set(key, value, delete=False)
@@ -513,9 +623,9 @@ class _Methods:
                     i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer",
                                getargs=False)
                 elif step == "range":
-                    i = self._in_range(i)
+                    i = self._in_range(i, lib.REFMMAP_E_SET_INDEX)
                 elif step == "delete" and delete:
-                    raise TypeError(p.messages["del_item"])
+                    raise _named(TypeError(p.messages["del_item"]), "delitem")
                 elif step == "value":
                     value = self._item_value(value)
             if m.size <= i < _page_end(m.size):
@@ -535,14 +645,15 @@ class _Methods:
                 elif check == "convert":
                     bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
                     start, step, count = _adjust(m.size, *bounds)
+                    _applies(m, "setslice" if bounds[2] == 1 else "setslice.step")
                 elif check == "delete" and delete:
-                    raise TypeError(_OWN["del_slice"])
+                    raise _named(TypeError(_OWN["del_slice"]), "delitem")
                 elif check == "buffer":
                     if not p.int_items and not isinstance(value, bytes):
-                        raise IndexError(_OWN["py2_slice"])
+                        raise _named(IndexError(_OWN["py2_slice"]), "setslice.type")
                     src, n, _keep = self._bytes_arg(value)
                 elif check == "size" and n != count:
-                    raise IndexError(_ERRORS[lib.REFMMAP_E_SLICE_SIZE][1])
+                    raise _fail(lib.REFMMAP_E_SLICE_SIZE)
                 elif check == "empty" and count == 0:
                     return
             _check(lib.refmmap_set_slice(m, start, step, count, src, n))
@@ -553,21 +664,21 @@ class _Methods:
                 self._valid()
             if p.int_items:  # 2.7 looks at the key first
                 self._writable()
-            raise TypeError(_OWN["indices_set"])
+            raise _named(TypeError(_OWN["indices_set"]), "setitem.badkey")
 
     def _item_value(self, value):
         """`m[i] = value`: the value as the profile converts and range-checks it."""
         p = self._profile
         if not p.int_items:
             if not isinstance(value, bytes) or len(value) != 1:
-                raise IndexError(_OWN["py2_item"])
+                raise _named(IndexError(_OWN["py2_item"]), "setitem.type")
             return value[0]
         if not hasattr(type(value), "__index__"):
-            raise TypeError(_OWN["item_type"])
+            raise _named(TypeError(_OWN["item_type"]), "setitem.type")
         value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer",
                        getargs=False)
         if not 0 <= value <= 255:
-            raise ValueError(_ERRORS[lib.REFMMAP_E_VALUE][1])
+            raise _fail(lib.REFMMAP_E_VALUE)
         return value
 
     def _bytes_arg(self, obj, name=None):
@@ -652,6 +763,7 @@ class _Methods:
         m = self._m
         remaining = max(m.size - m.pos, 0)
         wanted = remaining if n < 0 or n > remaining else n
+        _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
         for step in self._steps("read"):
             if step == "valid":
                 self._valid()
@@ -678,6 +790,8 @@ class _Methods:
     def write(self, *args, **kwargs):
         p = self._profile
         self._pre("write", args, kwargs, 1, 1)
+        if type(args[0]) is not bytes:
+            _applies(self._m, "write.bytes-like")
         src, n, _keep = self._bytes_arg(args[0], "write")
         _check(lib.refmmap_write(self._m, src, n))
         return n if p.write_returns_count else None
@@ -699,11 +813,11 @@ class _Methods:
                 raise OverflowError("unsigned byte integer is less than minimum")
         for step in self._steps("write_byte"):
             if step == "writable":
-                self._writable()
+                self._writable(lib.REFMMAP_E_WRITE_BYTE_READONLY)
             elif step == "valid":
                 self._valid()
             elif step == "eof" and self._m.pos >= self._m.size:
-                raise ValueError(_ERRORS[lib.REFMMAP_E_WRITE_BYTE][1])
+                raise _fail(lib.REFMMAP_E_WRITE_BYTE)
         _check(lib.refmmap_write_byte(self._m, value))
 
     def seek(self, *args, **kwargs):
@@ -716,13 +830,14 @@ class _Methods:
             if step == "valid":
                 self._valid()
             elif step == "whence" and whence not in (0, 1, 2):
-                raise ValueError(_ERRORS[lib.REFMMAP_E_WHENCE][1])
+                raise _fail(lib.REFMMAP_E_WHENCE)
             elif step == "range":
                 where = dist + (0, m.pos, m.size)[whence]
                 if not 0 <= where <= m.size or where > SSIZE_MAX:
-                    raise ValueError(_ERRORS[lib.REFMMAP_E_SEEK][1])
+                    raise _fail(lib.REFMMAP_E_SEEK)
         if self._closed():
             # <= 3.13: a seek on the map its argument closed succeeds (the position is moot).
+            LEDGER.reent = (weakref.ref(m), "reent.close.seek-flush")
             return where if p.seek_returns_pos else None
         _check(lib.refmmap_seek(m, dist, whence))
         return m.pos if p.seek_returns_pos else None
@@ -761,28 +876,32 @@ class _Methods:
         self._pre("resize", args, kwargs, 1, 1)
         newsize = _ssize(args[0], p)
         m = self._m
+        clause = _resize_clause(m, newsize)
+        _applies(m, clause)
         for step in self._steps("resize"):
             if step == "valid":
                 self._valid()
             elif step == "resizeable":
                 if m.exports > 0:
-                    raise BufferError(_ERRORS[lib.REFMMAP_E_EXPORTS_RESIZE][1])
+                    raise _fail(lib.REFMMAP_E_EXPORTS_RESIZE)
                 if not m.trackfd:
-                    raise ValueError(_ERRORS[lib.REFMMAP_E_TRACKFD][1])
+                    raise _fail(lib.REFMMAP_E_TRACKFD)
                 if m.access not in (lib.REFMMAP_ACCESS_WRITE, lib.REFMMAP_ACCESS_DEFAULT):
-                    raise TypeError(_ERRORS[lib.REFMMAP_E_NORESIZE][1])
+                    raise _fail(lib.REFMMAP_E_NORESIZE)
             elif step == "newsize" and (newsize < 0 or SSIZE_MAX - newsize < m.offset):
-                raise ValueError(_ERRORS[lib.REFMMAP_E_NEWSIZE][1])
+                raise _fail(lib.REFMMAP_E_NEWSIZE)
             elif step == "mremap" and self._closed():
                 # The closed map has no descriptor left, so it passes for an anonymous one: a
                 # shared one may not grow (gh-138204). Else mremap() of its NULL pointer.
                 if p.shared_anon_grow_refused and newsize > m.size and m.flags & _const("MAP_SHARED"):
-                    raise ValueError(p.messages["shared_anon"])
+                    raise _fail(lib.REFMMAP_E_SHARED_ANON, p.messages["shared_anon"])
                 _raise_errno(errno.EINVAL if newsize == 0 else errno.EFAULT)
         rc = lib.refmmap_resize(m, newsize, not p.shared_anon_grow_refused)
         if rc == lib.REFMMAP_E_SHARED_ANON:
-            raise ValueError(p.messages["shared_anon"])
-        _check(rc)
+            raise _fail(rc, p.messages["shared_anon"])
+        _check(rc, clause)
+        if LEDGER.converting:  # an argument's __index__ resized the map its op converts for
+            LEDGER.reent = (weakref.ref(m), "reent.resize")
 
     def move(self, *args, **kwargs):
         p = self._profile
@@ -791,10 +910,10 @@ class _Methods:
         m = self._m
         for step in self._steps("move"):
             if step == "writable":
-                self._writable()
+                self._writable(lib.REFMMAP_E_MOVE_READONLY)
             elif step == "bounds" and (min(dest, src, count) < 0 or m.size - dest < count
                                        or m.size - src < count):
-                raise ValueError(_ERRORS[lib.REFMMAP_E_MOVE][1])
+                raise _fail(lib.REFMMAP_E_MOVE)
             elif step == "empty" and count == 0:
                 return None
             elif step == "valid":
@@ -835,12 +954,13 @@ class _Methods:
                 if size == -1 and p.flush_flags:  # 3.15: to the end
                     size = m.size - offset
                 if offset < 0 or size < 0 or m.size - offset < size:
-                    raise ValueError(_ERRORS[lib.REFMMAP_E_FLUSH][1])
+                    raise _fail(lib.REFMMAP_E_FLUSH)
             elif step == "noop" and m.access in (lib.REFMMAP_ACCESS_READ, lib.REFMMAP_ACCESS_COPY):
                 return done
             elif step == "msync" and self._closed():
                 # msync() of the closed map's NULL pointer: an unaligned address is EINVAL, an
                 # empty range succeeds, anything else is unmapped (ENOMEM).
+                LEDGER.reent = (weakref.ref(m), "reent.close.seek-flush")
                 if offset % lib.refmmap_pagesize():
                     _raise_errno(errno.EINVAL)
                 if size:
@@ -859,6 +979,8 @@ class _Methods:
         p = self._profile
         self._pre(name, args, kwargs, 1, 3)
         m = self._m
+        _applies(m, "find.slice-args" if len(args) > 1 else
+                 "find.default-start" if name == "find" else "rfind.basic")
         defaults = (m.pos, m.size)  # <= 3.13: taken before any conversion
         src, n, _keep = self._bytes_arg(args[0], name)
         if p.ac_conversion:
@@ -907,19 +1029,19 @@ class _Methods:
         if len(args) > 2 and not (args[2] is None and p.ac_conversion):
             length = _ssize(args[2], p)
             if p.ac_conversion and length < 0:  # 3.14: checked as it is converted
-                raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_LENGTH][1])
+                raise _fail(lib.REFMMAP_E_MADV_LENGTH)
         for step in self._steps("madvise"):
             if step == "valid":
                 self._valid()
                 if length is None:  # 3.14: None is "to the end"
                     length = m.size
             elif step == "start" and not 0 <= start < m.size:
-                raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_START][1])
+                raise _fail(lib.REFMMAP_E_MADV_START)
             elif step == "length":
                 if length < 0:
-                    raise ValueError(_ERRORS[lib.REFMMAP_E_MADV_LENGTH][1])
+                    raise _fail(lib.REFMMAP_E_MADV_LENGTH)
                 if SSIZE_MAX - start < length:
-                    raise OverflowError(_ERRORS[lib.REFMMAP_E_MADV_OVERFLOW][1])
+                    raise _fail(lib.REFMMAP_E_MADV_OVERFLOW)
                 length = min(length, m.size - start)
             elif step == "advise" and self._closed():
                 # madvise() of the closed map's NULL pointer, as the kernel answers it.
@@ -929,6 +1051,40 @@ class _Methods:
                     _raise_errno(errno.ENOMEM)
                 return None
         _check(lib.refmmap_madvise(m, option, start, length))
+
+
+_ACCESS_CLAUSES = ("access.DEFAULT", "access.READ", "access.WRITE", "access.COPY")
+
+
+def _ctor_clause(fileno, length, offset, given, access):
+    """The constructor's branch as the catalogue splits it; `given`: the arguments passed, by
+    name (an explicit keyword picks its clause, as the rules that pass it mean it to)."""
+    if fileno == -1:
+        return "ctor.anon.zero-length" if length == 0 else (
+            "ctor.anon.offset" if offset else "ctor.anon")
+    if "offset" in given:
+        return "ctor.offset.aligned"
+    if "prot" in given or "flags" in given:
+        return "ctor.prot.to-access" if "prot" in given else "ctor.flags.private"
+    if "access" in given and 0 <= access <= 3:
+        return _ACCESS_CLAUSES[access]
+    return "ctor.file.length0" if length == 0 else "ctor.file.length-lt-size"
+
+
+def _resize_clause(m, newsize):
+    """resize()'s branch: anonymous grow or shrink, or a file map's zero, below-position, grow,
+    same or shrink."""
+    if m.anonymous:
+        if newsize <= m.size:
+            return "resize.anon-shrink"
+        return ("resize.anon-shared-grow" if m.flags & _const("MAP_SHARED")
+                else "resize.anon-private-grow")
+    if newsize == 0:
+        return "resize.zero-file"
+    if newsize < m.pos:
+        return "resize.past-pos"
+    return ("resize.file-grow" if newsize > m.size else "resize.same" if newsize == m.size
+            else "resize.file-shrink")
 
 
 def _clamp(i, size):

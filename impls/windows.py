@@ -7,7 +7,17 @@ import os
 import weakref
 
 from impls import reference
-from impls.reference import _ERRORS, _byte_or_int, _cint, _const, _ssize, lib, parse_call
+from impls.reference import (
+    _byte_or_int,
+    _cint,
+    _const,
+    _ctor_clause,
+    _fail,
+    _named,
+    _ssize,
+    lib,
+    parse_call,
+)
 
 # Windows maps views at multiples of the allocation granularity, not of the page size.
 ALLOCATIONGRANULARITY = 65536
@@ -38,19 +48,20 @@ def _parse(cls, args, kwargs):
     if not -2**63 <= offset < 2**63:
         raise OverflowError("Python int too large to convert to C long")
     return (_cint(values["fileno"], p), _ssize(values["length"], p), tagname,
-            _cint(values.get("access", 0), p), offset)
+            _cint(values.get("access", 0), p), offset, values)
 
 
 def constructor(cls, *args, **kwargs):
     """`__new__` of the Windows profile classes."""
-    fileno, length, tagname, access, offset = _parse(cls, args, kwargs)
+    fileno, length, tagname, access, offset, given = _parse(cls, args, kwargs)
     for bad, code in ((length < 0, lib.REFMMAP_E_LENGTH_NEG), (offset < 0, lib.REFMMAP_E_OFFSET_NEG),
                       (not 0 <= access <= 3, lib.REFMMAP_E_ACCESS)):
         if bad:
-            exc, msg = _ERRORS[code]
-            raise exc(msg)
+            raise _fail(code)
     if offset % ALLOCATIONGRANULARITY:
-        raise OSError(errno.EINVAL, "offset is not a multiple of the allocation granularity")
+        raise _named(OSError(errno.EINVAL, "offset is not a multiple of the allocation granularity"),
+                     "ctor.offset.unaligned")
+    clause = _ctor_clause(fileno, length, offset, given, access)
     shared = _tag_backing(tagname) if tagname is not None else None
     owned = -1
     try:
@@ -60,7 +71,8 @@ def constructor(cls, *args, **kwargs):
             length = length or os.fstat(fd).st_size - offset
         elif fileno == -1:
             if length == 0:  # CreateFileMapping refuses an empty pagefile-backed section
-                raise OSError(errno.EINVAL, "cannot create an empty anonymous mapping")
+                raise _named(OSError(errno.EINVAL, "cannot create an empty anonymous mapping"),
+                             clause)
             # Pagefile-backed memory: a memfd, so a tag can be opened again by a second map.
             fd = owned = os.memfd_create(tagname or "mmap")
             os.ftruncate(fd, offset + length)
@@ -69,14 +81,14 @@ def constructor(cls, *args, **kwargs):
             if length == 0 and size == 0:
                 # Documented: Windows cannot map an empty file. We raise what CPython on
                 # Windows raises before asking the OS: ValueError "cannot mmap an empty file".
-                exc, msg = _ERRORS[lib.REFMMAP_E_EMPTY]
-                raise exc(msg)
+                raise _fail(lib.REFMMAP_E_EMPTY)
             if length and offset + length > size:
                 if access == 1:  # a read-only section cannot grow its file
-                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+                    raise _named(PermissionError(errno.EACCES, os.strerror(errno.EACCES)),
+                                 "doc.win.length-extends-file")
                 os.ftruncate(fd, offset + length)  # Windows extends the file to the map
         rw = _const("PROT_READ") | _const("PROT_WRITE")
-        m = cls._open(fd, length, _const("MAP_SHARED"), rw, access, offset, True)
+        m = cls._open(fd, length, _const("MAP_SHARED"), rw, access, offset, True, clause)
     finally:
         if owned != -1:
             os.close(owned)

@@ -66,6 +66,53 @@ static void copy_bytes(char *dst, const char *src, size_t n)
 
 const char *refmmap_version(void) { return REFMMAP_VERSION; }
 
+/* Each check's claim: the catalogue clause an error code reports. */
+static const char *const clauses[] = {
+    [-REFMMAP_E_CLOSED] = "after-close.raise",
+    [-REFMMAP_E_READONLY] = "setitem.readonly",
+    [-REFMMAP_E_EXPORTS_CLOSE] = "buffer.close-exported",
+    [-REFMMAP_E_EXPORTS_RESIZE] = "buffer.resize-exported",
+    [-REFMMAP_E_INDEX] = "getitem.oob",
+    [-REFMMAP_E_VALUE] = "setitem.range",
+    [-REFMMAP_E_SLICE_SIZE] = "setslice.wrong-size",
+    [-REFMMAP_E_READ_BYTE] = "read_byte",
+    [-REFMMAP_E_WRITE_BYTE] = "write_byte.eof",
+    [-REFMMAP_E_DATA] = "write.past-end",
+    [-REFMMAP_E_SEEK] = "seek.oob",
+    [-REFMMAP_E_WHENCE] = "seek.whence-bad",
+    [-REFMMAP_E_FLUSH] = "flush.range-check",
+    [-REFMMAP_E_MOVE] = "move.bounds",
+    [-REFMMAP_E_NEWSIZE] = "resize.negative",
+    [-REFMMAP_E_NORESIZE] = "resize.readonly-copy",
+    [-REFMMAP_E_TRACKFD] = "resize.trackfd-false",
+    [-REFMMAP_E_SHARED_ANON] = "resize.anon-shared-grow",
+    [-REFMMAP_E_MADV_START] = "madvise.start",
+    [-REFMMAP_E_MADV_LENGTH] = "madvise.length",
+    [-REFMMAP_E_MADV_OVERFLOW] = "madvise.overflow",
+    [-REFMMAP_E_LENGTH_NEG] = "ctor.length.negative",
+    [-REFMMAP_E_OFFSET_NEG] = "ctor.offset.negative",
+    [-REFMMAP_E_CONFLICT] = "ctor.access.conflict",
+    [-REFMMAP_E_ACCESS] = "ctor.access.invalid",
+    [-REFMMAP_E_EMPTY] = "ctor.file.empty",
+    [-REFMMAP_E_OFFSET_GT] = "ctor.offset.ge-size-length0",
+    [-REFMMAP_E_LENGTH_GT] = "ctor.file.length-gt-size",
+    [-REFMMAP_E_TOO_LARGE] = "ctor.too-large",
+    [-REFMMAP_E_SIZE_TRACKFD] = "size.trackfd-false",
+    [-REFMMAP_E_NAME_LONG] = "set_name",
+    [-REFMMAP_E_NOT_ANON] = "set_name",
+    [-REFMMAP_E_SET_INDEX] = "setitem.oob",
+    [-REFMMAP_E_WRITE_READONLY] = "write.readonly",
+    [-REFMMAP_E_WRITE_BYTE_READONLY] = "write_byte.readonly",
+    [-REFMMAP_E_MOVE_READONLY] = "move.readonly",
+};
+
+const char *refmmap_clause(int code)
+{
+    if (code >= 0 || -code >= (int)(sizeof(clauses) / sizeof(clauses[0])))
+        return NULL;
+    return clauses[-code];
+}
+
 long refmmap_pagesize(void) { return sysconf(_SC_PAGESIZE); }
 
 /* Names the Python layer asks for; a name missing here is absent on this platform. */
@@ -248,11 +295,14 @@ int refmmap_check_valid(const refmmap_t *m)
     return REFMMAP_OK;
 }
 
-int refmmap_is_writable(const refmmap_t *m)
+/* `readonly`: the caller's own code for an ACCESS_READ map (each method has its clause). */
+static int writable(const refmmap_t *m, int readonly)
 {
     REFMMAP_CHECK_VALID(m);
-    return m->access == REFMMAP_ACCESS_READ ? REFMMAP_E_READONLY : REFMMAP_OK;
+    return m->access == REFMMAP_ACCESS_READ ? readonly : REFMMAP_OK;
 }
+
+int refmmap_is_writable(const refmmap_t *m) { return writable(m, REFMMAP_E_READONLY); }
 
 int refmmap_is_resizeable(const refmmap_t *m)
 {
@@ -277,18 +327,18 @@ int refmmap_export(refmmap_t *m, int delta)
 }
 
 /* A negative index counts from the end, as in Python. */
-static int normalise_index(const refmmap_t *m, ssize_t *i)
+static int normalise_index(const refmmap_t *m, ssize_t *i, int out_of_range)
 {
     if (*i < 0)
         *i += m->size;
-    return (*i < 0 || *i >= m->size) ? REFMMAP_E_INDEX : REFMMAP_OK;
+    return (*i < 0 || *i >= m->size) ? out_of_range : REFMMAP_OK;
 }
 
 int refmmap_getbyte(const refmmap_t *m, ssize_t i, unsigned char *out)
 {
     int rc;
     REFMMAP_CHECK_VALID(m);
-    if ((rc = normalise_index(m, &i)) != REFMMAP_OK)
+    if ((rc = normalise_index(m, &i, REFMMAP_E_INDEX)) != REFMMAP_OK)
         return rc;
     if (out != NULL)
         *out = (unsigned char)m->data[i];
@@ -300,7 +350,7 @@ int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
     int rc;
     if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
         return rc;
-    if ((rc = normalise_index(m, &i)) != REFMMAP_OK)
+    if ((rc = normalise_index(m, &i, REFMMAP_E_SET_INDEX)) != REFMMAP_OK)
         return rc;
     if (value < 0 || value > 255)
         return REFMMAP_E_VALUE;
@@ -347,7 +397,7 @@ int refmmap_set_slice(refmmap_t *m, ssize_t start, ssize_t step, ssize_t count,
     if (srclen != count)
         return REFMMAP_E_SLICE_SIZE;
     if (!slice_inside(m, start, step, count) || (count > 0 && src == NULL))
-        return REFMMAP_E_INDEX;
+        return REFMMAP_E_SET_INDEX;
     if (count == 0)
         return REFMMAP_OK;
     if (step == 1) {
@@ -405,7 +455,7 @@ int refmmap_readline(refmmap_t *m, ssize_t *start, ssize_t *count)
 int refmmap_write(refmmap_t *m, const char *src, ssize_t n)
 {
     int rc;
-    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+    if ((rc = writable(m, REFMMAP_E_WRITE_READONLY)) != REFMMAP_OK)
         return rc;
     if (n < 0 || (n > 0 && src == NULL))
         return REFMMAP_E_BADARG;
@@ -419,7 +469,7 @@ int refmmap_write(refmmap_t *m, const char *src, ssize_t n)
 int refmmap_write_byte(refmmap_t *m, unsigned char value)
 {
     int rc;
-    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+    if ((rc = writable(m, REFMMAP_E_WRITE_BYTE_READONLY)) != REFMMAP_OK)
         return rc;
     if (m->pos >= m->size)
         return REFMMAP_E_WRITE_BYTE;
@@ -503,7 +553,7 @@ int refmmap_resize(refmmap_t *m, ssize_t newsize, int grow_anon)
 int refmmap_move(refmmap_t *m, ssize_t dest, ssize_t src, ssize_t count)
 {
     int rc;
-    if ((rc = refmmap_is_writable(m)) != REFMMAP_OK)
+    if ((rc = writable(m, REFMMAP_E_MOVE_READONLY)) != REFMMAP_OK)
         return rc;
     if (dest < 0 || src < 0 || count < 0 || m->size - dest < count || m->size - src < count)
         return REFMMAP_E_MOVE;

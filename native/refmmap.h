@@ -3,7 +3,8 @@
  * Plain declarations only, so cffi can read this file as its cdef. */
 
 /* Every operation returns REFMMAP_OK or one of these; each code is one Python exception
- * (see impls/reference.py _ERRORS). REFMMAP_E_OS leaves errno as the failing call set it. */
+ * (see impls/reference.py _ERRORS) and names the catalogue clause of its check
+ * (refmmap_clause()). REFMMAP_E_OS leaves errno as the failing call set it. */
 enum {
     REFMMAP_OK = 0,
     REFMMAP_E_CLOSED = -1,          /* the map is closed */
@@ -39,7 +40,11 @@ enum {
     REFMMAP_E_OS = -31,             /* a system call failed; see errno */
     REFMMAP_E_SIZE_TRACKFD = -32,   /* size() of a trackfd=False map (3.15) */
     REFMMAP_E_NAME_LONG = -33,      /* set_name(): more than REFMMAP_NAME_MAX bytes */
-    REFMMAP_E_NOT_ANON = -34        /* set_name() of a file map */
+    REFMMAP_E_NOT_ANON = -34,       /* set_name() of a file map */
+    REFMMAP_E_SET_INDEX = -35,      /* item assignment: index out of range */
+    REFMMAP_E_WRITE_READONLY = -36, /* write() on an ACCESS_READ map */
+    REFMMAP_E_WRITE_BYTE_READONLY = -37,
+    REFMMAP_E_MOVE_READONLY = -38
 };
 
 /* set_name(): the kernel takes 80 bytes with the NUL, CPython prefixes "cpython:mmap:". */
@@ -69,6 +74,9 @@ typedef struct refmmap {
 } refmmap_t;
 
 const char *refmmap_version(void);
+/* The clause id (conformance/clauses.toml) of the check that returns `code`; NULL for
+ * REFMMAP_OK, REFMMAP_E_BADARG and REFMMAP_E_OS (whose clause is the caller's branch). */
+const char *refmmap_clause(int code);
 long refmmap_pagesize(void);
 int refmmap_constant(const char *name, long *out);
 

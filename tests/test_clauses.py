@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from conformance import clauses, machine, ops
+from conformance import clauses, ops
+from impls import reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CATALOGUE = clauses.load()
@@ -24,17 +25,6 @@ def marked_ids():
                     and isinstance(node.args[0], ast.Constant)):
                 found.setdefault(node.args[0].value, []).append(os.path.basename(path))
     return found
-
-
-def machine_ids():
-    """Clause-looking string constants returned by conformance/machine.py's clause_for."""
-    tree = ast.parse(open(os.path.join(ROOT, "conformance", "machine.py")).read())
-    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "clause_for")
-    returned = {n.value for n in ast.walk(fn) if isinstance(n, ast.Return)
-                for n in ast.walk(n) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    tables = {v for name, table in vars(machine).items() if name.endswith("_CLAUSES")
-              for v in table.values()}
-    return returned | tables
 
 
 def test_catalogue_is_well_formed():
@@ -55,7 +45,8 @@ def test_catalogue_is_well_formed():
     ("ops.METHOD_CLAUSES", sorted({c for cs in ops.METHOD_CLAUSES.values() for c in cs})),
     ("ops.NAME_CLAUSES", sorted({c for cs in ops.NAME_CLAUSES.values() for c in cs})),
     ("ops.HELPERS", sorted({c for _, cs in ops.HELPERS.values() for c in cs})),
-    ("machine.clause_for", sorted(machine_ids())),
+    ("impls/reference.py reported_clauses (native/refmmap.c's table and the Python layer's)",
+     sorted(reference.reported_clauses())),
 ])
 def test_every_used_id_is_in_the_catalogue(where, ids):
     """A clause id anywhere in the suite names a clause of conformance/clauses.toml."""
@@ -78,3 +69,12 @@ def test_every_windows_clause_is_checked_on_the_windows_profile():
     windows = sorted(cid for cid, c in CATALOGUE.items() if c["platform"] == "windows")
     assert sorted(test_reference_windows.CLAUSES) == windows
     assert not set(windows) & set(marked_ids()), "Windows clauses are not tested on Unix"
+
+
+def test_the_reference_names_every_c_check():
+    """Each C error code the Python layer turns into an exception carries the clause its C check
+    names (native/refmmap.c), and only OK, BADARG and OS go unnamed in C."""
+    from impls.reference import _CLAUSES, _ERRORS, lib
+
+    assert set(_ERRORS) - set(_CLAUSES) == {lib.REFMMAP_E_BADARG}
+    assert set(_CLAUSES.values()) <= reference.reported_clauses()

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""`python -m conformance clauses [--uncovered]`: what exercises each clause, read from source."""
+"""`python -m conformance clauses [--uncovered]`: what exercises each clause, without a run."""
 
 import os
 import subprocess
@@ -42,7 +42,7 @@ def test_the_listing_has_every_clause_with_source_group_and_versions():
 
 
 def test_machine_clauses_are_catalogue_clauses_the_machine_reaches():
-    """The static reading of machine.py: known ids, and the ops its rules issue."""
+    """What a machine step can land on: the reference's named clauses and the ops' own."""
     found = coverage.machine_clauses()
     assert found <= set(clauses.load())
     assert {"read_byte", "seek.whence", "after-close.raise", "ctor.anon", "getitem.int",
@@ -55,8 +55,8 @@ def test_windows_clauses_count_as_covered_by_the_windows_profile_tests():
     assert coverage.coverage()["doc.win.tagname-omitted"] == ["tests/test_reference_windows.py"]
 
 
-def test_every_clause_a_short_machine_run_hits_is_in_the_static_reading():
-    """The source reading never misses a clause the machine really lands on (hit counts are
+def test_every_clause_a_short_machine_run_hits_is_one_it_can_land_on():
+    """machine_clauses() never misses a clause the machine really lands on (hit counts are
     recorded per run in the pass rows' detail)."""
     from conformance.machine import run_lockstep
     from impls.adapters import ReferenceAdapter

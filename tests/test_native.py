@@ -137,7 +137,10 @@ def test_access_resolved_from_prot():
     m = ffi.new("refmmap_t *")
     assert lib.refmmap_open(m, -1, 1, const("MAP_SHARED"), const("PROT_READ"), 0, 0, 1) == 0
     assert m.access == lib.REFMMAP_ACCESS_READ
-    assert lib.refmmap_write_byte(m, 1) == lib.REFMMAP_E_READONLY
+    assert lib.refmmap_write_byte(m, 1) == lib.REFMMAP_E_WRITE_BYTE_READONLY
+    assert lib.refmmap_write(m, b"x", 1) == lib.REFMMAP_E_WRITE_READONLY
+    assert lib.refmmap_move(m, 0, 0, 1) == lib.REFMMAP_E_MOVE_READONLY
+    assert lib.refmmap_setbyte(m, 0, 1) == lib.REFMMAP_E_READONLY
     assert lib.refmmap_close(m) == 0
 
 
@@ -192,7 +195,7 @@ def test_null_and_negative_arguments_are_badarg(m):
     assert lib.refmmap_find(m, ffi.NULL, 1, 0, 1, 0, out) == bad
     assert lib.refmmap_find(m, ffi.NULL, 0, 0, 1, 0, out) == 0 and out[0] == 0
     assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
-    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_SET_INDEX
     assert lib.refmmap_export(m, 2) == bad and lib.refmmap_export(m, -1) == bad
     assert m.pos == 0 and m.exports == 0
     byte = ffi.new("unsigned char *")
@@ -269,7 +272,7 @@ def test_getbyte_bounds(m, i, code):
 
 
 def test_setbyte_checks_index_then_value(m):
-    assert lib.refmmap_setbyte(m, 10, 999) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_setbyte(m, 10, 999) == lib.REFMMAP_E_SET_INDEX
     assert lib.refmmap_setbyte(m, 0, 256) == lib.REFMMAP_E_VALUE
     assert lib.refmmap_setbyte(m, 0, -1) == lib.REFMMAP_E_VALUE
     assert lib.refmmap_setbyte(m, -1, 65) == 0 and m.data[9] == b"A"
@@ -288,7 +291,8 @@ def test_slices_are_bounds_checked(m, start, step, count, code):
     assert lib.refmmap_get_slice(m, start, step, count, out) == code
     if code == 0:
         assert ffi.buffer(out, count)[:] == bytes(b"0123456789"[start + i * step] for i in range(count))
-    assert lib.refmmap_set_slice(m, start, step, count, out, count) == code
+    set_code = lib.REFMMAP_E_SET_INDEX if code == lib.REFMMAP_E_INDEX else code
+    assert lib.refmmap_set_slice(m, start, step, count, out, count) == set_code
 
 
 def test_empty_slices_need_no_buffer(m):
@@ -671,3 +675,14 @@ def test_set_name_names_an_open_map_where_the_kernel_can():
         assert _named(int(ffi.cast("uintptr_t", m.data)), "cpython:mmap:named")
     finally:
         lib.refmmap_close(m)
+
+
+def test_every_error_code_names_its_clause():
+    """Each REFMMAP_E_* code carries the clause of its check; only OK, BADARG and OS (whose clause
+    is the caller's branch) and codes outside the table have none."""
+    codes = {name: getattr(lib, name) for name in dir(lib) if name.startswith("REFMMAP_E_")}
+    unnamed = {name for name, code in codes.items() if lib.refmmap_clause(code) == ffi.NULL}
+    assert unnamed == {"REFMMAP_E_BADARG", "REFMMAP_E_OS"}
+    assert ffi.string(lib.refmmap_clause(lib.REFMMAP_E_CLOSED)) == b"after-close.raise"
+    assert lib.refmmap_clause(0) == ffi.NULL and lib.refmmap_clause(1) == ffi.NULL
+    assert lib.refmmap_clause(min(codes.values()) - 1) == ffi.NULL
