@@ -299,7 +299,7 @@ def test_empty_slices_need_no_buffer(m):
     assert lib.refmmap_get_slice(m, 0, 1, 0, ffi.NULL) == 0
     assert lib.refmmap_set_slice(m, 0, 1, 0, ffi.NULL, 0) == 0
     assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
-    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_INDEX
+    assert lib.refmmap_set_slice(m, 0, 1, 1, ffi.NULL, 1) == lib.REFMMAP_E_SET_INDEX
 
 
 def test_set_slice_size_must_match(m):
