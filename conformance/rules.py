@@ -13,6 +13,7 @@ subset of the rules and features (swarm testing, as Hypothesis's stateful machin
 from __future__ import annotations
 
 import random
+import re
 
 from conformance import ops as o
 from impls.profiles import key
@@ -24,6 +25,7 @@ PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"a\rb\n", b"\x00\xff\x7f\x80", 
 # Low-entropy alphabets for data: runs of one byte, two bytes mixed, lines (with empty ones).
 RUNS = (b"\x00", b"a", b"\n", b"\xff")
 PAIRS = ((b"a", b"b"), (b"\x00", b"\xff"), (b"a", b"\n"), (b"\n", b"\r"))
+LINE_ENDS = re.compile(b"[\r\n]")  # where readline() stops
 
 
 # -- the two drivers -------------------------------------------------------------------------------
@@ -537,7 +539,7 @@ def readline(v):
     """readline() on line structure: from a newline, just after it, just before it (empty
     lines, a last line without one), once or twice."""
     data = v.sh.data
-    ends = [i for i in range(min(len(data), 4 * PAGE)) if data[i] in b"\r\n"]
+    ends = [m.start() for m in LINE_ENDS.finditer(data, 0, 4 * PAGE)]
     if ends and v.chance(70):
         at = v.pick(ends) + v.pick([1, 0, -1])
         yield o.Call("seek", min(max(at, 0), v.sh.len))
