@@ -382,6 +382,8 @@ int refmmap_get_slice(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t c
     REFMMAP_CHECK_VALID(m);
     if (!slice_inside(m, start, step, count) || (count > 0 && out == NULL))
         return REFMMAP_E_INDEX;
+    if (count == 0)
+        return REFMMAP_OK;  /* out may be NULL, which memcpy must not be given */
     if (step == 1) {
         memcpy(out, m->data + start, (size_t)count);
         return REFMMAP_OK;
