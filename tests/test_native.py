@@ -735,7 +735,8 @@ def test_a_walk_resumes_after_each_conversion(m):
     c.given, c.a[0], c.a[1], c.a[2] = 3, -4, 100, 1  # m[-4:100]: C adjusts it to the size
     assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT_VALUE
     assert (c.start, c.stride, c.count) == (6, 1, 4)
-    c.src, c.srclen = ffi.new("char[]", b"wxyz"), 4
+    src = ffi.new("char[]", b"wxyz")  # c.src does not keep it alive
+    c.src, c.srclen = src, 4
     assert lib.refmmap_run(p, m, c) == 0
     assert ffi.buffer(m.data, 10)[:] == b"012345wxyz"
 
