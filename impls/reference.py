@@ -109,6 +109,26 @@ _DONE = lib.REFMMAP_DONE
 _SSIZE_MIN = -SSIZE_MAX - 1
 _FIT = "cannot fit 'int' into an index-sized integer"
 
+
+def _plain(args, kwargs, lo, hi, low=-2**31, high=2**31 - 1):
+    """Whether converting these arguments can neither fail nor call back into Python (plain ints
+    in range, the right count): then they are converted before the walk (call.ready), and C's
+    order is kept, as nothing in the conversion is observable."""
+    if kwargs or not lo <= len(args) <= hi:
+        return False
+    for a in args:
+        if type(a) is not int or not low <= a <= high:
+            return False
+    return True
+
+
+def _plain_slice(key):
+    """A slice of plain ints and None: its conversion cannot fail or call back into Python."""
+    for part in (key.start, key.stop, key.step):
+        if part is not None and (type(part) is not int or not -2**62 <= part <= 2**62):
+            return False
+    return key.step != 0
+
 # The clause of each code's check, as C names it (native/refmmap.c `clauses`).
 _CLAUSES = {code: ffi.string(lib.refmmap_clause(code)).decode() for code in _ERRORS
             if lib.refmmap_clause(code) != ffi.NULL}
@@ -583,6 +603,9 @@ class _Methods:
                 stride = self._slice_arg(c, key)
                 _applies(self._m, "getitem.slice" if stride == 1 else "getitem.slice-step")
 
+            if _plain_slice(key):
+                convert(lib.REFMMAP_STEP_CONVERT)
+                c.ready = 1
             if self._run(c, convert) == _DONE:
                 return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
             if c.stride == 1:  # the common case in one copy; C checked both ends
@@ -637,6 +660,10 @@ class _Methods:
                 c.src, c.srclen, buf = self._bytes_arg(value)
                 keep.append(buf)
 
+            if not delete and type(value) is bytes and _plain_slice(key):
+                convert(lib.REFMMAP_STEP_CONVERT)
+                convert(lib.REFMMAP_STEP_CONVERT_VALUE)
+                c.ready = 1
             self._run(c, convert)
         else:
             self._run(ffi.new(_CALL, [lib.REFMMAP_OP_SETKEY]))
@@ -747,6 +774,9 @@ class _Methods:
             m = self._m
             _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
 
+        if p.int_items and (_plain(args, kwargs, 0, 1) or args == (None,) and not kwargs):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         if self._run(c, convert) == _DONE:
             return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
         return ffi.buffer(self._m.data + c.start, c.count)[:]
@@ -776,6 +806,9 @@ class _Methods:
             c.src, c.srclen, buf = self._bytes_arg(args[0], "write")
             keep.append(buf)
 
+        if not kwargs and len(args) == 1 and type(args[0]) is bytes:
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
         return c.srclen if p.write_returns_count else None
 
@@ -800,6 +833,9 @@ class _Methods:
                     raise OverflowError("unsigned byte integer is less than minimum")
             c.a[0] = value
 
+        if p.int_items and _plain(args, kwargs, 1, 1, 0, 255):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
 
     def seek(self, *args, **kwargs):
@@ -812,6 +848,9 @@ class _Methods:
             c.a[0] = _ssize(args[0], p)
             c.flags = _cint(args[1], p, clinic=True) if len(args) > 1 else 0
 
+        if _plain(args, kwargs, 1, 2):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
         if c.reent:  # <= 3.13: the seek went on with the map its argument closed
             LEDGER.reent = (weakref.ref(self._m), "reent.close.seek-flush")
@@ -879,6 +918,9 @@ class _Methods:
             _arity(p, "move", args, kwargs, 3, 3)
             c.a[0], c.a[1], c.a[2] = (_ssize(a, p) for a in args)
 
+        if _plain(args, kwargs, 3, 3):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
 
     def flush(self, *args, **kwargs):
@@ -912,6 +954,9 @@ class _Methods:
                 if "flags" in kwargs:
                     c.flags = _cint(kwargs["flags"], p)
 
+        if _plain(args, kwargs, 0, 2):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
         if c.reent:  # msync() of the map its argument closed
             LEDGER.reent = (weakref.ref(self._m), "reent.close.seek-flush")
@@ -945,6 +990,9 @@ class _Methods:
                 for i in given:
                     c.a[i] = _ssize(args[1 + i], p)
 
+        if args and type(args[0]) is bytes and _plain(args[1:], kwargs, 0, 2):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
         self._run(c, convert)
         return c.out
 

@@ -1184,10 +1184,8 @@ static int act(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c)
         return refmmap_find(m, c->src, c->srclen, c->a[0], c->a[1], c->flags & 1, &c->out);
     case REFMMAP_OP_MADVISE:
         return refmmap_madvise(m, c->flags, c->a[0], c->a[1]);
-    case REFMMAP_OP_RESIZE:
+    default:  /* REFMMAP_OP_RESIZE: refmmap_run() admits no op past it */
         return refmmap_resize(m, c->a[0], !p->shared_anon_grow_refused);
-    default:
-        return REFMMAP_E_BADARG;
     }
 }
 
