@@ -122,6 +122,14 @@ def _plain(args, kwargs, lo, hi, low=-2**31, high=2**31 - 1):
     return True
 
 
+def _ready_slice(c, key):
+    """A plain slice (_plain_slice) into the call as _unpack_slice would convert it; its step."""
+    start, stop, stride = key.start, key.stop, 1 if key.step is None else key.step
+    c.given = (start is not None) | (stop is not None) << 1
+    c.a = (start or 0, stop or 0, stride)
+    return stride
+
+
 def _plain_slice(key):
     """A slice of plain ints and None: its conversion cannot fail or call back into Python."""
     for part in (key.start, key.stop, key.step):
@@ -570,6 +578,13 @@ class _Methods:
             raise self._error(rc)
         return rc
 
+    def _go(self, c):
+        """Run a call whose arguments are all converted (call.ready) in one C walk."""
+        rc = lib.refmmap_run(self._profile.c, self._m, c)
+        if rc < 0:
+            raise self._error(rc)
+        return rc
+
     def _error(self, rc, clause=None):
         """The exception of C code `rc` in this profile's wording (`clause`: an OSError's)."""
         if rc == lib.REFMMAP_E_OS:
@@ -604,9 +619,13 @@ class _Methods:
                 _applies(self._m, "getitem.slice" if stride == 1 else "getitem.slice-step")
 
             if _plain_slice(key):
-                convert(lib.REFMMAP_STEP_CONVERT)
                 c.ready = 1
-            if self._run(c, convert) == _DONE:
+                stride = _ready_slice(c, key)
+                _applies(self._m, "getitem.slice" if stride == 1 else "getitem.slice-step")
+                rc = self._go(c)
+            else:
+                rc = self._run(c, convert)
+            if rc == _DONE:
                 return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
             if c.stride == 1:  # the common case in one copy; C checked both ends
                 return ffi.buffer(self._m.data + c.start, c.count)[:]
@@ -661,10 +680,14 @@ class _Methods:
                 keep.append(buf)
 
             if not delete and type(value) is bytes and _plain_slice(key):
-                convert(lib.REFMMAP_STEP_CONVERT)
-                convert(lib.REFMMAP_STEP_CONVERT_VALUE)
                 c.ready = 1
-            self._run(c, convert)
+                stride = _ready_slice(c, key)
+                _applies(self._m, "setslice" if stride == 1 else "setslice.step")
+                buf = ffi.from_buffer(value)  # kept alive until the call returns
+                c.src, c.srclen = buf, len(buf)
+                self._go(c)
+            else:
+                self._run(c, convert)
         else:
             self._run(ffi.new(_CALL, [lib.REFMMAP_OP_SETKEY]))
 
@@ -750,6 +773,15 @@ class _Methods:
 
     def read(self, *args, **kwargs):
         p = self._profile
+        if p.int_items and (not args or _plain(args, kwargs, 1, 1) or args == (None,)) and not kwargs:
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_READ])
+            n = c.a[0] = -1 if not args or args[0] is None else args[0]
+            m = self._m
+            _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
+            c.ready = 1
+            if self._go(c) == _DONE:
+                return bytes(c.count)
+            return ffi.buffer(m.data + c.start, c.count)[:]
         lo = 0 if p.int_items else 1
         self._start("read", args, kwargs, lo, 1)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_READ])
@@ -774,9 +806,6 @@ class _Methods:
             m = self._m
             _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
 
-        if p.int_items and (_plain(args, kwargs, 0, 1) or args == (None,) and not kwargs):
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
         if self._run(c, convert) == _DONE:
             return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
         return ffi.buffer(self._m.data + c.start, c.count)[:]
@@ -795,6 +824,12 @@ class _Methods:
 
     def write(self, *args, **kwargs):
         p = self._profile
+        if not kwargs and len(args) == 1 and type(args[0]) is bytes:
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE])
+            buf = ffi.from_buffer(args[0])  # kept alive until the call returns
+            c.ready, c.src, c.srclen = 1, buf, len(buf)
+            self._go(c)
+            return c.srclen if p.write_returns_count else None
         self._start("write", args, kwargs, 1, 1)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE])
         keep = []
@@ -806,14 +841,16 @@ class _Methods:
             c.src, c.srclen, buf = self._bytes_arg(args[0], "write")
             keep.append(buf)
 
-        if not kwargs and len(args) == 1 and type(args[0]) is bytes:
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
         self._run(c, convert)
         return c.srclen if p.write_returns_count else None
 
     def write_byte(self, *args, **kwargs):
         p = self._profile
+        if p.int_items and _plain(args, kwargs, 1, 1, 0, 255):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE_BYTE])
+            c.ready, c.a[0] = 1, args[0]
+            self._go(c)
+            return
         self._start("write_byte", args, kwargs, 1, 1)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE_BYTE])
 
@@ -833,13 +870,17 @@ class _Methods:
                     raise OverflowError("unsigned byte integer is less than minimum")
             c.a[0] = value
 
-        if p.int_items and _plain(args, kwargs, 1, 1, 0, 255):
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
         self._run(c, convert)
 
     def seek(self, *args, **kwargs):
         p = self._profile
+        if _plain(args, kwargs, 1, 2):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_SEEK])
+            c.ready, c.a[0] = 1, args[0]
+            if len(args) > 1:
+                c.flags = args[1]
+            self._go(c)
+            return c.out if p.seek_returns_pos else None
         self._start("seek", args, kwargs, 1, 2)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_SEEK])
 
@@ -848,9 +889,6 @@ class _Methods:
             c.a[0] = _ssize(args[0], p)
             c.flags = _cint(args[1], p, clinic=True) if len(args) > 1 else 0
 
-        if _plain(args, kwargs, 1, 2):
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
         self._run(c, convert)
         if c.reent:  # <= 3.13: the seek went on with the map its argument closed
             LEDGER.reent = (weakref.ref(self._m), "reent.close.seek-flush")
@@ -911,6 +949,11 @@ class _Methods:
 
     def move(self, *args, **kwargs):
         p = self._profile
+        if _plain(args, kwargs, 3, 3):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_MOVE])
+            c.ready, c.a = 1, args
+            self._go(c)
+            return
         self._start("move", args, kwargs, 3, 3)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_MOVE])
 
@@ -918,9 +961,6 @@ class _Methods:
             _arity(p, "move", args, kwargs, 3, 3)
             c.a[0], c.a[1], c.a[2] = (_ssize(a, p) for a in args)
 
-        if _plain(args, kwargs, 3, 3):
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
         self._run(c, convert)
 
     def flush(self, *args, **kwargs):
@@ -991,9 +1031,13 @@ class _Methods:
                     c.a[i] = _ssize(args[1 + i], p)
 
         if args and type(args[0]) is bytes and _plain(args[1:], kwargs, 0, 2):
-            convert(lib.REFMMAP_STEP_CONVERT)
-            c.ready = 1
-        self._run(c, convert)
+            buf = ffi.from_buffer(args[0])  # kept alive until the call returns
+            c.ready, c.src, c.srclen = 1, buf, len(buf)
+            for i in given:
+                c.a[i] = args[1 + i]
+            self._go(c)
+        else:
+            self._run(c, convert)
         return c.out
 
     def madvise(self, *args, **kwargs):
