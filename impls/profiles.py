@@ -43,83 +43,19 @@ SINCE = {
     # before the closed check, find/rfind accept None bounds, flush(offset) flushes to the end,
     # madvise(option, start, None) means "to the end".
     "ac_conversion": "3.14",
-    # resize.anon-shared-grow (gh-138204, 3.13.8/3.14): growing a shared anonymous map is refused.
-    # Before, it "succeeds", and bytes past the pages the map was created with SIGBUS.
-    "shared_anon_grow_refused": ("3.13.8", "3.14"),
     # 3.15 (probed on 3.15.2): flush(offset, size=-1, /, *, flags) flushes to the end and takes
     # msync() flags (MS_* constants); size() of an anonymous map is its length, and with
     # trackfd=False a ValueError; find(b"", start > len) is -1; set_name() names anonymous maps.
-    "setitem_checks_first": SETITEM_FIRST,
     "flush_flags": "3.15",
-    "anon_size": "3.15",
-    "find_empty_past_end": "3.15",
     "set_name": "3.15",
 }
 
-# Check order, and re-entrancy (catalogue 1.E, 1.T): an argument's __index__ may close or resize
-# the map while it is converted. What each operation checks, in order, as
-# {op: ((first profile, steps), ...)}, newest last. Subscripts list every step ("convert" is the
-# key's conversion); methods list what follows their arguments' conversion. Steps after a closing
-# conversion and before "valid" see the closed map's stale size and position, as CPython's do.
-# Checked with probe scripts on CPython 2.7 and 3.6-3.13 (tests/test_reference_profiles.py).
-#   valid      ValueError "mmap closed or invalid" if the map is closed. At <= 3.10 CPython has no
-#              re-check after conversion: there the last "valid" is where the real one touches the
-#              unmapped memory and crashes, and the reference does what 3.11.4+ does instead.
-#   range      the index against the (stale) size: IndexError
-#   delete     `del m[i]` / `del m[a:b]`: TypeError
-#   value      the item value: type, conversion (may re-enter too), range(0, 256)
-#   buffer     the assigned bytes-like object; size: its length against the slice's
-#   empty      nothing to copy: b"" / None / no-op without touching the (unmapped) memory
-#   uninit     <= 3.10: a closed map's data pointer is NULL, and PyBytes_FromStringAndSize(NULL, n)
-#              makes n uninitialised bytes instead of crashing (the reference gives zeros)
-#   writable   ACCESS_READ: TypeError;  eof: write_byte() at or past the (stale) end: ValueError
-#   whence     seek(): unknown seek type;  bounds / range: the op's own out-of-range ValueError
-#   clamp      find(): start/end clamped to the stale size; short (<= 3.10): a range shorter than
-#              the needle is -1 and an empty needle matches at start (end for rfind), untouched
-#   noop       flush() of an ACCESS_READ/COPY map returns at once
-#   msync / advise / mremap   the system call on the closed map's NULL data pointer, and its errno
-#   start / length   madvise()'s own checks;  resizeable / newsize: resize()'s own checks
-# 2.7 also differs without re-entrancy: item and slice assignment check the value before the
-# access mode, and `m[a:b]` (no step: sq_slice) converts its bounds before the closed check.
-_GET_SLICE = ("valid", "convert", "empty", "uninit", "valid")
-_SET_SLICE = ("valid", "writable", "convert", "delete", "buffer", "size", "empty", "valid")
-_SET_SLICE_NEW = ("writable", "convert", "delete", "buffer", "valid", "size", "empty")
-CHECK_ORDER = {
-    "getitem_index": (("2.7", ("valid", "convert", "range", "uninit", "valid")),
-                      ("3.6", ("valid", "convert", "range", "valid"))),
-    "getitem_slice": (("2.7", _GET_SLICE), ("3.11", ("valid", "convert", "valid", "empty"))),
-    "getitem_slice_nostep": (("2.7", ("convert", "valid", "empty")), ("3.6", _GET_SLICE),
-                             ("3.11", ("valid", "convert", "valid", "empty"))),
-    # Probed on 3.13.18 and 3.14.10 (3.13.0 and 3.14.2 have the 3.6 order): the access mode,
-    # then the key, deletion and the value, and only then "closed" and the range.
-    "setitem_index": (("2.7", ("valid", "convert", "range", "delete", "value", "writable", "valid")),
-                      ("3.6", ("valid", "writable", "convert", "range", "delete", "value", "valid")),
-                      (SETITEM_FIRST, ("writable", "convert", "delete", "value", "valid", "range"))),
-    "setitem_slice": (("2.7", ("valid", "convert", "delete", "buffer", "size", "writable", "empty",
-                               "valid")),
-                      ("3.6", _SET_SLICE),
-                      ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size", "valid",
-                                "empty")),
-                      (SETITEM_FIRST, _SET_SLICE_NEW)),
-    "setitem_slice_nostep": (("2.7", ("convert", "valid", "delete", "buffer", "size", "writable")),
-                             ("3.6", _SET_SLICE),
-                             ("3.11", ("valid", "writable", "convert", "delete", "buffer", "size",
-                                       "valid", "empty")),
-                             (SETITEM_FIRST, _SET_SLICE_NEW)),
-    "read": (("2.7", ("empty", "uninit", "valid")), ("3.11", ("valid",))),
-    "write_byte": (("2.7", ("writable", "eof", "valid")), ("3.11", ("writable", "valid", "eof")),
-                   ("3.14", ("valid", "writable", "eof"))),
-    "seek": (("2.7", ("whence", "range")), ("3.14", ("valid", "whence", "range"))),
-    # 3.14 checks "closed" between converting the offset and the size (reference.py flush).
-    "flush": (("2.7", ("range", "noop", "msync")), ("3.15", ("valid", "range", "noop", "msync"))),
-    "move": (("2.7", ("writable", "bounds", "empty", "valid")),
-             ("3.11", ("writable", "bounds", "valid")), ("3.14", ("valid", "writable", "bounds"))),
-    "find": (("2.7", ("clamp", "short", "valid")), ("3.11", ("clamp", "valid"))),
-    "madvise": (("2.7", ("start", "length", "advise")), ("3.11", ("start", "length", "valid")),
-                ("3.14", ("valid", "start", "length"))),
-    "resize": (("2.7", ("resizeable", "newsize", "mremap")),
-               ("3.14", ("valid", "resizeable", "newsize"))),
-}
+# Each method's checks, their order and the differences that are no order (setitem checking
+# "closed" last, shared anonymous growth refused, 3.15's flush-to-end, find past the end and
+# size() of an anonymous map) are the C library's: native/refmmap.c `orders` and
+# refmmap_profile_init(). Profile.c is that table for one release; these flags read it.
+C_FLAGS = ("setitem_checks_first", "shared_anon_grow_refused", "flush_to_end",
+           "find_empty_past_end", "anon_size")
 
 # Constant -> first profile that has it on Linux (mod.map-consts).
 CONSTANTS_SINCE = {
@@ -240,8 +176,13 @@ class Profile:
                                if applies(version, since))
         self.messages = {name: [msg for since, msg in steps if applies(version, since)][-1]
                          for name, steps in MESSAGES.items()}
-        self.check_order = {op: [order for since, order in steps if applies(version, since)][-1]
-                            for op, steps in CHECK_ORDER.items()}
+        from impls._refmmap import ffi, lib  # the C library's table of this release
+
+        self.c = ffi.new("refmmap_profile_t *")
+        if lib.refmmap_profile_init(self.c, version.encode()) != 0:  # pragma: no cover
+            raise ValueError(f"the C library refuses profile {version!r}")
+        for flag in C_FLAGS:
+            setattr(self, flag, bool(getattr(self.c, flag)))
 
     def msg(self, key, **fields):
         """The profile's wording of message `key`, with its {fields} filled in."""

@@ -3,7 +3,6 @@
 native/. The oracle of the conformance suite; it never imports the stdlib `mmap` module."""
 
 import ctypes
-import errno
 import operator
 import os
 import sys
@@ -95,7 +94,48 @@ _ERRORS = {
     lib.REFMMAP_E_WRITE_READONLY: (TypeError, READONLY),
     lib.REFMMAP_E_WRITE_BYTE_READONLY: (TypeError, READONLY),
     lib.REFMMAP_E_MOVE_READONLY: (TypeError, READONLY),
+    lib.REFMMAP_E_DEL_ITEM: (TypeError, "mmap doesn't support item deletion"),  # profile wording
+    lib.REFMMAP_E_DEL_SLICE: (TypeError, "mmap object doesn't support slice deletion"),
+    lib.REFMMAP_E_GET_KEY: (TypeError, "mmap indices must be integers"),
+    lib.REFMMAP_E_SET_KEY: (TypeError, "mmap indices must be integer"),  # sic: CPython's singular
 }
+
+# Codes whose message a profile words its own way (impls/profiles.py MESSAGES).
+_PROFILE_WORDING = {lib.REFMMAP_E_SHARED_ANON: "shared_anon", lib.REFMMAP_E_DEL_ITEM: "del_item"}
+
+# One call of an op walked by the C library (refmmap_run), and its "returned early" answer.
+_CALL = "refmmap_call_t *"
+_DONE = lib.REFMMAP_DONE
+_SSIZE_MIN = -SSIZE_MAX - 1
+_FIT = "cannot fit 'int' into an index-sized integer"
+
+
+def _plain(args, kwargs, lo, hi, low=-2**31, high=2**31 - 1):
+    """Whether converting these arguments can neither fail nor call back into Python (plain ints
+    in range, the right count): then they are converted before the walk (call.ready), and C's
+    order is kept, as nothing in the conversion is observable."""
+    if kwargs or not lo <= len(args) <= hi:
+        return False
+    for a in args:
+        if type(a) is not int or not low <= a <= high:
+            return False
+    return True
+
+
+def _ready_slice(c, key):
+    """A plain slice (_plain_slice) into the call as _unpack_slice would convert it; its step."""
+    start, stop, stride = key.start, key.stop, 1 if key.step is None else key.step
+    c.given = (start is not None) | (stop is not None) << 1
+    c.a = (start or 0, stop or 0, stride)
+    return stride
+
+
+def _plain_slice(key):
+    """A slice of plain ints and None: its conversion cannot fail or call back into Python."""
+    for part in (key.start, key.stop, key.step):
+        if part is not None and (type(part) is not int or not -2**62 <= part <= 2**62):
+            return False
+    return key.step != 0
 
 # The clause of each code's check, as C names it (native/refmmap.c `clauses`).
 _CLAUSES = {code: ffi.string(lib.refmmap_clause(code)).decode() for code in _ERRORS
@@ -114,8 +154,7 @@ _PYTHON_CLAUSES = {
                "resize.same"),
     "find": ("find.default-start", "rfind.basic", "find.slice-args"),
     "item": ("getitem.slice", "getitem.slice-step", "getitem.neg", "getitem.badkey",
-             "setslice", "setslice.step", "setitem.badkey", "setitem.type", "delitem",
-             "setslice.type"),
+             "setslice", "setslice.step", "setitem.type", "setslice.type"),
     "write": ("write.bytes-like",),
     "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize"),
     "windows": ("doc.win.length-extends-file",),  # impls/windows.py
@@ -191,9 +230,6 @@ def _fail(code, message=None):
 # mmap's own strings raised outside the C layer.
 _OWN = {
     "item_type": "mmap item value must be an int",
-    "indices": "mmap indices must be integers",
-    "indices_set": "mmap indices must be integer",  # sic: CPython's singular
-    "del_slice": "mmap object doesn't support slice deletion",
     "py2_item": "mmap assignment must be single-character string",
     "py2_slice": "mmap slice assignment must be a string",
 }
@@ -469,23 +505,9 @@ class _Methods:
         if LEDGER.converting:  # an argument's __index__ closed the map its op converts for
             LEDGER.reent = (weakref.ref(self._m), "reent.close")
 
-    def _valid(self):
-        if self._m.data == ffi.NULL:
-            raise _fail(lib.REFMMAP_E_CLOSED)
-
-    def _pre(self, name, args, kwargs, lo, hi):
-        """CPython <= 3.13 checks 'closed' before parsing arguments; 3.14 (AC) after."""
-        if kwargs:
-            _arity(self._profile, name, args, kwargs, lo, hi)
-        if not self._profile.ac_conversion:
-            self._valid()
-        elif self._closed():
-            _applies(self._m, "after-close.main-order")
-        _arity(self._profile, name, args, kwargs, lo, hi)
-
     def __enter__(self, *args, **kwargs):
         _arity(self._profile, "__enter__", args, kwargs, 0, 0)
-        self._valid()
+        _check(lib.refmmap_check_valid(self._m))
         return self
 
     def __exit__(self, *args, **kwargs):
@@ -517,8 +539,10 @@ class _Methods:
     # ---- sequence and buffer protocols ----
 
     def __len__(self):
-        self._valid()
-        return self._m.size
+        size = lib.refmmap_length(self._m)
+        if size < 0:
+            _check(size)
+        return size
 
     def __iter__(self):
         return iter(_Items(self))
@@ -534,7 +558,6 @@ class _Methods:
         return op((type(self).__name__, id(self)), (type(other).__name__, id(other)))
 
     def __reversed__(self):
-        self._valid()
         items = _Items(self)
         return (items[i] for i in range(len(self) - 1, -1, -1))
 
@@ -542,68 +565,81 @@ class _Methods:
         """An item as the profile returns it: int, or 1-char bytes on 2.7."""
         return value if self._profile.int_items else _ONE_BYTE[value]
 
-    def _closed(self):
-        return self._m.data == ffi.NULL
+    def _run(self, c, convert=None):
+        """Walk the op's steps in the C library, in the profile's order (native/refmmap.c
+        `orders`); at each conversion step C hands back, convert(step) converts (calling into
+        Python: __index__, buffers) and the walk goes on. -> REFMMAP_OK or REFMMAP_DONE."""
+        m, cp = self._m, self._profile.c
+        rc = lib.refmmap_run(cp, m, c)
+        while 0 < rc < _DONE:
+            convert(rc)
+            rc = lib.refmmap_run(cp, m, c)
+        if rc < 0:
+            raise self._error(rc)
+        return rc
 
-    def _steps(self, op):
-        """What `op` checks after converting its arguments, in this profile's order (profiles.py)."""
-        return self._profile.check_order[op]
+    def _go(self, c):
+        """Run a call whose arguments are all converted (call.ready) in one C walk."""
+        rc = lib.refmmap_run(self._profile.c, self._m, c)
+        if rc < 0:
+            raise self._error(rc)
+        return rc
 
-    def _in_range(self, i, code):
-        """`i` (negative from the end) against the size as it is now, stale if closed: IndexError
-        (`code`: REFMMAP_E_INDEX or REFMMAP_E_SET_INDEX)."""
-        if i < 0:
-            i += self._m.size
-        if not 0 <= i < self._m.size:
-            raise _fail(code)
-        return i
-
-    def _writable(self, code=lib.REFMMAP_E_READONLY):
-        """is_writable() reads only the access mode, so it answers on a closed map too (`code`:
-        the method's own, as in C)."""
-        if self._m.access == lib.REFMMAP_ACCESS_READ:
-            raise _fail(code)
+    def _error(self, rc, clause=None):
+        """The exception of C code `rc` in this profile's wording (`clause`: an OSError's)."""
+        if rc == lib.REFMMAP_E_OS:
+            err = ffi.errno
+            return _named(OSError(err, os.strerror(err)), clause)
+        wording = _PROFILE_WORDING.get(rc)
+        return _fail(rc, None if wording is None else self._profile.messages[wording])
 
     def __getitem__(self, key):
-        m = self._m
+        p = self._profile
         if hasattr(type(key), "__index__"):
-            for step in self._steps("getitem_index"):
-                if step == "valid":
-                    self._valid()
-                elif step == "convert":
-                    i = _ssize(key, self._profile, IndexError,
-                               "cannot fit 'int' into an index-sized integer", getargs=False)
-                elif step == "range":
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_GETITEM])
+            if type(key) is int and _SSIZE_MIN <= key <= SSIZE_MAX:  # nothing to re-enter
+                c.ready, c.a[0] = 1, key
+                if key < 0:
+                    _applies(self._m, "getitem.neg")
+                convert = None
+            else:
+                def convert(step):
+                    i = c.a[0] = _ssize(key, p, IndexError, _FIT, getargs=False)
                     if i < 0:
-                        _applies(m, "getitem.neg")
-                    i = self._in_range(i, lib.REFMMAP_E_INDEX)
-                elif step == "uninit" and self._closed() and i == 0:
-                    return self._byte(0)
-            out = ffi.new("unsigned char *")
-            _check(lib.refmmap_getbyte(m, i, out))
-            return self._byte(out[0])
+                        _applies(self._m, "getitem.neg")
+            if self._run(c, convert) == _DONE:
+                return self._byte(0)  # <= 3.10: a closed map's uninitialised byte
+            return self._byte(c.out)
         if isinstance(key, slice):
-            for check in self._steps("getitem_slice" if key.step is not None or self._profile.int_items
-                                     else "getitem_slice_nostep"):
-                if check == "valid":
-                    self._valid()
-                elif check == "convert":
-                    bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
-                    start, step, count = _adjust(m.size, *bounds)
-                    _applies(m, "getitem.slice" if bounds[2] == 1 else "getitem.slice-step")
-                elif check == "empty" and count <= 0:
-                    return b""
-                elif check == "uninit" and self._closed() and step == 1 and start == 0:
-                    return bytes(count)
-            if step == 1:  # the common case in one copy; C checks both ends
-                _check(lib.refmmap_getbyte(m, start, ffi.NULL))
-                _check(lib.refmmap_getbyte(m, start + count - 1, ffi.NULL))
-                return ffi.buffer(m.data + start, count)[:]
-            out = bytearray(count)
-            _check(lib.refmmap_get_slice(m, start, step, count, ffi.from_buffer(out)))
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_GETSLICE if key.step is not None
+                                else lib.REFMMAP_OP_GETSLICE_NOSTEP])
+
+            def convert(step):
+                stride = self._slice_arg(c, key)
+                _applies(self._m, "getitem.slice" if stride == 1 else "getitem.slice-step")
+
+            if _plain_slice(key):
+                c.ready = 1
+                stride = _ready_slice(c, key)
+                _applies(self._m, "getitem.slice" if stride == 1 else "getitem.slice-step")
+                rc = self._go(c)
+            else:
+                rc = self._run(c, convert)
+            if rc == _DONE:
+                return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
+            if c.stride == 1:  # the common case in one copy; C checked both ends
+                return ffi.buffer(self._m.data + c.start, c.count)[:]
+            out = bytearray(c.count)
+            _check(lib.refmmap_get_slice(self._m, c.start, c.stride, c.count, ffi.from_buffer(out)))
             return bytes(out)
-        self._valid()
-        raise _named(TypeError(_OWN["indices"]), "getitem.badkey")
+        self._run(ffi.new(_CALL, [lib.REFMMAP_OP_GETKEY]))
+
+    def _slice_arg(self, c, key):
+        """A slice key into the call (C adjusts it to the size after conversion); its step."""
+        start, stop, stride = _unpack_slice(key, self._profile)
+        c.given = (start is not None) | (stop is not None) << 1
+        c.a[0], c.a[1], c.a[2] = start or 0, stop or 0, stride
+        return stride
 
     def __setitem__(self, key, value):
         self._set(key, value, delete=False)
@@ -612,62 +648,51 @@ class _Methods:
         self._set(key, None, delete=True)
 
     def _set(self, key, value, delete):
-        p, m = self._profile, self._m
+        p = self._profile
         if hasattr(type(key), "__index__"):
-            for step in self._steps("setitem_index"):
-                if step == "valid":
-                    self._valid()
-                elif step == "writable":
-                    self._writable()
-                elif step == "convert":
-                    i = _ssize(key, p, IndexError, "cannot fit 'int' into an index-sized integer",
-                               getargs=False)
-                elif step == "range":
-                    i = self._in_range(i, lib.REFMMAP_E_SET_INDEX)
-                elif step == "delete" and delete:
-                    raise _named(TypeError(p.messages["del_item"]), "delitem")
-                elif step == "value":
-                    value = self._item_value(value)
-            if m.size <= i < _page_end(m.size):
-                # The value's __index__ shrank the map after the index was checked: CPython
-                # writes into the tail of the last page, past the map's end (a shared anonymous
-                # map shows it again when it grows back). Further out it would fault.
-                ffi.cast("unsigned char *", m.data)[i] = value
-                return
-            _check(lib.refmmap_setbyte(m, i, value))
-        elif isinstance(key, slice):
-            for check in self._steps("setitem_slice" if key.step is not None or p.int_items
-                                     else "setitem_slice_nostep"):
-                if check == "valid":
-                    self._valid()
-                elif check == "writable":
-                    self._writable()
-                elif check == "convert":
-                    bounds = _unpack_slice(key, self._profile)  # may resize: the size is read after
-                    start, step, count = _adjust(m.size, *bounds)
-                    _applies(m, "setslice" if bounds[2] == 1 else "setslice.step")
-                elif check == "delete" and delete:
-                    raise _named(TypeError(_OWN["del_slice"]), "delitem")
-                elif check == "buffer":
-                    if not p.int_items and not isinstance(value, bytes):
-                        raise _named(IndexError(_OWN["py2_slice"]), "setslice.type")
-                    src, n, _keep = self._bytes_arg(value)
-                elif check == "size" and n != count:
-                    raise _fail(lib.REFMMAP_E_SLICE_SIZE)
-                elif check == "empty" and count == 0:
-                    return
-            _check(lib.refmmap_set_slice(m, start, step, count, src, n))
-        else:
-            if p.setitem_checks_first:
-                self._writable()
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_SETITEM])
+            c.flags = delete
+            if (type(key) is int and type(value) is int and p.int_items
+                    and _SSIZE_MIN <= key <= SSIZE_MAX and _SSIZE_MIN <= value <= SSIZE_MAX):
+                c.ready, c.a[0], c.a[1] = 1, key, value  # nothing to re-enter
+                convert = None
             else:
-                self._valid()
-            if p.int_items:  # 2.7 looks at the key first
-                self._writable()
-            raise _named(TypeError(_OWN["indices_set"]), "setitem.badkey")
+                def convert(step):
+                    if step == lib.REFMMAP_STEP_CONVERT:
+                        c.a[0] = _ssize(key, p, IndexError, _FIT, getargs=False)
+                    else:
+                        c.a[1] = self._item_value(value)
+            self._run(c, convert)
+        elif isinstance(key, slice):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_SETSLICE if key.step is not None
+                                else lib.REFMMAP_OP_SETSLICE_NOSTEP])
+            c.flags = delete
+            keep = []
+
+            def convert(step):
+                if step == lib.REFMMAP_STEP_CONVERT:
+                    stride = self._slice_arg(c, key)
+                    _applies(self._m, "setslice" if stride == 1 else "setslice.step")
+                    return
+                if not p.int_items and not isinstance(value, bytes):
+                    raise _named(IndexError(_OWN["py2_slice"]), "setslice.type")
+                c.src, c.srclen, buf = self._bytes_arg(value)
+                keep.append(buf)
+
+            if not delete and type(value) is bytes and _plain_slice(key):
+                c.ready = 1
+                stride = _ready_slice(c, key)
+                _applies(self._m, "setslice" if stride == 1 else "setslice.step")
+                buf = ffi.from_buffer(value)  # kept alive until the call returns
+                c.src, c.srclen = buf, len(buf)
+                self._go(c)
+            else:
+                self._run(c, convert)
+        else:
+            self._run(ffi.new(_CALL, [lib.REFMMAP_OP_SETKEY]))
 
     def _item_value(self, value):
-        """`m[i] = value`: the value as the profile converts and range-checks it."""
+        """`m[i] = value`: the value as the profile converts it (C checks its range)."""
         p = self._profile
         if not p.int_items:
             if not isinstance(value, bytes) or len(value) != 1:
@@ -675,11 +700,7 @@ class _Methods:
             return value[0]
         if not hasattr(type(value), "__index__"):
             raise _named(TypeError(_OWN["item_type"]), "setitem.type")
-        value = _ssize(value, p, TypeError, "cannot fit 'int' into an index-sized integer",
-                       getargs=False)
-        if not 0 <= value <= 255:
-            raise _fail(lib.REFMMAP_E_VALUE)
-        return value
+        return _ssize(value, p, TypeError, _FIT, getargs=False)
 
     def _bytes_arg(self, obj, name=None):
         """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
@@ -708,7 +729,7 @@ class _Methods:
         return self._export(flags)
 
     def _export(self, flags):
-        self._valid()
+        _check(lib.refmmap_check_valid(self._m))
         readonly = self._m.access == lib.REFMMAP_ACCESS_READ
         if readonly and flags & 1:  # PyBUF_WRITABLE
             raise BufferError("Object is not writable.")
@@ -742,38 +763,52 @@ class _Methods:
 
     # ---- file-like methods ----
 
+    def _start(self, name, args, kwargs, lo, hi):
+        """Keyword arguments are refused before anything else; from 3.14 (Argument Clinic) a
+        closed map is noted as reaching its closed check after the arguments."""
+        if kwargs:
+            _arity(self._profile, name, args, kwargs, lo, hi)
+        if self._profile.ac_conversion and self._m.data == ffi.NULL:
+            _applies(self._m, "after-close.main-order")
+
     def read(self, *args, **kwargs):
         p = self._profile
-        self._pre("read", args, kwargs, 0 if p.int_items else 1, 1)
-        n = args[0] if args else None
-        if not p.int_items:  # 2.7: read(n), "n" format
-            if isinstance(n, float):
-                raise TypeError(p.messages["read_float"])
-            n = _ssize(n, p)
-        elif n is None:
-            n = -1
-        elif isinstance(n, int) or hasattr(type(n), "__index__") and (
-                # 3.6 asks PyNumber_Check (nb_int or nb_float) first, then converts by __index__.
-                p.read_index or hasattr(type(n), "__int__")):
-            n = _ssize(n, p, OverflowError, "cannot fit 'int' into an index-sized integer",
-                       getargs=False)
-        else:
-            key = "read_float" if isinstance(n, float) else "read_type"
-            raise TypeError(p.msg(key, type=type(n).__name__))
-        m = self._m
-        remaining = max(m.size - m.pos, 0)
-        wanted = remaining if n < 0 or n > remaining else n
-        _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
-        for step in self._steps("read"):
-            if step == "valid":
-                self._valid()
-            elif step == "empty" and wanted == 0:
-                return b""
-            elif step == "uninit" and self._closed() and m.pos == 0:
-                return bytes(wanted)
-        start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
-        _check(lib.refmmap_read(m, n, start, count))
-        return ffi.buffer(self._m.data + start[0], count[0])[:]
+        if p.int_items and (not args or _plain(args, kwargs, 1, 1) or args == (None,)) and not kwargs:
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_READ])
+            n = c.a[0] = -1 if not args or args[0] is None else args[0]
+            m = self._m
+            _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
+            c.ready = 1
+            if self._go(c) == _DONE:
+                return bytes(c.count)
+            return ffi.buffer(m.data + c.start, c.count)[:]
+        lo = 0 if p.int_items else 1
+        self._start("read", args, kwargs, lo, 1)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_READ])
+
+        def convert(step):
+            _arity(p, "read", args, kwargs, lo, 1)
+            n = args[0] if args else None
+            if not p.int_items:  # 2.7: read(n), "n" format
+                if isinstance(n, float):
+                    raise TypeError(p.messages["read_float"])
+                n = _ssize(n, p)
+            elif n is None:
+                n = -1
+            elif isinstance(n, int) or hasattr(type(n), "__index__") and (
+                    # 3.6 asks PyNumber_Check (nb_int or nb_float) first, then converts by __index__.
+                    p.read_index or hasattr(type(n), "__int__")):
+                n = _ssize(n, p, OverflowError, _FIT, getargs=False)
+            else:
+                key = "read_float" if isinstance(n, float) else "read_type"
+                raise TypeError(p.msg(key, type=type(n).__name__))
+            c.a[0] = n
+            m = self._m
+            _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
+
+        if self._run(c, convert) == _DONE:
+            return bytes(c.count)  # nothing, or <= 3.10 a closed map's uninitialised bytes
+        return ffi.buffer(self._m.data + c.start, c.count)[:]
 
     def read_byte(self, *args, **kwargs):
         _arity(self._profile, "read_byte", args, kwargs, 0, 0)
@@ -789,58 +824,75 @@ class _Methods:
 
     def write(self, *args, **kwargs):
         p = self._profile
-        self._pre("write", args, kwargs, 1, 1)
-        if type(args[0]) is not bytes:
-            _applies(self._m, "write.bytes-like")
-        src, n, _keep = self._bytes_arg(args[0], "write")
-        _check(lib.refmmap_write(self._m, src, n))
-        return n if p.write_returns_count else None
+        if not kwargs and len(args) == 1 and type(args[0]) is bytes:
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE])
+            buf = ffi.from_buffer(args[0])  # kept alive until the call returns
+            c.ready, c.src, c.srclen = 1, buf, len(buf)
+            self._go(c)
+            return c.srclen if p.write_returns_count else None
+        self._start("write", args, kwargs, 1, 1)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE])
+        keep = []
+
+        def convert(step):
+            _arity(p, "write", args, kwargs, 1, 1)
+            if type(args[0]) is not bytes:
+                _applies(self._m, "write.bytes-like")
+            c.src, c.srclen, buf = self._bytes_arg(args[0], "write")
+            keep.append(buf)
+
+        self._run(c, convert)
+        return c.srclen if p.write_returns_count else None
 
     def write_byte(self, *args, **kwargs):
         p = self._profile
-        self._pre("write_byte", args, kwargs, 1, 1)
-        value = args[0]
-        if not p.int_items:
-            if not isinstance(value, bytes) or len(value) != 1:
-                raise TypeError(f"write_byte() argument 1 must be char, not {_py2_type(value)}")
-            value = value[0]
-        else:
-            value = _byte_or_int(value, p)
-            _clong(value)
-            if value > 255:
-                raise OverflowError("unsigned byte integer is greater than maximum")
-            if value < 0:
-                raise OverflowError("unsigned byte integer is less than minimum")
-        for step in self._steps("write_byte"):
-            if step == "writable":
-                self._writable(lib.REFMMAP_E_WRITE_BYTE_READONLY)
-            elif step == "valid":
-                self._valid()
-            elif step == "eof" and self._m.pos >= self._m.size:
-                raise _fail(lib.REFMMAP_E_WRITE_BYTE)
-        _check(lib.refmmap_write_byte(self._m, value))
+        if p.int_items and _plain(args, kwargs, 1, 1, 0, 255):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE_BYTE])
+            c.ready, c.a[0] = 1, args[0]
+            self._go(c)
+            return
+        self._start("write_byte", args, kwargs, 1, 1)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_WRITE_BYTE])
+
+        def convert(step):
+            _arity(p, "write_byte", args, kwargs, 1, 1)
+            value = args[0]
+            if not p.int_items:
+                if not isinstance(value, bytes) or len(value) != 1:
+                    raise TypeError(f"write_byte() argument 1 must be char, not {_py2_type(value)}")
+                value = value[0]
+            else:
+                value = _byte_or_int(value, p)
+                _clong(value)
+                if value > 255:
+                    raise OverflowError("unsigned byte integer is greater than maximum")
+                if value < 0:
+                    raise OverflowError("unsigned byte integer is less than minimum")
+            c.a[0] = value
+
+        self._run(c, convert)
 
     def seek(self, *args, **kwargs):
         p = self._profile
-        self._pre("seek", args, kwargs, 1, 2)
-        dist = _ssize(args[0], p)
-        whence = _cint(args[1], p, clinic=True) if len(args) > 1 else 0
-        m = self._m
-        for step in self._steps("seek"):
-            if step == "valid":
-                self._valid()
-            elif step == "whence" and whence not in (0, 1, 2):
-                raise _fail(lib.REFMMAP_E_WHENCE)
-            elif step == "range":
-                where = dist + (0, m.pos, m.size)[whence]
-                if not 0 <= where <= m.size or where > SSIZE_MAX:
-                    raise _fail(lib.REFMMAP_E_SEEK)
-        if self._closed():
-            # <= 3.13: a seek on the map its argument closed succeeds (the position is moot).
-            LEDGER.reent = (weakref.ref(m), "reent.close.seek-flush")
-            return where if p.seek_returns_pos else None
-        _check(lib.refmmap_seek(m, dist, whence))
-        return m.pos if p.seek_returns_pos else None
+        if _plain(args, kwargs, 1, 2):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_SEEK])
+            c.ready, c.a[0] = 1, args[0]
+            if len(args) > 1:
+                c.flags = args[1]
+            self._go(c)
+            return c.out if p.seek_returns_pos else None
+        self._start("seek", args, kwargs, 1, 2)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_SEEK])
+
+        def convert(step):
+            _arity(p, "seek", args, kwargs, 1, 2)
+            c.a[0] = _ssize(args[0], p)
+            c.flags = _cint(args[1], p, clinic=True) if len(args) > 1 else 0
+
+        self._run(c, convert)
+        if c.reent:  # <= 3.13: the seek went on with the map its argument closed
+            LEDGER.reent = (weakref.ref(self._m), "reent.close.seek-flush")
+        return c.out if p.seek_returns_pos else None
 
     def seekable(self, *args, **kwargs):
         _arity(self._profile, "seekable", args, kwargs, 0, 0)
@@ -848,13 +900,15 @@ class _Methods:
 
     def tell(self, *args, **kwargs):
         _arity(self._profile, "tell", args, kwargs, 0, 0)
-        self._valid()
-        return self._m.pos
+        pos = lib.refmmap_tell(self._m)
+        if pos < 0:
+            _check(pos)
+        return pos
 
     def size(self, *args, **kwargs):
         _arity(self._profile, "size", args, kwargs, 0, 0)
         out = ffi.new("int64_t *")
-        _check(lib.refmmap_size(self._m, out, self._profile.anon_size))
+        _check(lib.refmmap_size(self._m, out, self._profile.c.anon_size))
         return out[0]
 
     def set_name(self, *args, **kwargs):
@@ -873,56 +927,44 @@ class _Methods:
 
     def resize(self, *args, **kwargs):
         p = self._profile
-        self._pre("resize", args, kwargs, 1, 1)
-        newsize = _ssize(args[0], p)
+        self._start("resize", args, kwargs, 1, 1)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_RESIZE])
+        clause = []
+
+        def convert(step):
+            _arity(p, "resize", args, kwargs, 1, 1)
+            newsize = c.a[0] = _ssize(args[0], p)
+            clause.append(_resize_clause(self._m, newsize))
+            _applies(self._m, clause[0])
+
         m = self._m
-        clause = _resize_clause(m, newsize)
-        _applies(m, clause)
-        for step in self._steps("resize"):
-            if step == "valid":
-                self._valid()
-            elif step == "resizeable":
-                if m.exports > 0:
-                    raise _fail(lib.REFMMAP_E_EXPORTS_RESIZE)
-                if not m.trackfd:
-                    raise _fail(lib.REFMMAP_E_TRACKFD)
-                if m.access not in (lib.REFMMAP_ACCESS_WRITE, lib.REFMMAP_ACCESS_DEFAULT):
-                    raise _fail(lib.REFMMAP_E_NORESIZE)
-            elif step == "newsize" and (newsize < 0 or SSIZE_MAX - newsize < m.offset):
-                raise _fail(lib.REFMMAP_E_NEWSIZE)
-            elif step == "mremap" and self._closed():
-                # The closed map has no descriptor left, so it passes for an anonymous one: a
-                # shared one may not grow (gh-138204). Else mremap() of its NULL pointer.
-                if p.shared_anon_grow_refused and newsize > m.size and m.flags & _const("MAP_SHARED"):
-                    raise _fail(lib.REFMMAP_E_SHARED_ANON, p.messages["shared_anon"])
-                _raise_errno(errno.EINVAL if newsize == 0 else errno.EFAULT)
-        rc = lib.refmmap_resize(m, newsize, not p.shared_anon_grow_refused)
-        if rc == lib.REFMMAP_E_SHARED_ANON:
-            raise _fail(rc, p.messages["shared_anon"])
-        _check(rc, clause)
+        rc = lib.refmmap_run(p.c, m, c)
+        if rc == lib.REFMMAP_STEP_CONVERT:
+            convert(rc)
+            rc = lib.refmmap_run(p.c, m, c)
+        if rc < 0:
+            raise self._error(rc, clause[0] if clause else None)
         if LEDGER.converting:  # an argument's __index__ resized the map its op converts for
             LEDGER.reent = (weakref.ref(m), "reent.resize")
 
     def move(self, *args, **kwargs):
         p = self._profile
-        self._pre("move", args, kwargs, 3, 3)
-        dest, src, count = (_ssize(a, p) for a in args)
-        m = self._m
-        for step in self._steps("move"):
-            if step == "writable":
-                self._writable(lib.REFMMAP_E_MOVE_READONLY)
-            elif step == "bounds" and (min(dest, src, count) < 0 or m.size - dest < count
-                                       or m.size - src < count):
-                raise _fail(lib.REFMMAP_E_MOVE)
-            elif step == "empty" and count == 0:
-                return None
-            elif step == "valid":
-                self._valid()
-        _check(lib.refmmap_move(m, dest, src, count))
+        if _plain(args, kwargs, 3, 3):
+            c = ffi.new(_CALL, [lib.REFMMAP_OP_MOVE])
+            c.ready, c.a = 1, args
+            self._go(c)
+            return
+        self._start("move", args, kwargs, 3, 3)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_MOVE])
+
+        def convert(step):
+            _arity(p, "move", args, kwargs, 3, 3)
+            c.a[0], c.a[1], c.a[2] = (_ssize(a, p) for a in args)
+
+        self._run(c, convert)
 
     def flush(self, *args, **kwargs):
-        p, m = self._profile, self._m
-        flags = 0
+        p = self._profile
         if p.flush_flags:  # 3.15: flush(offset=0, size=-1, /, *, flags=0)
             if set(kwargs) - {"flags"}:
                 raise TypeError(f"flush() got an unexpected keyword argument "
@@ -932,42 +974,33 @@ class _Methods:
             if len(args) > 2:
                 raise TypeError(f"flush() takes at most 2 positional arguments ({len(args)} given)")
         else:
-            self._pre("flush", args, kwargs, 0, 2)
-        size = m.size  # <= 3.13: the size before any conversion
-        offset = _ssize(args[0], p) if args else 0
-        if p.ac_conversion and not p.flush_flags:
-            # 3.14: "closed" is checked between the offset's conversion and the size's, and a
-            # size of None is the map's size.
-            self._valid()
-            size = m.size
-        if len(args) > 1 and not (args[1] is None and p.ac_conversion and not p.flush_flags):
-            size = _ssize(args[1], p)
-        elif p.flush_flags:
-            size = -1
-        if "flags" in kwargs:
-            flags = _cint(kwargs["flags"], p)
-        done = None if p.flush_returns_none else 0
-        for step in self._steps("flush"):
-            if step == "valid":
-                self._valid()
-            elif step == "range":
-                if size == -1 and p.flush_flags:  # 3.15: to the end
-                    size = m.size - offset
-                if offset < 0 or size < 0 or m.size - offset < size:
-                    raise _fail(lib.REFMMAP_E_FLUSH)
-            elif step == "noop" and m.access in (lib.REFMMAP_ACCESS_READ, lib.REFMMAP_ACCESS_COPY):
-                return done
-            elif step == "msync" and self._closed():
-                # msync() of the closed map's NULL pointer: an unaligned address is EINVAL, an
-                # empty range succeeds, anything else is unmapped (ENOMEM).
-                LEDGER.reent = (weakref.ref(m), "reent.close.seek-flush")
-                if offset % lib.refmmap_pagesize():
-                    _raise_errno(errno.EINVAL)
-                if size:
-                    _raise_errno(errno.ENOMEM)
-                return done
-        _check(lib.refmmap_flush(m, offset, size, flags))
-        return done
+            self._start("flush", args, kwargs, 0, 2)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_FLUSH])
+        # The size: converted if passed (3.14: None is the map's size), 3.15's -1 "to the end".
+        sized = len(args) > 1 and not (args[1] is None and p.ac_conversion and not p.flush_flags)
+        c.given = 1 | (sized or p.flush_flags) << 1
+        c.a[1] = -1
+        offset_done = []
+
+        def convert(step):
+            if not offset_done:
+                if not p.flush_flags:
+                    _arity(p, "flush", args, kwargs, 0, 2)
+                c.a[0] = _ssize(args[0], p) if args else 0
+                offset_done.append(True)
+            if step == lib.REFMMAP_STEP_CONVERT:
+                if sized:
+                    c.a[1] = _ssize(args[1], p)
+                if "flags" in kwargs:
+                    c.flags = _cint(kwargs["flags"], p)
+
+        if _plain(args, kwargs, 0, 2):
+            convert(lib.REFMMAP_STEP_CONVERT)
+            c.ready = 1
+        self._run(c, convert)
+        if c.reent:  # msync() of the map its argument closed
+            LEDGER.reent = (weakref.ref(self._m), "reent.close.seek-flush")
+        return None if p.flush_returns_none else 0
 
     def find(self, *args, **kwargs):
         return self._find("find", args, kwargs, 0)
@@ -977,80 +1010,52 @@ class _Methods:
 
     def _find(self, name, args, kwargs, reverse):
         p = self._profile
-        self._pre(name, args, kwargs, 1, 3)
-        m = self._m
-        _applies(m, "find.slice-args" if len(args) > 1 else
+        self._start(name, args, kwargs, 1, 3)
+        _applies(self._m, "find.slice-args" if len(args) > 1 else
                  "find.default-start" if name == "find" else "rfind.basic")
-        defaults = (m.pos, m.size)  # <= 3.13: taken before any conversion
-        src, n, _keep = self._bytes_arg(args[0], name)
-        if p.ac_conversion:
-            # 3.14: the needle is converted first, then "closed" is checked, then the bounds are
-            # converted against the position and size as they were (probed on 3.14.2 and 3.14.10).
-            self._valid()
-            defaults = (m.pos, m.size)
-        bounds = [None, None]
-        for i, value in enumerate(args[1:]):
-            if p.ac_conversion and i == 1 and args[1] is None:
-                break  # 3.14: with no start, the end is not even converted
-            if value is not None or not p.ac_conversion:
-                bounds[i] = _ssize(value, p)
-        if p.ac_conversion:
-            self._valid()  # a bound's __index__ may have closed it
-        start = defaults[0] if bounds[0] is None else bounds[0]
-        # 3.14: find(sub, None, end) ignores end, unconverted (catalogue 167).
-        if p.ac_conversion and bounds[0] is None and len(args) > 2:
-            bounds[1] = None
-        end = defaults[1] if bounds[1] is None else bounds[1]
-        for step in self._steps("find"):
-            if step == "clamp":
-                if p.find_empty_past_end and start > m.size:  # 3.15: nothing starts past the end
-                    return -1
-                start, end = _clamp(start, m.size), _clamp(end, m.size)
-            elif step == "short":
-                if reverse and end < n and self._closed():
-                    self._valid()  # <= 3.10: data + end - n wraps below NULL and faults
-                if end - start < n:
-                    return -1
-                if n == 0:
-                    return end if reverse else start
-            elif step == "valid":
-                self._valid()
-        out = ffi.new("ssize_t *")
-        _check(lib.refmmap_find(m, src, n, start, end, reverse, out))
-        return out[0]
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_FIND])
+        c.flags = reverse
+        # The bounds passed; 3.14: None is the default, and find(sub, None, end) ignores end.
+        given = [i for i, value in enumerate(args[1:3])
+                 if not (p.ac_conversion and (value is None or args[1] is None))]
+        c.given = sum(1 << i for i in given)
+        keep = []
+
+        def convert(step):
+            if not keep:
+                _arity(p, name, args, kwargs, 1, 3)
+                c.src, c.srclen, buf = self._bytes_arg(args[0], name)
+                keep.append(buf)
+            if step == lib.REFMMAP_STEP_CONVERT:
+                for i in given:
+                    c.a[i] = _ssize(args[1 + i], p)
+
+        if args and type(args[0]) is bytes and _plain(args[1:], kwargs, 0, 2):
+            buf = ffi.from_buffer(args[0])  # kept alive until the call returns
+            c.ready, c.src, c.srclen = 1, buf, len(buf)
+            for i in given:
+                c.a[i] = args[1 + i]
+            self._go(c)
+        else:
+            self._run(c, convert)
+        return c.out
 
     def madvise(self, *args, **kwargs):
         p = self._profile
-        self._pre("madvise", args, kwargs, 1, 3)
-        m = self._m
-        length = None if p.ac_conversion else m.size  # <= 3.13: the size before any conversion
-        option = _cint(args[0], p, clinic=True)
-        start = _ssize(args[1], p) if len(args) > 1 else 0
-        if len(args) > 2 and not (args[2] is None and p.ac_conversion):
-            length = _ssize(args[2], p)
-            if p.ac_conversion and length < 0:  # 3.14: checked as it is converted
-                raise _fail(lib.REFMMAP_E_MADV_LENGTH)
-        for step in self._steps("madvise"):
-            if step == "valid":
-                self._valid()
-                if length is None:  # 3.14: None is "to the end"
-                    length = m.size
-            elif step == "start" and not 0 <= start < m.size:
-                raise _fail(lib.REFMMAP_E_MADV_START)
-            elif step == "length":
-                if length < 0:
-                    raise _fail(lib.REFMMAP_E_MADV_LENGTH)
-                if SSIZE_MAX - start < length:
-                    raise _fail(lib.REFMMAP_E_MADV_OVERFLOW)
-                length = min(length, m.size - start)
-            elif step == "advise" and self._closed():
-                # madvise() of the closed map's NULL pointer, as the kernel answers it.
-                if option not in _MADV_VALUES or start % lib.refmmap_pagesize():
-                    _raise_errno(errno.EINVAL)
-                if length:
-                    _raise_errno(errno.ENOMEM)
-                return None
-        _check(lib.refmmap_madvise(m, option, start, length))
+        self._start("madvise", args, kwargs, 1, 3)
+        c = ffi.new(_CALL, [lib.REFMMAP_OP_MADVISE])
+        # The length: converted if passed (3.14: None is "to the end").
+        sized = len(args) > 2 and not (args[2] is None and p.ac_conversion)
+        c.given = 1 | sized << 1
+
+        def convert(step):
+            _arity(p, "madvise", args, kwargs, 1, 3)
+            c.flags = _cint(args[0], p, clinic=True)
+            c.a[0] = _ssize(args[1], p) if len(args) > 1 else 0
+            if sized:
+                c.a[1] = _ssize(args[2], p)
+
+        self._run(c, convert)
 
 
 _ACCESS_CLAUSES = ("access.DEFAULT", "access.READ", "access.WRITE", "access.COPY")
@@ -1085,23 +1090,6 @@ def _resize_clause(m, newsize):
         return "resize.past-pos"
     return ("resize.file-grow" if newsize > m.size else "resize.same" if newsize == m.size
             else "resize.file-shrink")
-
-
-def _clamp(i, size):
-    """find()'s bounds: negative from the end, then into [0, size]."""
-    if i < 0:
-        i += size
-    return min(max(i, 0), size)
-
-
-def _page_end(size):
-    """The end of the last page a map of `size` bytes occupies."""
-    page = lib.refmmap_pagesize()
-    return -(-size // page) * page
-
-
-def _raise_errno(err):
-    raise OSError(err, os.strerror(err))
 
 
 def _has_buffer(obj):
@@ -1177,7 +1165,6 @@ def module(version=None, platform="unix", constructor=None):
 
 
 _HERE = module()
-_MADV_VALUES = frozenset(getattr(_HERE, name) for name in dir(_HERE) if name.startswith("MADV_"))
 
 
 def mmap(fileno, length, *args, **kwargs):

@@ -104,6 +104,10 @@ static const char *const clauses[] = {
     [-REFMMAP_E_WRITE_READONLY] = "write.readonly",
     [-REFMMAP_E_WRITE_BYTE_READONLY] = "write_byte.readonly",
     [-REFMMAP_E_MOVE_READONLY] = "move.readonly",
+    [-REFMMAP_E_DEL_ITEM] = "delitem",
+    [-REFMMAP_E_DEL_SLICE] = "delitem",
+    [-REFMMAP_E_GET_KEY] = "getitem.badkey",
+    [-REFMMAP_E_SET_KEY] = "setitem.badkey",
 };
 
 const char *refmmap_clause(int code)
@@ -378,6 +382,8 @@ int refmmap_get_slice(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t c
     REFMMAP_CHECK_VALID(m);
     if (!slice_inside(m, start, step, count) || (count > 0 && out == NULL))
         return REFMMAP_E_INDEX;
+    if (count == 0)
+        return REFMMAP_OK;  /* out may be NULL, which memcpy must not be given */
     if (step == 1) {
         memcpy(out, m->data + start, (size_t)count);
         return REFMMAP_OK;
@@ -744,4 +750,467 @@ int refmmap_madvise(refmmap_t *m, int option, ssize_t start, ssize_t length)
     if (madvise(m->data + start, (size_t)length, option) != 0)
         return REFMMAP_E_OS;
     return REFMMAP_OK;
+}
+
+
+/* ---- profiles: each op's checks in each CPython release's order ---- */
+
+/* Item assignment checks the access mode, key, deletion and value before "closed" and the range:
+ * seen on 3.13.18 and 3.14.10, not on 3.13.0 and 3.14.2 (Pyodide). */
+#define SETITEM_FIRST "3.13.18,3.14.10"
+
+#define S(x) REFMMAP_STEP_##x
+#define CONV S(CONVERT)
+
+/* {op, first release, steps}: an op takes its last entry that the release has. Steps before
+ * CONVERT see the map before any argument is converted; steps after a closing conversion and
+ * before VALID see the closed map's stale size and position, as CPython's do. At <= 3.10
+ * CPython has no re-check after conversion: there the last VALID is where the real one touches
+ * the unmapped memory and crashes, and the reference does what 3.11.4+ does instead. 3.14's
+ * Argument Clinic converts arguments before the closed check. */
+static const struct order {
+    int op;
+    const char *since;
+    unsigned char steps[REFMMAP_STEPS_MAX];
+} orders[] = {
+    {REFMMAP_OP_GETITEM, "2.7", {S(VALID), CONV, S(RANGE), S(UNINIT), S(VALID)}},
+    {REFMMAP_OP_GETITEM, "3.6", {S(VALID), CONV, S(RANGE), S(VALID)}},
+    {REFMMAP_OP_GETSLICE, "2.7", {S(VALID), CONV, S(EMPTY), S(UNINIT), S(VALID)}},
+    {REFMMAP_OP_GETSLICE, "3.11", {S(VALID), CONV, S(VALID), S(EMPTY)}},
+    /* 2.7's m[a:b] (sq_slice) converts its bounds before the closed check. */
+    {REFMMAP_OP_GETSLICE_NOSTEP, "2.7", {CONV, S(VALID), S(EMPTY)}},
+    {REFMMAP_OP_GETSLICE_NOSTEP, "3.6", {S(VALID), CONV, S(EMPTY), S(UNINIT), S(VALID)}},
+    {REFMMAP_OP_GETSLICE_NOSTEP, "3.11", {S(VALID), CONV, S(VALID), S(EMPTY)}},
+    {REFMMAP_OP_GETKEY, "2.7", {S(VALID)}},
+    /* 2.7 checks the value before the access mode. */
+    {REFMMAP_OP_SETITEM, "2.7", {S(VALID), CONV, S(RANGE), S(DELETE), S(CONVERT_VALUE), S(VALUE),
+                                 S(WRITABLE), S(VALID)}},
+    {REFMMAP_OP_SETITEM, "3.6", {S(VALID), S(WRITABLE), CONV, S(RANGE), S(DELETE),
+                                 S(CONVERT_VALUE), S(VALUE), S(VALID)}},
+    {REFMMAP_OP_SETITEM, SETITEM_FIRST, {S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE), S(VALUE),
+                                         S(VALID), S(RANGE)}},
+    {REFMMAP_OP_SETSLICE, "2.7", {S(VALID), CONV, S(DELETE), S(CONVERT_VALUE), S(SIZE),
+                                  S(WRITABLE), S(EMPTY), S(VALID)}},
+    {REFMMAP_OP_SETSLICE, "3.6", {S(VALID), S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
+                                  S(SIZE), S(EMPTY), S(VALID)}},
+    {REFMMAP_OP_SETSLICE, "3.11", {S(VALID), S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
+                                   S(SIZE), S(VALID), S(EMPTY)}},
+    {REFMMAP_OP_SETSLICE, SETITEM_FIRST, {S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
+                                          S(VALID), S(SIZE), S(EMPTY)}},
+    {REFMMAP_OP_SETSLICE_NOSTEP, "2.7", {CONV, S(VALID), S(DELETE), S(CONVERT_VALUE), S(SIZE),
+                                         S(WRITABLE)}},
+    {REFMMAP_OP_SETSLICE_NOSTEP, "3.6", {S(VALID), S(WRITABLE), CONV, S(DELETE),
+                                         S(CONVERT_VALUE), S(SIZE), S(EMPTY), S(VALID)}},
+    {REFMMAP_OP_SETSLICE_NOSTEP, "3.11", {S(VALID), S(WRITABLE), CONV, S(DELETE),
+                                          S(CONVERT_VALUE), S(SIZE), S(VALID), S(EMPTY)}},
+    {REFMMAP_OP_SETSLICE_NOSTEP, SETITEM_FIRST, {S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
+                                                 S(VALID), S(SIZE), S(EMPTY)}},
+    {REFMMAP_OP_SETKEY, "2.7", {S(VALID)}},
+    {REFMMAP_OP_SETKEY, "3.6", {S(VALID), S(WRITABLE)}},
+    {REFMMAP_OP_SETKEY, SETITEM_FIRST, {S(WRITABLE)}},
+    {REFMMAP_OP_READ, "2.7", {S(VALID), CONV, S(EMPTY), S(UNINIT), S(VALID)}},
+    {REFMMAP_OP_READ, "3.11", {S(VALID), CONV, S(VALID)}},
+    {REFMMAP_OP_READ, "3.14", {CONV, S(VALID)}},
+    {REFMMAP_OP_WRITE, "2.7", {S(VALID), CONV}},
+    {REFMMAP_OP_WRITE, "3.14", {CONV}},
+    {REFMMAP_OP_WRITE_BYTE, "2.7", {S(VALID), CONV, S(WRITABLE), S(EOF), S(VALID)}},
+    {REFMMAP_OP_WRITE_BYTE, "3.11", {S(VALID), CONV, S(WRITABLE), S(VALID), S(EOF)}},
+    {REFMMAP_OP_WRITE_BYTE, "3.14", {CONV, S(VALID), S(WRITABLE), S(EOF)}},
+    {REFMMAP_OP_SEEK, "2.7", {S(VALID), CONV, S(WHENCE), S(RANGE)}},
+    {REFMMAP_OP_SEEK, "3.14", {CONV, S(VALID), S(WHENCE), S(RANGE)}},
+    /* <= 3.13: the size defaults to the map's before any conversion; 3.14 checks "closed"
+     * between converting the offset and the size, and a size of None is the size then. */
+    {REFMMAP_OP_FLUSH, "2.7", {S(VALID), S(DEFAULTS), CONV, S(RANGE), S(NOOP), S(MSYNC)}},
+    {REFMMAP_OP_FLUSH, "3.14", {S(CONVERT_FIRST), S(VALID), S(DEFAULTS), CONV, S(RANGE), S(NOOP),
+                                S(MSYNC)}},
+    {REFMMAP_OP_FLUSH, "3.15", {CONV, S(VALID), S(RANGE), S(NOOP), S(MSYNC)}},
+    {REFMMAP_OP_MOVE, "2.7", {S(VALID), CONV, S(WRITABLE), S(BOUNDS), S(EMPTY), S(VALID)}},
+    {REFMMAP_OP_MOVE, "3.11", {S(VALID), CONV, S(WRITABLE), S(BOUNDS), S(VALID)}},
+    {REFMMAP_OP_MOVE, "3.14", {CONV, S(VALID), S(WRITABLE), S(BOUNDS)}},
+    /* <= 3.13: the bounds default to the position and size before any conversion; 3.14
+     * converts the needle, checks "closed", takes the defaults, then converts the bounds. */
+    {REFMMAP_OP_FIND, "2.7", {S(VALID), S(DEFAULTS), CONV, S(CLAMP), S(SHORT), S(VALID)}},
+    {REFMMAP_OP_FIND, "3.11", {S(VALID), S(DEFAULTS), CONV, S(CLAMP), S(VALID)}},
+    {REFMMAP_OP_FIND, "3.14", {S(CONVERT_FIRST), S(VALID), S(DEFAULTS), CONV, S(VALID), S(CLAMP),
+                               S(VALID)}},
+    {REFMMAP_OP_MADVISE, "2.7", {S(VALID), S(DEFAULTS), CONV, S(START), S(LENGTH), S(ADVISE)}},
+    {REFMMAP_OP_MADVISE, "3.11", {S(VALID), S(DEFAULTS), CONV, S(START), S(LENGTH), S(VALID)}},
+    {REFMMAP_OP_MADVISE, "3.14", {CONV, S(NEGLENGTH), S(VALID), S(DEFAULTS), S(START),
+                                  S(LENGTH)}},
+    {REFMMAP_OP_RESIZE, "2.7", {S(VALID), CONV, S(RESIZEABLE), S(NEWSIZE), S(MREMAP)}},
+    {REFMMAP_OP_RESIZE, "3.14", {CONV, S(VALID), S(RESIZEABLE), S(NEWSIZE)}},
+};
+
+#undef CONV
+#undef S
+
+static int version_cmp(const int a[3], const int b[3])
+{
+    int i;
+    for (i = 0; i < 3; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+/* Whether release v has what was first released in `since`: one release, or the first patch
+ * release of each branch that got it ("3.13.18,3.14.10"; later branches have it from .0). */
+static int applies(const int v[3], const char *since)
+{
+    int first[3], newest[2] = {0, 0}, n;
+    while (*since) {
+        first[2] = 0;
+        if (sscanf(since, "%d.%d.%d%n", &first[0], &first[1], &first[2], &n) < 3)
+            sscanf(since, "%d.%d%n", &first[0], &first[1], &n);
+        since += n;
+        if (*since == ',')
+            since++;
+        if (first[0] == v[0] && first[1] == v[1])
+            return version_cmp(v, first) >= 0;
+        if (first[0] > newest[0] || (first[0] == newest[0] && first[1] > newest[1])) {
+            newest[0] = first[0];
+            newest[1] = first[1];
+        }
+    }
+    return v[0] > newest[0] || (v[0] == newest[0] && v[1] > newest[1]);
+}
+
+int refmmap_profile_init(refmmap_profile_t *p, const char *version)
+{
+    size_t i;
+    int n;
+    if (p == NULL || version == NULL)
+        return REFMMAP_E_BADARG;
+    memset(p, 0, sizeof(*p));
+    n = sscanf(version, "%d.%d.%d", &p->version[0], &p->version[1], &p->version[2]);
+    if (n < 2)
+        return REFMMAP_E_BADARG;
+    for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+        if (applies(p->version, orders[i].since))
+            memcpy(p->order[orders[i].op], orders[i].steps, REFMMAP_STEPS_MAX);
+    p->setitem_checks_first = applies(p->version, SETITEM_FIRST);
+    p->shared_anon_grow_refused = applies(p->version, "3.13.8,3.14");
+    p->flush_to_end = applies(p->version, "3.15");
+    p->find_empty_past_end = applies(p->version, "3.15");
+    p->anon_size = applies(p->version, "3.15");
+    return REFMMAP_OK;
+}
+
+ssize_t refmmap_tell(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    return m->pos;
+}
+
+ssize_t refmmap_length(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    return m->size;
+}
+
+static ssize_t page_end(ssize_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return pages(size) * page;
+}
+
+/* madvise() of a closed map's NULL pointer as the kernel answers it: an unknown option or an
+ * unaligned start is EINVAL, a non-empty range is unmapped (ENOMEM), an empty one succeeds. */
+static int madv_known(int option)
+{
+    size_t i;
+    for (i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
+        if (strncmp(constants[i].name, "MADV_", 5) == 0 && constants[i].value == option)
+            return 1;
+    return 0;
+}
+
+static int null_call(int known, ssize_t start, ssize_t length)
+{
+    if (!known || start % sysconf(_SC_PAGESIZE) != 0) {
+        errno = EINVAL;
+        return REFMMAP_E_OS;
+    }
+    if (length != 0) {
+        errno = ENOMEM;
+        return REFMMAP_E_OS;
+    }
+    return REFMMAP_DONE;
+}
+
+/* PySlice_AdjustIndices against the size as it is after conversion: a[0..2] are start, stop
+ * and step (given bits 0 and 1 for start and stop; the step is never 0). */
+static void adjust_slice(const refmmap_t *m, refmmap_call_t *c)
+{
+    ssize_t len = m->size, step = c->a[2], bound[2];
+    int i;
+    for (i = 0; i < 2; i++) {
+        ssize_t v = c->a[i];
+        if (!(c->given & (1 << i))) {
+            bound[i] = step < 0 ? (i == 0 ? len - 1 : -1) : (i == 0 ? 0 : len);
+            continue;
+        }
+        if (v < 0) {
+            v += len;
+            if (v < 0)
+                v = step < 0 ? -1 : 0;
+        } else if (v >= len) {
+            v = step < 0 ? len - 1 : len;
+        }
+        bound[i] = v;
+    }
+    c->start = bound[0];
+    c->stride = step;
+    if (step < 0)
+        c->count = bound[1] < bound[0] ? (bound[0] - bound[1] - 1) / (-step) + 1 : 0;
+    else
+        c->count = bound[0] < bound[1] ? (bound[1] - bound[0] - 1) / step + 1 : 0;
+}
+
+/* What a converted argument means once the conversion is done (slices: their indices). */
+static void converted(const refmmap_t *m, refmmap_call_t *c)
+{
+    switch (c->op) {
+    case REFMMAP_OP_GETSLICE:
+    case REFMMAP_OP_GETSLICE_NOSTEP:
+    case REFMMAP_OP_SETSLICE:
+    case REFMMAP_OP_SETSLICE_NOSTEP:
+        adjust_slice(m, c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The bytes read() gives: n of them, or the rest; the position may lie past the end. */
+static ssize_t wanted(const refmmap_t *m, ssize_t n)
+{
+    ssize_t remaining = m->pos < m->size ? m->size - m->pos : 0;
+    return n < 0 || n > remaining ? remaining : n;
+}
+
+static int readonly_code(int op)
+{
+    switch (op) {
+    case REFMMAP_OP_WRITE_BYTE: return REFMMAP_E_WRITE_BYTE_READONLY;
+    case REFMMAP_OP_MOVE: return REFMMAP_E_MOVE_READONLY;
+    default: return REFMMAP_E_READONLY;
+    }
+}
+
+/* One step of an op: REFMMAP_OK to go on, REFMMAP_DONE when the op returns here, or an error. */
+static int check(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c, int step)
+{
+    ssize_t *a = c->a, base;
+    switch (step) {
+    case REFMMAP_STEP_VALID:
+        REFMMAP_CHECK_VALID(m);
+        return REFMMAP_OK;
+    case REFMMAP_STEP_DEFAULTS:  /* find's start and end, flush's size, madvise's length */
+        if (c->op == REFMMAP_OP_FIND && !(c->given & 1))
+            a[0] = m->pos;
+        if (!(c->given & 2))
+            a[1] = m->size;
+        return REFMMAP_OK;
+    case REFMMAP_STEP_RANGE:
+        if (c->op == REFMMAP_OP_SEEK) {
+            base = c->flags == 0 ? 0 : c->flags == 1 ? m->pos : m->size;
+            if (__builtin_add_overflow(base, a[0], &c->out) || c->out < 0 || c->out > m->size)
+                return REFMMAP_E_SEEK;
+            return REFMMAP_OK;
+        }
+        if (c->op == REFMMAP_OP_FLUSH) {
+            if (p->flush_to_end && a[1] == -1)
+                a[1] = m->size - a[0];
+            return a[0] < 0 || a[1] < 0 || m->size - a[0] < a[1] ? REFMMAP_E_FLUSH : REFMMAP_OK;
+        }
+        return normalise_index(m, &a[0], c->op == REFMMAP_OP_GETITEM ? REFMMAP_E_INDEX
+                                                                     : REFMMAP_E_SET_INDEX);
+    case REFMMAP_STEP_DELETE:
+        if (c->flags & 1)
+            return c->op == REFMMAP_OP_SETITEM ? REFMMAP_E_DEL_ITEM : REFMMAP_E_DEL_SLICE;
+        return REFMMAP_OK;
+    case REFMMAP_STEP_VALUE:
+        return a[1] < 0 || a[1] > 255 ? REFMMAP_E_VALUE : REFMMAP_OK;
+    case REFMMAP_STEP_SIZE:
+        return c->srclen != c->count ? REFMMAP_E_SLICE_SIZE : REFMMAP_OK;
+    case REFMMAP_STEP_EMPTY:
+        if (c->op == REFMMAP_OP_READ)
+            c->count = wanted(m, a[0]);
+        else if (c->op == REFMMAP_OP_MOVE)
+            c->count = a[2];
+        return c->count <= 0 ? REFMMAP_DONE : REFMMAP_OK;  /* read/slices: count zero bytes */
+    case REFMMAP_STEP_UNINIT:  /* <= 3.10: PyBytes_FromStringAndSize(NULL, n) of a closed map */
+        if (m->data != NULL)
+            return REFMMAP_OK;
+        if (c->op == REFMMAP_OP_READ) {
+            c->count = wanted(m, a[0]);
+            return m->pos == 0 ? REFMMAP_DONE : REFMMAP_OK;
+        }
+        if (c->op == REFMMAP_OP_GETITEM) {
+            c->count = 1;
+            return a[0] == 0 ? REFMMAP_DONE : REFMMAP_OK;
+        }
+        return c->stride == 1 && c->start == 0 ? REFMMAP_DONE : REFMMAP_OK;
+    case REFMMAP_STEP_WRITABLE:  /* reads only the access mode, so it answers when closed too */
+        return m->access == REFMMAP_ACCESS_READ ? readonly_code(c->op) : REFMMAP_OK;
+    case REFMMAP_STEP_EOF:
+        return m->pos >= m->size ? REFMMAP_E_WRITE_BYTE : REFMMAP_OK;
+    case REFMMAP_STEP_WHENCE:
+        return c->flags < 0 || c->flags > 2 ? REFMMAP_E_WHENCE : REFMMAP_OK;
+    case REFMMAP_STEP_BOUNDS:
+        if (a[0] < 0 || a[1] < 0 || a[2] < 0 || m->size - a[0] < a[2] || m->size - a[1] < a[2])
+            return REFMMAP_E_MOVE;
+        return REFMMAP_OK;
+    case REFMMAP_STEP_CLAMP:
+        if (p->find_empty_past_end && a[0] > m->size) {  /* 3.15: nothing starts past the end */
+            c->out = -1;
+            return REFMMAP_DONE;
+        }
+        a[0] = clamp_bound(a[0], m->size);
+        a[1] = clamp_bound(a[1], m->size);
+        return REFMMAP_OK;
+    case REFMMAP_STEP_SHORT:
+        if ((c->flags & 1) && a[1] < c->srclen)
+            REFMMAP_CHECK_VALID(m);  /* <= 3.10: data + end - n wraps below NULL and faults */
+        if (a[1] - a[0] < c->srclen) {
+            c->out = -1;
+            return REFMMAP_DONE;
+        }
+        if (c->srclen == 0) {
+            c->out = (c->flags & 1) ? a[1] : a[0];
+            return REFMMAP_DONE;
+        }
+        return REFMMAP_OK;
+    case REFMMAP_STEP_NOOP:
+        if (m->access == REFMMAP_ACCESS_READ || m->access == REFMMAP_ACCESS_COPY)
+            return REFMMAP_DONE;
+        return REFMMAP_OK;
+    case REFMMAP_STEP_MSYNC:  /* msync() of the closed map's NULL pointer */
+        if (m->data != NULL)
+            return REFMMAP_OK;
+        c->reent = 1;
+        return null_call(1, a[0], a[1]);
+    case REFMMAP_STEP_ADVISE:
+        if (m->data != NULL)
+            return REFMMAP_OK;
+        return null_call(madv_known(c->flags), a[0], a[1]);
+    case REFMMAP_STEP_MREMAP:
+        if (m->data != NULL)
+            return REFMMAP_OK;
+        /* The closed map has no descriptor left, so it passes for an anonymous one: a shared one
+         * may not grow (gh-138204). Else mremap() of its NULL pointer. */
+        if (p->shared_anon_grow_refused && a[0] > m->size && (m->flags & MAP_SHARED))
+            return REFMMAP_E_SHARED_ANON;
+        errno = a[0] == 0 ? EINVAL : EFAULT;
+        return REFMMAP_E_OS;
+    case REFMMAP_STEP_START:
+        return a[0] < 0 || a[0] >= m->size ? REFMMAP_E_MADV_START : REFMMAP_OK;
+    case REFMMAP_STEP_LENGTH:
+        if (a[1] < 0)
+            return REFMMAP_E_MADV_LENGTH;
+        if (SSIZE_MAX_ - a[0] < a[1])
+            return REFMMAP_E_MADV_OVERFLOW;
+        if (a[0] + a[1] > m->size)
+            a[1] = m->size - a[0];
+        return REFMMAP_OK;
+    case REFMMAP_STEP_NEGLENGTH:
+        return (c->given & 2) && a[1] < 0 ? REFMMAP_E_MADV_LENGTH : REFMMAP_OK;
+    case REFMMAP_STEP_RESIZEABLE:
+        if (m->exports > 0)
+            return REFMMAP_E_EXPORTS_RESIZE;
+        if (!m->trackfd)
+            return REFMMAP_E_TRACKFD;
+        if (m->access != REFMMAP_ACCESS_WRITE && m->access != REFMMAP_ACCESS_DEFAULT)
+            return REFMMAP_E_NORESIZE;
+        return REFMMAP_OK;
+    case REFMMAP_STEP_NEWSIZE:
+        return a[0] < 0 || a[0] > SSIZE_MAX_ - m->offset ? REFMMAP_E_NEWSIZE : REFMMAP_OK;
+    default:
+        return REFMMAP_E_BADARG;
+    }
+}
+
+/* The op itself, once its checks passed. */
+static int act(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c)
+{
+    unsigned char byte;
+    int rc;
+    switch (c->op) {
+    case REFMMAP_OP_GETITEM:
+        rc = refmmap_getbyte(m, c->a[0], &byte);
+        c->out = byte;
+        return rc;
+    case REFMMAP_OP_GETSLICE:
+    case REFMMAP_OP_GETSLICE_NOSTEP:
+        REFMMAP_CHECK_VALID(m);  /* the Python layer copies start, stride, count */
+        return slice_inside(m, c->start, c->stride, c->count) ? REFMMAP_OK : REFMMAP_E_INDEX;
+    case REFMMAP_OP_GETKEY:
+        return REFMMAP_E_GET_KEY;
+    case REFMMAP_OP_SETITEM:
+        /* The value's __index__ shrank the map after the index was checked: CPython writes into
+         * the tail of the last page, past the map's end (a shared anonymous map shows it again
+         * when it grows back). Further out it would fault. */
+        if (m->data != NULL && c->a[0] >= m->size && c->a[0] < page_end(m->size)) {
+            m->data[c->a[0]] = (char)c->a[1];
+            return REFMMAP_OK;
+        }
+        return refmmap_setbyte(m, c->a[0], c->a[1]);
+    case REFMMAP_OP_SETSLICE:
+    case REFMMAP_OP_SETSLICE_NOSTEP:
+        return refmmap_set_slice(m, c->start, c->stride, c->count, c->src, c->srclen);
+    case REFMMAP_OP_SETKEY:
+        return REFMMAP_E_SET_KEY;
+    case REFMMAP_OP_READ:
+        return refmmap_read(m, c->a[0], &c->start, &c->count);
+    case REFMMAP_OP_WRITE:
+        return refmmap_write(m, c->src, c->srclen);
+    case REFMMAP_OP_WRITE_BYTE:
+        return refmmap_write_byte(m, (unsigned char)c->a[0]);
+    case REFMMAP_OP_SEEK:
+        if (m->data == NULL) {
+            /* <= 3.13: a seek on the map its argument closed succeeds (the position is moot). */
+            c->reent = 1;
+            return REFMMAP_OK;
+        }
+        rc = refmmap_seek(m, c->a[0], c->flags);
+        c->out = m->pos;
+        return rc;
+    case REFMMAP_OP_FLUSH:
+        return refmmap_flush(m, c->a[0], c->a[1], c->flags);
+    case REFMMAP_OP_MOVE:
+        return refmmap_move(m, c->a[0], c->a[1], c->a[2]);
+    case REFMMAP_OP_FIND:
+        return refmmap_find(m, c->src, c->srclen, c->a[0], c->a[1], c->flags & 1, &c->out);
+    case REFMMAP_OP_MADVISE:
+        return refmmap_madvise(m, c->flags, c->a[0], c->a[1]);
+    default:  /* REFMMAP_OP_RESIZE: refmmap_run() admits no op past it */
+        return refmmap_resize(m, c->a[0], !p->shared_anon_grow_refused);
+    }
+}
+
+int refmmap_run(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c)
+{
+    const unsigned char *order;
+    int rc, step;
+    if (p == NULL || m == NULL || c == NULL || c->op < 0 || c->op >= REFMMAP_OP_COUNT ||
+        c->step < 0 || c->step >= REFMMAP_STEPS_MAX)
+        return REFMMAP_E_BADARG;
+    order = p->order[c->op];
+    /* Resumed after the Python layer's conversion at order[step - 1]. */
+    if (c->step > 0 && order[c->step - 1] == REFMMAP_STEP_CONVERT)
+        converted(m, c);
+    for (; c->step < REFMMAP_STEPS_MAX && (step = order[c->step]) != REFMMAP_STEP_END; ) {
+        c->step++;
+        if (step <= REFMMAP_STEP_CONVERT_VALUE) {
+            if (!c->ready)
+                return step;
+            if (step == REFMMAP_STEP_CONVERT)
+                converted(m, c);
+            continue;
+        }
+        if ((rc = check(p, m, c, step)) != REFMMAP_OK)
+            return rc;
+    }
+    return act(p, m, c);
 }

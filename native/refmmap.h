@@ -44,8 +44,104 @@ enum {
     REFMMAP_E_SET_INDEX = -35,      /* item assignment: index out of range */
     REFMMAP_E_WRITE_READONLY = -36, /* write() on an ACCESS_READ map */
     REFMMAP_E_WRITE_BYTE_READONLY = -37,
-    REFMMAP_E_MOVE_READONLY = -38
+    REFMMAP_E_MOVE_READONLY = -38,
+    REFMMAP_E_DEL_ITEM = -39,       /* del m[i] */
+    REFMMAP_E_DEL_SLICE = -40,      /* del m[a:b] */
+    REFMMAP_E_GET_KEY = -41,        /* m[key] with a key neither an index nor a slice */
+    REFMMAP_E_SET_KEY = -42         /* m[key] = v with such a key */
 };
+
+/* What refmmap_run() answers besides REFMMAP_OK (the op ran to its end) and an error code:
+ * a REFMMAP_STEP_CONVERT* step code (the Python layer's turn: it converts, then calls again),
+ * or REFMMAP_DONE (the op returned early; its result, if any, is in the call). */
+enum {
+    REFMMAP_DONE = 100
+};
+
+/* The operations whose checks run in a profile's order (refmmap_run). */
+enum {
+    REFMMAP_OP_GETITEM = 0,         /* m[i]: a[0] the index; out the byte */
+    REFMMAP_OP_GETSLICE = 1,        /* m[a:b:c]: a[0..2] start, stop, step (given bits 0, 1) */
+    REFMMAP_OP_GETSLICE_NOSTEP = 2, /* m[a:b]: no step (2.7's sq_slice) */
+    REFMMAP_OP_GETKEY = 3,          /* m[key] of any other key */
+    REFMMAP_OP_SETITEM = 4,         /* m[i] = v: a[0] the index, a[1] the value; flags 1: del */
+    REFMMAP_OP_SETSLICE = 5,        /* m[a:b:c] = src; flags 1: del */
+    REFMMAP_OP_SETSLICE_NOSTEP = 6,
+    REFMMAP_OP_SETKEY = 7,
+    REFMMAP_OP_READ = 8,            /* a[0] n (negative: the rest); start, count the bytes */
+    REFMMAP_OP_WRITE = 9,           /* src */
+    REFMMAP_OP_WRITE_BYTE = 10,     /* a[0] the byte */
+    REFMMAP_OP_SEEK = 11,           /* a[0] distance, flags whence; out the new position */
+    REFMMAP_OP_FLUSH = 12,          /* a[0] offset, a[1] size (given bit 1), flags msync flags */
+    REFMMAP_OP_MOVE = 13,           /* a[0] dest, a[1] src, a[2] count */
+    REFMMAP_OP_FIND = 14,           /* src needle, a[0] start, a[1] end (given bits 0, 1),
+                                     * flags 1: rfind; out the index or -1 */
+    REFMMAP_OP_MADVISE = 15,        /* flags option, a[0] start, a[1] length (given bit 1) */
+    REFMMAP_OP_RESIZE = 16,         /* a[0] new size */
+    REFMMAP_OP_COUNT = 17
+};
+
+/* The steps of an op, in a profile's order (catalogue 1.E, 1.T: an argument's __index__ may
+ * close or resize the map while it is converted, so where each check sits is observable). */
+enum {
+    REFMMAP_STEP_END = 0,
+    REFMMAP_STEP_CONVERT = 1,       /* Python: the arguments (or the rest of them; a key) */
+    REFMMAP_STEP_CONVERT_FIRST = 2, /* Python: the first argument only */
+    REFMMAP_STEP_CONVERT_VALUE = 3, /* Python: an assigned item value or buffer */
+    REFMMAP_STEP_VALID = 4,         /* closed: REFMMAP_E_CLOSED */
+    REFMMAP_STEP_DEFAULTS = 5,      /* arguments not given take the map's position / size now */
+    REFMMAP_STEP_RANGE = 6,         /* the index / seek target / flush range against the size */
+    REFMMAP_STEP_DELETE = 7,        /* del m[...] */
+    REFMMAP_STEP_VALUE = 8,         /* an item value in range(0, 256) */
+    REFMMAP_STEP_SIZE = 9,          /* a slice assignment's length */
+    REFMMAP_STEP_EMPTY = 10,        /* nothing to do: returns at once */
+    REFMMAP_STEP_UNINIT = 11,       /* <= 3.10: a closed map's NULL data reads as zeros */
+    REFMMAP_STEP_WRITABLE = 12,     /* ACCESS_READ: the op's readonly code */
+    REFMMAP_STEP_EOF = 13,          /* write_byte() at or past the end */
+    REFMMAP_STEP_WHENCE = 14,
+    REFMMAP_STEP_BOUNDS = 15,       /* move()'s ranges */
+    REFMMAP_STEP_CLAMP = 16,        /* find()'s bounds into [0, size] */
+    REFMMAP_STEP_SHORT = 17,        /* <= 3.10 find(): a range shorter than the needle */
+    REFMMAP_STEP_NOOP = 18,         /* flush() of an ACCESS_READ/COPY map */
+    REFMMAP_STEP_MSYNC = 19,        /* msync() / madvise() / mremap() of a closed map's NULL */
+    REFMMAP_STEP_ADVISE = 20,
+    REFMMAP_STEP_MREMAP = 21,
+    REFMMAP_STEP_START = 22,        /* madvise()'s start */
+    REFMMAP_STEP_LENGTH = 23,       /* madvise()'s length */
+    REFMMAP_STEP_NEGLENGTH = 24,    /* 3.14 madvise(): a negative length as it is converted */
+    REFMMAP_STEP_RESIZEABLE = 25,
+    REFMMAP_STEP_NEWSIZE = 26
+};
+
+#define REFMMAP_STEPS_MAX 10
+
+/* A CPython release's behaviour as data: each op's steps (REFMMAP_STEP_END-terminated) and
+ * the differences that are not an order. Filled by refmmap_profile_init() from the release. */
+typedef struct refmmap_profile {
+    int version[3];
+    unsigned char order[17][10];   /* [REFMMAP_OP_COUNT][REFMMAP_STEPS_MAX] */
+    int setitem_checks_first;      /* item assignment checks "closed" last (3.13.18, 3.14.10) */
+    int shared_anon_grow_refused;  /* gh-138204: a shared anonymous map does not grow */
+    int flush_to_end;              /* 3.15: flush(offset, -1) flushes to the end */
+    int find_empty_past_end;       /* 3.15: find(b"", start > len) is -1 */
+    int anon_size;                 /* 3.15: size() of an anonymous map is its length */
+} refmmap_profile_t;
+
+/* One call of an op, walked by refmmap_run() and resumed after each conversion. */
+typedef struct refmmap_call {
+    int op;             /* REFMMAP_OP_* */
+    int step;           /* the index of the next step in the op's order */
+    int ready;          /* the Python layer converted every argument before the walk (plain
+                         * ints: nothing to call back into), so conversion steps pass */
+    int given;          /* bit i: a[i] was passed (else REFMMAP_STEP_DEFAULTS fills it) */
+    int flags;          /* whence, madvise option, msync flags, rfind, del */
+    ssize_t a[3];       /* the integer arguments, as the op names them */
+    const char *src;    /* the bytes argument: written, assigned, or searched for */
+    ssize_t srclen;
+    ssize_t start, stride, count;  /* the bytes a read or slice covers */
+    ssize_t out;        /* a result: the byte, position or index */
+    int reent;          /* the op went on with the map its argument closed (seek, flush) */
+} refmmap_call_t;
 
 /* set_name(): the kernel takes 80 bytes with the NUL, CPython prefixes "cpython:mmap:". */
 #define REFMMAP_NAME_MAX 66
@@ -112,4 +208,11 @@ int refmmap_flush(refmmap_t *m, ssize_t offset, ssize_t size, int flags);
 int refmmap_set_name(refmmap_t *m, const char *name, ssize_t len);
 int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t start,
                  ssize_t end, int reverse, ssize_t *out);
+/* version: "3.13.18"; unknown releases take the newest profile not newer than them. */
+int refmmap_profile_init(refmmap_profile_t *p, const char *version);
+/* Runs call->op's steps from call->step on, in the profile's order, then the op itself. */
+int refmmap_run(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *call);
+/* The position / length of an open map, or REFMMAP_E_CLOSED. */
+ssize_t refmmap_tell(const refmmap_t *m);
+ssize_t refmmap_length(const refmmap_t *m);
 int refmmap_madvise(refmmap_t *m, int option, ssize_t start, ssize_t length);

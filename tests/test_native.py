@@ -686,3 +686,81 @@ def test_every_error_code_names_its_clause():
     assert ffi.string(lib.refmmap_clause(lib.REFMMAP_E_CLOSED)) == b"after-close.raise"
     assert lib.refmmap_clause(0) == ffi.NULL and lib.refmmap_clause(1) == ffi.NULL
     assert lib.refmmap_clause(min(codes.values()) - 1) == ffi.NULL
+
+
+# ---- profiles and the op walk (refmmap_profile_init, refmmap_run) ----
+
+def profile(version):
+    p = ffi.new("refmmap_profile_t *")
+    assert lib.refmmap_profile_init(p, version.encode()) == 0
+    return p
+
+
+def call(op, **fields):
+    c = ffi.new("refmmap_call_t *", [op])
+    for name, value in fields.items():
+        setattr(c, name, value)
+    return c
+
+
+def test_profile_init_refuses_what_is_no_release():
+    p = ffi.new("refmmap_profile_t *")
+    assert lib.refmmap_profile_init(ffi.NULL, b"3.11") == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_profile_init(p, ffi.NULL) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_profile_init(p, b"three") == lib.REFMMAP_E_BADARG
+
+
+@pytest.mark.parametrize("version,first,refused,to_end", [
+    ("2.7", 0, 0, 0), ("3.13", 0, 0, 0), ("3.13.8", 0, 1, 0), ("3.13.18", 1, 1, 0),
+    ("3.14", 0, 1, 0), ("3.14.2", 0, 1, 0), ("3.14.10", 1, 1, 0), ("3.15", 1, 1, 1),
+])
+def test_profile_flags_follow_the_release_and_its_patch_branches(version, first, refused, to_end):
+    p = profile(version)
+    assert (p.setitem_checks_first, p.shared_anon_grow_refused, p.flush_to_end,
+            p.find_empty_past_end, p.anon_size) == (first, refused, to_end, to_end, to_end)
+
+
+def test_a_closed_check_before_conversion_answers_before_the_python_layer_is_asked(m):
+    """2.7-3.13 check "closed" before converting seek()'s arguments; 3.14 converts first."""
+    lib.refmmap_close(m)
+    assert lib.refmmap_run(profile("3.13"), m, call(lib.REFMMAP_OP_SEEK)) == lib.REFMMAP_E_CLOSED
+    c = call(lib.REFMMAP_OP_SEEK)
+    assert lib.refmmap_run(profile("3.14"), m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_run(profile("3.14"), m, c) == lib.REFMMAP_E_CLOSED
+
+
+def test_a_walk_resumes_after_each_conversion(m):
+    p, c = profile("3.11"), call(lib.REFMMAP_OP_SETSLICE)
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    c.given, c.a[0], c.a[1], c.a[2] = 3, -4, 100, 1  # m[-4:100]: C adjusts it to the size
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT_VALUE
+    assert (c.start, c.stride, c.count) == (6, 1, 4)
+    src = ffi.new("char[]", b"wxyz")  # c.src does not keep it alive
+    c.src, c.srclen = src, 4
+    assert lib.refmmap_run(p, m, c) == 0
+    assert ffi.buffer(m.data, 10)[:] == b"012345wxyz"
+
+
+def test_ready_arguments_skip_the_conversion_steps(m):
+    c = call(lib.REFMMAP_OP_GETSLICE, ready=1, given=0)
+    c.a[2] = -1  # m[::-1]
+    assert lib.refmmap_run(profile("3.11"), m, c) == 0
+    assert (c.start, c.stride, c.count) == (9, -1, 10)
+
+
+def test_run_refuses_what_the_python_layer_never_passes(m):
+    p = profile("3.11")
+    assert lib.refmmap_run(ffi.NULL, m, call(0)) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_run(p, ffi.NULL, call(0)) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_run(p, m, ffi.NULL) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_run(p, m, call(lib.REFMMAP_OP_COUNT)) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_run(p, m, call(-1)) == lib.REFMMAP_E_BADARG
+    assert lib.refmmap_run(p, m, call(0, step=lib.REFMMAP_STEPS_MAX)) == lib.REFMMAP_E_BADARG
+    p.order[lib.REFMMAP_OP_SEEK][0] = 99  # no such step
+    assert lib.refmmap_run(p, m, call(lib.REFMMAP_OP_SEEK)) == lib.REFMMAP_E_BADARG
+
+
+def test_tell_and_length_of_a_closed_map_are_the_closed_code(m):
+    assert (lib.refmmap_tell(m), lib.refmmap_length(m)) == (0, 10)
+    lib.refmmap_close(m)
+    assert lib.refmmap_tell(m) == lib.REFMMAP_E_CLOSED == lib.refmmap_length(m)
