@@ -20,7 +20,8 @@ OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
 from conformance.options import Parser, Usage  # noqa: E402
-from conformance.results import header as document_header, write_atomically  # noqa: E402
+from conformance.results import header as document_header  # noqa: E402
+from conformance.results import write_atomically  # noqa: E402
 
 IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
