@@ -679,10 +679,12 @@ def test_set_name_names_an_open_map_where_the_kernel_can():
 
 def test_every_error_code_names_its_clause():
     """Each REFMMAP_E_* code carries the clause of its check; only OK, BADARG and OS (whose clause
-    is the caller's branch) and codes outside the table have none."""
+    is the caller's branch), the Windows file preparation's (no mmap check's) and codes outside
+    the table have none."""
     codes = {name: getattr(lib, name) for name in dir(lib) if name.startswith("REFMMAP_E_")}
     unnamed = {name for name, code in codes.items() if lib.refmmap_clause(code) == ffi.NULL}
-    assert unnamed == {"REFMMAP_E_BADARG", "REFMMAP_E_OS"}
+    assert unnamed == {"REFMMAP_E_BADARG", "REFMMAP_E_OS", "REFMMAP_E_OS_FILE",
+                       "REFMMAP_E_WIN_TOO_BIG", "REFMMAP_E_TAG_NUL"}
     assert ffi.string(lib.refmmap_clause(lib.REFMMAP_E_CLOSED)) == b"after-close.raise"
     assert lib.refmmap_clause(0) == ffi.NULL and lib.refmmap_clause(1) == ffi.NULL
     assert lib.refmmap_clause(min(codes.values()) - 1) == ffi.NULL
