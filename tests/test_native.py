@@ -846,6 +846,19 @@ def test_construct_names_an_unaligned_offset():
                                                        b"ctor.offset.unaligned")
 
 
+def test_construct_keeps_other_branches_at_an_unaligned_offset(tmp_path):
+    """Only a branch that names the offset becomes the unaligned offset's clause."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 4, offset=1)
+        rc, m = construct(lib.refmmap_construct, P38, c)
+        assert (rc, ffi.string(c.clause)) == (lib.REFMMAP_E_OS, b"ctor.file.length-lt-size")
+    finally:
+        os.close(fd)
+
+
 def fds():
     return len(os.listdir("/proc/self/fd"))
 
@@ -867,6 +880,7 @@ def test_windows_anonymous_map_is_a_memfd_and_cancel_closes_it():
     (dict(fd=-1, length=-1), lib.REFMMAP_E_LENGTH_NEG),
     (dict(fd=-1, length=1, offset=-65536), lib.REFMMAP_E_OFFSET_NEG),
     (dict(fd=-1, length=1, access=4), lib.REFMMAP_E_ACCESS),
+    (dict(fd=-1, length=1, access=-1), lib.REFMMAP_E_ACCESS),
     (dict(fd=-1, length=1, offset=4096), lib.REFMMAP_E_WIN_UNALIGNED),
     (dict(fd=-1, length=0), lib.REFMMAP_E_WIN_ANON_EMPTY),
     (dict(fd=-1, length=1, tag=b"a\0b"), lib.REFMMAP_E_TAG_NUL),
