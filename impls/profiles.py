@@ -31,7 +31,6 @@ SINCE = {
     "read_index": "3.7",            # read.index: read() accepts __index__ objects
     "flush_returns_none": "3.8",    # flush.return (bpo-2122); 0 before
     "madvise": "3.8",               # madvise.*, mod.madv-consts
-    "audit": "3.8",                 # ctor.audit
     "new_pickle_message": "3.8",    # pickle
     "new_repr": "3.9",              # repr.open / repr.closed (bpo-34953)
     "index_message": "3.10",        # ctor.length.type: "'float' object cannot be interpreted ..."
@@ -52,10 +51,10 @@ SINCE = {
 
 # Each method's checks, their order and the differences that are no order (setitem checking
 # "closed" last, shared anonymous growth refused, 3.15's flush-to-end, find past the end and
-# size() of an anonymous map) are the C library's: native/refmmap.c `orders` and
-# refmmap_profile_init(). Profile.c is that table for one release; these flags read it.
+# size() of an anonymous map, the constructor's audit event) are the C library's:
+# native/refmmap.c `orders` and refmmap_profile_init(). Profile.c is that table for one release; these flags read it.
 C_FLAGS = ("setitem_checks_first", "shared_anon_grow_refused", "flush_to_end",
-           "find_empty_past_end", "anon_size")
+           "find_empty_past_end", "anon_size", "audit")
 
 # Constant -> first profile that has it on Linux (mod.map-consts).
 CONSTANTS_SINCE = {

@@ -3,6 +3,8 @@
 native/. The oracle of the conformance suite; it never imports the stdlib `mmap` module."""
 
 import ctypes
+import errno
+import functools
 import operator
 import os
 import sys
@@ -98,7 +100,20 @@ _ERRORS = {
     lib.REFMMAP_E_DEL_SLICE: (TypeError, "mmap object doesn't support slice deletion"),
     lib.REFMMAP_E_GET_KEY: (TypeError, "mmap indices must be integers"),
     lib.REFMMAP_E_SET_KEY: (TypeError, "mmap indices must be integer"),  # sic: CPython's singular
+    # The emulated Windows constructor's (impls/windows.py): what the Linux calls behind it raise.
+    lib.REFMMAP_E_WIN_UNALIGNED: (functools.partial(OSError, errno.EINVAL),
+                                  "offset is not a multiple of the allocation granularity"),
+    lib.REFMMAP_E_WIN_ANON_EMPTY: (functools.partial(OSError, errno.EINVAL),
+                                   "cannot create an empty anonymous mapping"),
+    lib.REFMMAP_E_WIN_EXTEND_READ: (functools.partial(OSError, errno.EACCES),  # PermissionError
+                                    os.strerror(errno.EACCES)),
+    lib.REFMMAP_E_WIN_TOO_BIG: (OverflowError, "Python int too large to convert to C long"),
+    lib.REFMMAP_E_TAG_NUL: (ValueError, "embedded null byte"),  # os.memfd_create()'s
 }
+# Codes whose message is no mmap string of CPython's (the Windows emulation's).
+_EMULATED = frozenset([lib.REFMMAP_E_WIN_UNALIGNED, lib.REFMMAP_E_WIN_ANON_EMPTY,
+                       lib.REFMMAP_E_WIN_EXTEND_READ, lib.REFMMAP_E_WIN_TOO_BIG,
+                       lib.REFMMAP_E_TAG_NUL])
 
 # Codes whose message a profile words its own way (impls/profiles.py MESSAGES).
 _PROFILE_WORDING = {lib.REFMMAP_E_SHARED_ANON: "shared_anon", lib.REFMMAP_E_DEL_ITEM: "del_item"}
@@ -141,8 +156,9 @@ def _plain_slice(key):
 _CLAUSES = {code: ffi.string(lib.refmmap_clause(code)).decode() for code in _ERRORS
             if lib.refmmap_clause(code) != ffi.NULL}
 
-# Every clause the Python layer names: its own checks' raises, the branch an op took, and the
-# re-entrant changes (with _CLAUSES, all the reference can report: reported_clauses()).
+# Every clause the Python layer names: its own checks' raises, the branch an op took (the
+# constructor's as C chose it: refmmap_ctor_t.clause), and the re-entrant changes (with
+# _CLAUSES, all the reference can report: reported_clauses()).
 _PYTHON_CLAUSES = {
     "ctor": ("ctor.anon", "ctor.anon.zero-length", "ctor.anon.offset", "ctor.offset.aligned",
              "ctor.prot.to-access", "ctor.flags.private", "ctor.file.length0",
@@ -157,7 +173,6 @@ _PYTHON_CLAUSES = {
              "setslice", "setslice.step", "setitem.type", "setslice.type"),
     "write": ("write.bytes-like",),
     "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize"),
-    "windows": ("doc.win.length-extends-file",),  # impls/windows.py
 }
 
 
@@ -225,7 +240,7 @@ def _fail(code, message=None):
     """The exception of a C code's check raised by the Python layer (where CPython's order puts
     it before the C call), with that check's clause."""
     exc, msg = _ERRORS[code]
-    return _named(exc(msg if message is None else message), _CLAUSES[code])
+    return _named(exc(msg if message is None else message), _CLAUSES.get(code))
 
 # mmap's own strings raised outside the C layer.
 _OWN = {
@@ -235,19 +250,21 @@ _OWN = {
 }
 
 MESSAGES = frozenset(
-    [msg for _, msg in _ERRORS.values() if not msg.startswith("refmmap:")] + list(_OWN.values())
+    [msg for code, (_, msg) in _ERRORS.items() if not msg.startswith("refmmap:")
+     and code not in _EMULATED] + list(_OWN.values())
     + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap " in msg]
 )
 
 
 def _check(rc, clause=None):
     """Raise the exception for a C return code, with its check's clause; REFMMAP_E_OS keeps
-    errno and takes `clause`, the branch the caller was in."""
+    errno and takes `clause`, the branch the caller was in (REFMMAP_E_OS_FILE: none, as a
+    file's preparation is no branch's)."""
     if rc == 0:
         return
-    if rc == lib.REFMMAP_E_OS:
+    if rc == lib.REFMMAP_E_OS or rc == lib.REFMMAP_E_OS_FILE:
         err = ffi.errno
-        raise _named(OSError(err, os.strerror(err)), clause)
+        raise _named(OSError(err, os.strerror(err)), clause if rc == lib.REFMMAP_E_OS else None)
     raise _fail(rc)
 
 
@@ -465,36 +482,37 @@ class _Methods:
         p = cls._profile
         names = ("fileno", "length", "flags", "prot", "access", "offset")
         values = parse_call(p, names, 2, args, kwargs, extra=("trackfd",) if p.trackfd else ())
-        fileno = _cint(values["fileno"], p)
-        length = _ssize(values["length"], p)
-        flags = _cint(values.get("flags", _const("MAP_SHARED")), p)
-        prot = _cint(values.get("prot", _const("PROT_READ") | _const("PROT_WRITE")), p)
-        access = _cint(values.get("access", 0), p)
-        offset = _byte_or_int(values.get("offset", 0), p)
-        if not -2**63 <= offset < 2**63:
-            raise OverflowError("Python int too large to convert to C long")
-        trackfd = bool(values.get("trackfd", True))
-        return cls._open(fileno, length, flags, prot, access, offset, trackfd,
-                         _ctor_clause(fileno, length, offset, values, access))
+        c = _ctor(values)
+        c.fd = _cint(values["fileno"], p)
+        c.length = _ssize(values["length"], p)
+        if "flags" in values:  # else C's default, MAP_SHARED
+            c.flags = _cint(values["flags"], p)
+        if "prot" in values:  # else PROT_READ | PROT_WRITE
+            c.prot = _cint(values["prot"], p)
+        c.access = _cint(values.get("access", 0), p)
+        c.offset = _offset(values, p)
+        c.trackfd = bool(values.get("trackfd", True))
+        return cls._open(c, lib.refmmap_construct)
 
     @classmethod
-    def _open(cls, fileno, length, flags, prot, access, offset, trackfd, clause):
-        """`clause`: the constructor's branch (_ctor_clause), also that of an OSError."""
-        p = cls._profile
-        rw = _const("PROT_READ") | _const("PROT_WRITE")
-        conflict = access != 0 and (flags != _const("MAP_SHARED") or prot != rw)
-        # Audited after CPython's argument checks, before the file is looked at.
-        if p.audit and length >= 0 and offset >= 0 and 0 <= access <= 3 and not conflict:
-            sys.audit("mmap.__new__", fileno, length, access, offset)
-        self = object.__new__(cls)
+    def _open(cls, c, construct):
+        """Runs C's constructor `construct` (Unix or Windows) on the converted call `c`, raising
+        the audit event at its turn."""
         handle = ffi.gc(ffi.new("refmmap_t *"), lib.refmmap_close)
-        if offset % lib.refmmap_pagesize() and clause in ("ctor.offset.aligned", "ctor.anon.offset"):
-            clause = "ctor.offset.unaligned"  # mmap(2) refuses it: EINVAL
-        _check(lib.refmmap_open(handle, fileno, length, flags, prot, access, offset, trackfd),
-               clause)
+        rc = construct(cls._profile.c, handle, c)
+        if rc == _AUDIT:
+            try:
+                sys.audit("mmap.__new__", c.fd, c.length, c.access, c.offset)
+            except BaseException:
+                lib.refmmap_ctor_cancel(c)
+                raise
+            rc = construct(cls._profile.c, handle, c)
+        clause = _ctor_clause(c.clause)
+        _check(rc, clause)
+        self = object.__new__(cls)
         self._m = handle
         _applies(handle, clause)
-        if not p.gc_tracked:
+        if not cls._profile.gc_tracked:
             # CPython < 3.10's mmap type had no Py_TPFLAGS_HAVE_GC; a Python class always has.
             _gc_untrack(self)
         return self
@@ -1058,22 +1076,38 @@ class _Methods:
         self._run(c, convert)
 
 
-_ACCESS_CLAUSES = ("access.DEFAULT", "access.READ", "access.WRITE", "access.COPY")
+_GIVEN = {"flags": lib.REFMMAP_GIVEN_FLAGS, "prot": lib.REFMMAP_GIVEN_PROT,
+          "access": lib.REFMMAP_GIVEN_ACCESS, "offset": lib.REFMMAP_GIVEN_OFFSET}
+_AUDIT = lib.REFMMAP_AUDIT
 
 
-def _ctor_clause(fileno, length, offset, given, access):
-    """The constructor's branch as the catalogue splits it; `given`: the arguments passed, by
-    name (an explicit keyword picks its clause, as the rules that pass it mean it to)."""
-    if fileno == -1:
-        return "ctor.anon.zero-length" if length == 0 else (
-            "ctor.anon.offset" if offset else "ctor.anon")
-    if "offset" in given:
-        return "ctor.offset.aligned"
-    if "prot" in given or "flags" in given:
-        return "ctor.prot.to-access" if "prot" in given else "ctor.flags.private"
-    if "access" in given and 0 <= access <= 3:
-        return _ACCESS_CLAUSES[access]
-    return "ctor.file.length0" if length == 0 else "ctor.file.length-lt-size"
+def _ctor(values):
+    """A constructor call for C, which picks its branch by the arguments passed (`values`)."""
+    c = ffi.new("refmmap_ctor_t *")
+    c.given = sum(bit for name, bit in _GIVEN.items() if name in values)
+    c.tag_fd = -1
+    return c
+
+
+def _offset(values, p):
+    """The 'L' format's offset (a C long long)."""
+    offset = _byte_or_int(values.get("offset", 0), p)
+    if not -2**63 <= offset < 2**63:
+        raise OverflowError("Python int too large to convert to C long")
+    return offset
+
+
+# C's branch clause, a static string, by its address (decoded once).
+_BRANCHES = {}
+
+
+def _ctor_clause(ptr):
+    if ptr == ffi.NULL:
+        return None
+    address = int(ffi.cast("uintptr_t", ptr))
+    if address not in _BRANCHES:
+        _BRANCHES[address] = ffi.string(ptr).decode()
+    return _BRANCHES[address]
 
 
 def _resize_clause(m, newsize):
@@ -1151,7 +1185,7 @@ def module(version=None, platform="unix", constructor=None):
         raise ValueError("the Windows profile is impls.windows.module(version)")
     profile = Profile(version)
     ns = types.SimpleNamespace(__name__="mmap", error=OSError, PAGESIZE=lib.refmmap_pagesize())
-    ns.ALLOCATIONGRANULARITY = 65536 if platform == "windows" else ns.PAGESIZE  # windows.py
+    ns.ALLOCATIONGRANULARITY = lib.REFMMAP_WIN_GRANULARITY if platform == "windows" else ns.PAGESIZE
     ns.ACCESS_READ, ns.ACCESS_WRITE, ns.ACCESS_COPY = 1, 2, 3
     if profile.access_default:
         ns.ACCESS_DEFAULT = 0

@@ -108,6 +108,9 @@ static const char *const clauses[] = {
     [-REFMMAP_E_DEL_SLICE] = "delitem",
     [-REFMMAP_E_GET_KEY] = "getitem.badkey",
     [-REFMMAP_E_SET_KEY] = "setitem.badkey",
+    [-REFMMAP_E_WIN_UNALIGNED] = "ctor.offset.unaligned",
+    [-REFMMAP_E_WIN_ANON_EMPTY] = "ctor.anon.zero-length",
+    [-REFMMAP_E_WIN_EXTEND_READ] = "doc.win.length-extends-file",
 };
 
 const char *refmmap_clause(int code)
@@ -267,6 +270,155 @@ int refmmap_open(refmmap_t *m, int fd, ssize_t length, int flags, int prot, int 
     m->anonymous = fd == -1;
     m->trackfd = trackfd != 0;
     return REFMMAP_OK;
+}
+
+/* The constructor's branch as the catalogue splits it: an explicitly passed argument picks its
+ * clause, as the rules that pass it mean it to. */
+static const char *ctor_clause(const refmmap_ctor_t *c)
+{
+    static const char *const by_access[] = {"access.DEFAULT", "access.READ", "access.WRITE",
+                                            "access.COPY"};
+    if (c->fd == -1)
+        return c->length == 0 ? "ctor.anon.zero-length" : c->offset ? "ctor.anon.offset"
+                                                                   : "ctor.anon";
+    if (c->given & REFMMAP_GIVEN_OFFSET)
+        return "ctor.offset.aligned";
+    if (c->given & REFMMAP_GIVEN_PROT)
+        return "ctor.prot.to-access";
+    if (c->given & REFMMAP_GIVEN_FLAGS)
+        return "ctor.flags.private";
+    if ((c->given & REFMMAP_GIVEN_ACCESS) && c->access >= 0 && c->access <= 3)
+        return by_access[c->access];
+    return c->length == 0 ? "ctor.file.length0" : "ctor.file.length-lt-size";
+}
+
+void refmmap_ctor_cancel(refmmap_ctor_t *c)
+{
+    if (c != NULL && c->owned != -1) {
+        int saved = errno;
+        close(c->owned);
+        c->owned = -1;
+        errno = saved;
+    }
+}
+
+/* A constructor's first call: the map reads as closed (no descriptor to close) until it opens. */
+static void ctor_start(refmmap_t *m, refmmap_ctor_t *c)
+{
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+    c->owned = -1;
+}
+
+/* The audit event's turn, then the map. */
+static int ctor_finish(const refmmap_profile_t *p, refmmap_t *m, refmmap_ctor_t *c, int audited)
+{
+    int rc;
+    if (c->stage == 0 && p->audit && audited) {
+        c->stage = 1;
+        return REFMMAP_AUDIT;
+    }
+    /* mmap(2) refuses an offset off the page grid: EINVAL, the unaligned offset's clause. */
+    if (c->offset % refmmap_pagesize() != 0 && (strcmp(c->clause, "ctor.offset.aligned") == 0 ||
+                                                strcmp(c->clause, "ctor.anon.offset") == 0))
+        c->clause = "ctor.offset.unaligned";
+    rc = refmmap_open(m, c->fd, c->length, c->flags, c->prot, c->access, c->offset, c->trackfd);
+    refmmap_ctor_cancel(c);  /* the map holds its own dup of a memfd */
+    return rc;
+}
+
+int refmmap_construct(const refmmap_profile_t *p, refmmap_t *m, refmmap_ctor_t *c)
+{
+    int conflict;
+    if (p == NULL || m == NULL || c == NULL)
+        return REFMMAP_E_BADARG;
+    if (c->stage == 0) {
+        ctor_start(m, c);
+        if (!(c->given & REFMMAP_GIVEN_FLAGS))
+            c->flags = MAP_SHARED;
+        if (!(c->given & REFMMAP_GIVEN_PROT))
+            c->prot = PROT_READ | PROT_WRITE;
+        c->clause = ctor_clause(c);
+    }
+    /* Audited after CPython's argument checks (refmmap_open's first ones), before the file is
+     * looked at. */
+    conflict = c->access != REFMMAP_ACCESS_DEFAULT &&
+               (c->flags != MAP_SHARED || c->prot != (PROT_READ | PROT_WRITE));
+    return ctor_finish(p, m, c, c->length >= 0 && c->offset >= 0 && c->access >= 0 &&
+                                c->access <= 3 && !conflict);
+}
+
+/* A file error's errno survives closing what was opened for it. */
+static int os_file_error(refmmap_ctor_t *c)
+{
+    refmmap_ctor_cancel(c);
+    return REFMMAP_E_OS_FILE;
+}
+
+int refmmap_construct_windows(const refmmap_profile_t *p, refmmap_t *m, refmmap_ctor_t *c)
+{
+    struct stat st;
+    int64_t end;
+    if (p == NULL || m == NULL || c == NULL)
+        return REFMMAP_E_BADARG;
+    if (c->stage != 0)
+        return ctor_finish(p, m, c, 1);
+    ctor_start(m, c);
+    c->flags = MAP_SHARED;  /* Windows has no flags, prot or trackfd */
+    c->prot = PROT_READ | PROT_WRITE;
+    c->trackfd = 1;
+    if (c->length < 0)
+        return REFMMAP_E_LENGTH_NEG;
+    if (c->offset < 0)
+        return REFMMAP_E_OFFSET_NEG;
+    if (c->access < 0 || c->access > 3)
+        return REFMMAP_E_ACCESS;
+    if (c->offset % REFMMAP_WIN_GRANULARITY != 0)
+        return REFMMAP_E_WIN_UNALIGNED;
+    c->clause = ctor_clause(c);
+    /* offset + length as a file size (an off_t), where the map needs the file extended. */
+    end = c->offset > INT64_MAX - c->length ? -1 : c->offset + c->length;
+    if (c->tag_fd != -1) {
+        /* An existing tag is opened whatever file was passed: the maps share memory. */
+        c->fd = c->tag_fd;
+        if (c->length == 0) {
+            if (fstat(c->fd, &st) != 0)
+                return REFMMAP_E_OS_FILE;
+            c->length = (ssize_t)(st.st_size - c->offset);  /* negative: refmmap_open refuses */
+        }
+    } else if (c->fd == -1) {
+        if (c->length == 0)  /* CreateFileMapping refuses an empty pagefile-backed section */
+            return REFMMAP_E_WIN_ANON_EMPTY;
+        /* Pagefile-backed memory: a memfd, so a tag can be opened again by a second map. */
+        if (c->tag != NULL && memchr(c->tag, 0, (size_t)c->taglen) != NULL)
+            return REFMMAP_E_TAG_NUL;
+        c->owned = memfd_create(c->tag != NULL ? c->tag : "mmap", MFD_CLOEXEC);
+        if (c->owned == -1)
+            return REFMMAP_E_OS_FILE;
+        if (end == -1) {
+            refmmap_ctor_cancel(c);
+            return REFMMAP_E_WIN_TOO_BIG;
+        }
+        if (ftruncate(c->owned, (off_t)end) != 0)
+            return os_file_error(c);
+        c->fd = c->owned;
+    } else {
+        if (fstat(c->fd, &st) != 0)
+            return REFMMAP_E_OS_FILE;
+        /* Documented: Windows cannot map an empty file. CPython on Windows raises ValueError
+         * before asking the OS. */
+        if (c->length == 0 && st.st_size == 0)
+            return REFMMAP_E_EMPTY;
+        if (c->length != 0 && (end == -1 || end > st.st_size)) {
+            if (c->access == REFMMAP_ACCESS_READ)  /* a read-only section cannot grow its file */
+                return REFMMAP_E_WIN_EXTEND_READ;
+            if (end == -1)
+                return REFMMAP_E_WIN_TOO_BIG;
+            if (ftruncate(c->fd, (off_t)end) != 0)  /* Windows extends the file to the map */
+                return REFMMAP_E_OS_FILE;
+        }
+    }
+    return ctor_finish(p, m, c, c->length >= 0);
 }
 
 int refmmap_close(refmmap_t *m)
@@ -893,6 +1045,7 @@ int refmmap_profile_init(refmmap_profile_t *p, const char *version)
     p->flush_to_end = applies(p->version, "3.15");
     p->find_empty_past_end = applies(p->version, "3.15");
     p->anon_size = applies(p->version, "3.15");
+    p->audit = applies(p->version, "3.8");
     return REFMMAP_OK;
 }
 

@@ -48,14 +48,25 @@ enum {
     REFMMAP_E_DEL_ITEM = -39,       /* del m[i] */
     REFMMAP_E_DEL_SLICE = -40,      /* del m[a:b] */
     REFMMAP_E_GET_KEY = -41,        /* m[key] with a key neither an index nor a slice */
-    REFMMAP_E_SET_KEY = -42         /* m[key] = v with such a key */
+    REFMMAP_E_SET_KEY = -42,        /* m[key] = v with such a key */
+    REFMMAP_E_WIN_UNALIGNED = -43,  /* Windows constructor: offset not a multiple of
+                                     * REFMMAP_WIN_GRANULARITY (EINVAL) */
+    REFMMAP_E_WIN_ANON_EMPTY = -44, /* Windows constructor: an empty anonymous map (EINVAL) */
+    REFMMAP_E_WIN_EXTEND_READ = -45,/* Windows constructor: ACCESS_READ past the file's end (EACCES) */
+    REFMMAP_E_WIN_TOO_BIG = -46,    /* Windows constructor: offset + length past an off_t */
+    REFMMAP_E_TAG_NUL = -47,        /* Windows constructor: a new tag's name holds a NUL */
+    REFMMAP_E_OS_FILE = -48         /* a system call preparing the file failed (fstat, ftruncate,
+                                     * memfd_create), not the mapping itself; see errno */
 };
 
 /* What refmmap_run() answers besides REFMMAP_OK (the op ran to its end) and an error code:
  * a REFMMAP_STEP_CONVERT* step code (the Python layer's turn: it converts, then calls again),
  * or REFMMAP_DONE (the op returned early; its result, if any, is in the call). */
 enum {
-    REFMMAP_DONE = 100
+    REFMMAP_DONE = 100,
+    REFMMAP_AUDIT = 101  /* the constructor's turn for the mmap.__new__ audit event (3.8+): the
+                          * Python layer raises it with the ctor's fd, length, access, offset,
+                          * then calls again (or refmmap_ctor_cancel() if a hook raised) */
 };
 
 /* The operations whose checks run in a profile's order (refmmap_run). */
@@ -125,6 +136,7 @@ typedef struct refmmap_profile {
     int flush_to_end;              /* 3.15: flush(offset, -1) flushes to the end */
     int find_empty_past_end;       /* 3.15: find(b"", start > len) is -1 */
     int anon_size;                 /* 3.15: size() of an anonymous map is its length */
+    int audit;                     /* 3.8: the constructor raises the mmap.__new__ audit event */
 } refmmap_profile_t;
 
 /* One call of an op, walked by refmmap_run() and resumed after each conversion. */
@@ -153,6 +165,36 @@ enum {
     REFMMAP_ACCESS_COPY = 3
 };
 
+/* Windows maps views at multiples of the allocation granularity, not of the page size. */
+#define REFMMAP_WIN_GRANULARITY 65536
+
+/* The constructor arguments passed (by position or name): the branch's clause depends on them. */
+enum {
+    REFMMAP_GIVEN_FLAGS = 1,
+    REFMMAP_GIVEN_PROT = 2,
+    REFMMAP_GIVEN_ACCESS = 4,
+    REFMMAP_GIVEN_OFFSET = 8
+};
+
+/* One constructor call, converted by the Python layer and run by refmmap_construct() (Unix) or
+ * refmmap_construct_windows(), resumed after the audit event. */
+typedef struct refmmap_ctor {
+    int fd;             /* fileno; after the Windows preparation, the descriptor mapped */
+    ssize_t length;     /* after the Windows preparation, the length mapped */
+    int flags;          /* Unix, if given: MAP_SHARED otherwise */
+    int prot;           /* Unix, if given: PROT_READ | PROT_WRITE otherwise */
+    int access;
+    int64_t offset;
+    int trackfd;        /* Unix (3.13+); Windows maps always keep their descriptor */
+    int given;          /* REFMMAP_GIVEN_* */
+    int tag_fd;         /* Windows: the descriptor of a live map of the tag, or -1 */
+    const char *tag;    /* Windows: the tag's name (names a new anonymous map's memfd), or NULL */
+    ssize_t taglen;
+    int stage;          /* 0: from the start; 1: after the audit event */
+    int owned;          /* Windows: the memfd behind a new anonymous map until it is mapped */
+    const char *clause; /* out: the constructor's branch (also a REFMMAP_E_OS's clause) */
+} refmmap_ctor_t;
+
 /* One map. Fields are read by the Python layer but written only by refmmap_* calls. */
 typedef struct refmmap {
     char *data;       /* NULL once closed */
@@ -171,13 +213,23 @@ typedef struct refmmap {
 
 const char *refmmap_version(void);
 /* The clause id (conformance/clauses.toml) of the check that returns `code`; NULL for
- * REFMMAP_OK, REFMMAP_E_BADARG and REFMMAP_E_OS (whose clause is the caller's branch). */
+ * REFMMAP_OK, REFMMAP_E_BADARG, REFMMAP_E_OS (whose clause is the caller's branch) and the
+ * errors of preparing a Windows map's file (REFMMAP_E_OS_FILE, _WIN_TOO_BIG, _TAG_NUL: no
+ * mmap check's, as CPython meets them in the OS or in argument conversion). */
 const char *refmmap_clause(int code);
 long refmmap_pagesize(void);
 int refmmap_constant(const char *name, long *out);
 
 int refmmap_open(refmmap_t *m, int fd, ssize_t length, int flags, int prot, int access,
                  int64_t offset, int trackfd);
+/* The constructor as a profile runs it: defaults, the branch's clause, the audit event's turn
+ * (REFMMAP_AUDIT), then refmmap_open(). */
+int refmmap_construct(const refmmap_profile_t *p, refmmap_t *m, refmmap_ctor_t *c);
+/* The Windows constructor emulated on Linux: its argument checks, an existing tag's memory
+ * (c->tag_fd) or a new anonymous map's memfd, the file extended to the map, then as above. */
+int refmmap_construct_windows(const refmmap_profile_t *p, refmmap_t *m, refmmap_ctor_t *c);
+/* Releases what a constructor stopped at REFMMAP_AUDIT holds (a new anonymous map's memfd). */
+void refmmap_ctor_cancel(refmmap_ctor_t *c);
 int refmmap_close(refmmap_t *m);
 int refmmap_check_valid(const refmmap_t *m);
 int refmmap_is_writable(const refmmap_t *m);

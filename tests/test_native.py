@@ -679,10 +679,12 @@ def test_set_name_names_an_open_map_where_the_kernel_can():
 
 def test_every_error_code_names_its_clause():
     """Each REFMMAP_E_* code carries the clause of its check; only OK, BADARG and OS (whose clause
-    is the caller's branch) and codes outside the table have none."""
+    is the caller's branch), the Windows file preparation's (no mmap check's) and codes outside
+    the table have none."""
     codes = {name: getattr(lib, name) for name in dir(lib) if name.startswith("REFMMAP_E_")}
     unnamed = {name for name, code in codes.items() if lib.refmmap_clause(code) == ffi.NULL}
-    assert unnamed == {"REFMMAP_E_BADARG", "REFMMAP_E_OS"}
+    assert unnamed == {"REFMMAP_E_BADARG", "REFMMAP_E_OS", "REFMMAP_E_OS_FILE",
+                       "REFMMAP_E_WIN_TOO_BIG", "REFMMAP_E_TAG_NUL"}
     assert ffi.string(lib.refmmap_clause(lib.REFMMAP_E_CLOSED)) == b"after-close.raise"
     assert lib.refmmap_clause(0) == ffi.NULL and lib.refmmap_clause(1) == ffi.NULL
     assert lib.refmmap_clause(min(codes.values()) - 1) == ffi.NULL
@@ -764,3 +766,175 @@ def test_tell_and_length_of_a_closed_map_are_the_closed_code(m):
     assert (lib.refmmap_tell(m), lib.refmmap_length(m)) == (0, 10)
     lib.refmmap_close(m)
     assert lib.refmmap_tell(m) == lib.REFMMAP_E_CLOSED == lib.refmmap_length(m)
+
+
+# ---- the constructors (refmmap_construct, refmmap_construct_windows) ----
+
+P38 = ffi.new("refmmap_profile_t *")
+P27 = ffi.new("refmmap_profile_t *")
+assert lib.refmmap_profile_init(P38, b"3.8") == 0 and lib.refmmap_profile_init(P27, b"2.7") == 0
+
+
+def ctor(fd, length, access=0, offset=0, given=0, tag=None, tag_fd=-1, **fields):
+    c = ffi.new("refmmap_ctor_t *", dict(fd=fd, length=length, access=access, offset=offset,
+                                         given=given, tag_fd=tag_fd, trackfd=1, **fields))
+    if tag is not None:
+        c.tag = keep = ffi.new("char[]", tag)
+        c.taglen = len(tag)
+        ctor.kept = keep  # alive while the test uses c
+    return c
+
+
+def construct(fn, p, c):
+    """fn's answer after the audit event's turn (if any), and the map it made."""
+    m = ffi.new("refmmap_t *")
+    rc = fn(p, m, c)
+    if rc == lib.REFMMAP_AUDIT:
+        rc = fn(p, m, c)
+    return rc, m
+
+
+def test_construct_refuses_null_arguments():
+    m, c = ffi.new("refmmap_t *"), ctor(-1, 1)
+    for fn in (lib.refmmap_construct, lib.refmmap_construct_windows):
+        assert fn(ffi.NULL, m, c) == fn(P38, ffi.NULL, c) == fn(P38, m, ffi.NULL) \
+            == lib.REFMMAP_E_BADARG
+    lib.refmmap_ctor_cancel(ffi.NULL)  # harmless
+
+
+def test_construct_audits_valid_calls_only_from_3_8():
+    """The audit event's turn comes after the argument checks, and only where the profile has it."""
+    m = ffi.new("refmmap_t *")
+    assert lib.refmmap_construct(P38, m, ctor(-1, 8)) == lib.REFMMAP_AUDIT
+    assert m.data == ffi.NULL and m.fd == -1
+    conflict = ctor(-1, 8, access=1, given=lib.REFMMAP_GIVEN_FLAGS, flags=const("MAP_PRIVATE"))
+    assert lib.refmmap_construct(P38, m, conflict) == lib.REFMMAP_E_CONFLICT
+    for c in (ctor(-1, -1), ctor(-1, 8, offset=-1), ctor(-1, 8, access=4)):
+        assert lib.refmmap_construct(P38, m, c) < 0
+    rc, m = construct(lib.refmmap_construct, P27, ctor(-1, 8))
+    assert rc == 0  # 2.7: no audit event, no turn for it
+    lib.refmmap_close(m)
+
+
+@pytest.mark.parametrize("given, fd_kind, clause", [
+    (0, "anon0", "ctor.anon.zero-length"), (0, "anon", "ctor.anon"),
+    (lib.REFMMAP_GIVEN_OFFSET, "file", "ctor.offset.aligned"),
+    (lib.REFMMAP_GIVEN_PROT, "file", "ctor.prot.to-access"),
+    (lib.REFMMAP_GIVEN_FLAGS, "file", "ctor.flags.private"),
+    (lib.REFMMAP_GIVEN_ACCESS, "file", "access.COPY"), (0, "file", "ctor.file.length-lt-size"),
+    (0, "file0", "ctor.file.length0")])
+def test_construct_names_its_branch(tmp_path, given, fd_kind, clause):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(-1 if fd_kind.startswith("anon") else fd, 0 if fd_kind.endswith("0") else 4,
+                 access=3 if given == lib.REFMMAP_GIVEN_ACCESS else 0, given=given,
+                 flags=const("MAP_SHARED"), prot=RW)
+        rc, m = construct(lib.refmmap_construct, P38, c)
+        assert ffi.string(c.clause).decode() == clause
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
+
+
+def test_construct_names_an_unaligned_offset():
+    """mmap(2) refuses an offset off the page grid: the unaligned offset's clause."""
+    c = ctor(-1, 4, offset=1)
+    rc, m = construct(lib.refmmap_construct, P38, c)
+    assert (rc, ffi.errno, ffi.string(c.clause)) == (lib.REFMMAP_E_OS, errno.EINVAL,
+                                                       b"ctor.offset.unaligned")
+
+
+def test_construct_keeps_other_branches_at_an_unaligned_offset(tmp_path):
+    """Only a branch that names the offset becomes the unaligned offset's clause."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 4, offset=1)
+        rc, m = construct(lib.refmmap_construct, P38, c)
+        assert (rc, ffi.string(c.clause)) == (lib.REFMMAP_E_OS, b"ctor.file.length-lt-size")
+    finally:
+        os.close(fd)
+
+
+def fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_windows_anonymous_map_is_a_memfd_and_cancel_closes_it():
+    before = fds()
+    m, c = ffi.new("refmmap_t *"), ctor(-1, 8, tag=b"tag")
+    assert lib.refmmap_construct_windows(P38, m, c) == lib.REFMMAP_AUDIT
+    assert c.owned != -1 and c.fd == c.owned and fds() == before + 1
+    lib.refmmap_ctor_cancel(c)
+    assert c.owned == -1 and fds() == before
+    rc, m = construct(lib.refmmap_construct_windows, P27, ctor(-1, 8))
+    assert rc == 0 and m.fd != -1 and fds() == before + 1  # the map's own dup only
+    lib.refmmap_close(m)
+    assert fds() == before
+
+
+@pytest.mark.parametrize("c, code", [
+    (dict(fd=-1, length=-1), lib.REFMMAP_E_LENGTH_NEG),
+    (dict(fd=-1, length=1, offset=-65536), lib.REFMMAP_E_OFFSET_NEG),
+    (dict(fd=-1, length=1, access=4), lib.REFMMAP_E_ACCESS),
+    (dict(fd=-1, length=1, access=-1), lib.REFMMAP_E_ACCESS),
+    (dict(fd=-1, length=1, offset=4096), lib.REFMMAP_E_WIN_UNALIGNED),
+    (dict(fd=-1, length=0), lib.REFMMAP_E_WIN_ANON_EMPTY),
+    (dict(fd=-1, length=1, tag=b"a\0b"), lib.REFMMAP_E_TAG_NUL),
+    (dict(fd=-1, length=1, tag=b"x" * 300), lib.REFMMAP_E_OS_FILE),  # memfd_create: EINVAL
+    (dict(fd=-1, length=2**62, offset=2**62), lib.REFMMAP_E_WIN_TOO_BIG),
+    (dict(fd=-2, length=1), lib.REFMMAP_E_OS_FILE),  # fstat: EBADF
+    (dict(fd=-1, length=0, tag_fd=-2), lib.REFMMAP_E_OS_FILE),
+])
+def test_windows_errors_leak_no_descriptor(c, code):
+    before = fds()
+    rc, m = construct(lib.refmmap_construct_windows, P38, ctor(**c))
+    assert rc == code and m.data == ffi.NULL and m.fd == -1 and fds() == before
+    assert lib.refmmap_close(m) == 0
+
+
+def test_windows_anonymous_memfd_that_cannot_grow():
+    """ftruncate() of the new memfd fails (RLIMIT_FSIZE: EFBIG): the memfd is closed again."""
+    import resource
+    import signal
+
+    before, limits = fds(), resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+    try:
+        rc, m = construct(lib.refmmap_construct_windows, P38, ctor(-1, 8192))
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert (rc, ffi.errno, fds()) == (lib.REFMMAP_E_OS_FILE, errno.EFBIG, before)
+
+
+def test_windows_file_maps(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDWR)
+    ro = os.open(path, os.O_RDONLY)
+    try:
+        assert construct(lib.refmmap_construct_windows, P38, ctor(fd, 0))[0] == lib.REFMMAP_E_EMPTY
+        assert construct(lib.refmmap_construct_windows, P38, ctor(fd, 4, access=1))[0] \
+            == lib.REFMMAP_E_WIN_EXTEND_READ
+        too_big = ctor(fd, 2**62, offset=2**63 - 65536)
+        assert construct(lib.refmmap_construct_windows, P38, too_big)[0] == lib.REFMMAP_E_WIN_TOO_BIG
+        assert construct(lib.refmmap_construct_windows, P38, ctor(ro, 4))[0] == lib.REFMMAP_E_OS_FILE
+        rc, m = construct(lib.refmmap_construct_windows, P38, ctor(fd, 4))
+        assert rc == 0 and os.fstat(fd).st_size == 4  # the file grew to the map
+        # An existing tag is opened whatever file was passed; length 0 is the rest of it.
+        c = ctor(-1, 0, tag_fd=m.fd)
+        rc, shared = construct(lib.refmmap_construct_windows, P38, c)
+        assert (rc, c.length, shared.size) == (0, 4, 4)
+        c = ctor(-1, 0, offset=65536, tag_fd=m.fd)  # past its end: a negative length
+        assert construct(lib.refmmap_construct_windows, P38, c)[0] == lib.REFMMAP_E_LENGTH_NEG
+        assert construct(lib.refmmap_construct_windows, P38, ctor(-1, 2, tag_fd=m.fd))[0] == 0
+        lib.refmmap_close(shared)
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
+        os.close(ro)
