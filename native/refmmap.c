@@ -460,9 +460,9 @@ static int writable(const refmmap_t *m, int readonly)
 
 int refmmap_is_writable(const refmmap_t *m) { return writable(m, REFMMAP_E_READONLY); }
 
-int refmmap_is_resizeable(const refmmap_t *m)
+/* resize()'s own checks, without "closed" (the profile's order puts that where it belongs). */
+static int resizeable(const refmmap_t *m)
 {
-    REFMMAP_CHECK_VALID(m);
     if (m->exports > 0)
         return REFMMAP_E_EXPORTS_RESIZE;
     if (!m->trackfd)
@@ -470,6 +470,12 @@ int refmmap_is_resizeable(const refmmap_t *m)
     if (m->access != REFMMAP_ACCESS_WRITE && m->access != REFMMAP_ACCESS_DEFAULT)
         return REFMMAP_E_NORESIZE;
     return REFMMAP_OK;
+}
+
+int refmmap_is_resizeable(const refmmap_t *m)
+{
+    REFMMAP_CHECK_VALID(m);
+    return resizeable(m);
 }
 
 int refmmap_export(refmmap_t *m, int delta)
@@ -1270,13 +1276,7 @@ static int check(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c, in
     case REFMMAP_STEP_NEGLENGTH:
         return (c->given & 2) && a[1] < 0 ? REFMMAP_E_MADV_LENGTH : REFMMAP_OK;
     case REFMMAP_STEP_RESIZEABLE:
-        if (m->exports > 0)
-            return REFMMAP_E_EXPORTS_RESIZE;
-        if (!m->trackfd)
-            return REFMMAP_E_TRACKFD;
-        if (m->access != REFMMAP_ACCESS_WRITE && m->access != REFMMAP_ACCESS_DEFAULT)
-            return REFMMAP_E_NORESIZE;
-        return REFMMAP_OK;
+        return resizeable(m);
     case REFMMAP_STEP_NEWSIZE:
         return a[0] < 0 || a[0] > SSIZE_MAX_ - m->offset ? REFMMAP_E_NEWSIZE : REFMMAP_OK;
     default:
