@@ -173,7 +173,40 @@ _PYTHON_CLAUSES = {
              "setslice", "setslice.step", "setitem.type", "setslice.type"),
     "write": ("write.bytes-like",),
     "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize"),
+    "args": ("bytes-arg.type", "noargs.all"),
 }
+
+# The argument checks of each method, by what they raise: a conversion's TypeError, its
+# OverflowError, and the keyword or count check (_arity). None: the op's own clause then.
+_ARG_CLAUSES = {
+    "read": ("read.type", None, None),
+    "seek": ("seek.type", None, "seek.kw"),
+    "write": ("bytes-arg.type", None, "write.kw"),
+    "write_byte": ("write_byte.huge", "write_byte.huge", "write_byte.kw"),
+    "find": ("find.bound-types", "find.bound-types", "rfind.kw"),
+    "rfind": ("find.bound-types", "find.bound-types", "rfind.kw"),
+    "flush": ("flush.type", "flush.overflow", "flush.kw"),
+    "move": ("move.type", "move.overflow", "move.kw"),
+    "madvise": ("madvise.type", "madvise.huge", "madvise.kw"),
+    "resize": ("resize.type", "resize.overflow", "resize.kw"),
+    "set_name": ("set_name.args", None, "set_name.args"),
+    "__exit__": (None, None, "ctx.exit-args"),
+}
+_PYTHON_CLAUSES["args"] += tuple(sorted({c for cs in _ARG_CLAUSES.values() for c in cs if c}))
+
+
+def _argument_clause(exc, method):
+    """Name a conversion's TypeError or OverflowError with `method`'s argument clause, unless
+    a check already named it."""
+    if getattr(exc, "clause", None) is None and method in _ARG_CLAUSES:
+        exc.clause = _ARG_CLAUSES[method][isinstance(exc, OverflowError)]
+
+
+_OP_NAMES = {lib.REFMMAP_OP_READ: "read", lib.REFMMAP_OP_WRITE: "write",
+             lib.REFMMAP_OP_WRITE_BYTE: "write_byte", lib.REFMMAP_OP_SEEK: "seek",
+             lib.REFMMAP_OP_FLUSH: "flush", lib.REFMMAP_OP_MOVE: "move",
+             lib.REFMMAP_OP_FIND: "find", lib.REFMMAP_OP_MADVISE: "madvise",
+             lib.REFMMAP_OP_RESIZE: "resize"}
 
 
 def reported_clauses():
@@ -370,7 +403,16 @@ _METH_O = ("write", "write_byte", "resize")
 
 
 def _arity(p, name, args, kwargs, lo, hi):
-    """Keyword and count checks with getargs' wording at profile p (Argument Clinic's from 3.14)."""
+    """Keyword and count checks with getargs' wording at profile p (Argument Clinic's from 3.14),
+    raised with the method's argument clause."""
+    try:
+        _count(p, name, args, kwargs, lo, hi)
+    except TypeError as exc:
+        raise _named(exc, _ARG_CLAUSES.get(name, (None, None, None))[2]
+                     or ("noargs.all" if hi == 0 else None)) from None
+
+
+def _count(p, name, args, kwargs, lo, hi):
     if kwargs:
         raise TypeError(p.msg("noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
     n = len(args)
@@ -590,7 +632,11 @@ class _Methods:
         m, cp = self._m, self._profile.c
         rc = lib.refmmap_run(cp, m, c)
         while 0 < rc < _DONE:
-            convert(rc)
+            try:
+                convert(rc)
+            except (TypeError, OverflowError) as exc:
+                _argument_clause(exc, _OP_NAMES.get(c.op))
+                raise
             rc = lib.refmmap_run(cp, m, c)
         if rc < 0:
             raise self._error(rc)
@@ -727,14 +773,15 @@ class _Methods:
             if isinstance(obj, str):
                 obj = obj.encode("ascii")  # UnicodeEncodeError, as 2.7's default encoding
             elif not isinstance(obj, (bytes, _Base)):
-                raise TypeError(f"{name}() argument 1 must be string or read-only buffer, "
-                                f"not {_py2_type(obj)}")
+                raise _named(TypeError(f"{name}() argument 1 must be string or read-only buffer, "
+                                       f"not {_py2_type(obj)}"), "bytes-arg.type")
         if isinstance(obj, _Base):
             # Hold an export, as CPython's y* does: closing that map meanwhile is a BufferError,
             # never a dangling pointer.
             obj = obj._export(0)
         if isinstance(obj, str) or not _has_buffer(obj):
-            raise TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'")
+            raise _named(TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'"),
+                         "bytes-arg.type")
         if isinstance(obj, memoryview) and not obj.c_contiguous:
             raise BufferError("memoryview: underlying buffer is not C-contiguous")
         buf = ffi.from_buffer(obj)
@@ -958,7 +1005,11 @@ class _Methods:
         m = self._m
         rc = lib.refmmap_run(p.c, m, c)
         if rc == lib.REFMMAP_STEP_CONVERT:
-            convert(rc)
+            try:
+                convert(rc)
+            except (TypeError, OverflowError) as exc:
+                _argument_clause(exc, "resize")
+                raise
             rc = lib.refmmap_run(p.c, m, c)
         if rc < 0:
             raise self._error(rc, clause[0] if clause else None)
