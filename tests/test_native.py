@@ -938,3 +938,40 @@ def test_windows_file_maps(tmp_path):
     finally:
         os.close(fd)
         os.close(ro)
+
+
+@pytest.mark.parametrize("src, count", [(-1, 1), (0, -1)])
+def test_move_bounds_come_before_closed_at_3_11(src, count):
+    """At 3.11 move() checks its bounds before "closed": an argument that closed the map meets
+    the bounds error first, whichever of them is negative."""
+    m = anon()
+    c = call(lib.REFMMAP_OP_MOVE)
+    assert lib.refmmap_run(profile("3.11"), m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0  # what a closing __index__ does meanwhile
+    c.a[0], c.a[1], c.a[2] = 0, src, count
+    assert lib.refmmap_run(profile("3.11"), m, c) == lib.REFMMAP_E_MOVE
+
+
+def test_a_walked_item_assignment_counts_a_negative_index_from_the_end(m):
+    c = call(lib.REFMMAP_OP_SETITEM)
+    p = profile("3.11")
+    rc = lib.refmmap_run(p, m, c)
+    while rc == lib.REFMMAP_STEP_CONVERT or rc == lib.REFMMAP_STEP_CONVERT_VALUE:
+        c.a[0], c.a[1] = -1, 65
+        rc = lib.refmmap_run(p, m, c)
+    assert rc == 0 and ffi.buffer(m.data, 10)[:] == b"012345678A"
+
+
+def test_an_invalid_access_keeps_the_files_clause(tmp_path):
+    """access=4 is refused (ctor.access.invalid); the branch noted is the file's, never a
+    fifth access mode's."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 10, access=4, given=lib.REFMMAP_GIVEN_ACCESS)
+        rc, _ = construct(lib.refmmap_construct, P38, c)
+        assert rc == lib.REFMMAP_E_ACCESS
+        assert ffi.string(c.clause) == b"ctor.file.length-lt-size"
+    finally:
+        os.close(fd)

@@ -45,6 +45,9 @@ STAGES = [
     ("agreement", [*PYTEST, "tests/test_reference_agreement.py::test_quick_agreement_with_stdlib"]),
     ("clauses", ["-m", "conformance", "--impl", "stdlib", "--only", "clauses", "-n", "1",
                  "--expectations-dir", "expectations"]),
+    # Each profile's orders against a real interpreter of its release (skipped where none is
+    # here): the profiles other than the running interpreter's are checked nowhere else.
+    ("profiles", [*PYTEST, "tests/test_reference_profiles.py"]),
 ]
 
 # -- the mutants ---------------------------------------------------------------------------------
