@@ -975,3 +975,25 @@ def test_an_invalid_access_keeps_the_files_clause(tmp_path):
         assert ffi.string(c.clause) == b"ctor.file.length-lt-size"
     finally:
         os.close(fd)
+
+
+def test_read_of_no_bytes_at_2_7_reads_none(m):
+    c = call(lib.REFMMAP_OP_READ)
+    p = profile("2.7")
+    rc = lib.refmmap_run(p, m, c)
+    assert rc == lib.REFMMAP_STEP_CONVERT
+    c.a[0] = 0
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_DONE and c.count == 0
+
+
+@pytest.mark.parametrize("start, end, found", [(2, 4, 2), (2, 3, -1), (0, 10, 2)])
+def test_find_in_a_range_shorter_than_the_needle_at_3_10(m, start, end, found):
+    """<= 3.10 answers -1 for a range shorter than the needle before searching."""
+    needle = ffi.new("char[]", b"23")
+    c = call(lib.REFMMAP_OP_FIND)
+    p = profile("3.10")
+    rc = lib.refmmap_run(p, m, c)
+    while 0 < rc < lib.REFMMAP_DONE:
+        c.src, c.srclen, c.given, c.a[0], c.a[1] = needle, 2, 3, start, end
+        rc = lib.refmmap_run(p, m, c)
+    assert rc in (0, lib.REFMMAP_DONE) and c.out == found
