@@ -74,6 +74,22 @@ def test_mutate_rejects_a_zero_budget_in_one_line(mutate, capsys):
     assert capsys.readouterr().err.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize("shard", ["2/2", "1", "a/b", "3/1"])
+def test_mutate_rejects_a_bad_shard_in_one_line(mutate, capsys, shard):
+    with pytest.raises(SystemExit) as exit_:
+        mutate.main(["--shard", shard, "--list"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f"got {shard!r}")
+
+
+def test_shards_split_the_mutants_between_them(mutate, capsys):
+    counts = []
+    for shard in ("0/1", "0/2", "1/2"):
+        assert mutate.main(["--shard", shard, "--list"]) == 0
+        counts.append(int(capsys.readouterr().out.strip().splitlines()[-1].split()[0]))
+    assert counts[0] == counts[1] + counts[2] and abs(counts[1] - counts[2]) <= 1
+
+
 GCOV = """        -:    0:Source:refmmap.c
         -:    1:/* header */
         5:    2:int f(int a)

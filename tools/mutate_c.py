@@ -244,6 +244,17 @@ def _first_failure(output):
 
 
 # -- the report -------------------------------------------------------------------------------
+def _shard(text):
+    """'K/N' -> (K, N), 0 <= K < N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N, got {text!r}") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"expected 0 <= K < N, got {text!r}")
+    return k, n
+
+
 def load_equivalents(path=EQUIVALENTS):
     try:
         with open(path, encoding="utf-8") as f:
@@ -266,7 +277,8 @@ def markdown(results, total, seconds, args, notes=""):
         f"native/refmmap.c have a result; this run ran {len(results) - reused} of them in "
         f"{seconds:.0f} s (in a seeded random order, until the budget ran out)."
         + (f" {reused} (killed, hung, not compiling or equivalent) are taken from "
-           "an earlier run" + (f" (`--resume {args.resume}`)" if args.resume else "")
+           "an earlier run" + (" (" + ", ".join(f"`--resume {r}`" for r in args.resume) + ")"
+                               if args.resume else "")
            + "; the tests have only grown since." if reused else "")
         + (" " + notes if notes else ""),
         "",
@@ -304,6 +316,8 @@ def rescore(args):
             r["status"], r["detail"] = "equivalent", equivalents[r["key"]]
     for name in ("budget", "timeout", "seed", "resume"):
         setattr(args, name, doc["args"][name])
+    if isinstance(args.resume, str):  # one path, as runs before --resume was repeatable
+        args.resume = [args.resume]
     report = markdown(doc["results"], doc["total"], doc["seconds"], args, doc.get("notes", ""))
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(report)
@@ -330,9 +344,13 @@ def main(argv=None):
     parser.add_argument("--rescore", metavar="JSON",
                         help="run nothing: rewrite the report from these results (--json), its "
                         "survivors judged against the current equivalents list")
-    parser.add_argument("--resume", metavar="JSON",
+    parser.add_argument("--resume", metavar="JSON", action="append",
                         help="results of an earlier run (--json): its killed, hung, stillborn and "
-                        "equivalent mutants are taken as they are, survivors run again")
+                        "equivalent mutants are taken as they are, survivors run again "
+                        "(repeatable: the shards of a run, say)")
+    parser.add_argument("--shard", metavar="K/N", type=_shard, default=(0, 1),
+                        help="run only every Nth mutant from the Kth (0-based), so that N "
+                        "processes share the cores; merge with --resume of each one's --json")
     args = parser.parse_args(argv)
     if args.budget <= 0 or args.timeout <= 0:
         print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
@@ -343,6 +361,8 @@ def main(argv=None):
         text = f.read()
     every = mutants(text)
     chosen = [m for m in every if not args.only or any(text in m.key for text in args.only)]
+    shard, shards = args.shard
+    chosen = chosen[shard::shards]
     if args.list:
         for m in chosen:
             print(f"{m.line:4} {m.kind:10} {m.key}")
@@ -351,13 +371,13 @@ def main(argv=None):
     random.Random(args.seed).shuffle(chosen)
     equivalents = load_equivalents()
     earlier = {}
-    if args.resume:
-        with open(args.resume, encoding="utf-8") as f:
+    for path in args.resume or []:
+        with open(path, encoding="utf-8") as f:
             doc = json.load(f)
-        earlier = {r["key"]: r for r in (doc["results"] if isinstance(doc, dict) else doc)
-                   if r["status"] in ("killed", "timeout", "stillborn")
-                   or (r["status"] == "equivalent" and (r["key"] in equivalents
-                       or r["detail"] == "compiles to the same machine code"))}
+        earlier.update({r["key"]: r for r in (doc["results"] if isinstance(doc, dict) else doc)
+                        if r["status"] in ("killed", "timeout", "stillborn")
+                        or (r["status"] == "equivalent" and (r["key"] in equivalents
+                            or r["detail"] == "compiles to the same machine code"))})
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
