@@ -370,14 +370,17 @@ def main(argv=None):
         return 0
     random.Random(args.seed).shuffle(chosen)
     equivalents = load_equivalents()
-    earlier = {}
+    earlier, survived = {}, {}  # results taken as they are; survivors, run again if there is time
     for path in args.resume or []:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
-        earlier.update({r["key"]: r for r in (doc["results"] if isinstance(doc, dict) else doc)
-                        if r["status"] in ("killed", "timeout", "stillborn")
-                        or (r["status"] == "equivalent" and (r["key"] in equivalents
-                            or r["detail"] == "compiles to the same machine code"))})
+        for r in doc["results"] if isinstance(doc, dict) else doc:
+            if r["status"] in ("killed", "timeout", "stillborn") or (
+                    r["status"] == "equivalent" and (r["key"] in equivalents
+                                                     or r["detail"] == "compiles to the same machine code")):
+                earlier[r["key"]] = r
+            elif r["status"] == "survived":
+                survived[r["key"]] = r
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
@@ -397,7 +400,12 @@ def main(argv=None):
                 results.append({**earlier[m.key], "line": m.line, "reused": True})
                 continue
             if time.monotonic() - began > args.budget:
-                continue  # past the budget: only the earlier run's results are still taken
+                if m.key in survived:  # past the budget: an earlier survivor, not run again
+                    r = {**survived[m.key], "line": m.line, "reused": True}
+                    if m.key in equivalents:
+                        r["status"], r["detail"] = "equivalent", equivalents[m.key]
+                    results.append(r)
+                continue
             if buildinfo.source_digest() != builder.digest:
                 print("mutate_c: native/ changed during the run; the tests would now refuse every "
                       "mutant's version. Stopped; run again.", file=sys.stderr)
