@@ -997,3 +997,23 @@ def test_find_in_a_range_shorter_than_the_needle_at_3_10(m, start, end, found):
         c.src, c.srclen, c.given, c.a[0], c.a[1] = needle, 2, 3, start, end
         rc = lib.refmmap_run(p, m, c)
     assert rc in (0, lib.REFMMAP_DONE) and c.out == found
+
+
+def test_a_negative_value_is_refused_before_the_range_from_3_13_18(m):
+    """From 3.13.18 item assignment checks the value before the index's range."""
+    c = call(lib.REFMMAP_OP_SETITEM)
+    p = profile("3.13.18")
+    rc = lib.refmmap_run(p, m, c)
+    while rc in (lib.REFMMAP_STEP_CONVERT, lib.REFMMAP_STEP_CONVERT_VALUE):
+        c.a[0], c.a[1] = 99, -1
+        rc = lib.refmmap_run(p, m, c)
+    assert rc == lib.REFMMAP_E_VALUE
+
+
+def test_read_at_the_end_at_2_7_reads_nothing(m):
+    m.pos = 10
+    c = call(lib.REFMMAP_OP_READ)
+    p = profile("2.7")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    c.a[0] = 5
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_DONE and c.count == 0
