@@ -807,6 +807,7 @@ def test_construct_audits_valid_calls_only_from_3_8():
     m = ffi.new("refmmap_t *")
     assert lib.refmmap_construct(P38, m, ctor(-1, 8)) == lib.REFMMAP_AUDIT
     assert m.data == ffi.NULL and m.fd == -1
+    assert lib.refmmap_construct(P38, m, ctor(-1, 0)) == lib.REFMMAP_AUDIT  # length 0 is valid
     conflict = ctor(-1, 8, access=1, given=lib.REFMMAP_GIVEN_FLAGS, flags=const("MAP_PRIVATE"))
     assert lib.refmmap_construct(P38, m, conflict) == lib.REFMMAP_E_CONFLICT
     for c in (ctor(-1, -1), ctor(-1, 8, offset=-1), ctor(-1, 8, access=4)):
@@ -1017,3 +1018,15 @@ def test_read_at_the_end_at_2_7_reads_nothing(m):
     assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
     c.a[0] = 5
     assert lib.refmmap_run(p, m, c) == lib.REFMMAP_DONE and c.count == 0
+
+
+def test_write_byte_at_the_end_at_2_7_is_refused_before_closed():
+    """2.7 checks the end before "closed": a conversion that closed the map meets it first."""
+    m = anon()
+    m.pos = 10
+    c = call(lib.REFMMAP_OP_WRITE_BYTE)
+    p = profile("2.7")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0
+    c.a[0] = 65
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_E_WRITE_BYTE
