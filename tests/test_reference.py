@@ -588,3 +588,19 @@ def test_audit_event():
     with pytest.raises(ValueError):
         REF.mmap(-1, 10, access=9)
     assert events[-1] == (-1, 10, 0, 0)
+
+
+@pytest.mark.parametrize("profile, clause", [("3.11", "reent.close.seek-flush"),
+                                             ("3.15", "reent.close")])
+def test_a_flush_whose_argument_closes_the_map_names_that(profile, clause):
+    """<= 3.13 flush() goes on with the map its offset's __index__ closed (msync of nothing
+    succeeds); 3.15 checks "closed" after it and raises. The reference names which."""
+    from conformance import ops as o
+    from impls.adapters import ReferenceAdapter
+
+    r = ReferenceAdapter(profile)
+    try:
+        r.apply(o.Open(b"hello world\n", 0).json())
+        assert r.apply(o.Call("flush", o.Closer(0), 0).json()).get("clause") == clause
+    finally:
+        r.close()
