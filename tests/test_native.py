@@ -1042,3 +1042,20 @@ def test_madvise_of_no_bytes_on_a_closed_map_at_3_10_succeeds():
     assert lib.refmmap_close(m) == 0
     c.flags, c.given, c.a[0], c.a[1] = const("MADV_NORMAL"), 2, 2 * PAGE, 0
     assert lib.refmmap_run(p, m, c) == lib.REFMMAP_DONE
+
+
+def test_windows_copy_maps_and_one_byte_over_an_empty_file(tmp_path):
+    """ACCESS_COPY is a Windows access mode too; a map longer than an empty file (even by one
+    byte) extends the file instead of refusing it."""
+    rc, m = construct(lib.refmmap_construct_windows, P38, ctor(-1, 8, access=3))
+    assert rc == 0 and m.access == 3
+    lib.refmmap_close(m)
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDWR)
+    try:
+        rc, m = construct(lib.refmmap_construct_windows, P38, ctor(fd, 1))
+        assert rc == 0 and os.fstat(fd).st_size == 1
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
