@@ -1059,3 +1059,24 @@ def test_windows_copy_maps_and_one_byte_over_an_empty_file(tmp_path):
         lib.refmmap_close(m)
     finally:
         os.close(fd)
+
+
+def test_windows_anonymous_map_on_descriptor_0(tmp_path):
+    """With descriptor 0 free, the memfd behind a Windows anonymous map lands there: a
+    descriptor like any other, not a failure."""
+    import subprocess
+    import sys
+
+    import impls
+
+    code = ("import os; from impls._refmmap import ffi, lib; os.close(0); "
+            "p = ffi.new('refmmap_profile_t *'); lib.refmmap_profile_init(p, b'3.8'); "
+            "m = ffi.new('refmmap_t *'); "
+            "c = ffi.new('refmmap_ctor_t *', dict(fd=-1, length=8, tag_fd=-1, trackfd=1)); "
+            "rc = lib.refmmap_construct_windows(p, m, c); "
+            "rc = lib.refmmap_construct_windows(p, m, c) if rc == lib.REFMMAP_AUDIT else rc; "
+            "print(rc, lib.refmmap_close(m))")
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(impls.__file__))}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=60)
+    assert done.stdout.split() == ["0", "0"], done.stderr
