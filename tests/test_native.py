@@ -1080,3 +1080,31 @@ def test_windows_anonymous_map_on_descriptor_0(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=60)
     assert done.stdout.split() == ["0", "0"], done.stderr
+
+
+def test_an_item_written_after_the_value_shrank_the_map_lands_in_the_last_pages_tail():
+    """The value's __index__ shrinks the map after the index was checked: CPython writes into
+    the tail of the last page, within it only (one past it is an index error, not a fault)."""
+    p = profile("3.11")
+    for index, rc_wanted in ((20, 0), (PAGE, lib.REFMMAP_E_SET_INDEX)):
+        m = anon(2 * PAGE, flags=const("MAP_PRIVATE"))
+        c = call(lib.REFMMAP_OP_SETITEM)
+        rc = lib.refmmap_run(p, m, c)
+        while rc in (lib.REFMMAP_STEP_CONVERT, lib.REFMMAP_STEP_CONVERT_VALUE):
+            if rc == lib.REFMMAP_STEP_CONVERT:
+                c.a[0] = index
+            else:
+                assert lib.refmmap_resize(m, 10, 0) == 0  # what the value's __index__ did
+                c.a[1] = 66
+            rc = lib.refmmap_run(p, m, c)
+        assert rc == rc_wanted
+        if rc == 0:
+            assert m.data[index] == b"B" and m.size == 10
+        lib.refmmap_close(m)
+
+
+def test_an_access_mode_alone_is_audited():
+    m = ffi.new("refmmap_t *")
+    c = ctor(-1, 8, access=1, given=lib.REFMMAP_GIVEN_ACCESS)
+    assert lib.refmmap_construct(P38, m, c) == lib.REFMMAP_AUDIT
+    lib.refmmap_ctor_cancel(c)
