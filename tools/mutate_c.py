@@ -399,6 +399,10 @@ def main(argv=None):
             if m.key in earlier:
                 results.append({**earlier[m.key], "line": m.line, "reused": True})
                 continue
+            if m.key in survived and m.key in equivalents:  # survived, and explained since
+                results.append({**survived[m.key], "line": m.line, "reused": True,
+                                "status": "equivalent", "detail": equivalents[m.key]})
+                continue
             if time.monotonic() - began > args.budget:
                 if m.key in survived:  # past the budget: an earlier survivor, not run again
                     r = {**survived[m.key], "line": m.line, "reused": True}
