@@ -881,6 +881,7 @@ def test_windows_anonymous_map_is_a_memfd_and_cancel_closes_it():
     (dict(fd=-1, length=-1), lib.REFMMAP_E_LENGTH_NEG),
     (dict(fd=-1, length=1, offset=-65536), lib.REFMMAP_E_OFFSET_NEG),
     (dict(fd=-1, length=1, access=4), lib.REFMMAP_E_ACCESS),
+    (dict(fd=-1, length=1, access=4, offset=4096), lib.REFMMAP_E_ACCESS),  # before granularity
     (dict(fd=-1, length=1, access=-1), lib.REFMMAP_E_ACCESS),
     (dict(fd=-1, length=1, offset=4096), lib.REFMMAP_E_WIN_UNALIGNED),
     (dict(fd=-1, length=0), lib.REFMMAP_E_WIN_ANON_EMPTY),
