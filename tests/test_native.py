@@ -1109,3 +1109,40 @@ def test_an_access_mode_alone_is_audited():
     c = ctor(-1, 8, access=1, given=lib.REFMMAP_GIVEN_ACCESS)
     assert lib.refmmap_construct(P38, m, c) == lib.REFMMAP_AUDIT
     lib.refmmap_ctor_cancel(c)
+
+
+def test_an_unknown_whence_is_refused_before_closed_at_3_11():
+    m = anon()
+    c = call(lib.REFMMAP_OP_SEEK)
+    p = profile("3.11")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0  # the offset's __index__ closed it
+    c.a[0], c.flags = 0, 3
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_E_WHENCE
+
+
+def test_madvise_advises_only_the_pages_asked_for():
+    """MADV_DONTNEED empties a private map's pages: only those in [start, start + length)."""
+    m = anon(3 * PAGE, flags=const("MAP_PRIVATE"))
+    ffi.memmove(m.data, b"x" * (3 * PAGE), 3 * PAGE)
+    c = call(lib.REFMMAP_OP_MADVISE)
+    p = profile("3.11")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    c.flags, c.given, c.a[0], c.a[1] = const("MADV_DONTNEED"), 2, 0, 2 * PAGE
+    assert lib.refmmap_run(p, m, c) in (0, lib.REFMMAP_DONE)
+    assert m.data[0] == b"\0" and m.data[2 * PAGE - 1] == b"\0" and m.data[2 * PAGE] == b"x"
+    lib.refmmap_close(m)
+
+
+@pytest.mark.parametrize("length, code", [(2**63 - 1, lib.REFMMAP_E_MADV_OVERFLOW),
+                                          (2**63 - 1 - PAGE, lib.REFMMAP_E_CLOSED)])
+def test_madvise_overflow_is_checked_before_closed_at_3_11(length, code):
+    """3.11 checks madvise's start and length before "closed": past the largest size the
+    overflow error comes first, up to it the closed map's."""
+    m = anon(2 * PAGE)
+    c = call(lib.REFMMAP_OP_MADVISE)
+    p = profile("3.11")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0
+    c.flags, c.given, c.a[0], c.a[1] = const("MADV_NORMAL"), 2, PAGE, length
+    assert lib.refmmap_run(p, m, c) == code
