@@ -9,6 +9,8 @@
     reason = "why this is accepted"
     versions = "<3.13.8"       # optional: the releases it holds for ("<X.Y.Z", ">=X.Y.Z", both
                                # with a comma); one file then serves every patch release
+    by_chance = true           # optional: only some random sequences reach it (the clause's
+                               # other checks pass), so a run that passes it proves no fix
 
 A run with expectations passes when every divergence is known; a new divergence, a known one
 that fails differently, or a known one that now passes (stale) fails it.
@@ -29,7 +31,7 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib
 
 KEYS = ("clause", "status", "reason")
-OPTIONAL = ("versions",)
+OPTIONAL = ("versions", "by_chance")
 
 
 class BadExpectations(Exception):
@@ -90,6 +92,8 @@ def parse(path, catalogue, missing_ok=False):
                 BOUND.match(b) for b in versions.split(","))):
             raise BadExpectations(f"{where}: versions {versions!r}, expected bounds like "
                                   "\"<3.13.8\" or \">=3.11,<3.11.4\"")
+        if not isinstance(entry.get("by_chance", False), bool):
+            raise BadExpectations(f"{where}: by_chance must be true or false")
         for key in KEYS:
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise BadExpectations(f"{where} needs {key} = \"...\"")
@@ -103,7 +107,8 @@ def parse(path, catalogue, missing_ok=False):
                                   "crash|diverge")
         if clause in known:
             raise BadExpectations(f"{where}: clause {clause!r} is listed twice")
-        known[clause] = {"status": status, "reason": entry["reason"], "versions": versions}
+        known[clause] = {"status": status, "reason": entry["reason"], "versions": versions,
+                         "by_chance": entry.get("by_chance", False)}
     return {"impl": impl, "known": known}
 
 
@@ -194,8 +199,8 @@ def judge(assigned, infos, rows, out):
         for clause, entry in sorted(known.items()):
             status = mine.get(clause)
             # A known crash a run did not reach is no evidence of a fix: reaching it depends on
-            # the ops drawn. A known divergence that passes is stale.
-            if status == "pass" and "crash" in entry["status"].split("|"):
+            # the ops drawn; so is one marked by_chance. A known divergence that passes is stale.
+            if status == "pass" and _by_chance(entry):
                 v["unchecked"].append((clause, entry["status"]))
             elif status == "pass":
                 v["stale"].append((clause, entry["status"]))
@@ -243,26 +248,39 @@ def update(assigned, infos, rows, out):
                  "# Each [[known]] needs a reason; a new divergence, or one of these passing, "
                  "fails the run.",
                  f"impl = {_toml(parsed['impl'] or spec)}", ""]
+        written = set()
         for (impl, clause), status in sorted(verdict_cells.items()):
             if impl != spec or status not in FAILING:
                 continue
-            old = parsed["known"].get(clause)
-            reason = old["reason"] if old else "TODO: why this is accepted. First seen: " + (
+            old = parsed["known"].get(clause) or {}
+            reason = old.get("reason") or "TODO: why this is accepted. First seen: " + (
                 details.get((spec, clause, status), "").splitlines() or [""])[0]
-            lines += ["[[known]]", f"clause = {_toml(clause)}", f"status = {_toml(status)}",
-                      f"reason = {_toml(reason)}"]
-            lines += [f"versions = {_toml(old['versions'])}"] if old and old.get("versions") else []
-            lines.append("")
-        # Entries for other releases of this implementation stay as they were.
+            lines += _entry_lines(clause, {**old, "status": status, "reason": reason})
+            written.add(clause)
+        # Entries this run could not check stay, and so do those for other releases.
+        for clause, entry in sorted(parsed["known"].items()):
+            if clause not in written and _by_chance(entry):
+                lines += _entry_lines(clause, entry)
         for clause, entry in sorted(parsed.get("all_known", {}).items()):
             if clause not in parsed["known"]:
-                lines += ["[[known]]", f"clause = {_toml(clause)}",
-                          f"status = {_toml(entry['status'])}", f"reason = {_toml(entry['reason'])}",
-                          f"versions = {_toml(entry['versions'])}", ""]
+                lines += _entry_lines(clause, entry)
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         write_atomically(path, "\n".join(lines))
         print(f"expectations {path} for {spec}: rewritten", file=out)
+
+
+def _by_chance(entry):
+    """Whether a run that passes the entry's clause says nothing of it (see the module doc)."""
+    return "crash" in entry["status"].split("|") or entry.get("by_chance", False)
+
+
+def _entry_lines(clause, entry):
+    lines = ["[[known]]", f"clause = {_toml(clause)}", f"status = {_toml(entry['status'])}",
+             f"reason = {_toml(entry['reason'])}"]
+    lines += [f"versions = {_toml(entry['versions'])}"] if entry.get("versions") else []
+    lines += ["by_chance = true"] if entry.get("by_chance") else []
+    return lines + [""]
 
 
 def _toml(text):

@@ -208,3 +208,31 @@ def test_entries_for_other_releases_neither_count_nor_go_stale(tmp_path):
     verdicts = judge(assigned, [old, new], rows, io.StringIO())
     assert verdicts["cpython3.13.0"]["known"] and not verdicts["cpython3.13.0"]["new"]
     assert not verdicts["cpython3.13"]["stale"] and not verdicts["cpython3.13"]["known"]
+
+
+def test_a_divergence_reached_by_chance_that_passes_is_unchecked_and_kept(tmp_path):
+    """by_chance: random sequences reach it only sometimes, so a run that passes its clause
+    proves no fix: unchecked, not stale, and --update-expectations keeps it."""
+    import io
+    from argparse import Namespace
+
+    from conformance import clauses
+    from conformance.expectations import assign, judge, parse, update
+
+    path = tmp_path / "cpython3.11.toml"
+    path.write_text('[[known]]\nclause = "reent.resize"\nstatus = "diverge"\nreason = "gh-105235"\n'
+                    'by_chance = true\nversions = "<3.11.5"\n')
+    args = Namespace(expectations=None, expectations_dir=str(tmp_path))
+    info = {"spec": "cpython3.11.2", "name": "cpython3.11.2",
+            "about": {"implementation": "cpython", "version": "3.11", "full_version": "3.11.2"}}
+    catalogue = clauses.load()
+    assigned = assign(args, [], [info], catalogue)
+    rows = [{"impl": "cpython3.11.2", "clause": "reent.resize", "status": "pass"}]
+    verdicts = judge(assigned, [info], rows, io.StringIO())
+    assert verdicts["cpython3.11.2"]["unchecked"] and not verdicts["cpython3.11.2"]["stale"]
+    update(assigned, [info], rows, io.StringIO())
+    assert parse(str(path), catalogue)["known"]["reent.resize"]["by_chance"] is True
+    path.write_text('[[known]]\nclause = "reent.resize"\nstatus = "diverge"\nreason = "x"\n'
+                    'by_chance = "yes"\n')
+    with pytest.raises(Exception, match="by_chance must be true or false"):
+        parse(str(path), catalogue)
