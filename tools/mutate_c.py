@@ -34,6 +34,7 @@ SOURCE = os.path.join(ROOT, "native", "refmmap.c")
 EQUIVALENTS = os.path.join(ROOT, "tools", "mutation_equivalents.json")
 sys.path.insert(0, ROOT)
 
+from conformance.results import header  # noqa: E402
 from impls import buildinfo  # noqa: E402
 
 # What each mutant is held to, fastest first; the first failure kills it.
@@ -435,7 +436,8 @@ def main(argv=None):
         f.write(report)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"args": {"budget": args.budget, "timeout": args.timeout, "seed": args.seed,
+            json.dump({**header("mutation"),
+                       "args": {"budget": args.budget, "timeout": args.timeout, "seed": args.seed,
                                 "resume": args.resume},
                        "total": len(chosen), "seconds": seconds, "results": results}, f, indent=1)
     survived = [r for r in results if r["status"] == "survived"]
