@@ -1146,3 +1146,10 @@ def test_madvise_overflow_is_checked_before_closed_at_3_11(length, code):
     assert lib.refmmap_close(m) == 0
     c.flags, c.given, c.a[0], c.a[1] = const("MADV_NORMAL"), 2, PAGE, length
     assert lib.refmmap_run(p, m, c) == code
+
+
+def test_windows_memfd_failure_keeps_its_errno():
+    """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
+    c = ctor(-1, 1, tag=b"x" * 300)
+    rc, _ = construct(lib.refmmap_construct_windows, P38, c)
+    assert rc == lib.REFMMAP_E_OS_FILE and ffi.errno == errno.EINVAL
