@@ -1104,9 +1104,10 @@ def test_an_item_written_after_the_value_shrank_the_map_lands_in_the_last_pages_
         lib.refmmap_close(m)
 
 
-def test_an_access_mode_alone_is_audited():
+@pytest.mark.parametrize("access", [0, 1, 2, 3])
+def test_an_access_mode_alone_is_audited(access):
     m = ffi.new("refmmap_t *")
-    c = ctor(-1, 8, access=1, given=lib.REFMMAP_GIVEN_ACCESS)
+    c = ctor(-1, 8, access=access, given=lib.REFMMAP_GIVEN_ACCESS)
     assert lib.refmmap_construct(P38, m, c) == lib.REFMMAP_AUDIT
     lib.refmmap_ctor_cancel(c)
 
