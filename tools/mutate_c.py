@@ -409,10 +409,7 @@ def main(argv=None):
                 continue
             if time.monotonic() - began > args.budget:
                 if m.key in survived:  # past the budget: an earlier survivor, not run again
-                    r = {**survived[m.key], "line": m.line, "reused": True}
-                    if m.key in equivalents:
-                        r["status"], r["detail"] = "equivalent", equivalents[m.key]
-                    results.append(r)
+                    results.append({**survived[m.key], "line": m.line, "reused": True})
                 continue
             if buildinfo.source_digest() != builder.digest:
                 print("mutate_c: native/ changed during the run; the tests would now refuse every "
