@@ -625,10 +625,11 @@ class _Methods:
         """An item as the profile returns it: int, or 1-char bytes on 2.7."""
         return value if self._profile.int_items else _ONE_BYTE[value]
 
-    def _run(self, c, convert=None):
+    def _run(self, c, convert=None, branch=()):
         """Walk the op's steps in the C library, in the profile's order (native/refmmap.c
         `orders`); at each conversion step C hands back, convert(step) converts (calling into
-        Python: __index__, buffers) and the walk goes on. -> REFMMAP_OK or REFMMAP_DONE."""
+        Python: __index__, buffers) and the walk goes on. -> REFMMAP_OK or REFMMAP_DONE.
+        `branch`: a list the conversion may fill with the clause an OSError lands on."""
         m, cp = self._m, self._profile.c
         rc = lib.refmmap_run(cp, m, c)
         while 0 < rc < _DONE:
@@ -639,7 +640,7 @@ class _Methods:
                 raise
             rc = lib.refmmap_run(cp, m, c)
         if rc < 0:
-            raise self._error(rc)
+            raise self._error(rc, branch[0] if branch else None)
         return rc
 
     def _go(self, c):
@@ -1003,16 +1004,7 @@ class _Methods:
             _applies(self._m, clause[0])
 
         m = self._m
-        rc = lib.refmmap_run(p.c, m, c)
-        if rc == lib.REFMMAP_STEP_CONVERT:
-            try:
-                convert(rc)
-            except (TypeError, OverflowError) as exc:
-                _argument_clause(exc, "resize")
-                raise
-            rc = lib.refmmap_run(p.c, m, c)
-        if rc < 0:
-            raise self._error(rc, clause[0] if clause else None)
+        self._run(c, convert, clause)
         if LEDGER.converting:  # an argument's __index__ resized the map its op converts for
             LEDGER.reent = (weakref.ref(m), "reent.resize")
 
