@@ -1149,6 +1149,20 @@ def test_madvise_overflow_is_checked_before_closed_at_3_11(length, code):
     assert lib.refmmap_run(p, m, c) == code
 
 
+@pytest.mark.parametrize("newsize, code", [(2**63 - 1, lib.REFMMAP_E_NEWSIZE),
+                                            (2**63 - 1 - PAGE, lib.REFMMAP_E_OS)])
+def test_resize_past_the_largest_offset_is_checked_before_mremap_at_2_7(tmp_path, newsize, code):
+    """2.7 checks "closed" before converting newsize: a map its argument closed meets the size
+    check (newsize + offset must fit) before mremap() of nothing fails."""
+    _, m = tail_map(tmp_path)
+    c = call(lib.REFMMAP_OP_RESIZE)
+    p = profile("2.7")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0
+    c.a[0] = newsize
+    assert lib.refmmap_run(p, m, c) == code
+
+
 def test_windows_memfd_failure_keeps_its_errno():
     """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
     c = ctor(-1, 1, tag=b"x" * 300)
