@@ -26,6 +26,18 @@ PATTERNS = (b"0123456789", b"ab\ncd\n\nef\r\n", b"a\rb\n", b"\x00\xff\x7f\x80", 
 RUNS = (b"\x00", b"a", b"\n", b"\xff")
 PAIRS = ((b"a", b"b"), (b"\x00", b"\xff"), (b"a", b"\n"), (b"\n", b"\r"))
 LINE_ENDS = re.compile(b"[\r\n]")  # where readline() stops
+# The last three bytes of a run of three or more that another byte follows.
+RUN_TAIL, ANY_TAIL = re.compile(rb"(.)\1\1(?!\1)(?=.)", re.S), re.compile(rb"(.)(?!\1)(?=.)", re.S)
+
+
+def run_end(data, at):
+    """The index of a run's last byte, searching from `at` on and then from the start: of a run
+    of three or more bytes if the map has one, else of any run; None if all bytes are equal."""
+    for tail, back in ((RUN_TAIL, 2), (ANY_TAIL, 0)):
+        found = tail.search(data, max(at - back, 0)) or tail.search(data)
+        if found:
+            return found.start() + back
+    return None
 
 
 # -- the two drivers -------------------------------------------------------------------------------
@@ -339,11 +351,9 @@ class Values:
         if choice == "edge":
             return data[at:at + k], at, at
         if choice == "run-end":
-            # From `at` on, the first end of a run of three or more (else of any run): the
+            # The end of a run of three or more nearest after `at` (else of any run): the
             # needle is the run's tail and the byte after, a search starts in the run.
-            ends = [i for i in range(at, min(n - 1, at + 4 * PAGE)) if data[i] != data[i + 1]]
-            change = next((i for i in ends if i >= 2 and data[i - 2] == data[i - 1] == data[i]),
-                          ends[0] if ends else None)
+            change = run_end(data, at)
             if change is not None:
                 run = change
                 while run > 0 and data[run - 1] == data[change]:
@@ -572,7 +582,11 @@ def delitem(v):
 
 @rule(12)
 def find(v):
-    """find/rfind: needles from the map itself, bounds landing on and beside the occurrence."""
+    """find/rfind: needles from the map itself, bounds landing on and beside the occurrence;
+    now and then on self-similar bytes written first."""
+    if v.sh.len >= 8 and v.chance(20):
+        yield from planted_find(v)
+        return
     needle, at, start = v.needle()
     args = [needle]
     if at is not None:  # the occurrence's ends, and one either side
@@ -584,6 +598,25 @@ def find(v):
         for _ in range(v.pick([0, 1, 2, 2])):
             args.append(v.bound() if not v.specials or v.chance(85) else v.special_index())
     yield o.Call(v.pick(["find", "rfind"]), *args)
+
+
+def planted_find(v):
+    """A self-similar run written at an edge (one byte or a two-byte period, repeated, then a
+    byte that breaks it), then searched from its start for a shorter tail of the run plus the
+    breaking byte: the needle's prefix matches partially where the run begins, which is where
+    a search that skips the bytes a partial match consumed goes wrong."""
+    x, y = v.pick(PAIRS)
+    unit = x if v.chance(60) else x + y
+    body = unit * v.pick([3, 4, 2, 5, 9])
+    planted = body + v.pick([b"z", b"\x00" if x != b"\x00" else b"\x01"])
+    n = v.sh.len
+    room = n - len(planted)
+    at = min(max(v.pick([0, room, PAGE - len(planted) // 2, v.src.integer(0, room)]), 0), room)
+    yield o.Call("seek", at)
+    yield o.Call("write", planted)
+    k = v.src.integer(len(unit), len(body) - 1)
+    needle = body[len(body) - k:] + planted[-1:]
+    yield o.Call(v.pick(["find", "rfind"]), needle, v.pick([at, 0, max(at - 1, 0)]))
 
 
 @rule(3)

@@ -27,7 +27,7 @@ from tests.mutants import (  # noqa: E402
 EXAMPLES = 200
 SEED = 0
 # Mutants reported within 25 examples at SEED (measured), one per area: the unmarked CI subset.
-FAST = ("ctor_flags_private_ignored", "getitem_oob_valueerror", "getslice_step_ignored",
+FAST = ("ctor_negative_length_valueerror", "getitem_oob_valueerror", "getslice_step_ignored",
         "read_pos_not_advanced", "write_returns_none", "tell_absolute", "flush_returns_zero",
         "close_twice_raises", "exit_keeps_open", "buffer_snapshot")
 # One mutant per context that uniform draws rarely build (a page boundary, self-similar data,
@@ -60,15 +60,21 @@ def stdlib():
     adapter.close()
 
 
-def detected(name, reference, faithful, *, seed=SEED, examples=EXAMPLES):
-    """Examples the machine ran until `name` diverged where faithful does not, or None."""
-    subject = measure.subject(name)
-    try:
-        found, _ = measure.time_to_detection(reference, subject, examples=examples, seed=seed,
-                                             baseline=faithful)
-    finally:
-        subject.close()
-    return found
+def missed(names, *, seed=SEED, examples=EXAMPLES):
+    """The mutants among `names` the machine does not report within `examples` at `seed`.
+
+    Measured in a process of its own (`python -m tests.mutants.measure`): Hypothesis also draws
+    constants found in the project's imported modules, so in-process draws at a fixed seed depend
+    on which test modules happen to be loaded; a fresh process draws what a user's run draws."""
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.mutants.measure", "--examples", str(examples), "--seeds",
+         str(seed), *names], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    rows = dict(line.split(None, 1) for line in run.stdout.splitlines()
+                if line.split(None, 1)[0] in names)
+    assert sorted(rows) == sorted(names), run.stdout[-2000:] + run.stderr[-2000:]
+    return [name for name in names if rows[name].strip() == "miss"]
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS) + sorted(CLAUSE_ONLY))
@@ -89,16 +95,16 @@ def test_faithful_is_not_reported(reference, faithful, stdlib):
 
 
 @pytest.mark.parametrize("name", FAST)
-def test_mutant_is_reported(name, reference, faithful):
+def test_mutant_is_reported(name):
     """A quick mutant per area is reported with the default example count."""
-    assert detected(name, reference, faithful) is not None, f"{name} was not reported"
+    assert not missed([name]), f"{name} was not reported"
 
 
 @pytest.mark.parametrize("name", CONTEXTS)
-def test_context_mutant_is_reported(name, reference, faithful):
+def test_context_mutant_is_reported(name):
     """A bug that shows only in a context the rules seek out is reported with the default
     example count."""
-    assert detected(name, reference, faithful) is not None, f"{name} was not reported"
+    assert not missed([name]), f"{name} was not reported"
 
 
 @pytest.mark.slow
@@ -121,11 +127,10 @@ def test_reported_divergence_replays(reference, faithful):
 
 
 @pytest.mark.slow
-def test_at_least_95_percent_of_mutants_are_reported(reference, faithful):
+def test_at_least_95_percent_of_mutants_are_reported():
     """The whole sweep: at least 95% of the mutants are reported at the default example count."""
-    missed = [name for name in sorted(MUTANTS)
-              if detected(name, reference, faithful) is None]
-    assert len(missed) <= 0.05 * len(MUTANTS), f"not reported: {missed}"
+    lost = missed(sorted(MUTANTS))
+    assert len(lost) <= 0.05 * len(MUTANTS), f"not reported: {lost}"
 
 
 def clauses_named(cls):
