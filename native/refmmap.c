@@ -1015,7 +1015,7 @@ static int version_cmp(const int a[3], const int b[3])
  * release of each branch that got it ("3.13.18,3.14.10"; later branches have it from .0). */
 static int applies(const int v[3], const char *since)
 {
-    int first[3], newest[2] = {0, 0}, n;
+    int first[3] = {0, 0, 0}, n;
     while (*since) {
         first[0] = first[1] = first[2] = 0;  /* a release the format misses matches none */
         if (sscanf(since, "%d.%d.%d%n", &first[0], &first[1], &first[2], &n) < 3)
@@ -1025,12 +1025,9 @@ static int applies(const int v[3], const char *since)
             since++;
         if (first[0] == v[0] && first[1] == v[1])
             return version_cmp(v, first) >= 0;
-        if (first[0] > newest[0] || (first[0] == newest[0] && first[1] > newest[1])) {
-            newest[0] = first[0];
-            newest[1] = first[1];
-        }
     }
-    return v[0] > newest[0] || (v[0] == newest[0] && v[1] > newest[1]);
+    /* The list ascends, so its last branch is the newest: later branches have it from .0. */
+    return v[0] > first[0] || (v[0] == first[0] && v[1] > first[1]);
 }
 
 int refmmap_profile_init(refmmap_profile_t *p, const char *version)
@@ -1126,18 +1123,21 @@ static void adjust_slice(const refmmap_t *m, refmmap_call_t *c)
         c->count = bound[0] < bound[1] ? (bound[1] - bound[0] - 1) / step + 1 : 0;
 }
 
-/* What a converted argument means once the conversion is done (slices: their indices). */
-static void converted(const refmmap_t *m, refmmap_call_t *c)
+/* What a converted argument means once the conversion is done (slices: their indices). A
+ * zero step never arrives from the Python layer, which refuses it first. */
+static int converted(const refmmap_t *m, refmmap_call_t *c)
 {
     switch (c->op) {
     case REFMMAP_OP_GETSLICE:
     case REFMMAP_OP_GETSLICE_NOSTEP:
     case REFMMAP_OP_SETSLICE:
     case REFMMAP_OP_SETSLICE_NOSTEP:
+        if (c->a[2] == 0)
+            return REFMMAP_E_BADARG;
         adjust_slice(m, c);
-        break;
+        return REFMMAP_OK;
     default:
-        break;
+        return REFMMAP_OK;
     }
 }
 
@@ -1268,11 +1268,9 @@ static int check(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c, in
     case REFMMAP_STEP_LENGTH:
         if (a[1] < 0)
             return REFMMAP_E_MADV_LENGTH;
-        if (SSIZE_MAX_ - a[0] < a[1])
-            return REFMMAP_E_MADV_OVERFLOW;
-        if (a[0] + a[1] > m->size)
-            a[1] = m->size - a[0];
-        return REFMMAP_OK;
+        /* No clamp here: refmmap_madvise() clamps, and a closed map's answer only asks
+         * whether the length is 0, which clamping a start inside the map never makes it. */
+        return SSIZE_MAX_ - a[0] < a[1] ? REFMMAP_E_MADV_OVERFLOW : REFMMAP_OK;
     case REFMMAP_STEP_NEGLENGTH:
         return (c->given & 2) && a[1] < 0 ? REFMMAP_E_MADV_LENGTH : REFMMAP_OK;
     case REFMMAP_STEP_RESIZEABLE:
@@ -1351,15 +1349,15 @@ int refmmap_run(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c)
         return REFMMAP_E_BADARG;
     order = p->order[c->op];
     /* Resumed after the Python layer's conversion at order[step - 1]. */
-    if (c->step > 0 && order[c->step - 1] == REFMMAP_STEP_CONVERT)
-        converted(m, c);
+    if (c->step > 0 && order[c->step - 1] == REFMMAP_STEP_CONVERT && (rc = converted(m, c)))
+        return rc;
     for (; c->step < REFMMAP_STEPS_MAX && (step = order[c->step]) != REFMMAP_STEP_END; ) {
         c->step++;
         if (step <= REFMMAP_STEP_CONVERT_VALUE) {
             if (!c->ready)
                 return step;
-            if (step == REFMMAP_STEP_CONVERT)
-                converted(m, c);
+            if (step == REFMMAP_STEP_CONVERT && (rc = converted(m, c)))
+                return rc;
             continue;
         }
         if ((rc = check(p, m, c, step)) != REFMMAP_OK)

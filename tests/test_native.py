@@ -1163,6 +1163,51 @@ def test_resize_past_the_largest_offset_is_checked_before_mremap_at_2_7(tmp_path
     assert lib.refmmap_run(p, m, c) == code
 
 
+@pytest.mark.parametrize("version", ["3", "", "x.y"])
+def test_a_version_needs_major_and_minor(version):
+    """A profile is a release with at least its major and minor numbers."""
+    assert lib.refmmap_profile_init(ffi.new("refmmap_profile_t *"), version.encode()) == \
+        lib.REFMMAP_E_BADARG
+
+
+def test_madvise_length_not_given_is_not_checked_at_3_14():
+    """3.14 refuses a negative length only when one was passed: a length not given is filled
+    in (to the end) whatever its slot held."""
+    m = anon(2 * PAGE)
+    c = call(lib.REFMMAP_OP_MADVISE)
+    p = profile("3.14")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    c.flags, c.given, c.a[0], c.a[1] = const("MADV_NORMAL"), 1, PAGE, -1
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_OK
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.11", "3.14"])
+def test_madvise_length_far_past_the_end_is_clamped(version):
+    """A length far past the map's end advises only the map (no ENOMEM from the pages after)."""
+    m = anon(2 * PAGE)
+    c = call(lib.REFMMAP_OP_MADVISE)
+    p = profile(version)
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    c.flags, c.given, c.a[0], c.a[1] = const("MADV_NORMAL"), 3, PAGE, 2**62
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_OK
+
+
+@pytest.mark.parametrize("op", ["GETSLICE", "GETSLICE_NOSTEP", "SETSLICE", "SETSLICE_NOSTEP"])
+@pytest.mark.parametrize("ready", [0, 1])
+def test_a_zero_slice_step_is_badarg(op, ready):
+    """A zero step (which the Python layer refuses first) is refused, walked or ready, never
+    divided by."""
+    m = anon(PAGE)
+    c = call(getattr(lib, "REFMMAP_OP_" + op), ready=ready)
+    c.given, c.a[0], c.a[1], c.a[2] = 3, 0, 10, 0
+    p = profile("3.13")
+    rc = lib.refmmap_run(p, m, c)
+    if not ready:
+        assert rc == lib.REFMMAP_STEP_CONVERT
+        rc = lib.refmmap_run(p, m, c)
+    assert rc == lib.REFMMAP_E_BADARG
+
+
 def test_windows_memfd_failure_keeps_its_errno():
     """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
     c = ctor(-1, 1, tag=b"x" * 300)
