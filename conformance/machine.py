@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections import Counter
 
 import hypothesis.strategies as st
@@ -20,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
+from conformance.shrink import Found, Replayer, shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -209,7 +211,11 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         test = hypothesis_seed(seed)(test)
     found = []
     try:
-        with shrink_deadline(shrink_seconds):
+        # Hypothesis finds (it looks on for other bugs after the first, as when it shrinks);
+        # the ops are shrunk afterwards by delta debugging, whole candidate sequences replayed
+        # a batch per worker message (conformance/shrink.py): Hypothesis's own shrinker
+        # replays its candidates step by step and took most of the time to a report.
+        with shrink_deadline(0):
             test()
     except Divergence as exc:
         found.append(exc)
@@ -218,14 +224,48 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         found.extend(_flatten(group))
         if rest is not None:
             raise rest from None
+    replayer = Replayer(subject.spec, subject, reference, strict_messages=strict_messages,
+                        messages=messages)
+    deadline = time.monotonic() + (DEFAULT_SHRINK_SECONDS if shrink_seconds is None
+                                   else shrink_seconds)
+    found = [shrunk(replayer, divergence, deadline) for divergence in found]
     return found + list(crashes.values()), machine.exercised
+
+
+DEFAULT_SHRINK_SECONDS = 60.0
+
+
+def shrunk(replayer, divergence, deadline):
+    """`divergence` with the fewest ops delta debugging finds by `deadline` that still
+    diverge on the same clause the same way."""
+    first = Found(divergence.clause, divergence.kind, divergence.steps,
+                  divergence.expected_trace or [divergence.expected] * len(divergence.steps),
+                  divergence.got, divergence.fields)
+    best = shrink(replayer, first, deadline)
+    if best is first:
+        return divergence
+    try:  # once more, to dump both maps right at the divergence
+        replayer.run(best.steps)
+    except Found as again:
+        if (again.clause, again.kind) == (best.clause, best.kind):
+            best = again
+    except Exception:  # the replay itself failed: report what the shrink found
+        pass
+    dumps = {}
+    if best.kind == "diverge" and ("data" in best.fields or "file" in best.fields):
+        dumps = {"expected": replayer.reference.dump(), "got": replayer.subject.dump()}
+    small = divergence_class(best.kind, best.clause)(
+        best.clause, len(best.steps) - 1, best.steps, best.trace[-1], best.got, best.fields,
+        divergence.subject, dumps)
+    small.expected_trace = list(best.trace)
+    return small
 
 
 @contextlib.contextmanager
 def shrink_deadline(seconds):
-    """Cap the time Hypothesis spends shrinking in one run (its own cap is 300 s): an
-    implementation with dozens of distinct bugs would otherwise shrink for many minutes.
-    Hypothesis reads this module constant when shrinking starts; absent, nothing changes."""
+    """Cap the time Hypothesis spends shrinking in one run (its own cap is 300 s; here 0: the
+    ops are shrunk by delta debugging afterwards). Hypothesis reads this module constant when
+    shrinking starts; absent, nothing changes."""
     from hypothesis.internal.conjecture import engine
 
     if seconds is None or not hasattr(engine, "MAX_SHRINKING_SECONDS"):

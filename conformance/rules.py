@@ -12,6 +12,7 @@ subset of the rules and features (swarm testing, as Hypothesis's stateful machin
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -764,11 +765,23 @@ def outside_then_sync(v):
 FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
 
 
+@functools.cache
+def _rules_for(profile):
+    """(name, weight, when) of the rules whose method `profile` has."""
+    return tuple((name, weight, when) for name, (weight, when, _) in RULES.items()
+                 if name not in SINCE or key(profile) >= key(SINCE[name]))
+
+
 def next_ops(sh, src, profile, swarm=EVERYTHING):
     """The ops of one rule for the map in state `sh`, drawn from `src`: a generator that the
     driver advances after moving `sh` on past each op."""
-    allowed = [(name, weight) for name, (weight, when, _) in RULES.items()
-               if when(sh) and (name not in SINCE or key(profile) >= key(SINCE[name]))]
+    holds = {}  # each distinct state predicate asked once per step
+    allowed = []
+    for name, weight, when in _rules_for(profile):
+        if when not in holds:
+            holds[when] = when(sh)
+        if holds[when]:
+            allowed.append((name, weight))
     enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
     values = Values(src, sh, profile, swarm)
     return RULES[values.weighted(enabled)][2](values)
