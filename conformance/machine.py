@@ -190,6 +190,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
     `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
     each is returned (unshrunk) beside the divergences, and generation goes on; so is any
     divergence on a clause in `known` (an implementation's expected failures: no need to shrink).
+    The others are shrunk by delta debugging of their ops, all within `shrink_seconds`.
 
     `database` (a Hypothesis example database) saves each failure found and replays the saved
     ones first, unless a `seed` is given: Hypothesis's @seed turns the database off. Entries are
@@ -226,13 +227,10 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
             raise rest from None
     replayer = Replayer(subject.spec, subject, reference, strict_messages=strict_messages,
                         messages=messages)
-    deadline = time.monotonic() + (DEFAULT_SHRINK_SECONDS if shrink_seconds is None
-                                   else shrink_seconds)
+    # No cap given: Hypothesis's own for shrinking, 300 s.
+    deadline = time.monotonic() + (300.0 if shrink_seconds is None else shrink_seconds)
     found = [shrunk(replayer, divergence, deadline) for divergence in found]
     return found + list(crashes.values()), machine.exercised
-
-
-DEFAULT_SHRINK_SECONDS = 60.0
 
 
 def shrunk(replayer, divergence, deadline):
