@@ -55,10 +55,11 @@ def divergence_class(kind, key_name):
     return _classes[key]
 
 
-def fast_draw(data):
-    """The engine's own draw, skipping st.data()'s per-draw bookkeeping (it prints each draw
-    in a failing example, which our ops already do): about half of Hypothesis's cost here."""
-    return data.conjecture_data.draw
+def engine_data(data):
+    """The engine's ConjectureData behind st.data(): drawing from it skips st.data()'s
+    per-draw bookkeeping (it prints each draw in a failing example, which our ops already do)
+    and the strategy per draw, most of Hypothesis's cost here."""
+    return data.conjecture_data
 
 
 def _stop_if_asked():
@@ -172,7 +173,7 @@ class LockstepMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def act(self, data):
         """One rule of conformance/rules.py (its ops, one after the other, on both sides)."""
-        source = rules.HypothesisSource(fast_draw(data))
+        source = rules.HypothesisSource(engine_data(data))
         if self.swarm is None:  # the rules and features this example may use
             self.swarm = rules.Swarm.draw(source)
         for op in rules.next_ops(self.shadow, source, self.reference.profile, self.swarm):

@@ -43,19 +43,23 @@ def run_end(data, at):
 
 # -- the two drivers -------------------------------------------------------------------------------
 class HypothesisSource:
-    """Draws through Hypothesis (`draw` is a conjecture draw): every choice shrinks towards the
-    first of its options, so order options from simplest."""
+    """Draws through Hypothesis, straight from the engine's ConjectureData (`data`): the same
+    choices st.integers and st.binary make, without building a strategy per draw. Every choice
+    shrinks towards the first of its options, so order options from simplest."""
 
-    def __init__(self, draw):
-        import hypothesis.strategies as st
-
-        self._draw, self._st = draw, st
+    def __init__(self, data):
+        self._data = data
 
     def integer(self, lo, hi):
-        return self._draw(self._st.integers(lo, max(lo, hi)))
+        if hi <= lo:  # as st.integers: one value is no choice
+            return lo
+        # As st.integers: a wide range makes its bounds and their neighbours more likely.
+        weights = ({lo: 2 / 128, lo + 1: 1 / 128, hi - 1: 1 / 128, hi: 2 / 128}
+                   if hi - lo > 127 else None)
+        return self._data.draw_integer(lo, hi, weights=weights)
 
     def binary(self, size):
-        return self._draw(self._st.binary(min_size=size, max_size=size))
+        return self._data.draw_bytes(size, size)
 
 
 class RandomSource:
