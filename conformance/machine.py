@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
-from conformance.shrink import Found, Replayer, shrink
+from conformance.shrink import Found, Replayer, kind_of, shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -141,8 +141,7 @@ class LockstepMachine(RuleBasedStateMachine):
         if not fields:
             return
         self.failed = True
-        kind = ("crash" if "crash" in got or "protocol" in got else "hang" if "hang" in got
-                else "diverge")
+        kind = kind_of(got)
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
             dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
