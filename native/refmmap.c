@@ -1206,10 +1206,8 @@ static int check(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c, in
             c->count = wanted(m, a[0]);
             return m->pos == 0 ? REFMMAP_DONE : REFMMAP_OK;
         }
-        if (c->op == REFMMAP_OP_GETITEM) {
-            c->count = 1;
+        if (c->op == REFMMAP_OP_GETITEM)  /* one uninitialised byte: the Python layer's 0 */
             return a[0] == 0 ? REFMMAP_DONE : REFMMAP_OK;
-        }
         return c->stride == 1 && c->start == 0 ? REFMMAP_DONE : REFMMAP_OK;
     case REFMMAP_STEP_WRITABLE:  /* reads only the access mode, so it answers when closed too */
         return m->access == REFMMAP_ACCESS_READ ? readonly_code(c->op) : REFMMAP_OK;

@@ -1208,6 +1208,51 @@ def test_a_zero_slice_step_is_badarg(op, ready):
     assert rc == lib.REFMMAP_E_BADARG
 
 
+@pytest.mark.parametrize("start, end, code", [(5, 1, lib.REFMMAP_E_CLOSED),
+                                               (1, 2, lib.REFMMAP_DONE)])
+def test_rfind_on_a_map_its_argument_closed_faults_only_below_the_needle_at_3_10(start, end,
+                                                                                code):
+    """<= 3.10 rfind() reads data + end - n first: that faults on the closed map only when
+    the end is below the needle's length; a shorter range otherwise answers -1 untouched."""
+    m = anon(PAGE)
+    needle = ffi.new("char[]", b"ab")
+    c = call(lib.REFMMAP_OP_FIND)
+    p = profile("3.10")
+    assert lib.refmmap_run(p, m, c) == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0
+    c.src, c.srclen, c.flags, c.given, c.a[0], c.a[1] = needle, 2, 1, 3, start, end
+    assert lib.refmmap_run(p, m, c) == code
+
+
+@pytest.mark.parametrize("op, code", [("GETITEM", lib.REFMMAP_E_INDEX),
+                                      ("SETITEM", lib.REFMMAP_E_SET_INDEX)])
+def test_a_walked_index_out_of_range_names_its_op(op, code):
+    """An index past the end is reading's error for m[i] and assignment's for m[i] = v."""
+    m = anon(PAGE)
+    c = call(getattr(lib, "REFMMAP_OP_" + op))
+    p = profile("3.6")
+    rc = lib.refmmap_run(p, m, c)
+    while 0 < rc < lib.REFMMAP_DONE:
+        c.a[0], c.a[1] = PAGE, 65
+        rc = lib.refmmap_run(p, m, c)
+    assert rc == code
+
+
+@pytest.mark.parametrize("op, version", [("SEEK", "3.13"), ("FLUSH", "3.13")])
+def test_an_op_that_goes_on_with_the_map_its_argument_closed_says_so(op, version):
+    """<= 3.13 seek() and flush() go on with the map their argument closed (the position is
+    moot, msync() of nothing): the call says it re-entered, for the clause it lands on."""
+    m = anon(PAGE)
+    c = call(getattr(lib, "REFMMAP_OP_" + op))
+    p = profile(version)
+    rc = lib.refmmap_run(p, m, c)
+    assert rc == lib.REFMMAP_STEP_CONVERT
+    assert lib.refmmap_close(m) == 0
+    c.given, c.a[0], c.a[1] = 3, 0, 0
+    rc = lib.refmmap_run(p, m, c)
+    assert rc in (lib.REFMMAP_OK, lib.REFMMAP_DONE) and c.reent == 1
+
+
 def test_windows_memfd_failure_keeps_its_errno():
     """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
     c = ctor(-1, 1, tag=b"x" * 300)
