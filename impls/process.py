@@ -167,9 +167,6 @@ class Worker:
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
                  name="worker", sandbox=None):
         self.argv, self.timeout, self.start_timeout = list(argv), timeout, start_timeout
-        slug = "".join(c if c.isalnum() else "-" for c in name)[:40]
-        self.home = tempfile.mkdtemp(prefix=f"{slug}-", dir=_homes_folder())
-        self.scratch = self.home  # the folder removed with the worker (older name)
         # User modules (`package.module:factory`) are found where the suite was started.
         self.path = os.path.abspath(cwd or os.getcwd())
         self.env = dict(os.environ if env is None else env)
@@ -183,6 +180,11 @@ class Worker:
         self.pending = None  # an exception of a restart, for the next receive()
         self.about = None
         become_subreaper()
+        # Made last, and listed at once: a Ctrl-C landing in the slow steps above (probing the
+        # sandbox) leaves no folder that stop_all() would not know of.
+        slug = "".join(c if c.isalnum() else "-" for c in name)[:40]
+        self.home = tempfile.mkdtemp(prefix=f"{slug}-", dir=_homes_folder())
+        self.scratch = self.home  # the folder removed with the worker (older name)
         _live.add(self)
 
     def _spawn(self):
