@@ -1017,7 +1017,7 @@ static int applies(const int v[3], const char *since)
 {
     int first[3] = {0, 0, 0}, n;
     while (*since) {
-        first[0] = first[1] = first[2] = 0;  /* a release the format misses matches none */
+        first[2] = 0;  /* "3.14": from the branch's first release */
         if (sscanf(since, "%d.%d.%d%n", &first[0], &first[1], &first[2], &n) < 3)
             sscanf(since, "%d.%d%n", &first[0], &first[1], &n);
         since += n;

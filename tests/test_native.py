@@ -1087,7 +1087,7 @@ def test_an_item_written_after_the_value_shrank_the_map_lands_in_the_last_pages_
     """The value's __index__ shrinks the map after the index was checked: CPython writes into
     the tail of the last page, within it only (one past it is an index error, not a fault)."""
     p = profile("3.11")
-    for index, rc_wanted in ((20, 0), (PAGE, lib.REFMMAP_E_SET_INDEX)):
+    for index, rc_wanted in ((20, 0), (10, 0), (PAGE, lib.REFMMAP_E_SET_INDEX)):
         m = anon(2 * PAGE, flags=const("MAP_PRIVATE"))
         c = call(lib.REFMMAP_OP_SETITEM)
         rc = lib.refmmap_run(p, m, c)
@@ -1251,6 +1251,47 @@ def test_an_op_that_goes_on_with_the_map_its_argument_closed_says_so(op, version
     c.given, c.a[0], c.a[1] = 3, 0, 0
     rc = lib.refmmap_run(p, m, c)
     assert rc in (lib.REFMMAP_OK, lib.REFMMAP_DONE) and c.reent == 1
+
+
+def test_an_unaligned_offset_fails_on_its_own_clause(tmp_path):
+    """mmap(2) refuses an offset off the page grid (EINVAL): the unaligned offset's clause."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 4, offset=1, given=lib.REFMMAP_GIVEN_OFFSET, flags=const("MAP_SHARED"),
+                 prot=RW)
+        rc, _ = construct(lib.refmmap_construct, P38, c)
+        assert rc == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
+        assert ffi.string(c.clause).decode() == "ctor.offset.unaligned"
+    finally:
+        os.close(fd)
+
+
+def test_windows_whole_file_map_past_the_file_end_leaves_the_file_alone(tmp_path):
+    """Windows, length 0 (the whole file) at an offset past its end: refused, and the file is
+    not extended (only a map with a length grows its file)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 0, offset=65536, given=lib.REFMMAP_GIVEN_OFFSET)
+        rc, _ = construct(lib.refmmap_construct_windows, P38, c)
+        assert rc == lib.REFMMAP_E_OFFSET_GT and os.path.getsize(path) == 10
+    finally:
+        os.close(fd)
+
+
+def test_an_empty_needle_is_found_at_the_end_at_3_15():
+    """3.15 finds nothing that starts past the end, but b'' at the end itself (checked on
+    CPython 3.15.2: find(b'', len(m)) == len(m), find(b'', len(m) + 1) == -1)."""
+    m = anon(10)
+    p = profile("3.15")
+    for start, found in ((10, 10), (11, -1)):
+        c = call(lib.REFMMAP_OP_FIND, ready=1)
+        c.src, c.srclen, c.given, c.a[0] = ffi.new("char[]", b""), 0, 1, start
+        rc = lib.refmmap_run(p, m, c)
+        assert rc in (0, lib.REFMMAP_DONE) and c.out == found
 
 
 def test_windows_memfd_failure_keeps_its_errno():
