@@ -1076,11 +1076,13 @@ def test_windows_anonymous_map_on_descriptor_0(tmp_path):
             "c = ffi.new('refmmap_ctor_t *', dict(fd=-1, length=8, tag_fd=-1, trackfd=1)); "
             "rc = lib.refmmap_construct_windows(p, m, c); "
             "rc = lib.refmmap_construct_windows(p, m, c) if rc == lib.REFMMAP_AUDIT else rc; "
-            "print(rc, lib.refmmap_close(m))")
+            "print(rc, lib.refmmap_close(m)); "
+            "print('open' if os.path.exists('/proc/self/fd/0') else 'free')")
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(impls.__file__))}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, env=env, timeout=60)
-    assert done.stdout.split() == ["0", "0"], done.stderr
+    # Both the memfd on descriptor 0 and the map's own dup of it are closed again.
+    assert done.stdout.split() == ["0", "0", "free"], done.stderr
 
 
 def test_an_item_written_after_the_value_shrank_the_map_lands_in_the_last_pages_tail():
@@ -1292,6 +1294,36 @@ def test_an_empty_needle_is_found_at_the_end_at_3_15():
         c.src, c.srclen, c.given, c.a[0] = ffi.new("char[]", b""), 0, 1, start
         rc = lib.refmmap_run(p, m, c)
         assert rc in (0, lib.REFMMAP_DONE) and c.out == found
+
+
+def test_windows_whole_file_map_is_audited(tmp_path):
+    """A Windows map of the whole file (length 0) raises the audit event like any other."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        m = ffi.new("refmmap_t *")
+        c = ctor(fd, 0)
+        assert lib.refmmap_construct_windows(P38, m, c) == lib.REFMMAP_AUDIT
+        assert lib.refmmap_construct_windows(P38, m, c) == 0
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
+
+
+def test_windows_map_ending_at_the_largest_file_size_asks_the_file_system(tmp_path):
+    """offset + length exactly the largest file size still fits: the file is asked to grow
+    (and refuses), where one byte more is refused as too big without asking."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        for length, code in ((65535, lib.REFMMAP_E_OS_FILE), (65536, lib.REFMMAP_E_WIN_TOO_BIG)):
+            c = ctor(fd, length, offset=2**63 - 65536, given=lib.REFMMAP_GIVEN_OFFSET)
+            rc, _ = construct(lib.refmmap_construct_windows, P38, c)
+            assert rc == code and os.path.getsize(path) == 10
+    finally:
+        os.close(fd)
 
 
 def test_windows_memfd_failure_keeps_its_errno():
