@@ -1296,10 +1296,12 @@ def test_an_empty_needle_is_found_at_the_end_at_3_15():
         assert rc in (0, lib.REFMMAP_DONE) and c.out == found
 
 
-def test_windows_whole_file_map_is_audited(tmp_path):
-    """A Windows map of the whole file (length 0) raises the audit event like any other."""
+@pytest.mark.parametrize("size", [1, 10])
+def test_windows_whole_file_map_is_audited(tmp_path, size):
+    """A Windows map of the whole file (length 0) raises the audit event like any other, down
+    to a file of one byte."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 10)
+    path.write_bytes(b"x" * size)
     fd = os.open(path, os.O_RDWR)
     try:
         m = ffi.new("refmmap_t *")
@@ -1324,6 +1326,16 @@ def test_windows_map_ending_at_the_largest_file_size_asks_the_file_system(tmp_pa
             assert rc == code and os.path.getsize(path) == 10
     finally:
         os.close(fd)
+
+
+def test_windows_anonymous_map_resumed_after_its_audit_leaks_no_descriptor():
+    """The call after the audit event's turn goes on where it stopped: the memfd behind the
+    map is made once, and closing the map leaves no descriptor behind."""
+    before = len(os.listdir("/proc/self/fd"))
+    rc, m = construct(lib.refmmap_construct_windows, P38, ctor(-1, 8))
+    assert rc == 0
+    lib.refmmap_close(m)
+    assert len(os.listdir("/proc/self/fd")) == before
 
 
 def test_windows_memfd_failure_keeps_its_errno():
