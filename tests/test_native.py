@@ -1338,6 +1338,21 @@ def test_windows_anonymous_map_resumed_after_its_audit_leaks_no_descriptor():
     assert len(os.listdir("/proc/self/fd")) == before
 
 
+@pytest.mark.parametrize("access, clause", [(0, "access.DEFAULT"), (1, "access.READ"),
+                                             (2, "access.WRITE"), (3, "access.COPY")])
+def test_a_file_map_given_an_access_names_that_access(tmp_path, access, clause):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 8192)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        c = ctor(fd, 4, access=access, given=lib.REFMMAP_GIVEN_ACCESS)
+        rc, m = construct(lib.refmmap_construct, P38, c)
+        assert rc == 0 and ffi.string(c.clause).decode() == clause
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
+
+
 def test_windows_memfd_failure_keeps_its_errno():
     """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
     c = ctor(-1, 1, tag=b"x" * 300)
