@@ -1353,6 +1353,31 @@ def test_a_file_map_given_an_access_names_that_access(tmp_path, access, clause):
         os.close(fd)
 
 
+def test_windows_whole_map_of_an_empty_file_is_refused_before_its_audit(tmp_path):
+    """Windows cannot map an empty file: refused before the audit event (no turn for it)."""
+    path = tmp_path / "f"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDWR)
+    try:
+        m = ffi.new("refmmap_t *")
+        assert lib.refmmap_construct_windows(P38, m, ctor(fd, 0)) == lib.REFMMAP_E_EMPTY
+    finally:
+        os.close(fd)
+
+
+def test_windows_read_only_map_of_exactly_the_file_needs_no_growth(tmp_path):
+    """ACCESS_READ over exactly the file's bytes: nothing to extend, so it maps."""
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 10)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        rc, m = construct(lib.refmmap_construct_windows, P38, ctor(fd, 10, access=1))
+        assert rc == 0 and m.size == 10
+        lib.refmmap_close(m)
+    finally:
+        os.close(fd)
+
+
 def test_windows_memfd_failure_keeps_its_errno():
     """A tag name too long for memfd_create: its EINVAL is the error, not a later call's."""
     c = ctor(-1, 1, tag=b"x" * 300)
