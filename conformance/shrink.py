@@ -29,8 +29,8 @@ class HarnessError(Exception):
 
 
 # -- running: one op on both sides, one sequence, a replay for shrinking -------------------------
-# Ops a worker runs per message in the sweep (one message per op only to find a difference).
-BATCH, FIRST_BATCH = 100, 8
+# Ops a worker runs per message (one message per op only to find a difference).
+BATCH = 100
 
 
 class Found(Exception):
@@ -217,7 +217,8 @@ def shrink(target, found, deadline, harness=None):
     best = earlier_scenarios_dropped(best)
 
     # Then each payload as short as still diverges the same way: a reproducer to read.
-    for index in range(len(best.steps)):
+    index = 0
+    while index < len(best.steps):  # a shorter payload may diverge at its own step, sooner
         for path in payloads(best.steps[index].args):
             while time.monotonic() < deadline:
                 op = best.steps[index]
@@ -229,12 +230,13 @@ def shrink(target, found, deadline, harness=None):
                 if again is None:
                     break
                 best = again
+        index += 1
     return best
 
 
 def payloads(value, path=()):
-    """Paths to the bytes inside an op's arguments (nested tuples, lists and dicts), except a
-    scenario's file contents, whose length is the file's size."""
+    """Paths to the bytes inside an op's arguments (nested tuples, lists and dicts). A scenario's
+    file contents are hex text, never bytes, so they keep their length (the file's size)."""
     if isinstance(value, bytes):
         yield path
     elif isinstance(value, (tuple, list)):
@@ -242,8 +244,7 @@ def payloads(value, path=()):
             yield from payloads(item, (*path, i))
     elif isinstance(value, dict):
         for key, item in value.items():
-            if key != "data":
-                yield from payloads(item, (*path, key))
+            yield from payloads(item, (*path, key))
 
 
 def _at(value, path):
