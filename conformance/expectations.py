@@ -170,8 +170,7 @@ def assign(args, planned, infos, catalogue):
         if info["spec"] in out:
             path, parsed = out[info["spec"]]
             release = (info.get("about") or {}).get("full_version") or info.get("version")
-            known = {c: e for c, e in parsed["known"].items()
-                     if within(e.get("versions"), release)}
+            known = holding(parsed["known"], release)
             out[info["spec"]] = (path, dict(parsed, known=known, all_known=parsed["known"]))
     return out
 
@@ -268,6 +267,12 @@ def update(assigned, infos, rows, out):
         os.makedirs(folder, exist_ok=True)
         write_atomically(path, "\n".join(lines))
         print(f"expectations {path} for {spec}: rewritten", file=out)
+
+
+def holding(known, release):
+    """The entries of `known` that hold for `release` (an entry may name the releases it
+    covers)."""
+    return {c: e for c, e in known.items() if within(e.get("versions"), release)}
 
 
 def _by_chance(entry):

@@ -149,14 +149,12 @@ def stdlib_known():
     import platform
 
     from conformance import clauses, expectations
-    from impls.profiles import within
 
     version = "cpython" + ".".join(platform.python_version_tuple()[:2])
     path = ROOT / "expectations" / expectations.filename(version)
     known = expectations.parse(str(path), clauses.load(), missing_ok=True)["known"]
     # As the CLI: an entry for other releases of this branch does not apply here.
-    return frozenset(clause for clause, entry in known.items()
-                     if within(entry.get("versions"), platform.python_version()))
+    return frozenset(expectations.holding(known, platform.python_version()))
 
 
 def time_to_report(ref, subj, *, seed, known):
