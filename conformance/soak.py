@@ -154,20 +154,20 @@ def soak(args, out=sys.stdout):
     rng = random.Random(seed)
     try:
         targets, infos, references = start_targets(args, out)
-    except KeyboardInterrupt:  # before anything ran: an empty document, marked incomplete
+    except KeyboardInterrupt as exc:  # before anything ran: an empty document, marked incomplete
         from impls import process
 
         process.stop_all()
-        return _document(seed, args, 0.0, [], [], [], [], True)
+        return _document(seed, args, 0.0, [], [], [], [], _why(exc))
     harness = []
     started = time.monotonic()
     deadline = started + args.minutes * 60
-    interrupted = False
+    interrupted = None  # or why the soak was stopped
     try:
         try:
             _soak_loop(targets, rng, args, deadline, harness)
-        except KeyboardInterrupt:  # Ctrl-C: keep what was found, shrink nothing more
-            interrupted = True
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: keep what was found, shrink no more
+            interrupted = _why(exc)
         elapsed = time.monotonic() - started
         findings = []
         for target in targets:
@@ -217,8 +217,13 @@ def _document(seed, args, elapsed, targets, infos, findings, harness, interrupte
         + [_public(i) for i in infos if i.get("status") == "unavailable"],
         "findings": findings,
         "harness_errors": len(harness), "harness_error_details": harness[:10],
-        **({"incomplete": True, "stopped_by": "Ctrl-C"} if interrupted else {}),
+        **({"incomplete": True, "stopped_by": interrupted} if interrupted else {}),
     }
+
+
+def _why(exc):
+    """What stopped the soak: the signal `stopping()` names, or a plain KeyboardInterrupt."""
+    return str(exc) if type(exc) is not KeyboardInterrupt and str(exc) else "Ctrl-C"
 
 
 def _public(info):
@@ -268,6 +273,7 @@ def report(doc, out=sys.stdout):
 
 def main(argv=None):
     from conformance import expectations
+    from conformance.cli import stopping
     from conformance.options import Usage, check_output_folders
     from conformance.results import write_atomically
     from impls.adapters import UsageError
@@ -283,7 +289,9 @@ def main(argv=None):
     if "asan" in os.environ.get("LD_PRELOAD", ""):
         os.environ.pop("LD_PRELOAD")
     try:
-        doc = soak(args)
+        # SIGTERM too, and Ctrl-C even where SIGINT came ignored (a background job's children).
+        with stopping():
+            doc = soak(args)
     except (UsageError, expectations.BadExpectations) as exc:
         print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -108,31 +109,37 @@ def test_shadow_forbids_what_would_fault_a_real_map():
     assert shadow.allows(o.Get2()) and not shadow.allows(o.Release(0))
 
 
-def test_ctrl_c_keeps_the_results_so_far(tmp_path):
-    """Ctrl-C during a soak writes what it found so far, marked incomplete (exit 3)."""
-    import signal
-    import time
-
+@pytest.mark.parametrize("signum, why", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why):
+    """Ctrl-C or SIGTERM during a soak writes what it found so far, marked incomplete (exit 3);
+    Ctrl-C too where the soak inherited SIGINT ignored, as a background job's children do."""
     out = tmp_path / "soak.json"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch))
     proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
                              "--minutes", "30", "--impl", "stdlib"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not any(name.startswith("stdlib-") for name in os.listdir(scratch)):
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        while not any(name.startswith("stdlib-") for name in os.listdir(scratch)):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:  # a soak that ignored the signal must not run on for 30 minutes
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 3, err
     doc = json.loads(out.read_text())
-    assert doc["incomplete"] is True and doc["stopped_by"] == "Ctrl-C"
+    assert doc["incomplete"] is True and doc["stopped_by"] == why
     assert os.listdir(scratch) == []
 
 
 BATCHED = '''\
 import os
+import signal
 import signal
 
 from tests.mutants import Faithful
