@@ -447,6 +447,33 @@ def kill_tree(proc):
             break
         _kill_pids(victims, keep=proc.pid)
     proc.wait()
+    _reap_adopted()
+
+
+def _reap_adopted():
+    """Reap the dead children we adopted as the subreaper: descendants of killed workers that
+    outlived their parent (bubblewrap's inner process, for one), else each kill leaves a zombie.
+    The workers' own processes are left to their Popen, which reports how they ended."""
+    me = os.getpid()
+    ours = set()
+    for worker in _live:
+        ours |= {p.pid for p in (worker.proc, worker.spare and worker.spare[0]) if p is not None}
+    try:
+        tasks = os.listdir(f"/proc/{me}/task")
+    except OSError:  # pragma: no cover - not Linux
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/{me}/task/{task}/children") as f:
+                children = [int(pid) for pid in f.read().split()]
+        except OSError:  # a kernel without the children list: nothing to go on
+            return
+        for pid in children:
+            if pid not in ours:
+                try:
+                    os.waitpid(pid, os.WNOHANG)  # a zombie is reaped, a live child left alone
+                except ChildProcessError:
+                    pass
 
 
 def sweep(run_folder=None):

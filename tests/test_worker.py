@@ -128,3 +128,39 @@ def test_fatal_hello_is_worker_failed():
     with pytest.raises(WorkerFailed, match="No module named"):
         w.start()
     assert not os.path.exists(os.path.join(os.getcwd(), "no_such_module_anywhere.py"))
+
+
+def zombie_children():
+    """This process's children that died and were never reaped."""
+    me, found = os.getpid(), []
+    for task in os.listdir(f"/proc/{me}/task"):
+        with open(f"/proc/{me}/task/{task}/children") as f:
+            for pid in f.read().split():
+                try:
+                    with open(f"/proc/{pid}/stat") as g:
+                        if g.read().rpartition(")")[2].split()[0] == "Z":
+                            found.append(int(pid))
+                except OSError:
+                    pass
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"),
+                    reason="this kernel does not list a process's children in /proc")
+def test_killed_workers_leave_no_zombie(module_dir):
+    """A worker killed again and again (in bubblewrap where it runs: its inner process outlives
+    the outer one and is reparented to the harness) leaves no unreaped process behind."""
+    spec = write_module(module_dir, "crashy", """
+        import mmap, os, signal
+        def factory(*a, **k):
+            os.kill(os.getpid(), signal.SIGSEGV)
+    """)
+    before = set(zombie_children())
+    a = adapter(spec)
+    a.start()
+    try:
+        for _ in range(5):
+            assert a.apply(o.Open(b"abc").json())["signal"] == "SIGSEGV"
+    finally:
+        a.close()
+    assert set(zombie_children()) - before == set()
