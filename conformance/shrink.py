@@ -86,7 +86,7 @@ class Replayer:
         for op in steps:
             if not shadow.allows(op):
                 return None
-            trace.append(self.expect(shadow, op))
+            trace.append(self.expect(shadow, op)[1])
         done = 0
         while done < len(steps):
             done = self.collect(steps, trace, *self.submit(steps, trace, done,
@@ -94,12 +94,13 @@ class Replayer:
         return len(steps)
 
     def expect(self, shadow, op):
-        """The reference's observation of `op`, digested as the worker's will be, after the
-        shadow followed it in full."""
+        """(the clause `op` lands on, the reference's observation of it digested as the
+        worker's will be), after the shadow followed it in full."""
         expected = _checked(op, self.reference.apply(op.json()))
         shadow.follow(op, expected)
+        clause = op.clause(expected)
         expected.pop("clause", None)  # the worker compares its own observation to exactly this
-        return compact(expected)
+        return clause, compact(expected)
 
     def submit(self, steps, trace, start, end):
         """Send steps[start:end] to the subject's worker in one message, with the reference's

@@ -39,6 +39,24 @@ class Target(Replayer):
         self.known = set(known)
         self.sequences = self.ops = 0
         self.findings = {}  # (clause, kind) -> {"count": how often, "found": the shortest Found}
+        # Clauses this implementation crashed on, with the number of sequences cut before them
+        # since: a crash costs two worker starts and tells nothing new the second time.
+        self.crashed = {}
+
+    def sweep(self, make, length):
+        """One generated sequence, its divergence (if any) kept: the shortest of each kind."""
+        self.sequences += 1
+        try:
+            self.ops += self.run_batched(make, length)
+        except Found as found:
+            self.ops += len(found.steps)
+            if found.kind == "crash":
+                self.crashed.setdefault(found.clause, 0)
+            key = (found.clause, found.kind)
+            seen = self.findings.setdefault(key, {"count": 0, "found": found})
+            seen["count"] += 1
+            if len(found.steps) < len(seen["found"].steps):
+                seen["found"] = found
 
     def run_batched(self, make, length):
         """A generated sequence the fast way: the reference alone follows the generator, and
@@ -61,8 +79,13 @@ class Target(Replayer):
                 op = pending.pop(0)
                 if not shadow.allows(op):
                     raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
+                clause, expected = self.expect(shadow, op)
+                if clause in self.crashed:  # the sequence ends before the op (the reference's
+                    self.crashed[clause] += 1  # scenario is replaced by the next one's open)
+                    exhausted = True
+                    break
                 steps.append(op)
-                trace.append(self.expect(shadow, op))
+                trace.append(expected)
             if flight:
                 done, flight = self.collect(steps, trace, *flight), None
             if done == len(steps):
@@ -175,7 +198,8 @@ def soak(args, out=sys.stdout):
                 found = seen["found"]
                 small = found if interrupted else shrink(
                     target, found, time.monotonic() + args.shrink_seconds, harness)
-                findings.append(_finding(target, clause, kind, seen["count"], found, small))
+                findings.append(_finding(target, clause, kind, seen["count"], found, small,
+                                         target.crashed.get(clause, 0) if kind == "crash" else 0))
     finally:
         for adapter in [t.subject for t in targets] + references:
             adapter.close()
@@ -190,16 +214,8 @@ def _soak_loop(targets, rng, args, deadline, harness):
         turn += 1
         length = rng.randint(args.length // 2, args.length * 3 // 2)
         make = sequence_maker(target.reference.profile, rng)
-        target.sequences += 1
         try:
-            target.ops += target.run_batched(make, length)
-        except Found as found:
-            target.ops += len(found.steps)
-            key = (found.clause, found.kind)
-            seen = target.findings.setdefault(key, {"count": 0, "found": found})
-            seen["count"] += 1
-            if len(found.steps) < len(seen["found"].steps):
-                seen["found"] = found
+            target.sweep(make, length)
         except Exception as exc:  # the soak or the reference failed: counted apart
             harness.append(harness_error(target, exc))
 
@@ -239,12 +255,13 @@ def _extension_path():
         return None
 
 
-def _finding(target, clause, kind, count, found, small):
+def _finding(target, clause, kind, count, found, small, cut):
     got = small.got
     detail = (f"step {len(small.steps)} {small.steps[-1].py()}: expected "
               f"{describe(small.trace[-1])}, got {describe(got)} ({', '.join(small.fields)} differ)")
     return {"impl": target.spec, "clause": clause, "kind": kind, "known": clause in target.known,
-            "count": count, "found_length": len(found.steps), "shrunk_length": len(small.steps),
+            "count": count, "cut_before": cut, "found_length": len(found.steps),
+            "shrunk_length": len(small.steps),
             "fields": small.fields, "detail": detail,
             "repro": script(target.spec, target.subject.profile, small.steps, small.trace, got,
                             clause=clause, fields=small.fields)}
@@ -262,7 +279,9 @@ def report(doc, out=sys.stdout):
     for f in doc["findings"]:
         known = " (known)" if f["known"] else ""
         detail = f["detail"] if len(f["detail"]) <= 300 else f["detail"][:300] + "..."
-        print(f"{f['impl']}: {f['kind']} on {f['clause']}{known}, {f['count']}x, shrunk from "
+        cut = f", then {f['cut_before']} sequences cut before it" if f.get("cut_before") else ""
+        print(f"{f['impl']}: {f['kind']} on {f['clause']}{known}, {f['count']}x{cut}, shrunk "
+              f"from "
               f"{f['found_length']} to {f['shrunk_length']} ops\n  {detail}", file=out)
     if not doc["findings"]:
         print("no divergences", file=out)

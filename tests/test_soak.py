@@ -186,6 +186,26 @@ def test_a_batch_stops_at_the_first_difference_before_a_later_crash(batched):
     assert batched.subject.worker.proc.pid == pid  # no crash, so no fresh worker was needed
 
 
+def test_a_sequence_ends_before_a_clause_the_implementation_crashed_on(batched):
+    """Once the worker crashed on a clause, later sequences end before an op landing on it:
+    the crash is kept once, the cuts are counted, and no worker has to start again."""
+    steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("size"), o.Call("tell")]
+
+    def fixed():
+        left = list(steps)
+        return lambda shadow, done: [left.pop(0)] if left else []
+
+    batched.sweep(fixed(), len(steps))
+    (clause, kind), = batched.findings
+    assert kind == "crash" and batched.ops == 3
+    batched.sweep(fixed(), len(steps))
+    pid = batched.subject.worker.proc.pid  # the worker that took over after the crash
+    batched.sweep(fixed(), len(steps))
+    assert batched.crashed == {clause: 2} and batched.findings[(clause, kind)]["count"] == 1
+    assert batched.ops == 3 + 2 + 2 and batched.sequences == 3
+    assert batched.subject.worker.proc.pid == pid and batched.subject.worker.alive
+
+
 def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
     """A repr naming the subclass stops the worker's batch (it compares exactly, messages
     aside) but is no divergence: the rest of the ops run and the sequence agrees; another
