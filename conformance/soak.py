@@ -281,8 +281,7 @@ def report(doc, out=sys.stdout):
         detail = f["detail"] if len(f["detail"]) <= 300 else f["detail"][:300] + "..."
         cut = f", then {f['cut_before']} sequences cut before it" if f.get("cut_before") else ""
         print(f"{f['impl']}: {f['kind']} on {f['clause']}{known}, {f['count']}x{cut}, shrunk "
-              f"from "
-              f"{f['found_length']} to {f['shrunk_length']} ops\n  {detail}", file=out)
+              f"from {f['found_length']} to {f['shrunk_length']} ops\n  {detail}", file=out)
     if not doc["findings"]:
         print("no divergences", file=out)
     print(f"harness errors: {doc['harness_errors']}", file=out)
