@@ -42,6 +42,14 @@ class Found(Exception):
         self.got, self.fields = got, fields
 
 
+class Repeat(Exception):
+    """A difference at the last of `ops` steps of a clause and kind already found."""
+
+    def __init__(self, key, ops):
+        super().__init__(key)
+        self.key, self.ops = key, ops
+
+
 class Replayer:
     """One implementation under test beside the reference at its profile: fixed op sequences
     run on both, the first difference raised as Found. `strict_messages` and `messages` are
@@ -118,10 +126,18 @@ class Replayer:
                     if self.differ(trace[start + i], obs)), None)
         if failure is None and bad is None:
             return start + len(got)
+        seen = self.seen(bad, got[bad - start]) if failure is None and bad is not None else None
+        if seen is not None:
+            raise Repeat(seen, bad + 1)
         self.run(steps[:end] if bad is None else steps[:bad + 1])  # raises Found
         where = "crashed or hung" if bad is None else f"differed at step {bad + 1}"
         raise HarnessError(f"a batch {where} but the ops did not when replayed one by one: "
                            "the implementation does not repeat itself")
+
+    def seen(self, index, got):
+        """(clause, kind) when the difference at steps[index] is one already found, which needs
+        no replay: None here, always replayed."""
+        return None
 
     def run(self, ops, make=None, length=0):
         """Run `ops` (or, with `make`, ops from the generator until `length`) on fresh scenarios;

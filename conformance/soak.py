@@ -22,8 +22,10 @@ from conformance.shrink import (  # noqa: F401 (Found and HarnessError: the soak
     BATCH,
     Found,
     HarnessError,
+    Repeat,
     Replayer,
     harness_error,
+    kind_of,
     shrink,
 )
 
@@ -42,12 +44,16 @@ class Target(Replayer):
         # Clauses this implementation crashed on, with the number of sequences cut before them
         # since: a crash costs two worker starts and tells nothing new the second time.
         self.crashed = {}
+        self.clauses = None
 
     def sweep(self, make, length):
         """One generated sequence, its divergence (if any) kept: the shortest of each kind."""
         self.sequences += 1
         try:
             self.ops += self.run_batched(make, length)
+        except Repeat as repeat:
+            self.ops += repeat.ops
+            self.findings[repeat.key]["count"] += 1
         except Found as found:
             self.ops += len(found.steps)
             if found.kind == "crash":
@@ -64,6 +70,21 @@ class Target(Replayer):
         worker runs the last. Returns the number of ops run."""
         if not self.piped:  # the reference in process: step by step costs nothing more
             return self.run((), make=make, length=length)
+        self.clauses = []  # the clause of each step, for seen()
+        try:
+            return self._run_batched(make, length)
+        finally:
+            self.clauses = None
+
+    def seen(self, index, got):
+        """A difference of a clause and kind this soak found before is counted without the
+        step-by-step replay that makes its Found (shrinking still replays every candidate)."""
+        if self.clauses is None:
+            return None
+        key = (self.clauses[index], kind_of(got))
+        return key if key in self.findings else None
+
+    def _run_batched(self, make, length):
         shadow, steps, trace, pending = Shadow(), [], [], []
         shadow.peek = self.peek
         done, flight, exhausted, size = 0, None, False, FIRST_BATCH
@@ -86,6 +107,7 @@ class Target(Replayer):
                     break
                 steps.append(op)
                 trace.append(expected)
+                self.clauses.append(clause)
             if flight:
                 done, flight = self.collect(steps, trace, *flight), None
             if done == len(steps):

@@ -206,6 +206,24 @@ def test_a_sequence_ends_before_a_clause_the_implementation_crashed_on(batched):
     assert batched.subject.worker.proc.pid == pid and batched.subject.worker.alive
 
 
+def test_a_divergence_found_before_is_counted_without_a_replay(batched):
+    """The first divergence of a clause is replayed step by step for its Found; the same
+    clause and kind again is only counted (the worker's digested answer says enough)."""
+    steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("read_byte"), o.Call("tell")]
+    replays, run = [], batched.run
+    batched.run = lambda ops, **kw: replays.append(len(ops)) or run(ops, **kw)
+
+    def fixed():
+        left = list(steps)
+        return lambda shadow, done: [left.pop(0)] if left else []
+
+    for _ in range(3):
+        batched.sweep(fixed(), len(steps))
+    (key, seen), = batched.findings.items()
+    assert key[1] == "diverge" and seen["count"] == 3 and len(seen["found"].steps) == 3
+    assert replays == [3] and batched.ops == 9
+
+
 def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
     """A repr naming the subclass stops the worker's batch (it compares exactly, messages
     aside) but is no divergence: the rest of the ops run and the sequence agrees; another
