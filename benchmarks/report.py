@@ -42,6 +42,14 @@ def run(argv, env=None, quick_argv=(), timeout=3600):
     return status, took, text
 
 
+def _shortened(text, limit=4000):
+    """A long output's first line (a soak's or a run's summary) and its tail."""
+    if len(text) <= limit:
+        return text
+    head = text.split("\n", 1)[0][:500]
+    return head + "\n...\n" + text[-(limit - len(head)):]
+
+
 # -- bulk operations: pytest-benchmark in process, bulk_ops.py in PyPy and Pyodide -------------
 def bulk(quick):
     mib = "8" if quick else "64"
@@ -237,7 +245,7 @@ def main(argv=None):
             continue
         r = results[key]
         lines += [f"## {r['title']}", "", f"`{r['command']}`: {r['status']}, {r['seconds']} s", "",
-                  "```", r["output"][-4000:], "```", ""]
+                  "```", _shortened(r["output"]), "```", ""]
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
     write_atomically(os.path.join(OUT, "bench.json"),
