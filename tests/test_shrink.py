@@ -65,3 +65,44 @@ def test_machine_reports_the_shrunk_ops(planted):
     assert len(small.steps[-1].py()) <= 30, small.steps[-1].py()  # e.g. m.write(b'a')
     assert len(small.expected_trace) == len(small.steps)
     assert small.index == len(small.steps) - 1 and "out" in small.fields
+
+
+# A crash the first worker shows and no later one: a batch's replay cannot find it again.
+ONCE = '''\
+import os
+import signal
+
+from tests.mutants import Faithful
+
+
+class CrashesOnce(Faithful):
+    """write() kills the first worker process that calls it (a marker file in the worker's
+    own folder, which outlives the process, keeps the later ones alive)."""
+
+    def write(self, data):
+        if not os.path.exists("crashed-once"):
+            open("crashed-once", "w").close()
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return super().write(data)
+'''
+
+
+def test_a_crash_the_replay_does_not_repeat_is_still_a_crash(tmp_path, monkeypatch):
+    """A worker's batch crashed but its ops, replayed one by one, do not: the machine reports
+    the crash the batch saw, not an error of its own."""
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    (tmp_path / "crash_once.py").write_text(ONCE)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    subject = resolve("crash_once:CrashesOnce")
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    try:
+        found, _ = run_lockstep(reference, subject, examples=30, seed=0, shrink_seconds=10)
+    finally:
+        subject.close()
+        reference.close()
+    assert [d.kind for d in found] == ["crash"]
+    assert found[0].got.get("signal") == "SIGSEGV"
