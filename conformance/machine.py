@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
-from conformance.shrink import BATCH, Found, Replayer, Unrepeatable, kind_of, shrink
+from conformance.shrink import BATCH, Found, Replayer, kind_of, shrink
 from impls.executor import compact
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
@@ -146,11 +146,6 @@ class LockstepMachine(RuleBasedStateMachine):
                                               min(self.done + BATCH, len(self.steps)))
                 if not wait:
                     return
-        except Unrepeatable as exc:  # what the batch saw is the result (the step is a guess)
-            self.flight = None
-            index = exc.index
-            fields = self.differ(self.trace[index], exc.got) or ["out"]
-            self.report(index, self.steps[index].clause(self.trace[index]), exc.got, fields)
         except Found as found:
             self.flight = None
             index = len(found.steps) - 1
@@ -170,12 +165,9 @@ class LockstepMachine(RuleBasedStateMachine):
         return Replayer(self.subject.spec, self.subject, cls.replay_reference,
                         strict_messages=self.strict_messages, messages=self.messages)
 
-    def differ(self, expected, got):
-        return differences(expected, got, strict_messages=self.strict_messages,
-                           messages=self.messages)
-
     def check(self, index, clause, got):
-        fields = self.differ(self.trace[index], got)
+        fields = differences(self.trace[index], got, strict_messages=self.strict_messages,
+                             messages=self.messages)
         if fields:
             self.report(index, clause, got, fields)
 

@@ -42,15 +42,6 @@ class Found(Exception):
         self.got, self.fields = got, fields
 
 
-class Unrepeatable(HarnessError):
-    """A batch that crashed, hung or differed where its ops replayed one by one did not:
-    what the batch saw (`got`) at steps[index] (the batch's last step for a crash or hang)."""
-
-    def __init__(self, message, index, got):
-        super().__init__(message)
-        self.index, self.got = index, got
-
-
 class Repeat(Exception):
     """A difference at the last of `ops` steps of a clause and kind already found."""
 
@@ -140,10 +131,8 @@ class Replayer:
             raise Repeat(seen, bad + 1)
         self.run(steps[:end] if bad is None else steps[:bad + 1])  # raises Found
         where = "crashed or hung" if bad is None else f"differed at step {bad + 1}"
-        raise Unrepeatable(f"a batch {where} but the ops did not when replayed one by one: "
-                           "the implementation does not repeat itself",
-                           end - 1 if bad is None else bad,
-                           failure if bad is None else got[bad - start])
+        raise HarnessError(f"a batch {where} but the ops did not when replayed one by one: "
+                           "the implementation does not repeat itself")
 
     def seen(self, index, got):
         """(clause, kind) when the difference at steps[index] is one already found, which needs
