@@ -21,8 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
-from conformance.shrink import BATCH, Found, Replayer, kind_of, shrink
-from impls.executor import compact
+from conformance.shrink import Found, Replayer, kind_of, shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -72,10 +71,6 @@ def _stop_if_asked():
         raise cli.Interrupted(stop["why"])
 
 
-# Steps the reference runs ahead before they go to the worker (a batch per message).
-AHEAD = 16
-
-
 class LockstepMachine(RuleBasedStateMachine):
     """Subclassed per run with `reference`, `subject`, `strict_messages` and `messages` set."""
 
@@ -84,7 +79,6 @@ class LockstepMachine(RuleBasedStateMachine):
     messages = frozenset()
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
     known = frozenset()  # clauses whose divergences are recorded the same way: already understood
-    replay_reference = None  # the reference a worker's batch is replayed on, made when needed
     crashes = {}
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
@@ -93,11 +87,7 @@ class LockstepMachine(RuleBasedStateMachine):
         _stop_if_asked()
         super().__init__()
         self.steps, self.trace = [], []  # ops, and the reference's observation of each
-        # A worker gets the example's ops in batches at its end (what is drawn depends only on
-        # the reference): the reference's observations as the worker digests its own.
-        self.batched = getattr(self.subject, "submit_many", None) is not None
-        self.digested = []
-        self.done, self.flight = 0, None  # steps the worker has run; the batch it runs now
+        self.pending = None  # (index, clause) of the op whose subject answer is still out
         self.failed = False
         self.dead = False  # the implementation crashed and crashes are being recorded
         self.shadow = rules.Shadow()  # the map as the reference saw it
@@ -106,8 +96,12 @@ class LockstepMachine(RuleBasedStateMachine):
 
     # -- the heart: one op, both sides, compare ------------------------------------------------
     def step(self, op):
-        """Apply `op` to the reference and return its observation; the subject's, compared,
-        comes now in process, at the example's end from a worker (`run_batches`)."""
+        """Apply `op` to both sides and return the reference's observation.
+
+        The subject's answer is collected at the next step (or at teardown): its worker runs
+        while Hypothesis draws the next op, since what is drawn depends only on the reference.
+        """
+        self.collect()
         if self.dead:  # the implementation died in this example: the reference goes on alone
             return self.shadow.follow(op, self.reference.apply(op.json()))
         if current_build_context().is_final:  # printing every op costs; only the last run shows
@@ -115,72 +109,42 @@ class LockstepMachine(RuleBasedStateMachine):
         index = len(self.steps)
         self.steps.append(op)
         payload = op.json()
+        submit = getattr(self.subject, "submit", None)
+        if submit is not None:  # the worker starts on it while the reference works
+            submit(payload)
         expected = self.reference.apply(payload)
         self.trace.append(expected)
         clause = op.clause(expected)
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
-        if self.batched:
-            self.digested.append(compact({k: v for k, v in expected.items() if k != "clause"}))
-            if len(self.steps) - (self.flight[1] if self.flight else self.done) >= AHEAD:
-                self.send_batch()
+        if submit is not None:
+            self.pending = (index, clause)
         else:
             self.check(index, clause, self.subject.apply(payload))
         return self.shadow.follow(op, expected)
-
-    def send_batch(self, wait=False):
-        """Collect the worker's batch in flight, if any, and send it the steps since: it runs
-        them while the reference and Hypothesis go on (what is drawn depends only on the
-        reference). With `wait`, until the worker has run every step. Its first difference,
-        crash or hang is found again by replaying the ops one at a time on fresh scenarios
-        (conformance/shrink.py: on another reference, as this one goes on), then reported."""
-        replayer = self.replayer()
-        try:
-            while True:
-                if self.flight:
-                    self.done, self.flight = replayer.collect(
-                        self.steps, self.digested, *self.flight), None
-                if self.done == len(self.steps):
-                    return
-                self.flight = replayer.submit(self.steps, self.digested, self.done,
-                                              min(self.done + BATCH, len(self.steps)))
-                if not wait:
-                    return
-        except Found as found:
-            self.flight = None
-            index = len(found.steps) - 1
-            self.trace[:index + 1] = found.trace  # the replay's full observations
-            self.report(index, found.clause, found.got, found.fields,
-                        reference=type(self).replay_reference)
 
     def peek(self):
         """The reference's map bytes (for a needle from a map too big to inline)."""
         data = self.reference.dump().get("data")
         return bytes.fromhex(data) if isinstance(data, str) else None
 
-    def replayer(self):
-        cls = type(self)
-        if cls.replay_reference is None:
-            cls.replay_reference = self.reference.twin()
-        return Replayer(self.subject.spec, self.subject, cls.replay_reference,
-                        strict_messages=self.strict_messages, messages=self.messages)
+    def collect(self):
+        """Compare the subject's answer to the op submitted last, if any."""
+        if self.pending is not None:
+            (index, clause), self.pending = self.pending, None
+            self.check(index, clause, self.subject.result())
 
     def check(self, index, clause, got):
-        fields = differences(self.trace[index], got, strict_messages=self.strict_messages,
-                             messages=self.messages)
-        if fields:
-            self.report(index, clause, got, fields)
-
-    def report(self, index, clause, got, fields, reference=None):
-        """Raise the divergence at steps[index], or record it and go on (crashes recorded,
-        known clauses). `reference` is the one that ran exactly steps[:index + 1]."""
         expected = self.trace[index]
+        fields = differences(expected, got, strict_messages=self.strict_messages,
+                             messages=self.messages)
+        if not fields:
+            return
         self.failed = True
         kind = kind_of(got)
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
-            dumps = {"expected": (reference or self.reference).dump(),
-                     "got": self.subject.dump()}
+            dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
         divergence = divergence_class(kind, clause)(
             clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
             dumps)
@@ -198,11 +162,11 @@ class LockstepMachine(RuleBasedStateMachine):
     def teardown(self):
         if self.failed:
             return
+        self.collect()
         # The final close and file contents.
         if self.shadow.live:
             self.step(o.End())
-        if self.batched and not self.dead:
-            self.send_batch(wait=True)
+            self.collect()
 
     # -- the rules: conformance/rules.py, drawn through Hypothesis ----------------------------
     @rule(data=st.data())
@@ -248,17 +212,12 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         test = hypothesis_seed(seed)(test)
     found = []
     try:
-        try:
-                # Hypothesis finds (it looks on for other bugs after the first, as when it
-            # shrinks); the ops are shrunk afterwards by delta debugging, whole candidate
-            # sequences replayed a batch per worker message (conformance/shrink.py):
-            # Hypothesis's own shrinker replays its candidates step by step and took most of
-            # the time to a report.
-            with shrink_deadline(0):
-                test()
-        finally:
-            if machine.replay_reference is not None:
-                machine.replay_reference.close()
+        # Hypothesis finds (it looks on for other bugs after the first, as when it shrinks);
+        # the ops are shrunk afterwards by delta debugging, whole candidate sequences replayed
+        # a batch per worker message (conformance/shrink.py): Hypothesis's own shrinker
+        # replays its candidates step by step and took most of the time to a report.
+        with shrink_deadline(0):
+            test()
     except Divergence as exc:
         found.append(exc)
     except BaseExceptionGroup as group:  # several distinct bugs, each shrunk on its own

@@ -41,7 +41,6 @@ class ReferenceAdapter:
         from impls import reference, windows
 
         self.profile = profile or profile_for(platform.python_version())
-        self.platform_name = platform_name
         self.module = (windows.module(self.profile) if platform_name == "windows"
                        else reference.module(self.profile))
         self.spec = "reference" if profile is None else f"reference@{self.profile}"
@@ -53,10 +52,6 @@ class ReferenceAdapter:
 
     def start(self):
         return self.about
-
-    def twin(self):
-        """Another reference of the same profile and platform, with scenarios of its own."""
-        return ReferenceAdapter(self.profile, self.platform_name)
 
     def apply(self, op):
         """The observation of `op`, with the clause the reference names for it ("clause"; absent:

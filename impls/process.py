@@ -218,7 +218,6 @@ class Worker:
 
     def start(self):
         """Make a worker ready (adopting the spare if there is one) and return its hello."""
-        adopted = self.spare is not None
         spawned, self.spare = self.spare or self._spawn(), None
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
@@ -235,8 +234,6 @@ class Worker:
         if self.buffer:  # more than the hello
             raise self._broken(self.buffer)
         self.about = hello["hello"]
-        if adopted:  # it crashed once: the next crash (a replay's, often) finds one booted
-            self._prepare_spare()
         return self.about
 
     @property
