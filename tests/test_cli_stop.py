@@ -76,10 +76,15 @@ def test_sigterm_writes_results_marked_incomplete(tmp_path):
         [sys.executable, "-m", "conformance", "--impl", "stdlib", "--examples", "100000",
          "--only", "machine", "--json", str(out)], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not started(scratch) and proc.poll() is None:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
+    try:
+        while not started(scratch) and proc.poll() is None:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:  # a run that ignored the signal must not go on for 100,000 examples
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 3, err
     assert "SIGTERM" in err and "Traceback" not in err
     doc = json.loads(out.read_text())

@@ -78,9 +78,14 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
     argv, env, scratch = cli(tmp_path)
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(8)  # well into the run: workers started, some of them busy
-    proc.send_signal(2)
-    _, err = proc.communicate(timeout=120)
+    try:
+        time.sleep(8)  # well into the run: workers started, some of them busy
+        proc.send_signal(2)
+        _, err = proc.communicate(timeout=120)
+    finally:  # a run that ignored Ctrl-C must not outlive the test
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode != 0
     assert "Traceback" not in err
     deadline = time.monotonic() + 10
