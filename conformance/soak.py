@@ -41,8 +41,9 @@ class Target(Replayer):
         self.known = set(known)
         self.sequences = self.ops = 0
         self.findings = {}  # (clause, kind) -> {"count": how often, "found": the shortest Found}
-        # Clauses this implementation crashed on, with the number of sequences cut before them
-        # since: a crash costs two worker starts and tells nothing new the second time.
+        # Clauses this implementation crashed or hung on, with the number of sequences cut
+        # before them since: a crash costs two worker starts (a hang two timeouts) and tells
+        # nothing new the second time.
         self.crashed = {}
         self.clauses = None
 
@@ -56,7 +57,7 @@ class Target(Replayer):
             self.findings[repeat.key]["count"] += 1
         except Found as found:
             self.ops += len(found.steps)
-            if found.kind == "crash":
+            if found.kind != "diverge":  # a crash or a hang: a hang waits out --timeout
                 self.crashed.setdefault(found.clause, 0)
             key = (found.clause, found.kind)
             seen = self.findings.setdefault(key, {"count": 0, "found": found})
@@ -221,7 +222,7 @@ def soak(args, out=sys.stdout):
                 small = found if interrupted else shrink(
                     target, found, time.monotonic() + args.shrink_seconds, harness)
                 findings.append(_finding(target, clause, kind, seen["count"], found, small,
-                                         target.crashed.get(clause, 0) if kind == "crash" else 0))
+                                         target.crashed.get(clause, 0) if kind != "diverge" else 0))
     finally:
         for adapter in [t.subject for t in targets] + references:
             adapter.close()

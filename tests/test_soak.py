@@ -206,6 +206,43 @@ def test_a_sequence_ends_before_a_clause_the_implementation_crashed_on(batched):
     assert batched.subject.worker.proc.pid == pid and batched.subject.worker.alive
 
 
+HANGS = '''\
+import time
+
+from tests.mutants import Faithful
+
+
+class SizeHangs(Faithful):
+    def size(self):
+        time.sleep(60)
+'''
+
+
+def test_a_sequence_ends_before_a_clause_the_implementation_hung_on(tmp_path, monkeypatch):
+    """A hang waits out the step's time limit once; later sequences end before the clause."""
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    (tmp_path / "size_hangs.py").write_text(HANGS)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    subject = resolve("size_hangs:SizeHangs", timeout=1.0)
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    target = soak.Target("hangs", subject, reference)
+    steps = [o.Open(b"abc", 0), o.Call("size"), o.Call("tell")]
+    try:
+        target.sweep(lambda shadow, done, left=list(steps): [left.pop(0)] if left else [], 3)
+        (clause, kind), = target.findings
+        began = time.monotonic()
+        target.sweep(lambda shadow, done, left=list(steps): [left.pop(0)] if left else [], 3)
+        assert time.monotonic() - began < 0.5  # no second wait
+    finally:
+        subject.close()
+        reference.close()
+    assert kind == "hang" and target.crashed == {clause: 1} and target.ops == 2 + 1
+
+
 def test_a_divergence_found_before_is_counted_without_a_replay(batched):
     """The first divergence of a clause is replayed step by step for its Found; the same
     clause and kind again is only counted (the worker's digested answer says enough)."""
