@@ -99,6 +99,7 @@ class Replayer:
         while done < len(steps):
             done = self.collect(steps, trace, *self.submit(steps, trace, done,
                                                            min(done + BATCH, len(steps))))
+        self.finish(steps)
         return len(steps)
 
     def expect(self, shadow, op):
@@ -134,6 +135,24 @@ class Replayer:
         raise HarnessError(f"a batch {where} but the ops did not when replayed one by one: "
                            "the implementation does not repeat itself")
 
+    def settled(self, steps, trace):
+        """len(steps), once the worker answered a ping cleanly after the last of them: what it
+        wrote unasked after an op is that op's outcome (Found at it)."""
+        sync = getattr(self.subject, "sync", None)
+        got = sync() if sync is not None and steps else None
+        if got is not None:
+            fields = self.differ(trace[-1], got) or ["protocol"]
+            raise Found(steps[-1].clause(trace[-1]), kind_of(got), steps, trace, got, fields)
+        return len(steps)
+
+    def finish(self, steps):
+        """After the batches of `steps`: the worker answers a ping cleanly, or the ops replayed
+        one at a time raise Found where it broke."""
+        if self.subject.sync() is not None:
+            self.run(steps)  # raises Found
+            raise HarnessError("the worker broke the protocol after a batch but not when its "
+                               "ops were replayed one by one: it does not repeat itself")
+
     def seen(self, index, got):
         """(clause, kind) when the difference at steps[index] is one already found, which needs
         no replay: None here, always replayed."""
@@ -151,12 +170,12 @@ class Replayer:
                 if make is None:
                     op = next(source, None)
                     if op is None:
-                        return len(steps)
+                        return self.settled(steps, trace)
                     pending = [op]
                 else:
                     pending = make(shadow, len(steps) >= length)
                     if not pending:
-                        return len(steps)
+                        return self.settled(steps, trace)
             op = pending.pop(0)
             if not shadow.allows(op):
                 if make is not None:

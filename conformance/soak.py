@@ -112,6 +112,7 @@ class Target(Replayer):
             if flight:
                 done, flight = self.collect(steps, trace, *flight), None
             if done == len(steps):
+                self.finish(steps)
                 return len(steps)
             flight = self.submit(steps, trace, done, len(steps))
             size = min(2 * size, BATCH)

@@ -108,16 +108,9 @@ class WorkerAdapter:
 
     def result(self, batch=0):
         """The observation of the op submitted (or the list of a batch of `batch` ops)."""
-        try:
-            reply = self.worker.receive(self.step_timeout() + BATCH_SECONDS_PER_OP * batch)
-        except WorkerDied as exc:
-            return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
-                    "stderr": exc.stderr[-500:]}
-        except WorkerHung as exc:
-            self.hung = True
-            return {"hang": str(exc)}
-        except WorkerProtocol as exc:
-            return {"protocol": exc.seen}
+        reply = self._reply(self.step_timeout() + BATCH_SECONDS_PER_OP * batch)
+        if "id" not in reply:  # what went wrong, as the step's observation
+            return reply
         obs = reply.get("obs")
         if batch and isinstance(obs, list):  # the caller checks each observation
             return obs
@@ -127,6 +120,33 @@ class WorkerAdapter:
             self.worker.kill()
             return {"protocol": _shown(reply)}
         return obs
+
+    def _reply(self, timeout):
+        """The worker's reply; or, as an observation, how it crashed, hung or broke the
+        protocol."""
+        try:
+            return self.worker.receive(timeout)
+        except WorkerDied as exc:
+            return {"crash": exc.signum or exc.returncode, "signal": _signame(exc.signum),
+                    "stderr": exc.stderr[-500:]}
+        except WorkerHung as exc:
+            self.hung = True
+            return {"hang": str(exc)}
+        except WorkerProtocol as exc:
+            return {"protocol": exc.seen}
+
+    def sync(self):
+        """None when the worker answers a ping and nothing else; else what broke, as an
+        observation. Anything the last op made the worker write unasked comes before the
+        ping's answer: a sequence's last op is held to the protocol like the others."""
+        self.worker.send({"ping": None})
+        reply = self._reply(self.step_timeout())
+        if "id" not in reply:
+            return reply
+        if set(reply) != {"id", "pong"}:
+            self.worker.kill()
+            return {"protocol": _shown(reply)}
+        return None
 
     def submit_many(self, ops, expect=None):
         """Start a batch of ops, run in one message up to the first whose observation is not

@@ -89,6 +89,8 @@ class Server(object):
             return {"obs": self.batch(msg["ops"], msg.get("expect"))}
         if "dump" in msg:
             return {"dump": self.executor.dump()}
+        if "ping" in msg:  # the harness checks that nothing came unasked before this answer
+            return {"pong": None}
         if "reset" in msg:
             self.executor.cleanup()
             return {"reset": True}

@@ -158,6 +158,12 @@ class DivergesThenCrashes(Faithful):
 '''
 
 
+def fixed(steps):
+    """`make` for Target.sweep: exactly `steps`, then nothing."""
+    left = list(steps)
+    return lambda shadow, done: [left.pop(0)] if left else []
+
+
 @pytest.fixture
 def batched(tmp_path, monkeypatch):
     from impls.adapters import ReferenceAdapter
@@ -191,16 +197,12 @@ def test_a_sequence_ends_before_a_clause_the_implementation_crashed_on(batched):
     the crash is kept once, the cuts are counted, and no worker has to start again."""
     steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("size"), o.Call("tell")]
 
-    def fixed():
-        left = list(steps)
-        return lambda shadow, done: [left.pop(0)] if left else []
-
-    batched.sweep(fixed(), len(steps))
+    batched.sweep(fixed(steps), len(steps))
     (clause, kind), = batched.findings
     assert kind == "crash" and batched.ops == 3
-    batched.sweep(fixed(), len(steps))
+    batched.sweep(fixed(steps), len(steps))
     pid = batched.subject.worker.proc.pid  # the worker that took over after the crash
-    batched.sweep(fixed(), len(steps))
+    batched.sweep(fixed(steps), len(steps))
     assert batched.crashed == {clause: 2} and batched.findings[(clause, kind)]["count"] == 1
     assert batched.ops == 3 + 2 + 2 and batched.sequences == 3
     assert batched.subject.worker.proc.pid == pid and batched.subject.worker.alive
@@ -232,15 +234,65 @@ def test_a_sequence_ends_before_a_clause_the_implementation_hung_on(tmp_path, mo
     target = soak.Target("hangs", subject, reference)
     steps = [o.Open(b"abc", 0), o.Call("size"), o.Call("tell")]
     try:
-        target.sweep(lambda shadow, done, left=list(steps): [left.pop(0)] if left else [], 3)
+        target.sweep(fixed(steps), 3)
         (clause, kind), = target.findings
         began = time.monotonic()
-        target.sweep(lambda shadow, done, left=list(steps): [left.pop(0)] if left else [], 3)
+        target.sweep(fixed(steps), 3)
         assert time.monotonic() - began < 0.5  # no second wait
     finally:
         subject.close()
         reference.close()
     assert kind == "hang" and target.crashed == {clause: 1} and target.ops == 2 + 1
+
+
+# Its worker writes a copy of find()'s reply a while before the reply itself (the copy, with
+# the right id, is taken for the reply; the reply comes after it, unasked).
+LATE_REPLY = '''\
+import os
+import sys
+import time
+
+from tests.mutants import Faithful
+
+_worker = sys.modules["__main__"]
+_answer, _out = _worker.answer, int(sys.argv[3])
+
+
+def answer(server, line):
+    reply = _answer(server, line)
+    if reply is not None and '"find"' in line:
+        os.write(_out, (reply + "\\n").encode())
+        time.sleep(0.05)
+    return reply
+
+
+_worker.answer = answer
+factory = Faithful
+'''
+
+
+def test_a_protocol_break_after_a_sequences_last_op_is_found_at_it(tmp_path, monkeypatch):
+    """A sequence's last op is held to the protocol like the others (a ping after it): the
+    reply that came unasked after a find is found at that find, not at a later sequence."""
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    (tmp_path / "late_reply.py").write_text(LATE_REPLY)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.chdir(ROOT)
+    subject = resolve("late_reply:factory")
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    target = soak.Target("late", subject, reference)
+    try:
+        target.sweep(fixed([o.Open(b"abc", 0), o.Call("find", b"b")]), 2)
+    finally:
+        subject.close()
+        reference.close()
+    ((clause, kind), seen), = target.findings.items()
+    assert (clause, kind) == ("find.default-start", "crash")
+    assert [op.name for op in seen["found"].steps] == ["open", "call"]
+    assert "protocol" in seen["found"].got
 
 
 def test_a_divergence_found_before_is_counted_without_a_replay(batched):
@@ -250,12 +302,8 @@ def test_a_divergence_found_before_is_counted_without_a_replay(batched):
     replays, run = [], batched.run
     batched.run = lambda ops, **kw: replays.append(len(ops)) or run(ops, **kw)
 
-    def fixed():
-        left = list(steps)
-        return lambda shadow, done: [left.pop(0)] if left else []
-
     for _ in range(3):
-        batched.sweep(fixed(), len(steps))
+        batched.sweep(fixed(steps), len(steps))
     (key, seen), = batched.findings.items()
     assert key[1] == "diverge" and seen["count"] == 3 and len(seen["found"].steps) == 3
     assert replays == [3] and batched.ops == 9
