@@ -245,6 +245,29 @@ def test_a_sequence_ends_before_a_clause_the_implementation_hung_on(tmp_path, mo
     assert kind == "hang" and target.crashed == {clause: 1} and target.ops == 2 + 1
 
 
+def test_a_sequence_cut_before_its_first_op_runs_nothing(monkeypatch):
+    """A worker that answers null broke the protocol at the open: the next sequence ends
+    before its open, and nothing is sent to check (no harness error)."""
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    monkeypatch.setenv("PYTHONPATH", ROOT)
+    monkeypatch.chdir(ROOT)
+    subject = resolve("tests.hostile.null_replies:factory")
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    target = soak.Target("null", subject, reference)
+    try:
+        for _ in range(2):
+            target.sweep(fixed([o.Open(b"abc", 0), o.Call("tell")]), 2)
+    finally:
+        subject.close()
+        reference.close()
+    (clause, kind), = target.findings
+    assert kind == "crash" and target.crashed == {clause: 1}
+    assert (target.sequences, target.ops) == (2, 1)
+
+
 # Its worker writes a copy of find()'s reply a while before the reply itself (the copy, with
 # the right id, is taken for the reply; the reply comes after it, unasked).
 LATE_REPLY = '''\
