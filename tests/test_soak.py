@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The soak (conformance/soak.py): silent on the reference, finds and shrinks a planted bug."""
 
+import contextlib
 import json
 import os
 import signal
@@ -164,20 +165,29 @@ def fixed(steps):
     return lambda shadow, done: [left.pop(0)] if left else []
 
 
-@pytest.fixture
-def batched(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def soak_target(monkeypatch, spec, folder=ROOT, timeout=10.0):
+    """A soak Target for the implementation `spec` (importable from `folder`), closed after."""
     from impls.adapters import ReferenceAdapter
     from impls.interpreters import resolve
 
-    (tmp_path / "batched_bug.py").write_text(BATCHED)
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    monkeypatch.chdir(ROOT)
-    subject = resolve("batched_bug:DivergesThenCrashes")
+    monkeypatch.setenv("PYTHONPATH", str(folder))
+    monkeypatch.chdir(ROOT)  # so the worker imports tests.mutants
+    subject = resolve(spec, timeout=timeout)
     subject.start()
     reference = ReferenceAdapter(subject.profile)
-    yield soak.Target("batched", subject, reference)
-    subject.close()
-    reference.close()
+    try:
+        yield soak.Target(spec, subject, reference)
+    finally:
+        subject.close()
+        reference.close()
+
+
+@pytest.fixture
+def batched(tmp_path, monkeypatch):
+    (tmp_path / "batched_bug.py").write_text(BATCHED)
+    with soak_target(monkeypatch, "batched_bug:DivergesThenCrashes", tmp_path) as target:
+        yield target
 
 
 def test_a_batch_stops_at_the_first_difference_before_a_later_crash(batched):
@@ -222,47 +232,23 @@ class SizeHangs(Faithful):
 
 def test_a_sequence_ends_before_a_clause_the_implementation_hung_on(tmp_path, monkeypatch):
     """A hang waits out the step's time limit once; later sequences end before the clause."""
-    from impls.adapters import ReferenceAdapter
-    from impls.interpreters import resolve
-
     (tmp_path / "size_hangs.py").write_text(HANGS)
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    monkeypatch.chdir(ROOT)
-    subject = resolve("size_hangs:SizeHangs", timeout=1.0)
-    subject.start()
-    reference = ReferenceAdapter(subject.profile)
-    target = soak.Target("hangs", subject, reference)
     steps = [o.Open(b"abc", 0), o.Call("size"), o.Call("tell")]
-    try:
+    with soak_target(monkeypatch, "size_hangs:SizeHangs", tmp_path, timeout=1.0) as target:
         target.sweep(fixed(steps), 3)
         (clause, kind), = target.findings
         began = time.monotonic()
         target.sweep(fixed(steps), 3)
         assert time.monotonic() - began < 0.5  # no second wait
-    finally:
-        subject.close()
-        reference.close()
     assert kind == "hang" and target.crashed == {clause: 1} and target.ops == 2 + 1
 
 
 def test_a_sequence_cut_before_its_first_op_runs_nothing(monkeypatch):
     """A worker that answers null broke the protocol at the open: the next sequence ends
     before its open, and nothing is sent to check (no harness error)."""
-    from impls.adapters import ReferenceAdapter
-    from impls.interpreters import resolve
-
-    monkeypatch.setenv("PYTHONPATH", ROOT)
-    monkeypatch.chdir(ROOT)
-    subject = resolve("tests.hostile.null_replies:factory")
-    subject.start()
-    reference = ReferenceAdapter(subject.profile)
-    target = soak.Target("null", subject, reference)
-    try:
+    with soak_target(monkeypatch, "tests.hostile.null_replies:factory") as target:
         for _ in range(2):
             target.sweep(fixed([o.Open(b"abc", 0), o.Call("tell")]), 2)
-    finally:
-        subject.close()
-        reference.close()
     (clause, kind), = target.findings
     assert kind == "crash" and target.crashed == {clause: 1}
     assert (target.sequences, target.ops) == (2, 1)
@@ -297,21 +283,9 @@ factory = Faithful
 def test_a_protocol_break_after_a_sequences_last_op_is_found_at_it(tmp_path, monkeypatch):
     """A sequence's last op is held to the protocol like the others (a ping after it): the
     reply that came unasked after a find is found at that find, not at a later sequence."""
-    from impls.adapters import ReferenceAdapter
-    from impls.interpreters import resolve
-
     (tmp_path / "late_reply.py").write_text(LATE_REPLY)
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    monkeypatch.chdir(ROOT)
-    subject = resolve("late_reply:factory")
-    subject.start()
-    reference = ReferenceAdapter(subject.profile)
-    target = soak.Target("late", subject, reference)
-    try:
+    with soak_target(monkeypatch, "late_reply:factory", tmp_path) as target:
         target.sweep(fixed([o.Open(b"abc", 0), o.Call("find", b"b")]), 2)
-    finally:
-        subject.close()
-        reference.close()
     ((clause, kind), seen), = target.findings.items()
     assert (clause, kind) == ("find.default-start", "crash")
     assert [op.name for op in seen["found"].steps] == ["open", "call"]
