@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,19 +28,27 @@ IMPLS = ["reference", "stdlib", "fmmap", "PyPy", "Pyodide"]
 
 
 def run(argv, env=None, quick_argv=(), timeout=3600):
-    """Run one benchmark command from the repository root: (status, seconds, output)."""
-    began = time.perf_counter()
+    """Run one benchmark command from the repository root: (status, seconds, CPU seconds,
+    output). The CPU seconds are the command's and those of every process it waited for:
+    beside wall time, a figure a shared machine's changing speed moves less."""
+    began, cpu = time.perf_counter(), _children_cpu()
     try:
         done = subprocess.run([*argv, *quick_argv], cwd=ROOT, capture_output=True, text=True,
                               env={**os.environ, **(env or {})}, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return f"timed out after {timeout} s", timeout, ""
+        return f"timed out after {timeout} s", timeout, None, ""
+    cpu = round(_children_cpu() - cpu, 1)
     took = round(time.perf_counter() - began, 1)
     text = (done.stdout.strip() + "\n" + done.stderr.strip()[-2000:]).strip()
     # exit 1 is a run that found divergences (the mutants, the stdlib's crashes): still a figure
     status = ("ok" if done.returncode in (0, 1) and "Traceback" not in done.stderr
               else f"failed (exit {done.returncode})")
-    return status, took, text
+    return status, took, cpu, text
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _shortened(text, limit=4000):
@@ -55,7 +64,7 @@ def bulk(quick):
     mib = "8" if quick else "64"
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bulk.json")
-        status, took, text = run([sys.executable, "-m", "pytest", "benchmarks/test_bulk.py", "-q",
+        status, took, _, text = run([sys.executable, "-m", "pytest", "benchmarks/test_bulk.py", "-q",
                                   "-p", "no:cacheprovider", "-p", "no:randomly",
                                   f"--benchmark-json={path}"], env={"BENCH_MIB": mib})
         if not os.path.exists(path):
@@ -77,7 +86,7 @@ def bulk(quick):
         except Exception as exc:  # noqa: BLE001 - an interpreter missing is a line in the report
             notes[name] = f"unavailable: {exc}"
             continue
-        s, _, out = run([*command, "--mib", mib, "--runs", "5"], timeout=900)
+        s, _, _, out = run([*command, "--mib", mib, "--runs", "5"], timeout=900)
         try:
             best[name] = json.loads(out.splitlines()[0])
         except (ValueError, IndexError):
@@ -235,16 +244,19 @@ def main(argv=None):
     for key, title, argv, quick_argv in SECTIONS:
         if key in only:
             print(f"{key} ...", flush=True)
-            status, took, text = run(argv, quick_argv=quick_argv if args.quick else ())
+            status, took, cpu, text = run(argv, quick_argv=quick_argv if args.quick else ())
             command = " ".join(["python", *argv[1:], *(quick_argv if args.quick else ())])
             results[key] = {"title": title, "command": command, "status": status,
-                            "seconds": took, "output": text, "date": when}
+                            "seconds": took, "cpu_seconds": cpu, "output": text,
+                            "date": when}
         elif key in kept:
             results[key] = {"date": earlier["date"], **earlier["results"][key]}
         else:
             continue
         r = results[key]
-        lines += [f"## {r['title']}", "", f"`{r['command']}`: {r['status']}, {r['seconds']} s", "",
+        cpu = f" ({r['cpu_seconds']} s of CPU)" if r.get("cpu_seconds") is not None else ""
+        lines += [f"## {r['title']}", "", f"`{r['command']}`: {r['status']}, {r['seconds']} s{cpu}",
+                  "",
                   "```", _shortened(r["output"]), "```", ""]
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))

@@ -83,4 +83,6 @@ def test_report_writes_both_documents_for_the_sections_it_ran(tmp_path, monkeypa
     doc = json.loads((tmp_path / "bench.json").read_text())
     assert doc["document"] == "mmap-conformance bench" and doc["schema"] == 1
     assert list(doc["results"]) == ["reference_ops"] and doc["results"]["reference_ops"]["status"] == "ok"
+    assert doc["results"]["reference_ops"]["cpu_seconds"] > 0  # the command's own CPU time
     assert "## The reference's cost per call" in (tmp_path / "bench.md").read_text()
+    assert " s of CPU)" in (tmp_path / "bench.md").read_text()
