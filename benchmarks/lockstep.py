@@ -78,6 +78,8 @@ def main():
                         help="comma-separated subset of: " + ", ".join(KINDS))
     parser.add_argument("--json")
     args = parser.parse_args()
+    # The floor runs first and last, and the faster of the two counts: a machine whose speed
+    # drifts during the run then errs towards higher ratios, never lower.
     results = {"floor (no-op rules)": rate(NoOp(), NoOp(), args.examples, args.seed)}
     for kind in args.kinds.split(","):
         if kind not in KINDS:
@@ -94,6 +96,11 @@ def main():
         finally:
             subject.close()
             reference.close()
+    again = rate(NoOp(), NoOp(), args.examples, args.seed)
+    print(f"floor, first and last: {results['floor (no-op rules)']['steps_per_s']} and "
+          f"{again['steps_per_s']} steps/s; the faster counts")
+    if again["steps_per_s"] > results["floor (no-op rules)"]["steps_per_s"]:
+        results["floor (no-op rules)"] = again
     floor = results["floor (no-op rules)"]["steps_per_s"]
     for name, r in results.items():
         r["x_floor"] = round(floor / r["steps_per_s"], 2)
