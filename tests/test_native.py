@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The C layer through cffi directly: return codes, bounds, errno, and safety after close."""
 
+import contextlib
 import errno
 import os
 
@@ -12,6 +13,17 @@ from impls._refmmap import ffi, lib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PAGE = lib.refmmap_pagesize()
+
+
+@contextlib.contextmanager
+def file_fd(path, data):
+    """`path` holding `data`, open for reading and writing: its descriptor, closed after."""
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def const(name):
@@ -124,13 +136,9 @@ def test_open_reports_a_failing_dup(tmp_path):
 ])
 def test_file_size_checks(tmp_path, data, length, offset, code):
     path = tmp_path / "f"
-    path.write_bytes(data)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, data) as fd:
         m = ffi.new("refmmap_t *")
         assert lib.refmmap_open(m, fd, length, const("MAP_SHARED"), RW, 0, offset, 1) == code
-    finally:
-        os.close(fd)
 
 
 def test_access_resolved_from_prot():
@@ -826,17 +834,13 @@ def test_construct_audits_valid_calls_only_from_3_8():
     (0, "file0", "ctor.file.length0")])
 def test_construct_names_its_branch(tmp_path, given, fd_kind, clause):
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 8192)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 8192) as fd:
         c = ctor(-1 if fd_kind.startswith("anon") else fd, 0 if fd_kind.endswith("0") else 4,
                  access=3 if given == lib.REFMMAP_GIVEN_ACCESS else 0, given=given,
                  flags=const("MAP_SHARED"), prot=RW)
         rc, m = construct(lib.refmmap_construct, P38, c)
         assert ffi.string(c.clause).decode() == clause
         lib.refmmap_close(m)
-    finally:
-        os.close(fd)
 
 
 def test_construct_names_an_unaligned_offset():
@@ -850,14 +854,10 @@ def test_construct_names_an_unaligned_offset():
 def test_construct_keeps_other_branches_at_an_unaligned_offset(tmp_path):
     """Only a branch that names the offset becomes the unaligned offset's clause."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 8192)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 8192) as fd:
         c = ctor(fd, 4, offset=1)
         rc, m = construct(lib.refmmap_construct, P38, c)
         assert (rc, ffi.string(c.clause)) == (lib.REFMMAP_E_OS, b"ctor.file.length-lt-size")
-    finally:
-        os.close(fd)
 
 
 def fds():
@@ -968,15 +968,11 @@ def test_an_invalid_access_keeps_the_files_clause(tmp_path):
     """access=4 is refused (ctor.access.invalid); the branch noted is the file's, never a
     fifth access mode's."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 10)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 10) as fd:
         c = ctor(fd, 10, access=4, given=lib.REFMMAP_GIVEN_ACCESS)
         rc, _ = construct(lib.refmmap_construct, P38, c)
         assert rc == lib.REFMMAP_E_ACCESS
         assert ffi.string(c.clause) == b"ctor.file.length-lt-size"
-    finally:
-        os.close(fd)
 
 
 def test_read_of_no_bytes_at_2_7_reads_none(m):
@@ -1052,14 +1048,10 @@ def test_windows_copy_maps_and_one_byte_over_an_empty_file(tmp_path):
     assert rc == 0 and m.access == 3
     lib.refmmap_close(m)
     path = tmp_path / "f"
-    path.write_bytes(b"")
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"") as fd:
         rc, m = construct(lib.refmmap_construct_windows, P38, ctor(fd, 1))
         assert rc == 0 and os.fstat(fd).st_size == 1
         lib.refmmap_close(m)
-    finally:
-        os.close(fd)
 
 
 def test_windows_anonymous_map_on_descriptor_0(tmp_path):
@@ -1258,30 +1250,22 @@ def test_an_op_that_goes_on_with_the_map_its_argument_closed_says_so(op, version
 def test_an_unaligned_offset_fails_on_its_own_clause(tmp_path):
     """mmap(2) refuses an offset off the page grid (EINVAL): the unaligned offset's clause."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 8192)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 8192) as fd:
         c = ctor(fd, 4, offset=1, given=lib.REFMMAP_GIVEN_OFFSET, flags=const("MAP_SHARED"),
                  prot=RW)
         rc, _ = construct(lib.refmmap_construct, P38, c)
         assert rc == lib.REFMMAP_E_OS and ffi.errno == errno.EINVAL
         assert ffi.string(c.clause).decode() == "ctor.offset.unaligned"
-    finally:
-        os.close(fd)
 
 
 def test_windows_whole_file_map_past_the_file_end_leaves_the_file_alone(tmp_path):
     """Windows, length 0 (the whole file) at an offset past its end: refused, and the file is
     not extended (only a map with a length grows its file)."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 10)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 10) as fd:
         c = ctor(fd, 0, offset=65536, given=lib.REFMMAP_GIVEN_OFFSET)
         rc, _ = construct(lib.refmmap_construct_windows, P38, c)
         assert rc == lib.REFMMAP_E_OFFSET_GT and os.path.getsize(path) == 10
-    finally:
-        os.close(fd)
 
 
 def test_an_empty_needle_is_found_at_the_end_at_3_15():
@@ -1301,31 +1285,23 @@ def test_windows_whole_file_map_is_audited(tmp_path, size):
     """A Windows map of the whole file (length 0) raises the audit event like any other, down
     to a file of one byte."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * size)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * size) as fd:
         m = ffi.new("refmmap_t *")
         c = ctor(fd, 0)
         assert lib.refmmap_construct_windows(P38, m, c) == lib.REFMMAP_AUDIT
         assert lib.refmmap_construct_windows(P38, m, c) == 0
         lib.refmmap_close(m)
-    finally:
-        os.close(fd)
 
 
 def test_windows_map_ending_at_the_largest_file_size_asks_the_file_system(tmp_path):
     """offset + length exactly the largest file size still fits: the file is asked to grow
     (and refuses), where one byte more is refused as too big without asking."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 10)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 10) as fd:
         for length, code in ((65535, lib.REFMMAP_E_OS_FILE), (65536, lib.REFMMAP_E_WIN_TOO_BIG)):
             c = ctor(fd, length, offset=2**63 - 65536, given=lib.REFMMAP_GIVEN_OFFSET)
             rc, _ = construct(lib.refmmap_construct_windows, P38, c)
             assert rc == code and os.path.getsize(path) == 10
-    finally:
-        os.close(fd)
 
 
 def test_windows_anonymous_map_resumed_after_its_audit_leaks_no_descriptor():
@@ -1342,40 +1318,28 @@ def test_windows_anonymous_map_resumed_after_its_audit_leaks_no_descriptor():
                                              (2, "access.WRITE"), (3, "access.COPY")])
 def test_a_file_map_given_an_access_names_that_access(tmp_path, access, clause):
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 8192)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 8192) as fd:
         c = ctor(fd, 4, access=access, given=lib.REFMMAP_GIVEN_ACCESS)
         rc, m = construct(lib.refmmap_construct, P38, c)
         assert rc == 0 and ffi.string(c.clause).decode() == clause
         lib.refmmap_close(m)
-    finally:
-        os.close(fd)
 
 
 def test_windows_whole_map_of_an_empty_file_is_refused_before_its_audit(tmp_path):
     """Windows cannot map an empty file: refused before the audit event (no turn for it)."""
     path = tmp_path / "f"
-    path.write_bytes(b"")
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"") as fd:
         m = ffi.new("refmmap_t *")
         assert lib.refmmap_construct_windows(P38, m, ctor(fd, 0)) == lib.REFMMAP_E_EMPTY
-    finally:
-        os.close(fd)
 
 
 def test_windows_read_only_map_of_exactly_the_file_needs_no_growth(tmp_path):
     """ACCESS_READ over exactly the file's bytes: nothing to extend, so it maps."""
     path = tmp_path / "f"
-    path.write_bytes(b"x" * 10)
-    fd = os.open(path, os.O_RDWR)
-    try:
+    with file_fd(path, b"x" * 10) as fd:
         rc, m = construct(lib.refmmap_construct_windows, P38, ctor(fd, 10, access=1))
         assert rc == 0 and m.size == 10
         lib.refmmap_close(m)
-    finally:
-        os.close(fd)
 
 
 def test_windows_memfd_failure_keeps_its_errno():
