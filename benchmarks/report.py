@@ -31,13 +31,13 @@ def run(argv, env=None, quick_argv=(), timeout=3600):
     """Run one benchmark command from the repository root: (status, seconds, CPU seconds,
     output). The CPU seconds are the command's and those of every process it waited for:
     beside wall time, a figure a shared machine's changing speed moves less."""
-    began, cpu = time.perf_counter(), _children_cpu()
+    began, cpu_before = time.perf_counter(), _children_cpu()
     try:
         done = subprocess.run([*argv, *quick_argv], cwd=ROOT, capture_output=True, text=True,
                               env={**os.environ, **(env or {})}, timeout=timeout)
     except subprocess.TimeoutExpired:
         return f"timed out after {timeout} s", timeout, None, ""
-    cpu = round(_children_cpu() - cpu, 1)
+    cpu = round(_children_cpu() - cpu_before, 1)
     took = round(time.perf_counter() - began, 1)
     text = (done.stdout.strip() + "\n" + done.stderr.strip()[-2000:]).strip()
     # exit 1 is a run that found divergences (the mutants, the stdlib's crashes): still a figure
@@ -64,9 +64,9 @@ def bulk(quick):
     mib = "8" if quick else "64"
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bulk.json")
-        status, took, _, text = run([sys.executable, "-m", "pytest", "benchmarks/test_bulk.py", "-q",
-                                  "-p", "no:cacheprovider", "-p", "no:randomly",
-                                  f"--benchmark-json={path}"], env={"BENCH_MIB": mib})
+        status, took, _, text = run([sys.executable, "-m", "pytest", "benchmarks/test_bulk.py",
+                                     "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                                     f"--benchmark-json={path}"], env={"BENCH_MIB": mib})
         if not os.path.exists(path):
             return {"status": status, "output": text}
         with open(path) as f:
@@ -256,8 +256,7 @@ def main(argv=None):
         r = results[key]
         cpu = f" ({r['cpu_seconds']} s of CPU)" if r.get("cpu_seconds") is not None else ""
         lines += [f"## {r['title']}", "", f"`{r['command']}`: {r['status']}, {r['seconds']} s{cpu}",
-                  "",
-                  "```", _shortened(r["output"]), "```", ""]
+                  "", "```", _shortened(r["output"]), "```", ""]
     os.makedirs(OUT, exist_ok=True)
     write_atomically(os.path.join(OUT, "bench.md"), "\n".join(lines))
     write_atomically(os.path.join(OUT, "bench.json"),
