@@ -236,11 +236,12 @@ def test_a_sequence_ends_before_a_clause_the_implementation_hung_on(tmp_path, mo
     steps = [o.Open(b"abc", 0), o.Call("size"), o.Call("tell")]
     with soak_target(monkeypatch, "size_hangs:SizeHangs", tmp_path, timeout=1.0) as target:
         target.sweep(fixed(steps), 3)
-        (clause, kind), = target.findings
-        began = time.monotonic()
         target.sweep(fixed(steps), 3)
-        assert time.monotonic() - began < 0.5  # no second wait
-    assert kind == "hang" and target.crashed == {clause: 1} and target.ops == 2 + 1
+    (clause, kind), = target.findings
+    # The second sequence ran its open only: no second hang (a timed check would time the
+    # start of the worker that replaced the hung one, too).
+    assert kind == "hang" and target.findings[(clause, kind)]["count"] == 1
+    assert target.crashed == {clause: 1} and target.ops == 2 + 1
 
 
 def test_a_sequence_cut_before_its_first_op_runs_nothing(monkeypatch):
