@@ -160,8 +160,9 @@ class Worker:
 
     Each Worker has a private folder (`home`) that no other implementation shares: the worker's
     cwd, with a fresh temporary folder per start. In bubblewrap (where the machine allows it)
-    nothing else is writable. After a worker dies, a spare is started at once, so the next
-    example (Hypothesis shrinking a crash runs many) does not wait for an interpreter to boot.
+    nothing else is writable. After a worker dies, a spare is started at once, and once a spare
+    is adopted the next one boots meanwhile: the next example (Hypothesis shrinking a crash
+    runs many) does not wait for an interpreter to boot.
     """
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
@@ -218,6 +219,7 @@ class Worker:
 
     def start(self):
         """Make a worker ready (adopting the spare if there is one) and return its hello."""
+        adopted = self.spare is not None
         spawned, self.spare = self.spare or self._spawn(), None
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
@@ -234,6 +236,8 @@ class Worker:
         if self.buffer:  # more than the hello
             raise self._broken(self.buffer)
         self.about = hello["hello"]
+        if adopted:  # it crashed once: it may again, and the next spare boots meanwhile
+            self._prepare_spare()
         return self.about
 
     @property
@@ -447,33 +451,49 @@ def kill_tree(proc):
             break
         _kill_pids(victims, keep=proc.pid)
     proc.wait()
-    _reap_adopted()
+    _reap_adopted(marks)
 
 
-def _reap_adopted():
+def _reap_adopted(marks=()):
     """Reap the dead children we adopted as the subreaper: descendants of killed workers that
     outlived their parent (bubblewrap's inner process, for one), else each kill leaves a zombie.
-    The workers' own processes are left to their Popen, which reports how they ended."""
+    One still exiting (its environment already gone) or carrying one of `marks` (the tree
+    just killed) is waited for, briefly: bubblewrap's outer process can end before its inner
+    one has. The workers' own processes are left to their Popen, which reports how they ended."""
     me = os.getpid()
     ours = set()
     for worker in _live:
         ours |= {p.pid for p in (worker.proc, worker.spare and worker.spare[0]) if p is not None}
-    try:
-        tasks = os.listdir(f"/proc/{me}/task")
-    except OSError:  # pragma: no cover - not Linux
-        return
-    for task in tasks:
+    for _ in range(200):
         try:
-            with open(f"/proc/{me}/task/{task}/children") as f:
-                children = [int(pid) for pid in f.read().split()]
-        except OSError:  # a kernel without the children list: nothing to go on
+            tasks = os.listdir(f"/proc/{me}/task")
+            children = []
+            for task in tasks:
+                with open(f"/proc/{me}/task/{task}/children") as f:
+                    children += [int(pid) for pid in f.read().split()]
+        except OSError:  # not Linux, or a kernel without the children list: nothing to go on
             return
+        dying = False
         for pid in children:
-            if pid not in ours:
-                try:
-                    os.waitpid(pid, os.WNOHANG)  # a zombie is reaped, a live child left alone
-                except ChildProcessError:
-                    pass
+            if pid in ours:
+                continue
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:  # a zombie, reaped; a live child is left
+                    continue
+            except ChildProcessError:
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    environ = f.read()
+            except OSError:
+                environ = b""
+            if not environ or any(mark in environ for mark in marks):
+                dying = True
+                if environ:
+                    _kill_pids([pid], keep=pid)
+        if not dying:
+            return
+        time.sleep(0.0005)
 
 
 def sweep(run_folder=None):

@@ -164,3 +164,26 @@ def test_killed_workers_leave_no_zombie(module_dir):
     finally:
         a.close()
     assert set(zombie_children()) - before == set()
+
+
+def test_a_worker_that_crashed_keeps_a_spare_booting(module_dir):
+    """Once a worker has crashed and been replaced, the next replacement boots meanwhile: a
+    second crash adopts it (no interpreter start to wait for), and stop() ends it too."""
+    spec = write_module(module_dir, "crashy_spare", """
+        import mmap, os, signal
+        def factory(fileno, length, **kwargs):
+            if length == 3:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return mmap.mmap(fileno, length, **kwargs)
+    """)
+    a = adapter(spec)
+    a.start()
+    try:
+        assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
+        assert a.worker.spare is not None  # started when the worker died
+        assert a.apply(o.Open(b"abcd", 4).json())["out"] == ["ok", None]  # the spare, adopted
+        spare = a.worker.spare
+        assert spare is not None and spare[0].poll() is None  # and the next one is booting
+    finally:
+        a.close()
+    assert a.worker.spare is None and spare[0].poll() is not None
