@@ -102,19 +102,22 @@ class LockstepMachine(RuleBasedStateMachine):
         while Hypothesis draws the next op, since what is drawn depends only on the reference.
         """
         self.collect()
+        payload = op.json()
+        expected = self.reference.apply(payload)
         if self.dead:  # the implementation died in this example: the reference goes on alone
-            return self.shadow.follow(op, self.reference.apply(op.json()))
+            return self.shadow.follow(op, expected)
+        clause = op.clause(expected)
+        if self.cut(clause):
+            self.dead = True
+            return self.shadow.follow(op, expected)
         if current_build_context().is_final:  # printing every op costs; only the last run shows
             note(op.py())
         index = len(self.steps)
         self.steps.append(op)
-        payload = op.json()
         submit = getattr(self.subject, "submit", None)
-        if submit is not None:  # the worker starts on it while the reference works
+        if submit is not None:  # the worker runs it while Hypothesis draws the next op
             submit(payload)
-        expected = self.reference.apply(payload)
         self.trace.append(expected)
-        clause = op.clause(expected)
         self.exercised[clause] += 1
         self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
         if submit is not None:
@@ -122,6 +125,16 @@ class LockstepMachine(RuleBasedStateMachine):
         else:
             self.check(index, clause, self.subject.apply(payload))
         return self.shadow.follow(op, expected)
+
+    def cut(self, clause):
+        """Whether the example ends for the subject before an op on `clause`: one it crashed
+        or hung on, already recorded with a sequence no longer than this one would be. The
+        recorded crash stays the shortest found (a shorter one still runs), and the subject
+        is spared a restart that tells nothing new; the reference goes on alone, as after a
+        crash."""
+        recorded = self.crashes.get(clause) if self.record_crashes else None
+        return (recorded is not None and recorded.kind != "diverge"
+                and len(recorded.steps) <= len(self.steps) + 1)
 
     def peek(self):
         """The reference's map bytes (for a needle from a map too big to inline)."""

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+"""The lockstep machine's own bookkeeping (conformance/machine.py)."""
+
+from conformance import machine
+from impls.adapters import ReferenceAdapter
+
+
+class CrashesOnFlush:
+    """The reference, but every flush() is a crash; notes the step of the example it came at."""
+
+    spec = name = "crashes-on-flush"
+
+    def __init__(self):
+        self.inner = ReferenceAdapter()
+        self.profile = self.inner.profile
+        self.steps = 0  # ops of the current example
+        self.crashed_at = {}  # clause named by the reference -> example length of each crash
+
+    def apply(self, op):
+        self.steps += 1
+        obs = self.inner.apply(op)
+        if op[0] == "call" and op[1][0] == "flush":  # absent: flush's own clause
+            self.crashed_at.setdefault(obs.get("clause"), []).append(self.steps)
+            return {"crash": 7, "signal": "SIGBUS", "stderr": ""}
+        return obs
+
+    def dump(self):
+        return {}
+
+    def close(self):
+        self.inner.close()
+
+
+def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch):
+    """After a crash on a clause is recorded, an example reaches the subject with an op on that
+    clause only when it would make a shorter record: each crash the subject answers is shorter
+    than every one before it, and the record is the shortest of them. Without the cut, each of
+    the many examples that flush would crash it (a worker restart each)."""
+    subject, reference = CrashesOnFlush(), ReferenceAdapter()
+    begin = machine.LockstepMachine.__init__
+
+    def new_example(self):
+        begin(self)
+        subject.steps = 0
+
+    monkeypatch.setattr(machine.LockstepMachine, "__init__", new_example)
+    try:
+        found, _ = machine.run_lockstep(reference, subject, examples=60, seed=3,
+                                                record_crashes=True)
+    finally:
+        subject.close()
+        reference.close()
+    crashes = {d.clause: len(d.steps) for d in found if d.kind == "crash"}
+    assert subject.crashed_at, "no example flushed"
+    assert max(len(lengths) for lengths in subject.crashed_at.values()) > 1  # a cut was due
+    for lengths in subject.crashed_at.values():
+        assert all(later < earlier for earlier, later in zip(lengths, lengths[1:])), lengths
+        assert min(lengths) in crashes.values()
