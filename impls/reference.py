@@ -464,23 +464,34 @@ _ONE_BYTE = [bytes((i,)) for i in range(256)]
 
 class _Items:
     """The legacy sequence view (sq_item): items are 1-byte bytes, so iteration, `in` and
-    reversed() see bytes while m[i] gives an int (catalogue 1.F)."""
+    reversed() see bytes while m[i] gives an int (catalogue 1.F). Iteration is hot (list(m) and
+    `in` walk thousands of items): one C call per item."""
 
-    __slots__ = ("_map", "_out")
+    __slots__ = ("_map", "_m")
 
     def __init__(self, m):
-        self._map = m
-        self._out = ffi.new("unsigned char *")  # one cell for every item: iteration is hot
+        self._map, self._m = m, m._m
 
     def __len__(self):
         return len(self._map)
 
-    def __getitem__(self, i):
-        out = self._out
-        rc = lib.refmmap_getbyte(self._map._m, i, out) if i >= 0 else lib.REFMMAP_E_INDEX
-        if rc:
-            _check(rc)
-        return _ONE_BYTE[out[0]]
+    def __getitem__(self, i, item=lib.refmmap_item, one=_ONE_BYTE):
+        value = item(self._m, i)
+        if value < 0:
+            _check(value)
+        return one[value]
+
+
+def _reversed_items(m, count):
+    """reversed(m)'s items, last first; it ends where an item is past the end (the map
+    shrank meanwhile), as CPython's reversed iterator does on IndexError."""
+    for i in range(count - 1, -1, -1):
+        value = lib.refmmap_item(m._m, i)
+        if value < 0:
+            if value == lib.REFMMAP_E_INDEX:
+                return
+            _check(value)
+        yield _ONE_BYTE[value]
 
 
 def _py2_comparison(op):
@@ -618,8 +629,7 @@ class _Methods:
         return op((type(self).__name__, id(self)), (type(other).__name__, id(other)))
 
     def __reversed__(self):
-        items = _Items(self)
-        return (items[i] for i in range(len(self) - 1, -1, -1))
+        return _reversed_items(self, len(self))
 
     def _byte(self, value):
         """An item as the profile returns it: int, or 1-char bytes on 2.7."""

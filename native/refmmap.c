@@ -507,6 +507,13 @@ int refmmap_getbyte(const refmmap_t *m, ssize_t i, unsigned char *out)
     return REFMMAP_OK;
 }
 
+int refmmap_item(const refmmap_t *m, ssize_t i)
+{
+    unsigned char byte;
+    int rc = i < 0 ? REFMMAP_E_INDEX : refmmap_getbyte(m, i, &byte);
+    return rc == REFMMAP_OK ? byte : rc;
+}
+
 int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
 {
     int rc;

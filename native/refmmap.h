@@ -237,6 +237,9 @@ int refmmap_is_resizeable(const refmmap_t *m);
 int refmmap_export(refmmap_t *m, int delta);
 
 int refmmap_getbyte(const refmmap_t *m, ssize_t i, unsigned char *out);
+/* Item i >= 0 of the sequence protocol (iteration, `in`, reversed()): the byte (0-255), else
+ * the error code (REFMMAP_E_INDEX past the end); one call per item, no out cell. */
+int refmmap_item(const refmmap_t *m, ssize_t i);
 int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value);
 int refmmap_get_slice(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count, char *out);
 int refmmap_set_slice(refmmap_t *m, ssize_t start, ssize_t step, ssize_t count,
