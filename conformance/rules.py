@@ -779,6 +779,11 @@ def _rules_for(profile):
 def next_ops(sh, src, profile, swarm=EVERYTHING):
     """The ops of one rule for the map in state `sh`, drawn from `src`: a generator that the
     driver advances after moving `sh` on past each op."""
+    return next_rule(sh, src, profile, swarm)[1]
+
+
+def next_rule(sh, src, profile, swarm=EVERYTHING):
+    """(name, ops) of one rule drawn as next_ops() draws it."""
     holds = {}  # each distinct state predicate asked once per step
     allowed = []
     for name, weight, when in _rules_for(profile):
@@ -788,7 +793,8 @@ def next_ops(sh, src, profile, swarm=EVERYTHING):
             allowed.append((name, weight))
     enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
     values = Values(src, sh, profile, swarm)
-    return RULES[values.weighted(enabled)][2](values)
+    name = values.weighted(enabled)
+    return name, RULES[name][2](values)
 
 
 def payload_arg(kind, data, length, profile):

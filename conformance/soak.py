@@ -17,7 +17,7 @@ from conformance import ops as o
 from conformance.compare import describe
 from conformance.repro import script
 from conformance.results import header
-from conformance.rules import RandomSource, Shadow, Swarm, next_ops
+from conformance.rules import RandomSource, Shadow, Swarm, next_rule
 from conformance.shrink import (  # noqa: F401 (Found and HarnessError: the soak's names too)
     BATCH,
     Found,
@@ -31,6 +31,10 @@ from conformance.shrink import (  # noqa: F401 (Found and HarnessError: the soak
 
 # The sweep's first batch: a sequence that diverges at once costs the reference few ops.
 FIRST_BATCH = 8
+# How often a sequence leaves out a rule whose op ended an earlier sequence on a finding
+# already made: each sequence ends at its first difference, so an implementation with shallow
+# known bugs would otherwise never be taken deep.
+AVOID = 0.75
 
 
 class Target(Replayer):
@@ -46,6 +50,9 @@ class Target(Replayer):
         # nothing new the second time.
         self.crashed = {}
         self.clauses = None
+        # Rules whose op ended a sequence on a finding already made (or was cut before a
+        # crash): later sequences mostly leave them out (AVOID).
+        self.avoid = set()
 
     def sweep(self, make, length):
         """One generated sequence, its divergence (if any) kept: the shortest of each kind."""
@@ -55,6 +62,7 @@ class Target(Replayer):
         except Repeat as repeat:
             self.ops += repeat.ops
             self.findings[repeat.key]["count"] += 1
+            self._avoid(make, repeat.ops - 1)
         except Found as found:
             self.ops += len(found.steps)
             if found.kind != "diverge":  # a crash or a hang: a hang waits out --timeout
@@ -64,6 +72,13 @@ class Target(Replayer):
             seen["count"] += 1
             if len(found.steps) < len(seen["found"].steps):
                 seen["found"] = found
+            if seen["count"] > 1:
+                self._avoid(make, len(found.steps) - 1)
+
+    def _avoid(self, make, index):
+        rules = getattr(make, "rules", ())
+        if index < len(rules) and rules[index] is not None:
+            self.avoid.add(rules[index])
 
     def run_batched(self, make, length):
         """A generated sequence the fast way: the reference alone follows the generator, and
@@ -104,6 +119,7 @@ class Target(Replayer):
                 clause, expected = self.expect(shadow, op)
                 if clause in self.crashed:  # the sequence ends before the op (the reference's
                     self.crashed[clause] += 1  # scenario is replaced by the next one's open)
+                    self._avoid(make, len(steps))
                     exhausted = True
                     break
                 steps.append(op)
@@ -118,24 +134,32 @@ class Target(Replayer):
             size = min(2 * size, BATCH)
 
 
-def sequence_maker(profile, rng):
+def sequence_maker(profile, rng, avoid=()):
     """`make(shadow, done)` for Target.run: the rules of conformance/rules.py drawn from `rng`
-    (one swarm of enabled rules per sequence), op by op, then End."""
+    (one swarm of enabled rules per sequence, each rule in `avoid` left out with probability
+    AVOID), op by op, then End. `make.rules` names the rule of each op made (End: None)."""
     source = RandomSource(rng)
     swarm = Swarm.draw(source)
-    ended, current = [], [iter(())]
+    if avoid:
+        swarm = Swarm(swarm.disabled | {name for name in sorted(avoid) if rng.random() < AVOID})
+    ended, current, rules = [], [None, iter(())], []
 
     def make(shadow, done):
         if ended:
             return []
         if done:
             ended.append(True)
-            return [o.End()] if shadow.live else []
-        for op in current[0]:  # the rule under way goes on from the state its last op left
+            if not shadow.live:
+                return []
+            rules.append(None)
+            return [o.End()]
+        for op in current[1]:  # the rule under way goes on from the state its last op left
+            rules.append(current[0])
             return [op]
-        current[0] = next_ops(shadow, source, profile, swarm)
+        current[:] = next_rule(shadow, source, profile, swarm)
         return make(shadow, done)
 
+    make.rules = rules
     return make
 
 
@@ -237,7 +261,7 @@ def _soak_loop(targets, rng, args, deadline, harness):
         target = targets[turn % len(targets)]
         turn += 1
         length = rng.randint(args.length // 2, args.length * 3 // 2)
-        make = sequence_maker(target.reference.profile, rng)
+        make = sequence_maker(target.reference.profile, rng, target.avoid)
         try:
             target.sweep(make, length)
         except Exception as exc:  # the soak or the reference failed: counted apart
@@ -252,7 +276,8 @@ def _document(seed, args, elapsed, targets, infos, findings, harness, interrupte
         "sequences": sequences, "ops": ops,
         "sequences_per_second": round(sequences / elapsed, 2) if elapsed else 0.0,
         "ops_per_second": round(ops / elapsed, 1) if elapsed else 0.0,
-        "implementations": [dict(_public(i), sequences=t.sequences, ops=t.ops)
+        "implementations": [dict(_public(i), sequences=t.sequences, ops=t.ops,
+                                 rules_mostly_left_out=sorted(t.avoid))
                             for i in infos for t in targets if t.spec == i["spec"]]
         + [_public(i) for i in infos if i.get("status") == "unavailable"],
         "findings": findings,
@@ -300,6 +325,9 @@ def report(doc, out=sys.stdout):
         extra = f" (unavailable: {impl.get('reason')})" if impl.get("status") == "unavailable" else \
             f": {impl['sequences']} sequences, {impl['ops']} ops"
         print(f"  {impl['spec']} {impl.get('version') or ''}{extra}", file=out)
+        if impl.get("rules_mostly_left_out"):
+            print(f"    rules left out of {AVOID:.0%} of sequences once their ops repeated a "
+                  f"finding: {', '.join(impl['rules_mostly_left_out'])}", file=out)
     for f in doc["findings"]:
         known = " (known)" if f["known"] else ""
         detail = f["detail"] if len(f["detail"]) <= 300 else f["detail"][:300] + "..."

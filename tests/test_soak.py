@@ -320,3 +320,61 @@ def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
     with pytest.raises(soak.Found) as found:
         batched.check(steps + [o.Call("size")])
     assert (found.value.kind, len(found.value.steps)) == ("crash", len(steps) + 1)
+
+
+def with_rules(steps, rules):
+    """fixed(steps) naming the rule of each op, as sequence_maker's `make.rules` does."""
+    make = fixed(steps)
+    make.rules = list(rules)
+    return make
+
+
+def test_a_rule_that_repeats_a_finding_is_mostly_left_out_after(batched):
+    """Each sequence ends at its first difference: once a rule's op has ended one on a finding
+    already made (a repeat, or a cut before a crash), later sequences mostly leave that rule
+    out, so an implementation with a shallow known bug is still taken deep."""
+    steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("read_byte"), o.Call("tell")]
+    rules = ["open_map", "inspect", "read", "inspect"]
+    batched.sweep(with_rules(steps, rules), len(steps))
+    assert batched.avoid == set()  # a first finding is no repeat
+    batched.sweep(with_rules(steps, rules), len(steps))
+    assert batched.avoid == {"read"}
+    crashing = [o.Open(b"abc", 0), o.Call("size")]
+    for _ in range(2):  # a crash, then a cut before it
+        batched.sweep(with_rules(crashing, ["open_map", "no_argument"]), 2)
+    assert batched.avoid == {"read", "no_argument"}
+
+
+def test_sequences_mostly_leave_out_the_rules_to_avoid():
+    """make.rules names the rule of each op made (End: none); a rule to avoid is left out of
+    about AVOID of the sequences that would have had it."""
+    import random
+
+    from conformance.rules import Shadow
+    from impls.adapters import ReferenceAdapter
+
+    reference = ReferenceAdapter("3.11")
+
+    def share_with(rule, avoid, seed):
+        rng, having = random.Random(seed), 0
+        for _ in range(60):
+            make, shadow, made = soak.sequence_maker("3.11", rng, avoid), Shadow(), []
+            while len(made) < 40:
+                ops = make(shadow, len(made) >= 30)
+                if not ops:
+                    break
+                for op in ops:
+                    made.append(op)
+                    shadow.follow(op, reference.apply(op.json()))
+            assert len(make.rules) == len(made)
+            assert (make.rules[-1] is None) == (made[-1].name == "end")
+            having += rule in make.rules
+        return having / 60
+
+    try:
+        usual = share_with("seek", set(), 5)
+        avoided = share_with("seek", {"seek"}, 5)
+    finally:
+        reference.close()
+    assert usual > 0.5, usual
+    assert avoided < usual / 2, (usual, avoided)  # about a quarter of it (AVOID 0.75)
