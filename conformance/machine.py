@@ -128,11 +128,11 @@ class LockstepMachine(RuleBasedStateMachine):
 
     def cut(self, clause):
         """Whether the example ends for the subject before an op on `clause`: one it crashed
-        or hung on, already recorded with a sequence no longer than this one would be. The
-        recorded crash stays the shortest found (a shorter one still runs), and the subject
-        is spared a restart that tells nothing new; the reference goes on alone, as after a
-        crash."""
-        recorded = self.crashes.get(clause) if self.record_crashes else None
+        or hung on, already recorded (crashes recorded, or a known clause) with a sequence no
+        longer than this one would be. The recorded crash stays the shortest found (a shorter
+        one still runs), and the subject is spared a restart that tells nothing new; the
+        reference goes on alone, as after a crash."""
+        recorded = self.crashes.get(clause)
         return (recorded is not None and recorded.kind != "diverge"
                 and len(recorded.steps) <= len(self.steps) + 1)
 

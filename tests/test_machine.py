@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """The lockstep machine's own bookkeeping (conformance/machine.py)."""
 
+import pytest
+
 from conformance import machine
+from conformance.clauses import load as load_catalogue
 from impls.adapters import ReferenceAdapter
 
 
@@ -31,7 +34,12 @@ class CrashesOnFlush:
         self.inner.close()
 
 
-def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch):
+EVERY_CLAUSE = frozenset(load_catalogue())
+
+
+@pytest.mark.parametrize("recorded", [{"record_crashes": True}, {"known": EVERY_CLAUSE}],
+                         ids=["crashes recorded", "known clauses"])
+def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded):
     """After a crash on a clause is recorded, an example reaches the subject with an op on that
     clause only when it would make a shorter record: each crash the subject answers is shorter
     than every one before it, and the record is the shortest of them. Without the cut, each of
@@ -45,8 +53,7 @@ def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch):
 
     monkeypatch.setattr(machine.LockstepMachine, "__init__", new_example)
     try:
-        found, _ = machine.run_lockstep(reference, subject, examples=60, seed=3,
-                                                record_crashes=True)
+        found, _ = machine.run_lockstep(reference, subject, examples=60, seed=3, **recorded)
     finally:
         subject.close()
         reference.close()
