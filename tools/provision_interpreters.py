@@ -9,11 +9,14 @@ touched) and unpacked with dpkg-deb into one root folder. They need sid's C libr
 interpreter runs through sid's own dynamic loader; a launcher script per interpreter
 (`bin/python3.15`, `bin/pypy3.11`...) does that. `interpreters.json` lists what was checked to
 start: name, version, launcher. The conformance suite finds them there (impls/interpreters.py).
+Each standard library is byte-compiled once (the packages ship no .pyc, and a sandboxed worker
+cannot write them): workers then start in about 40 ms, not 150.
 
     python tools/provision_interpreters.py [--dest DIR] [--refresh] [--mirror URI]
 
 DIR is $MMAPCONF_INTERPRETERS if set, else ${XDG_CACHE_HOME:-~/.cache}/mmap-conformance/
-interpreters. A second run with everything present does nothing. Stdlib only. Exit status:
+interpreters. A second run with everything present does nothing (but byte-compile what an
+earlier version of this tool left uncompiled). Stdlib only. Exit status:
 0 done (or already there), 1 it could not be done (one line says why), 2 a usage error.
 """
 
@@ -190,6 +193,33 @@ def write_launchers(dest, arch, found):
     return entries
 
 
+def compile_stdlib(entries, log):
+    """Byte-compile each interpreter's standard library, once. Debian's packages ship no .pyc
+    (they are made at install time) and a sandboxed worker cannot write them, so every worker
+    start compiled what it imported: python3.15 took 149 ms to start a worker, 41 ms after.
+    A file that does not compile (the test suite's deliberately broken ones) is left alone."""
+    for e in entries:
+        try:
+            stdlib = subprocess.run(
+                [e["launcher"], "-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60).stdout.strip()
+            if not os.path.isdir(stdlib):
+                raise OSError(f"no standard library folder ({stdlib!r})")
+            # Not -j: its worker processes would start the bare binary, without sid's loader.
+            subprocess.run([e["launcher"], "-m", "compileall", "-q", stdlib],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=TIMEOUT)
+        except (OSError, subprocess.SubprocessError) as exc:
+            log(f"{e['name']}: standard library not byte-compiled ({exc}); workers start slower")
+
+
+def write_manifest(dest, mirror, entries):
+    with open(os.path.join(dest, MANIFEST + ".tmp"), "w") as f:
+        json.dump({"source": mirror, "interpreters": entries, "compiled": True}, f, indent=1)
+        f.write("\n")
+    os.replace(os.path.join(dest, MANIFEST + ".tmp"), os.path.join(dest, MANIFEST))
+
+
 def provision(dest, mirror, signed_by, arch, log):
     """Download, unpack, check, then swap the new root in and write launchers and manifest.
     Everything is staged inside DEST; on failure the stage, and any folder this run created,
@@ -217,10 +247,9 @@ def provision(dest, mirror, signed_by, arch, log):
             os.rename(os.path.join(dest, "root"), os.path.join(stage, "old-root"))
         os.rename(new_root, os.path.join(dest, "root"))
         entries = write_launchers(dest, arch, found)
-        with open(os.path.join(dest, MANIFEST + ".tmp"), "w") as f:
-            json.dump({"source": f"{mirror} sid", "interpreters": entries}, f, indent=1)
-            f.write("\n")
-        os.replace(os.path.join(dest, MANIFEST + ".tmp"), os.path.join(dest, MANIFEST))
+        log(f"byte-compiling the standard libraries of {len(entries)} interpreters ...")
+        compile_stdlib(entries, log)
+        write_manifest(dest, f"{mirror} sid", entries)
         return entries
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
@@ -236,13 +265,21 @@ def provision(dest, mirror, signed_by, arch, log):
                     pass
 
 
-def present(dest):
-    """The manifest's entries if every launcher it names is there, else None."""
+def present(dest, log=lambda msg: None):
+    """The manifest's entries if every launcher it names is there, else None. An installation
+    made before the standard libraries were byte-compiled is compiled now."""
     try:
         with open(os.path.join(dest, MANIFEST)) as f:
-            entries = json.load(f)["interpreters"]
+            manifest = json.load(f)
+        entries = manifest["interpreters"]
         ok = all(os.access(e["launcher"], os.X_OK) for e in entries)
-        return entries if ok and os.path.isdir(os.path.join(dest, "root")) else None
+        if not (ok and os.path.isdir(os.path.join(dest, "root"))):
+            return None
+        if not manifest.get("compiled"):
+            log(f"byte-compiling the standard libraries of {len(entries)} interpreters ...")
+            compile_stdlib(entries, log)
+            write_manifest(dest, manifest.get("source"), entries)
+        return entries
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -266,7 +303,7 @@ def main(argv=None):
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
     me = "provision_interpreters"
     try:
-        entries = None if args.refresh else present(dest)
+        entries = None if args.refresh else present(dest, say)
         if entries:
             print(f"{me}: up to date in {dest} ({', '.join(e['name'] for e in entries)}); "
                   "--refresh fetches the newest")
