@@ -252,6 +252,15 @@ class Op:
         return expected.get("clause") or (self.clauses[0] if self.clauses else self.name)
 
     def json(self):
+        """The op as workers and the reference take it; made once (a soak sends each op to the
+        reference and to the worker), and read only."""
+        made = self.__dict__.get("_json")
+        if made is None:
+            made = self._encoded()
+            object.__setattr__(self, "_json", made)
+        return made
+
+    def _encoded(self):
         if self.name in ("open", "call"):  # a raw head (file setup / method name), then values
             head, args, kwargs = self.args
             return [self.name, [head, encode(list(args)), encode(kwargs)]]

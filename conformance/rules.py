@@ -196,6 +196,7 @@ class Swarm:
 
     def __init__(self, disabled=()):
         self.disabled = frozenset(disabled)
+        self.enabled = {}  # (profile, state predicates held) -> the rules a step may draw
 
     @classmethod
     def draw(cls, src):
@@ -776,6 +777,12 @@ def _rules_for(profile):
                  if name not in SINCE or key(profile) >= key(SINCE[name]))
 
 
+@functools.cache
+def _predicates(profile):
+    """The distinct state predicates of the rules `profile` has, in a fixed order."""
+    return tuple(dict.fromkeys(when for _, _, when in _rules_for(profile)))
+
+
 def next_ops(sh, src, profile, swarm=EVERYTHING):
     """The ops of one rule for the map in state `sh`, drawn from `src`: a generator that the
     driver advances after moving `sh` on past each op."""
@@ -784,14 +791,14 @@ def next_ops(sh, src, profile, swarm=EVERYTHING):
 
 def next_rule(sh, src, profile, swarm=EVERYTHING):
     """(name, ops) of one rule drawn as next_ops() draws it."""
-    holds = {}  # each distinct state predicate asked once per step
-    allowed = []
-    for name, weight, when in _rules_for(profile):
-        if when not in holds:
-            holds[when] = when(sh)
-        if holds[when]:
-            allowed.append((name, weight))
-    enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
+    whens = _predicates(profile)
+    holds = tuple(when(sh) for when in whens)  # each distinct state predicate asked once
+    enabled = swarm.enabled.get((profile, holds))
+    if enabled is None:  # once per swarm, profile and state kind
+        held = dict(zip(whens, holds))
+        allowed = [(name, weight) for name, weight, when in _rules_for(profile) if held[when]]
+        enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
+        swarm.enabled[(profile, holds)] = enabled
     values = Values(src, sh, profile, swarm)
     name = values.weighted(enabled)
     return name, RULES[name][2](values)
