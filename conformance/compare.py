@@ -30,8 +30,10 @@ def _outcome(out, strict_messages, messages):
 
 def differences(expected, got, *, strict_messages=False, messages=frozenset()):
     """Field names on which `got` differs from `expected` (empty: they agree)."""
-    if repr(expected) == repr(got):  # the common case at C speed: repr keeps True, 1 and 1.0
-        return []                    # apart, and anything else falls to the fields below
+    # The common case at C speed: == first (fast to say no, e.g. when only one side names a
+    # clause), then repr, which keeps True, 1 and 1.0 apart; the rest goes field by field.
+    if expected == got and repr(expected) == repr(got):
+        return []
     if "crash" in got:
         return ["crash"]
     if "hang" in got:
