@@ -198,6 +198,7 @@ def compile_stdlib(entries, log):
     (they are made at install time) and a sandboxed worker cannot write them, so every worker
     start compiled what it imported: python3.15 took 149 ms to start a worker, 41 ms after.
     A file that does not compile (the test suite's deliberately broken ones) is left alone."""
+    log(f"byte-compiling the standard libraries of {len(entries)} interpreters ...")
     for e in entries:
         try:
             stdlib = subprocess.run(
@@ -247,7 +248,6 @@ def provision(dest, mirror, signed_by, arch, log):
             os.rename(os.path.join(dest, "root"), os.path.join(stage, "old-root"))
         os.rename(new_root, os.path.join(dest, "root"))
         entries = write_launchers(dest, arch, found)
-        log(f"byte-compiling the standard libraries of {len(entries)} interpreters ...")
         compile_stdlib(entries, log)
         write_manifest(dest, f"{mirror} sid", entries)
         return entries
@@ -276,7 +276,6 @@ def present(dest, log=lambda msg: None):
         if not (ok and os.path.isdir(os.path.join(dest, "root"))):
             return None
         if not manifest.get("compiled"):
-            log(f"byte-compiling the standard libraries of {len(entries)} interpreters ...")
             compile_stdlib(entries, log)
             write_manifest(dest, manifest.get("source"), entries)
         return entries
