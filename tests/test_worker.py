@@ -167,8 +167,8 @@ def test_killed_workers_leave_no_zombie(module_dir):
 
 
 def test_a_worker_that_crashed_keeps_a_spare_booting(module_dir):
-    """Once a worker has crashed and been replaced, the next replacement boots meanwhile: a
-    second crash adopts it (no interpreter start to wait for), and stop() ends it too."""
+    """The spare started when a worker crashed is adopted by the next op, and the next spare
+    then boots meanwhile (a later crash waits for no interpreter start); stop() ends it too."""
     spec = write_module(module_dir, "crashy_spare", """
         import mmap, os, signal
         def factory(fileno, length, **kwargs):
