@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from impls.executor import DIGEST
 from impls.executor import same as _same
 
 FIELDS = ("out", "state", "len", "pos", "data", "file")
@@ -86,10 +87,10 @@ def fields_differ(expected, got, fields):
 
 
 def _bytes_apart(a, b):
-    """Where two observed byte strings (hex, "md5:...", or [error, name]) part: the first
+    """Where two observed byte strings (hex, a digest, or [error, name]) part: the first
     differing offset with a few bytes of each side, or both sides when they are not bytes."""
     def raw(v):
-        if isinstance(v, str) and not v.startswith("md5:"):
+        if isinstance(v, str) and not v.startswith(DIGEST):
             try:
                 return bytes.fromhex(v)
             except ValueError:

@@ -31,6 +31,7 @@ import weakref
 import shutil
 import sys
 import tempfile
+import zlib
 if "--stdlib" in sys.argv[1:]:  # the running interpreter's own mmap instead
     import mmap
     factory = mmap.mmap
@@ -44,6 +45,12 @@ WORK = tempfile.mkdtemp(prefix="mmap-repro-")
 
 
 {export}
+
+
+DIGEST = {digest_prefix!r}
+
+
+{digest}
 
 
 def consumer_target(m):
@@ -214,7 +221,7 @@ def file_now():
     with open(FILE["path"], "rb") as f:
         data = f.read()
     if len(data) > 256:
-        return "md5:" + hashlib.md5(data).hexdigest()
+        return digest(data)
     return binascii.hexlify(data).decode()
 
 
@@ -236,9 +243,8 @@ def state(namespace):
         if name == "bytes" and not isinstance(value, str if bytes is str else bytes):
             parts.append("bytes %s" % value)
         elif name == "bytes":
-            digest = binascii.hexlify(value) if len(value) <= 256 else (
-                "md5:" + hashlib.md5(value).hexdigest()).encode()
-            parts.append("bytes " + digest.decode())
+            shown = binascii.hexlify(value).decode() if len(value) <= 256 else digest(value)
+            parts.append("bytes " + shown)
         else:
             parts.append("pos %s" % value)
     return ", ".join(parts)
@@ -282,6 +288,7 @@ sys.exit(1 if differs else 0)
 INDEX_SOURCE = inspect.getsource(executor.Index).rstrip()
 # And its export(): a Python-level map's buffer on Pythons without PEP 688 in bytes() & co.
 EXPORT_SOURCE = inspect.getsource(executor.export).rstrip()
+DIGEST_SOURCE = inspect.getsource(executor.digest).rstrip()
 
 
 def imports_for(spec, profile):
@@ -345,7 +352,8 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
              "# differs from what the spec requires); `--stdlib` runs it on that interpreter's own",
              "# mmap instead (exit 0 on the CPython of that profile).",
              PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE,
-                            export=EXPORT_SOURCE),
+                            export=EXPORT_SOURCE, digest_prefix=executor.DIGEST,
+                            digest=DIGEST_SOURCE),
              "STEPS = ["]
     for op, obs in zip(steps, expected):
         lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r},\n"

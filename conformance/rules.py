@@ -17,6 +17,7 @@ import random
 import re
 
 from conformance import ops as o
+from impls.executor import DIGEST
 from impls.profiles import key
 
 PAGE = 4096
@@ -157,7 +158,7 @@ class Shadow:
         length = expected.get("len", self.len) or 0
         self.len = length if isinstance(length, int) else 0
         data = expected.get("data")
-        self.exact = isinstance(data, str) and not data.startswith("md5:")
+        self.exact = isinstance(data, str) and not data.startswith(DIGEST)
         if self.exact:
             self.data = bytes.fromhex(data)
         elif len(self.data) != self.len:  # too big to inline: what was known, to the new size
