@@ -122,12 +122,13 @@ class Replayer:
         sequence is replayed one op at a time, which raises Found. Returns the index of the
         first step not yet run (end, unless a step only looked different, e.g. by its
         message)."""
-        got, failure = self.subject.results(end - start)
-        bad = next((start + i for i, obs in enumerate(got)
-                    if self.differ(trace[start + i], obs)), None)
+        answer, failure = self.subject.results(end - start)
+        ran, odd = answer if failure is None else (0, {})
+        bad = next((start + i for i in sorted(odd) if self.differ(trace[start + i], odd[i])),
+                   None)
         if failure is None and bad is None:
-            return start + len(got)
-        seen = self.seen(bad, got[bad - start]) if failure is None and bad is not None else None
+            return start + ran
+        seen = self.seen(bad, odd[bad - start]) if failure is None and bad is not None else None
         if seen is not None:
             raise Repeat(seen, bad + 1)
         self.run(steps[:end] if bad is None else steps[:bad + 1])  # raises Found

@@ -106,14 +106,12 @@ class WorkerAdapter:
         self.worker.send({"op": op})
         self.sent = time.monotonic()
 
-    def result(self, batch=0):
-        """The observation of the op submitted (or the list of a batch of `batch` ops)."""
-        reply = self._reply(self.step_timeout() + BATCH_SECONDS_PER_OP * batch)
+    def result(self):
+        """The observation of the op submitted."""
+        reply = self._reply(self.step_timeout())
         if "id" not in reply:  # what went wrong, as the step's observation
             return reply
         obs = reply.get("obs")
-        if batch and isinstance(obs, list):  # the caller checks each observation
-            return obs
         self.slowest = max(self.slowest, time.monotonic() - self.sent)
         if not isinstance(obs, dict) or not isinstance(obs.get("out"), list):
             # The id matched but no observation came: the protocol is broken all the same.
@@ -148,24 +146,27 @@ class WorkerAdapter:
             return {"protocol": _shown(reply)}
         return None
 
-    def submit_many(self, ops, expect=None):
+    def submit_many(self, ops, expect):
         """Start a batch of ops, run in one message up to the first whose observation is not
         its `expect`; `results(len(ops))` collects it (the caller works meanwhile)."""
         self.worker.send({"ops": ops, "expect": expect})
         self.sent = time.monotonic()
 
     def results(self, count):
-        """(observations, None) of the batch, their bytes digested (executor.compact); or
-        ([], failure) when the worker crashed, hung or broke the protocol in it: the caller
-        replays the ops one by one to find the step."""
-        got = self.result(batch=count)
-        if not isinstance(got, list) or not 0 < len(got) <= count or not all(
-                isinstance(obs, dict) and isinstance(obs.get("out"), list) for obs in got):
-            if isinstance(got, dict) and set(got) & {"crash", "hang", "protocol"}:
-                return [], got
-            self.worker.kill()
-            return [], {"protocol": _shown(got)}
-        return got, None
+        """((how many ops ran, {index: observation} of those not exactly as expected), None);
+        or (None, failure) when the worker crashed, hung or broke the protocol in the batch:
+        the caller replays the ops one by one to find the step."""
+        reply = self._reply(self.step_timeout() + BATCH_SECONDS_PER_OP * count)
+        if "id" not in reply:  # a crash, a hang or a broken protocol
+            return None, reply
+        ran, odd = reply.get("ran"), reply.get("odd")
+        if (type(ran) is int and 0 < ran <= count and isinstance(odd, list)
+                and all(isinstance(pair, list) and len(pair) == 2 and type(pair[0]) is int
+                        and 0 <= pair[0] < ran and isinstance(pair[1], dict)
+                        and isinstance(pair[1].get("out"), list) for pair in odd)):
+            return (ran, dict(odd)), None
+        self.worker.kill()
+        return None, {"protocol": _shown(reply)}
 
     def step_timeout(self):
         """The full limit until the first hang; after it, 20 times the slowest answer seen
