@@ -40,6 +40,38 @@ def test_worker_answers_ops_with_observations():
         w.stop()
 
 
+def test_a_batch_reply_holds_only_the_observations_not_exactly_as_expected(module_dir):
+    """Agreeing ops cost no observation in the reply; a message-only difference is sent and
+    the batch goes on; the first real difference is sent and ends it; a reply claiming more
+    ops than were sent breaks the protocol."""
+    from impls.adapters import ReferenceAdapter
+    from impls.executor import compact
+
+    ops = [o.Open(b"abc" * 200).json(), o.Read(2).json(), o.Seek(99999).json(),
+           o.Read(1).json(), o.Read(5).json()]
+    reference = ReferenceAdapter()
+    expect = [compact(reference.apply(op)) for op in ops]
+    reference.close()
+    for obs in expect:
+        obs.pop("clause", None)
+    worded = dict(expect[2], out=expect[2]["out"][:3] + ["worded otherwise"])
+    wrong = dict(expect[3], pos=0)
+    a = adapter("mmap:mmap")
+    a.start()
+    try:
+        a.submit_many(ops, expect)
+        assert a.results(len(ops)) == ((5, {}), None)
+        a.submit_many(ops, expect[:2] + [worded, wrong, expect[4]])
+        (ran, odd), failure = a.results(len(ops))
+        assert failure is None and ran == 4 and sorted(odd) == [2, 3]
+        assert odd[2]["out"][3] != "worded otherwise" and odd[3]["pos"] == expect[3]["pos"]
+        a.worker.send({"ping": None})  # a lying reply: more ops than were sent
+        a.worker.receive = lambda timeout: {"id": 0, "ran": 9, "odd": []}
+        assert "protocol" in a.results(len(ops))[1]
+    finally:
+        a.close()
+
+
 def test_prints_cannot_corrupt_the_protocol(module_dir):
     spec = write_module(module_dir, "noisy", """
         import mmap, sys
