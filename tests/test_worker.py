@@ -72,6 +72,22 @@ def test_a_batch_reply_holds_only_the_observations_not_exactly_as_expected(modul
         a.close()
 
 
+def test_request_lines_are_whole_lines_across_chunks_and_end_at_eof():
+    from impls.worker import request_lines
+
+    down, up = os.pipe()
+    lines = request_lines(down)
+    try:
+        os.write(up, b'{"a": 1}\n{"b"')
+        assert next(lines) == '{"a": 1}'
+        os.write(up, b': "\xc3\xa9"}\n')
+        assert next(lines) == '{"b": "\u00e9"}'
+        os.close(up)
+        assert next(lines, None) is None
+    finally:
+        os.close(down)
+
+
 def test_prints_cannot_corrupt_the_protocol(module_dir):
     spec = write_module(module_dir, "noisy", """
         import mmap, sys
