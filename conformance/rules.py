@@ -70,7 +70,10 @@ class RandomSource:
         self.rng = rng
 
     def integer(self, lo, hi):
-        return self.rng.randint(lo, max(lo, hi))
+        span = hi - lo + 1
+        if span <= 1 << 32:  # a soak draws millions: random() is 5 times faster than randint,
+            return lo + int(self.rng.random() * span) if span > 1 else lo  # its bias < 2**-20
+        return self.rng.randint(lo, hi)
 
     def binary(self, size):
         return self.rng.randbytes(size)

@@ -84,9 +84,10 @@ def test_the_hypothesis_driver_draws_the_same_rules():
 
 
 def test_positions_land_on_the_ends_through_every_whence():
-    """seek() lands exactly on len and one past it through whence 0, 1 and 2."""
+    """seek() lands exactly on len and one past it through whence 0, 1 and 2 (rare draws: 120
+    sequences missed one of the six at 6 of seeds 0 to 7; 480 found all six at seeds 0 to 5)."""
     landed = set()
-    for (n, pos, *_), op, _ in generate(2):
+    for (n, pos, *_), op, _ in generate(2, sequences=480):
         if op.name == "call" and op.args[0] == "seek" and n > 1:
             args = op.args[1]
             if not all(type(a) is int for a in args):
