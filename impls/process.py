@@ -20,7 +20,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_ENV, SANDBOX_ENV = "MMAPCONF_RUN", "MMAPCONF_SANDBOX"
 MARK_ENV = "MMAPCONF_WORKER"  # carried by every worker and its descendants: found, then killed
 STDERR_KEPT = 64 * 1024  # the last bytes of a worker's stderr kept for its crash report
-SPIN_SECONDS = 0.002  # how long a reply is awaited awake before sleeping (as the worker does)
 
 
 class WorkerDied(Exception):
@@ -298,7 +297,8 @@ class Worker:
     def _line(self, timeout):
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
-            ready = self._ready(deadline)
+            left = deadline - time.monotonic()
+            ready = select.select([self.up], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self.kill()
                 self._prepare_spare()
@@ -311,17 +311,6 @@ class Worker:
                 raise self._broken(self.buffer)  # a reply line of 64 MiB: garbage
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line
-
-    def _ready(self, deadline):
-        """Whether the reply pipe has data before `deadline`: polled awake for SPIN_SECONDS
-        first (a sleeping core takes tens of microseconds to wake), then slept on."""
-        spin = min(deadline, time.monotonic() + SPIN_SECONDS)
-        while not select.select([self.up], [], [], 0)[0]:
-            if time.monotonic() >= spin:
-                left = deadline - time.monotonic()
-                return left > 0 and bool(select.select([self.up], [], [], left)[0])
-            os.sched_yield()
-        return True
 
     def _death(self):
         try:
