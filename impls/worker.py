@@ -81,8 +81,10 @@ class Server(object):
     def __init__(self, spec):
         factory, constants = load(spec)
         self.executor = Executor(factory, constants)
+        self.single = False
 
     def handle(self, msg):
+        self.single = "op" in msg  # a step of the Hypothesis machine: the next comes soon
         if "op" in msg:
             return {"obs": self.executor.apply(msg["op"])}
         if "ops" in msg:
@@ -156,28 +158,38 @@ def die_with_parent():
         pass
 
 
-# How long a worker waits for the next request awake (yielding its core to anyone who wants it)
-# before it sleeps: a sleeping worker's core takes tens of microseconds to wake on each request.
+# After a single op (the Hypothesis machine's step), a worker whose requests came within this
+# long awaits the next one awake, yielding its core, instead of sleeping: a sleeping core takes
+# tens of microseconds to wake for each request. Batches (the soak), and requests that came later
+# (a harness slowed by other processes), are slept on: spinning would take a core from them.
 SPIN_SECONDS = 0.002
 
 
-def request_lines(fd):
-    """The request lines arriving on `fd`, each awaited first by polling for SPIN_SECONDS."""
-    import select
-    import time
-    pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has none: poll without it
-    buffer = b""
-    while True:
-        while b"\n" not in buffer:
-            deadline = time.time() + SPIN_SECONDS
-            while not select.select([fd], [], [], 0)[0] and time.time() < deadline:
-                pause()
-            chunk = os.read(fd, 1 << 16)
+class Requests(object):
+    """The request lines arriving on a descriptor."""
+
+    def __init__(self, fd):
+        self.fd, self.buffer = fd, b""
+        self.recent = 0.0  # how long requests took to come, lately
+
+    def next(self, awake):
+        """The next line (None at the end), polled for first if `awake`."""
+        import select
+        import time
+        pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has none
+        while b"\n" not in self.buffer:
+            start = time.time()
+            if awake and self.recent < SPIN_SECONDS:
+                while (not select.select([self.fd], [], [], 0)[0]
+                       and time.time() < start + SPIN_SECONDS):
+                    pause()
+            chunk = os.read(self.fd, 1 << 16)
             if not chunk:
-                return
-            buffer += chunk
-        line, _, buffer = buffer.partition(b"\n")
-        yield line.decode("utf-8")
+                return None
+            self.recent = (self.recent + time.time() - start) / 2
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode("utf-8")
 
 
 def main(argv):
@@ -199,8 +211,10 @@ def main(argv):
         return 3
     send({"hello": describe()})
     try:
-        for line in request_lines(in_fd):
-            reply = answer(server, line)
+        requests = Requests(in_fd)
+        while True:
+            line = requests.next(awake=server.single)
+            reply = None if line is None else answer(server, line)
             if reply is None:
                 break
             replies.write(reply + "\n")

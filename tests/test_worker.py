@@ -72,18 +72,19 @@ def test_a_batch_reply_holds_only_the_observations_not_exactly_as_expected(modul
         a.close()
 
 
-def test_request_lines_are_whole_lines_across_chunks_and_end_at_eof():
-    from impls.worker import request_lines
+@pytest.mark.parametrize("awake", [False, True])
+def test_requests_are_whole_lines_across_chunks_and_end_at_eof(awake):
+    from impls.worker import Requests
 
     down, up = os.pipe()
-    lines = request_lines(down)
+    requests = Requests(down)
     try:
         os.write(up, b'{"a": 1}\n{"b"')
-        assert next(lines) == '{"a": 1}'
+        assert requests.next(awake) == '{"a": 1}'
         os.write(up, b': "\xc3\xa9"}\n')
-        assert next(lines) == '{"b": "\u00e9"}'
+        assert requests.next(awake) == '{"b": "\u00e9"}'
         os.close(up)
-        assert next(lines, None) is None
+        assert requests.next(awake) is None
     finally:
         os.close(down)
 
