@@ -41,6 +41,9 @@ class Found(Exception):
         self.clause, self.kind, self.steps, self.trace = clause, kind, steps, trace
         self.got, self.fields = got, fields
 
+    def __reduce__(self):  # a soak job sends what it found to the soak (pickled)
+        return Found, (self.clause, self.kind, self.steps, self.trace, self.got, self.fields)
+
 
 class Repeat(Exception):
     """A difference at the last of `ops` steps of a clause and kind already found."""

@@ -7,9 +7,12 @@ without Hypothesis in the loop; each divergence found is shrunk by delta debuggi
 
 from __future__ import annotations
 
+import io
 import json
+import multiprocessing
 import os
 import random
+import signal
 import sys
 import time
 
@@ -74,6 +77,24 @@ class Target(Replayer):
                 seen["found"] = found
             if seen["count"] > 1:
                 self._avoid(make, len(found.steps) - 1)
+
+    def tally(self):
+        """What this target saw, for the soak that started this job (picklable)."""
+        return {"spec": self.spec, "sequences": self.sequences, "ops": self.ops,
+                "findings": self.findings, "crashed": self.crashed, "avoid": self.avoid}
+
+    def absorb(self, tally):
+        """Add what a soak job's target of the same implementation saw."""
+        self.sequences += tally["sequences"]
+        self.ops += tally["ops"]
+        for key, theirs in tally["findings"].items():
+            seen = self.findings.setdefault(key, {"count": 0, "found": theirs["found"]})
+            seen["count"] += theirs["count"]
+            if len(theirs["found"].steps) < len(seen["found"].steps):
+                seen["found"] = theirs["found"]
+        for clause, cut in tally["crashed"].items():
+            self.crashed[clause] = self.crashed.get(clause, 0) + cut
+        self.avoid |= tally["avoid"]
 
     def _avoid(self, make, index):
         rules = getattr(make, "rules", ())
@@ -182,6 +203,10 @@ def build_parser():
                         help="time limit for shrinking each finding. Default: %(default)r")
     parser.add_argument("--timeout", type=seconds, default=10.0,
                         help="seconds before a step is a hang. Default: %(default)r")
+    parser.add_argument("--jobs", type=positive_int, default=1,
+                        help="soak processes, each with its own workers and sequences (the "
+                             "harness, not the worker, is the bottleneck: 2 on 2 cores). "
+                             "Default: %(default)r")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     expectations.add_arguments(parser)
     return parser
@@ -234,11 +259,15 @@ def soak(args, out=sys.stdout):
     started = time.monotonic()
     deadline = started + args.minutes * 60
     interrupted = None  # or why the soak was stopped
+    jobs = []  # (process, pipe) of each soak job (--jobs)
     try:
         try:
+            for k in range(1, args.jobs if targets else 1):
+                jobs.append(_start_job(args, f"{seed}.{k}"))
             _soak_loop(targets, rng, args, deadline, harness)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: keep what was found, shrink no more
             interrupted = _why(exc)
+        interrupted = _join_jobs(jobs, targets, harness, interrupted, args)
         elapsed = time.monotonic() - started
         findings = []
         for target in targets:
@@ -251,7 +280,92 @@ def soak(args, out=sys.stdout):
     finally:
         for adapter in [t.subject for t in targets] + references:
             adapter.close()
+        for process, _ in jobs:
+            process.join(5)
+            if process.is_alive():  # one that did not answer in time
+                process.kill()
+                process.join()
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
+
+
+# -- more soak processes (--jobs) ------------------------------------------------------------------
+def _start_job(args, seed):
+    """One more soak process: its own workers and sequences (from `seed`) until the deadline;
+    a fresh interpreter (spawn), so it inherits none of this one's workers. -> (process, pipe)"""
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe(duplex=False)
+    process = context.Process(target=_job, args=(args, seed, args.minutes * 60, there),
+                              name=f"soak job {seed}", daemon=True)
+    process.start()
+    there.close()
+    return process, here
+
+
+def _job(args, seed, seconds, pipe):
+    """A soak job's body: what its targets saw, its harness errors and why it stopped early
+    (if it did) go back through `pipe`; SIGTERM or Ctrl-C stop it as they stop the soak."""
+    import ctypes
+
+    from conformance.cli import stopping
+
+    deadline = time.monotonic() + seconds
+    try:  # the soak was killed: stop too, so the workers are closed
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    targets, references, harness, stopped = [], [], [], None
+    with stopping() as stop:
+        try:
+            try:
+                targets, _, references = start_targets(args, io.StringIO())
+                _soak_loop(targets, random.Random(seed), args, deadline, harness)
+            except KeyboardInterrupt as exc:
+                stopped = _why(exc)
+            stop["defer"] = True  # a signal now must not cut the answer short
+            answer = {"targets": [t.tally() for t in targets], "harness": harness,
+                      "stopped": stopped}
+        except Exception as exc:  # the job itself failed: a harness error of the soak
+            answer = {"error": f"soak job {seed}: {type(exc).__name__}: {exc}"}
+        finally:
+            stop["defer"] = True
+            for adapter in [t.subject for t in targets] + references:
+                adapter.close()
+        pipe.send(answer)
+        pipe.close()
+
+
+def _join_jobs(jobs, targets, harness, interrupted, args):
+    """Add what each job saw to `targets` and `harness`; returns why the soak stopped early
+    (the soak's own reason, else a job's), or None. A stopped soak stops its jobs first."""
+    by_spec = {t.spec: t for t in targets}
+    for index, (process, pipe) in enumerate(jobs):
+        if interrupted:
+            _stop_jobs(jobs[index:])
+        # A job ends its sequence after the deadline: a hang costs --timeout, a crash a restart.
+        grace = 4 * args.timeout + 30
+        try:
+            answer = pipe.recv() if pipe.poll(grace) else {"error": f"no answer in {grace:g} s"}
+        except EOFError:
+            answer = {"error": f"died ({process.exitcode})"}
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while waiting: stop, then wait
+            interrupted = _why(exc)
+            _stop_jobs(jobs[index:])
+            answer = pipe.recv() if pipe.poll(args.timeout + 30) else {"error": "no answer"}
+        if "error" in answer:
+            harness.append({"impl": process.name, "error": answer["error"]})
+            continue
+        for tally in answer["targets"]:
+            if tally["spec"] in by_spec:
+                by_spec[tally["spec"]].absorb(tally)
+        harness.extend(answer["harness"])
+        interrupted = interrupted or answer["stopped"]
+    return interrupted
+
+
+def _stop_jobs(jobs):
+    for process, _ in jobs:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
 
 
 def _soak_loop(targets, rng, args, deadline, harness):
@@ -271,7 +385,8 @@ def _soak_loop(targets, rng, args, deadline, harness):
 def _document(seed, args, elapsed, targets, infos, findings, harness, interrupted):
     sequences, ops = sum(t.sequences for t in targets), sum(t.ops for t in targets)
     return {
-        **header("soak"), "seed": seed, "minutes": args.minutes, "seconds": round(elapsed, 3),
+        **header("soak"), "seed": seed, "jobs": args.jobs, "minutes": args.minutes,
+        "seconds": round(elapsed, 3),
         "reference_extension": _extension_path(),
         "sequences": sequences, "ops": ops,
         "sequences_per_second": round(sequences / elapsed, 2) if elapsed else 0.0,
@@ -319,7 +434,8 @@ def _finding(target, clause, kind, count, found, small, cut):
 def report(doc, out=sys.stdout):
     print(f"soak: {doc['sequences']} sequences, {doc['ops']} ops in {doc['seconds']:.0f} s "
           f"({doc['sequences_per_second']} sequences/s, {doc['ops_per_second']} ops/s), "
-          f"seed {doc['seed']}", file=out)
+          f"seed {doc['seed']}" + (f", {doc['jobs']} jobs" if doc.get("jobs", 1) > 1 else ""),
+          file=out)
     print(f"reference extension: {doc['reference_extension']}", file=out)
     for impl in doc["implementations"]:
         extra = f" (unavailable: {impl.get('reason')})" if impl.get("status") == "unavailable" else \

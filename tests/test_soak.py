@@ -4,6 +4,7 @@
 import contextlib
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -110,20 +111,56 @@ def test_shadow_forbids_what_would_fault_a_real_map():
     assert shadow.allows(o.Get2()) and not shadow.allows(o.Release(0))
 
 
-@pytest.mark.parametrize("signum, why", [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
-def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why):
+def test_jobs_add_up_into_one_report(tmp_path, planted):
+    """Two soak processes: one report, the planted bug found and shrunk once."""
+    proc, doc = run_soak(tmp_path, "--minutes", "0.05", "--impl", planted, "--seed", "3",
+                         "--jobs", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert doc["jobs"] == 2 and doc["harness_errors"] == 0, doc["harness_error_details"]
+    (finding,) = doc["findings"]
+    assert (finding["clause"], finding["kind"]) == ("read_byte", "diverge")
+    assert finding["shrunk_length"] <= 4 and "2 jobs" in proc.stdout
+
+
+def test_a_job_tally_is_added_to_the_target():
+    """Counts add up, the shorter Found is kept, cuts add up, the rules to avoid join."""
+    def found(length):
+        return soak.Found("c", "diverge", [o.Read(1)] * length, [{}] * length, {}, ["out"])
+
+    target = soak.Target("x", None, None)
+    target.sequences, target.ops = 3, 300
+    target.findings = {("c", "diverge"): {"count": 2, "found": found(5)}}
+    target.crashed, target.avoid = {"k": 1}, {"seek"}
+    tally = {"spec": "x", "sequences": 4, "ops": 400, "crashed": {"k": 2, "j": 1},
+             "findings": {("c", "diverge"): {"count": 3, "found": found(2)},
+                          ("d", "crash"): {"count": 1, "found": found(7)}},
+             "avoid": {"read"}}
+    target.absorb(pickle.loads(pickle.dumps(tally)))  # as it comes from a job
+    assert (target.sequences, target.ops) == (7, 700)
+    assert target.findings[("c", "diverge")]["count"] == 5
+    assert len(target.findings[("c", "diverge")]["found"].steps) == 2
+    assert target.findings[("d", "crash")]["count"] == 1
+    assert target.crashed == {"k": 3, "j": 1} and target.avoid == {"seek", "read"}
+
+
+@pytest.mark.parametrize("signum, why, jobs", [(signal.SIGINT, "Ctrl-C", "1"),
+                                               (signal.SIGTERM, "SIGTERM", "1"),
+                                               (signal.SIGTERM, "SIGTERM", "2")])
+def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why, jobs):
     """Ctrl-C or SIGTERM during a soak writes what it found so far, marked incomplete (exit 3);
-    Ctrl-C too where the soak inherited SIGINT ignored, as a background job's children do."""
+    Ctrl-C too where the soak inherited SIGINT ignored, as a background job's children do.
+    Its jobs stop with it, and leave no file behind."""
     out = tmp_path / "soak.json"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch))
     proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
-                             "--minutes", "30", "--impl", "stdlib"], cwd=ROOT, env=env,
+                             "--minutes", "30", "--impl", "stdlib", "--jobs", jobs], cwd=ROOT,
+                            env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        while not any(name.startswith("stdlib-") for name in os.listdir(scratch)):
+        while sum(name.startswith("stdlib-") for name in os.listdir(scratch)) < int(jobs):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
         proc.send_signal(signum)
@@ -135,6 +172,7 @@ def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why):
     assert proc.returncode == 3, err
     doc = json.loads(out.read_text())
     assert doc["incomplete"] is True and doc["stopped_by"] == why
+    assert doc["harness_errors"] == 0, doc["harness_error_details"]
     assert os.listdir(scratch) == []
 
 
