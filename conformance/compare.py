@@ -31,8 +31,10 @@ def _outcome(out, strict_messages, messages):
 
 def differences(expected, got, *, strict_messages=False, messages=frozenset()):
     """Field names on which `got` differs from `expected` (empty: they agree)."""
-    # The common case at C speed: == first (fast to say no, e.g. when only one side names a
-    # clause), then repr, which keeps True, 1 and 1.0 apart; the rest goes field by field.
+    # The common case at C speed: == first, then repr, which keeps True, 1 and 1.0 apart; the
+    # rest goes field by field. The clause the reference names is no field (a worker names none).
+    if "clause" in expected and "clause" not in got:
+        expected = {key: value for key, value in expected.items() if key != "clause"}
     if expected == got and repr(expected) == repr(got):
         return []
     if "crash" in got:

@@ -86,6 +86,8 @@ def obs(out, pos=0):
     (obs(None, pos=1), obs(None, pos=True), ["pos"]),
     (obs([1, 2]), obs([1, True]), ["out"]),
     (obs(7, pos=2), obs(7, pos=2), []),
+    (dict(obs(7), clause="read.n"), obs(7), []),  # the clause the reference names is no field
+    (dict(obs(1), clause="read.n"), obs(True), ["out"]),
 ])
 def test_values_compare_with_their_types(expected, got, fields):
     assert differences(expected, got) == fields
