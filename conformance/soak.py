@@ -330,7 +330,10 @@ def _job(args, seed, seconds, pipe):
             stop["defer"] = True
             for adapter in [t.subject for t in targets] + references:
                 adapter.close()
-        pipe.send(answer)
+        try:
+            pipe.send(answer)
+        except OSError:  # the soak is gone (killed): nobody to tell
+            pass
         pipe.close()
 
 
