@@ -176,17 +176,18 @@ class Requests(object):
         """The next line (None at the end), polled for first if `awake`."""
         import select
         import time
-        pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has none
+        pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has neither
+        now = getattr(time, "monotonic", time.time)
         while b"\n" not in self.buffer:
-            start = time.time()
+            start = now()
             if awake and self.recent < SPIN_SECONDS:
                 while (not select.select([self.fd], [], [], 0)[0]
-                       and time.time() < start + SPIN_SECONDS):
+                       and now() < start + SPIN_SECONDS):
                     pause()
             chunk = os.read(self.fd, 1 << 16)
             if not chunk:
                 return None
-            self.recent = (self.recent + time.time() - start) / 2
+            self.recent = (self.recent + now() - start) / 2
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line.decode("utf-8")
