@@ -23,8 +23,39 @@ from impls.interpreters import resolve  # noqa: E402
 
 EVERY_CLAUSE = frozenset(load_catalogue())
 
+class Echo:
+    """A subject that answers what the reference just observed, at no cost: the machine with its
+    real oracle and no implementation, a part of every other kind's time per step."""
+
+    spec = name = "echo"
+
+    def __init__(self):
+        self.oracle = ReferenceAdapter()  # the reference this subject runs beside
+        self.profile, self.last = self.oracle.profile, None
+        observe = self.oracle.apply
+
+        def recorded(op):
+            self.last = observe(op)
+            return self.last
+
+        self.oracle.apply = recorded
+
+    def start(self):
+        return self.oracle.about
+
+    def apply(self, op):
+        return {key: value for key, value in self.last.items() if key != "clause"}
+
+    def dump(self):
+        return self.oracle.dump()
+
+    def close(self):
+        pass
+
+
 # kind -> how to make its subject (the reference runs at the subject's profile)
 KINDS = {
+    "the reference alone (echoed)": Echo,
     "reference in process": lambda: ReferenceAdapter(),
     "reference in a CPython worker": lambda: WorkerAdapter(
         "impls.reference:mmap", "reference-in-worker", sys.executable, "impls.reference:mmap"),
@@ -90,7 +121,7 @@ def main():
         except Unavailable as exc:
             print(f"{kind:<32} unavailable: {exc}")
             continue
-        reference = ReferenceAdapter(subject.profile)
+        reference = getattr(subject, "oracle", None) or ReferenceAdapter(subject.profile)
         try:
             results[kind] = rate(reference, subject, args.examples, args.seed)
         finally:

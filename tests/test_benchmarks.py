@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -29,13 +30,17 @@ def test_bulk_ops_times_every_operation(factory):
 
 def test_lockstep_reports_the_floor_and_each_kind():
     done = run("benchmarks/lockstep.py", "--examples", "3", "--kinds",
-               "reference in process,reference in a CPython worker")
+               "the reference alone (echoed),reference in process,reference in a CPython worker")
     assert done.returncode == 0, done.stderr
     first, *lines = done.stdout.splitlines()
     assert first.startswith("floor, first and last: ")  # the faster of two floors counts
     assert [line.split("  ")[0] for line in lines] == [
-        "floor (no-op rules)", "reference in process", "reference in a CPython worker"]
+        "floor (no-op rules)", "the reference alone (echoed)", "reference in process",
+        "reference in a CPython worker"]
     assert all("steps/s" in line for line in lines)
+    # The echo answers the reference's own observations: no step diverges, so none is cut.
+    steps = [re.search(r"\((\d+) steps in", line).group(1) for line in lines]
+    assert steps[1] == steps[2]  # as many steps as the reference against itself
 
 
 def test_reference_ops_times_every_op_on_both_sides():
