@@ -107,6 +107,8 @@ class Server(object):
         odd = []
         for i, op in enumerate(ops):
             obs = compact(self.executor.apply(op))
+            if obs == expect[i] and repr(obs) == repr(expect[i]):
+                continue  # the usual case, at C speed (repr keeps True, 1 and 1.0 apart)
             if not same(obs, expect[i]):
                 odd.append([i, obs])
                 if not same(gist(obs), gist(expect[i])):
