@@ -11,6 +11,7 @@ import pytest
 from conformance import ops as o
 from conformance.repro import script
 from impls.adapters import ReferenceAdapter
+from impls.executor import DIGEST
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,6 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGREEING = [
     [o.Open(b"0123456789"), o.SetItem(0, 65), o.Apply("drop"), o.Open(b"xyz"), o.Apply("drop")],
     [o.Open(b"0123456789"), o.Open(None, 10), o.Apply("drop")],
+    # Past 256 bytes the map and the file are shown by digest: the script's is the executor's.
+    [o.Open(b"x" * 5000), o.SetItem(4999, 65), o.Call("flush")],
 ]
 OSERROR_SEQUENCES = [
     [o.Open(fileno=o.CLOSED_FD)],
@@ -45,7 +48,7 @@ def _run(text, tmp_path):
 
 
 @pytest.mark.parametrize("steps", OSERROR_SEQUENCES + AGREEING,
-                         ids=["closed-fd", "huge-resize", "drop", "drop-anon"])
+                         ids=["closed-fd", "huge-resize", "drop", "drop-anon", "digests"])
 def test_an_oserror_step_runs_and_agreeing_steps_exit_0(tmp_path, steps):
     expected = _expected(steps)
     assert steps in AGREEING or expected[-1]["out"][:2] == ["exc", "OSError"], expected[-1]
@@ -55,6 +58,9 @@ def test_an_oserror_step_runs_and_agreeing_steps_exit_0(tmp_path, steps):
     assert steps in AGREEING or "raises OSError [errno" in shown.stdout
     assert shown.returncode == 0, shown.stdout + shown.stderr
     assert "0 step(s) differ" in shown.stdout
+    if steps is AGREEING[-1]:  # the sequence whose map and file are shown by digest
+        assert all(obs["data"].startswith(DIGEST) for obs in expected)
+        assert expected[-1]["file"].startswith(DIGEST)
 
 
 def test_a_differing_step_exits_1(tmp_path):
