@@ -12,8 +12,10 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import signal
 import sys
+import tempfile
 import time
 
 from conformance import ops as o
@@ -285,6 +287,7 @@ def soak(args, out=sys.stdout):
             if process.is_alive():  # one that did not answer in time
                 process.kill()
                 process.join()
+            shutil.rmtree(process.folder, ignore_errors=True)
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
 
 
@@ -294,14 +297,18 @@ def _start_job(args, seed):
     a fresh interpreter (spawn), so it inherits none of this one's workers. -> (process, pipe)"""
     context = multiprocessing.get_context("spawn")
     here, there = context.Pipe(duplex=False)
-    process = context.Process(target=_job, args=(args, seed, args.minutes * 60, there),
+    # Its files (its workers' homes, the reference's) in a folder of its own, removed by the
+    # soak: even a job that was killed leaves nothing behind.
+    folder = tempfile.mkdtemp(prefix="soak-job-")
+    process = context.Process(target=_job, args=(args, seed, args.minutes * 60, there, folder),
                               name=f"soak job {seed}", daemon=True)
+    process.folder = folder
     process.start()
     there.close()
     return process, here
 
 
-def _job(args, seed, seconds, pipe):
+def _job(args, seed, seconds, pipe, folder):
     """A soak job's body: what its targets saw, its harness errors and why it stopped early
     (if it did) go back through `pipe`; SIGTERM or Ctrl-C stop it as they stop the soak."""
     import ctypes
@@ -309,6 +316,7 @@ def _job(args, seed, seconds, pipe):
     from conformance.cli import stopping
 
     deadline = time.monotonic() + seconds
+    os.environ["TMPDIR"], tempfile.tempdir = folder, None  # its workers inherit it too
     try:  # the soak was killed: stop too, so the workers are closed
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
@@ -344,16 +352,12 @@ def _join_jobs(jobs, targets, harness, interrupted, args):
     for index, (process, pipe) in enumerate(jobs):
         if interrupted:
             _stop_jobs(jobs[index:])
-        # A job ends its sequence after the deadline: a hang costs --timeout, a crash a restart.
-        grace = 4 * args.timeout + 30
-        try:
-            answer = pipe.recv() if pipe.poll(grace) else {"error": f"no answer in {grace:g} s"}
-        except EOFError:
-            answer = {"error": f"died ({process.exitcode})"}
+        try:  # a job ends its sequence after the deadline: a hang costs --timeout, a crash a restart
+            answer = _answer(process, pipe, 4 * args.timeout + 30)
         except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM while waiting: stop, then wait
             interrupted = _why(exc)
             _stop_jobs(jobs[index:])
-            answer = pipe.recv() if pipe.poll(args.timeout + 30) else {"error": "no answer"}
+            answer = _answer(process, pipe, args.timeout + 30)
         if "error" in answer:
             harness.append({"impl": process.name, "error": answer["error"]})
             continue
@@ -363,6 +367,13 @@ def _join_jobs(jobs, targets, harness, interrupted, args):
         harness.extend(answer["harness"])
         interrupted = interrupted or answer["stopped"]
     return interrupted
+
+
+def _answer(process, pipe, wait):
+    try:
+        return pipe.recv() if pipe.poll(wait) else {"error": f"no answer in {wait:g} s"}
+    except (EOFError, OSError):
+        return {"error": f"died (exit status {process.exitcode})"}
 
 
 def _stop_jobs(jobs):

@@ -143,6 +143,58 @@ def test_a_job_tally_is_added_to_the_target():
     assert target.crashed == {"k": 3, "j": 1} and target.avoid == {"seek", "read"}
 
 
+def worker_homes(folder):
+    """The stdlib workers' private folders anywhere under `folder` (a soak job has its own)."""
+    return [d for _, names, _ in os.walk(folder) for d in names if d.startswith("stdlib-")]
+
+
+def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
+    """A soak job killed by someone else: the soak reports it, keeps what it has, and removes
+    the job's files; the job's workers die with it."""
+    out, scratch = tmp_path / "soak.json", tmp_path / "tmp"
+    scratch.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
+                             "--minutes", "30", "--impl", "stdlib", "--jobs", "2"], cwd=ROOT,
+                            env=dict(os.environ, TMPDIR=str(scratch)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        while len(worker_homes(scratch)) < 2:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        (job,) = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == proc.pid
+                  and b"spawn_main" in _cmdline(p)]
+        os.kill(job, signal.SIGKILL)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 3, err
+    doc = json.loads(out.read_text())
+    assert doc["incomplete"] is True and doc["harness_errors"] == 1
+    assert "died" in doc["harness_error_details"][0]["error"]
+    assert doc["sequences"] > 0  # the soak's own
+    assert os.listdir(scratch) == []
+
+
+def _parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 @pytest.mark.parametrize("signum, why, jobs", [(signal.SIGINT, "Ctrl-C", "1"),
                                                (signal.SIGTERM, "SIGTERM", "1"),
                                                (signal.SIGTERM, "SIGTERM", "2")])
@@ -160,7 +212,7 @@ def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why, jobs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        while sum(name.startswith("stdlib-") for name in os.listdir(scratch)) < int(jobs):
+        while len(worker_homes(scratch)) < int(jobs):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
         proc.send_signal(signum)
