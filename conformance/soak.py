@@ -291,7 +291,19 @@ def soak(args, out=sys.stdout):
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
 
 
+def _keep_preload_from_workers():
+    """Workers run other builds; a sanitizer runtime preloaded for the reference (nox -s soak)
+    would turn their SIGBUS into a sanitizer report and change the crash they report. Soak jobs
+    run the reference too: they get it back when they start (_start_job)."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "asan" in preload:
+        os.environ[JOB_PRELOAD] = os.environ.pop("LD_PRELOAD")
+
+
 # -- more soak processes (--jobs) ------------------------------------------------------------------
+JOB_PRELOAD = "MMAPCONF_SOAK_PRELOAD"
+
+
 def _start_job(args, seed):
     """One more soak process: its own workers and sequences (from `seed`) until the deadline;
     a fresh interpreter (spawn), so it inherits none of this one's workers. -> (process, pipe)"""
@@ -303,7 +315,14 @@ def _start_job(args, seed):
     process = context.Process(target=_job, args=(args, seed, args.minutes * 60, there, folder),
                               name=f"soak job {seed}", daemon=True)
     process.folder = folder
-    process.start()
+    preload = os.environ.get(JOB_PRELOAD)
+    if preload:  # the loader reads it as the job starts
+        os.environ["LD_PRELOAD"] = preload
+    try:
+        process.start()
+    finally:
+        if preload:
+            del os.environ["LD_PRELOAD"]
     there.close()
     return process, here
 
@@ -317,6 +336,7 @@ def _job(args, seed, seconds, pipe, folder):
 
     deadline = time.monotonic() + seconds
     os.environ["TMPDIR"], tempfile.tempdir = folder, None  # its workers inherit it too
+    _keep_preload_from_workers()
     try:  # the soak was killed: stop too, so the workers are closed
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
@@ -484,10 +504,7 @@ def main(argv=None):
     except Usage as exc:
         print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
         return 2
-    # Workers run other builds; a sanitizer runtime preloaded for the reference (nox -s soak)
-    # would turn their SIGBUS into a sanitizer report and change the crash they report.
-    if "asan" in os.environ.get("LD_PRELOAD", ""):
-        os.environ.pop("LD_PRELOAD")
+    _keep_preload_from_workers()
     try:
         # SIGTERM too, and Ctrl-C even where SIGINT came ignored (a background job's children).
         with stopping():
