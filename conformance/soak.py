@@ -307,6 +307,8 @@ JOB_PRELOAD = "MMAPCONF_SOAK_PRELOAD"
 def _start_job(args, seed):
     """One more soak process: its own workers and sequences (from `seed`) until the deadline;
     a fresh interpreter (spawn), so it inherits none of this one's workers. -> (process, pipe)"""
+    from impls.process import started_here
+
     context = multiprocessing.get_context("spawn")
     here, there = context.Pipe(duplex=False)
     # Its files (its workers' homes, the reference's) in a folder of its own, removed by the
@@ -323,6 +325,7 @@ def _start_job(args, seed):
     finally:
         if preload:
             del os.environ["LD_PRELOAD"]
+    started_here(process.pid)  # its end is reported through `process`, not reaped as a worker's
     there.close()
     return process, here
 
@@ -393,13 +396,17 @@ def _answer(process, pipe, wait):
     try:
         return pipe.recv() if pipe.poll(wait) else {"error": f"no answer in {wait:g} s"}
     except (EOFError, OSError):
+        process.join(1)  # its pipe closes as it exits: its status comes a moment later
         return {"error": f"died (exit status {process.exitcode})"}
 
 
 def _stop_jobs(jobs):
     for process, _ in jobs:
         if process.is_alive():
-            os.kill(process.pid, signal.SIGTERM)
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+            except ProcessLookupError:  # it ended meanwhile
+                pass
 
 
 def _soak_loop(targets, rng, args, deadline, harness):

@@ -370,6 +370,13 @@ class Worker:
 
 
 _live = set()  # every worker not yet stopped: stopped at exit if nobody else did
+_started_here = set()  # children started beside the workers (soak jobs): not ours to reap
+
+
+def started_here(pid):
+    """Leave child `pid` to the code that started it: the subreaper's sweep (_reap_adopted)
+    would otherwise reap it once it ends, and its starter would never learn how it ended."""
+    _started_here.add(pid)
 
 
 @atexit.register
@@ -461,7 +468,7 @@ def _reap_adopted(marks=()):
     just killed) is waited for, briefly: bubblewrap's outer process can end before its inner
     one has. The workers' own processes are left to their Popen, which reports how they ended."""
     me = os.getpid()
-    ours = set()
+    ours = set(_started_here)
     for worker in _live:
         ours |= {p.pid for p in (worker.proc, worker.spare and worker.spare[0]) if p is not None}
     for _ in range(200):

@@ -143,9 +143,13 @@ def test_a_job_tally_is_added_to_the_target():
     assert target.crashed == {"k": 3, "j": 1} and target.avoid == {"seek", "read"}
 
 
-def worker_homes(folder):
-    """The stdlib workers' private folders anywhere under `folder` (a soak job has its own)."""
-    return [d for _, names, _ in os.walk(folder) for d in names if d.startswith("stdlib-")]
+def started(folder, jobs):
+    """Whether the soak and each of its `jobs` - 1 jobs (in folders of their own) have a stdlib
+    worker under `folder`: the soak's spare would count too, so each job's is looked for."""
+    homes = [os.path.relpath(os.path.join(top, d), folder)
+             for top, names, _ in os.walk(folder) for d in names if d.startswith("stdlib-")]
+    in_jobs = {home.split(os.sep)[0] for home in homes if home.startswith("soak-job-")}
+    return any(os.sep not in home for home in homes) and len(in_jobs) == jobs - 1
 
 
 def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
@@ -158,7 +162,7 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
                             env=dict(os.environ, TMPDIR=str(scratch)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        while len(worker_homes(scratch)) < 2:
+        while not started(scratch, 2):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
         (job,) = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == proc.pid
@@ -174,8 +178,8 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
     assert proc.returncode == 3, err
     doc = json.loads(out.read_text())
     assert doc["incomplete"] is True and doc["harness_errors"] == 1
-    assert "died" in doc["harness_error_details"][0]["error"]
-    assert doc["sequences"] > 0  # the soak's own
+    assert "died (exit status -9)" in doc["harness_error_details"][0]["error"]  # SIGKILL
+    assert [impl["spec"] for impl in doc["implementations"]] == ["stdlib"]
     assert os.listdir(scratch) == []
 
 
@@ -212,7 +216,7 @@ def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why, jobs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        while len(worker_homes(scratch)) < int(jobs):
+        while not started(scratch, int(jobs)):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
         proc.send_signal(signum)
