@@ -146,6 +146,8 @@ def soak(session):
     args = list(session.posargs) or ["--minutes", "1"]
     if not any(a.startswith("--expectations") for a in args):
         args += ["--expectations-dir", "expectations"]
+    if not any(a.startswith("--jobs") for a in args):  # the harness is the bottleneck: every core
+        args += ["--jobs", str(len(os.sched_getaffinity(0)))]
     # Sanitizer reports go to files (counted below) as well as ending the run.
     logs = os.path.join(tree, "sanitizer")
     for old in glob.glob(logs + ".*"):
