@@ -117,9 +117,11 @@ def test_jobs_add_up_into_one_report(tmp_path, planted):
                          "--jobs", "2")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert doc["jobs"] == 2 and doc["harness_errors"] == 0, doc["harness_error_details"]
-    (finding,) = doc["findings"]
-    assert (finding["clause"], finding["kind"]) == ("read_byte", "diverge")
-    assert finding["shrunk_length"] <= 4 and "2 jobs" in proc.stdout
+    keys = [(f["clause"], f["kind"]) for f in doc["findings"]]
+    assert len(keys) == len(set(keys))  # each finding once, whichever jobs found it
+    (finding,) = [f for f in doc["findings"] if f["clause"] == "read_byte"]
+    assert finding["kind"] == "diverge" and finding["shrunk_length"] <= 4
+    assert "2 jobs" in proc.stdout
 
 
 def test_a_job_tally_is_added_to_the_target():
