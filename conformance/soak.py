@@ -280,8 +280,7 @@ def soak(args, out=sys.stdout):
                 findings.append(_finding(target, clause, kind, seen["count"], found, small,
                                          target.crashed.get(clause, 0) if kind != "diverge" else 0))
     finally:
-        for adapter in [t.subject for t in targets] + references:
-            adapter.close()
+        _close(targets, references)
         for process, _ in jobs:
             process.join(5)
             if process.is_alive():  # one that did not answer in time
@@ -291,6 +290,15 @@ def soak(args, out=sys.stdout):
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
 
 
+def _close(targets, references):
+    for adapter in [t.subject for t in targets] + references:
+        adapter.close()
+
+
+# -- more soak processes (--jobs) ------------------------------------------------------------------
+JOB_PRELOAD = "MMAPCONF_SOAK_PRELOAD"  # the sanitizer runtime that jobs, not workers, get
+
+
 def _keep_preload_from_workers():
     """Workers run other builds; a sanitizer runtime preloaded for the reference (nox -s soak)
     would turn their SIGBUS into a sanitizer report and change the crash they report. Soak jobs
@@ -298,10 +306,6 @@ def _keep_preload_from_workers():
     preload = os.environ.get("LD_PRELOAD", "")
     if "asan" in preload:
         os.environ[JOB_PRELOAD] = os.environ.pop("LD_PRELOAD")
-
-
-# -- more soak processes (--jobs) ------------------------------------------------------------------
-JOB_PRELOAD = "MMAPCONF_SOAK_PRELOAD"
 
 
 def _start_job(args, seed):
@@ -359,8 +363,7 @@ def _job(args, seed, seconds, pipe, folder):
             answer = {"error": f"soak job {seed}: {type(exc).__name__}: {exc}"}
         finally:
             stop["defer"] = True
-            for adapter in [t.subject for t in targets] + references:
-                adapter.close()
+            _close(targets, references)
         try:
             pipe.send(answer)
         except OSError:  # the soak is gone (killed): nobody to tell
