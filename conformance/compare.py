@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from impls.executor import DIGEST
+from impls.executor import DIGEST, identical
 from impls.executor import same as _same
 
 FIELDS = ("out", "state", "len", "pos", "data", "file")
@@ -31,11 +31,11 @@ def _outcome(out, strict_messages, messages):
 
 def differences(expected, got, *, strict_messages=False, messages=frozenset()):
     """Field names on which `got` differs from `expected` (empty: they agree)."""
-    # The common case at C speed: == first, then repr, which keeps True, 1 and 1.0 apart; the
-    # rest goes field by field. The clause the reference names is no field (a worker names none).
+    # The common case at C speed; the rest goes field by field. The clause the reference names
+    # is no field (a worker names none).
     if "clause" in expected and "clause" not in got:
         expected = {key: value for key, value in expected.items() if key != "clause"}
-    if expected == got and repr(expected) == repr(got):
+    if identical(expected, got):
         return []
     if "crash" in got:
         return ["crash"]

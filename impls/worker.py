@@ -14,7 +14,7 @@ import platform
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from executor import Executor, compact, same  # noqa: E402
+from executor import Executor, compact, identical, same  # noqa: E402
 
 
 class SpecError(Exception):
@@ -107,9 +107,7 @@ class Server(object):
         odd = []
         for i, op in enumerate(ops):
             obs = compact(self.executor.apply(op))
-            if obs == expect[i] and repr(obs) == repr(expect[i]):
-                continue  # the usual case, at C speed (repr keeps True, 1 and 1.0 apart)
-            if not same(obs, expect[i]):
+            if not identical(obs, expect[i]) and not same(obs, expect[i]):
                 odd.append([i, obs])
                 if not same(gist(obs), gist(expect[i])):
                     return {"ran": i + 1, "odd": odd}
