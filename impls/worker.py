@@ -169,21 +169,22 @@ class Requests(object):
     """The request lines arriving on a descriptor."""
 
     def __init__(self, fd):
+        import select
+        import time
         self.fd, self.buffer = fd, b""
         self.recent = 0.0  # how long requests took to come, lately
+        self.select = select.select
+        self.pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has neither
+        self.now = getattr(time, "monotonic", time.time)
 
     def next(self, awake):
         """The next line (None at the end), polled for first if `awake`."""
-        import select
-        import time
-        pause = getattr(os, "sched_yield", lambda: None)  # Python 2 has neither
-        now = getattr(time, "monotonic", time.time)
+        now = self.now
         while b"\n" not in self.buffer:
             start = now()
             if awake and self.recent < SPIN_SECONDS:
-                while (not select.select([self.fd], [], [], 0)[0]
-                       and now() < start + SPIN_SECONDS):
-                    pause()
+                while not self.select([self.fd], [], [], 0)[0] and now() < start + SPIN_SECONDS:
+                    self.pause()
             chunk = os.read(self.fd, 1 << 16)
             if not chunk:
                 return None
