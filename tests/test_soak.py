@@ -14,6 +14,7 @@ import pytest
 
 from conformance import ops as o
 from conformance import soak
+from impls.process import _processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -167,8 +168,8 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
         while not started(scratch, 2):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.1)
-        (job,) = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(p) == proc.pid
-                  and b"spawn_main" in _cmdline(p)]
+        (job,) = [pid for pid, (ppid, _) in _processes().items()
+                  if ppid == proc.pid and b"spawn_main" in _cmdline(pid)]
         os.kill(job, signal.SIGKILL)
         time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
@@ -183,14 +184,6 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
     assert "died (exit status -9)" in doc["harness_error_details"][0]["error"]  # SIGKILL
     assert [impl["spec"] for impl in doc["implementations"]] == ["stdlib"]
     assert os.listdir(scratch) == []
-
-
-def _parent(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
 
 
 def _cmdline(pid):
