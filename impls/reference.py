@@ -618,6 +618,18 @@ class _Methods:
     def __iter__(self):
         return iter(_Items(self))
 
+    def __contains__(self, item):
+        """`in` walks the items (CPython's mmap has no sq_contains). An exact bytes, int or str
+        compares with a 1-byte bytes item without calling Python code, so its walk is one C
+        memchr (a closed map raising as item 0 would); anything else walks item by item."""
+        kind = type(item)
+        if kind is bytes or kind is int or kind is str:
+            rc = lib.refmmap_holds(self._m, item[0] if kind is bytes and len(item) == 1 else -1)
+            if rc < 0:
+                _check(rc)
+            return rc == 1
+        return item in iter(_Items(self))
+
     def _py2_contains(self, item):
         """2.7 has no sq_contains: `in` iterates, and a Python 2 str is bytes."""
         if isinstance(item, str):

@@ -514,6 +514,16 @@ int refmmap_item(const refmmap_t *m, ssize_t i)
     return rc == REFMMAP_OK ? byte : rc;
 }
 
+int refmmap_holds(const refmmap_t *m, int byte)
+{
+    int rc = refmmap_item(m, 0);
+    if (rc == REFMMAP_E_INDEX) /* an empty map: the walk ends at once */
+        return 0;
+    if (rc < 0)
+        return rc;
+    return byte >= 0 && byte <= 255 && memchr(m->data, byte, (size_t)m->size) != NULL;
+}
+
 int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value)
 {
     int rc;

@@ -240,6 +240,10 @@ int refmmap_getbyte(const refmmap_t *m, ssize_t i, unsigned char *out);
 /* Item i >= 0 of the sequence protocol (iteration, `in`, reversed()): the byte (0-255), else
  * the error code (REFMMAP_E_INDEX past the end); one call per item, no out cell. */
 int refmmap_item(const refmmap_t *m, ssize_t i);
+/* `b in m` as walking the items finds it, for a 1-byte bytes b (`byte`: its value) or an
+ * object no item equals (`byte` outside 0-255): 1 or 0, else item 0's error (a closed map);
+ * the walk in one memchr. */
+int refmmap_holds(const refmmap_t *m, int byte);
 int refmmap_setbyte(refmmap_t *m, ssize_t i, ssize_t value);
 int refmmap_get_slice(const refmmap_t *m, ssize_t start, ssize_t step, ssize_t count, char *out);
 int refmmap_set_slice(refmmap_t *m, ssize_t start, ssize_t step, ssize_t count,

@@ -110,6 +110,17 @@ CASES = {
         "m.closed = True", "m.closed", "repr(m)", "m.__iadd__", "type(m).__qualname__",
         "type(m).__module__",
     ]),
+    # `in` walks the items; the reference walks in C where no Python code can run meanwhile.
+    "contains": (M10 + "; m[3] = 0; m[4] = 255\n"
+                 "class Sub(bytes): pass\n"
+                 "class Closer:\n"
+                 "    def __eq__(self, other): m.close(); return False", [
+        "b'1' in m", "b'9' in m", "b'a' in m", "b'' in m", "b'12' in m", "b'\\x00' in m",
+        "b'\\xff' in m", "49 in m", "0 in m", "'1' in m", "'' in m", "True in m", "None in m",
+        "bytearray(b'1') in m", "memoryview(b'1') in m", "Sub(b'1') in m", "Sub(b'a') in m",
+        "m.resize(1)", "b'0' in m", "b'1' in m", "Closer() in m", "b'0' in m", "49 in m",
+        "'x' in m", "Closer() in m",
+    ]),
     # Iterators read each item when asked: a resize or close in between shows (anonymous maps:
     # the stdlib's resize of a file map also truncates the file this module shares).
     "live iterators": ("m = mm.mmap(-1, 6); m[:] = b'abcdef'", [
