@@ -123,6 +123,7 @@ _CALL = "refmmap_call_t *"
 _DONE = lib.REFMMAP_DONE
 _SSIZE_MIN = -SSIZE_MAX - 1
 _FIT = "cannot fit 'int' into an index-sized integer"
+_WHOLE = slice(None)
 
 
 def _plain(args, kwargs, lo, hi, low=-2**31, high=2**31 - 1):
@@ -681,6 +682,12 @@ class _Methods:
         return _fail(rc, None if wording is None else self._profile.messages[wording])
 
     def __getitem__(self, key):
+        m = self._m
+        if type(key) is slice and key == _WHOLE and m.data != ffi.NULL:
+            # m[:] of an open map, which every observation takes: no argument to convert, and
+            # the walk's checks all pass, so its bytes in one copy.
+            _applies(m, "getitem.slice")
+            return ffi.buffer(m.data, m.size)[:]
         p = self._profile
         if hasattr(type(key), "__index__"):
             c = ffi.new(_CALL, [lib.REFMMAP_OP_GETITEM])
