@@ -12,7 +12,9 @@ subset of the rules and features (swarm testing, as Hypothesis's stateful machin
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import random
 import re
 
@@ -200,7 +202,9 @@ class Swarm:
 
     def __init__(self, disabled=()):
         self.disabled = frozenset(disabled)
-        self.enabled = {}  # (profile, state predicates held) -> the rules a step may draw
+        # (profile, state predicates held) -> (names, running sums of weights) of the rules a
+        # step may draw
+        self.enabled = {}
 
     @classmethod
     def draw(cls, src):
@@ -804,11 +808,13 @@ def next_rule(sh, src, profile, swarm=EVERYTHING):
     if enabled is None:  # once per swarm, profile and state kind
         held = dict(zip(whens, holds))
         allowed = [(name, weight) for name, weight, when in _rules_for(profile) if held[when]]
-        enabled = [(name, weight) for name, weight in allowed if name in swarm] or allowed
-        swarm.enabled[(profile, holds)] = enabled
-    values = Values(src, sh, profile, swarm)
-    name = values.weighted(enabled)
-    return name, RULES[name][2](values)
+        allowed = [(name, weight) for name, weight in allowed if name in swarm] or allowed
+        # The draw Values.weighted makes, with the running sums made once.
+        enabled = swarm.enabled[(profile, holds)] = (
+            [name for name, _ in allowed], list(itertools.accumulate(w for _, w in allowed)))
+    names, sums = enabled
+    name = names[bisect.bisect_right(sums, src.integer(0, sums[-1] - 1))]
+    return name, RULES[name][2](Values(src, sh, profile, swarm))
 
 
 def payload_arg(kind, data, length, profile):
