@@ -563,12 +563,9 @@ def readline(v):
     """readline() on line structure: from a newline, just after it, just before it (empty
     lines, a last line without one), once or twice."""
     data = v.sh.data
-    # A line end at or after a drawn point of the first pages (listing them all costs
-    # milliseconds in a map of newlines).
-    start = v.src.integer(0, max(min(len(data), 4 * PAGE) - 1, 0))
-    end = LINE_ENDS.search(data, start, 4 * PAGE) or LINE_ENDS.search(data, 0, start)
-    if end and v.chance(70):
-        at = end.start() + v.pick([1, 0, -1])
+    ends = [m.start() for m in LINE_ENDS.finditer(data, 0, 4 * PAGE)]
+    if ends and v.chance(70):
+        at = v.pick(ends) + v.pick([1, 0, -1])
         yield o.Call("seek", min(max(at, 0), v.sh.len))
     yield o.Call("readline")
     if v.chance(40):
