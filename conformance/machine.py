@@ -21,7 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
-from conformance.shrink import Found, Replayer, kind_of, shrink
+from conformance.shrink import Found, HarnessError, Replayer, kind_of, shrink
+from impls.executor import compact
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -71,6 +72,11 @@ def _stop_if_asked():
         raise cli.Interrupted(stop["why"])
 
 
+# Steps sent to a worker per message: it runs them in about the time Hypothesis takes to draw
+# one more step, so the answer is there when asked for.
+CHUNK = 8
+
+
 class LockstepMachine(RuleBasedStateMachine):
     """Subclassed per run with `reference`, `subject`, `strict_messages` and `messages` set."""
 
@@ -80,6 +86,7 @@ class LockstepMachine(RuleBasedStateMachine):
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
     known = frozenset()  # clauses whose divergences are recorded the same way: already understood
     crashes = {}
+    crashy = set()  # the clauses the subject crashed or hung on in this run
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
 
@@ -87,7 +94,19 @@ class LockstepMachine(RuleBasedStateMachine):
         _stop_if_asked()
         super().__init__()
         self.steps, self.trace = [], []  # ops, and the reference's observation of each
-        self.pending = None  # (index, clause) of the op whose subject answer is still out
+        self.clauses = []  # the clause each step lands on
+        # A worker gets the ops a few steps at a time in one message, which it runs while
+        # Hypothesis draws the next steps; a message per step cost more than the rest of it.
+        self.batched = getattr(self.subject, "submit_many", None) is not None
+        self.expect = []  # each step's observation as the worker compares its own with it
+        self.done = 0  # the steps the worker ran and agreed on
+        self.flight = None  # (start, end) of the steps sent and not yet answered
+        self.broke = False  # a batch differed, crashed, hung or broke the protocol
+        self.counted = 0  # the steps counted as compared with the subject (checked)
+        self.over = False  # a difference was taken from a batch: nothing more is sent
+        # That difference, checked at the example's end (flush): raising it mid-example would
+        # end the example's draws at a point that depends on how its steps were batched.
+        self.later = None
         self.failed = False
         self.dead = False  # the implementation crashed and crashes are being recorded
         self.shadow = rules.Shadow()  # the map as the reference saw it
@@ -98,10 +117,10 @@ class LockstepMachine(RuleBasedStateMachine):
     def step(self, op):
         """Apply `op` to both sides and return the reference's observation.
 
-        The subject's answer is collected at the next step (or at teardown): its worker runs
-        while Hypothesis draws the next op, since what is drawn depends only on the reference.
+        A worker gets the ops a few steps at a time (send), as what is drawn depends only on
+        the reference; what it answers is checked then and at the example's end (flush). An
+        in-process subject answers at once.
         """
-        self.collect()
         payload = op.json()
         expected = self.reference.apply(payload)
         if self.dead:  # the implementation died in this example: the reference goes on alone
@@ -114,17 +133,119 @@ class LockstepMachine(RuleBasedStateMachine):
             note(op.py())
         index = len(self.steps)
         self.steps.append(op)
-        submit = getattr(self.subject, "submit", None)
-        if submit is not None:  # the worker runs it while Hypothesis draws the next op
-            submit(payload)
         self.trace.append(expected)
-        self.exercised[clause] += 1
-        self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
-        if submit is not None:
-            self.pending = (index, clause)
-        else:
+        self.clauses.append(clause)
+        if not self.batched:
+            self.checked(index + 1)
             self.check(index, clause, self.subject.apply(payload))
+            return self.shadow.follow(op, expected)
+        self.expect.append(compact({k: v for k, v in expected.items() if k != "clause"}))
+        if clause in self.crashy:
+            # It crashed or hung on this clause before: alone in its message, a crash again
+            # is this step's, with no replay to find it (and no second crash).
+            self.send(index)
+            self.send(index + 1)
+        elif len(self.steps) - (self.flight[1] if self.flight else self.done) >= CHUNK:
+            self.send()
         return self.shadow.follow(op, expected)
+
+    def checked(self, count):
+        """Count the steps before `count` as compared with the subject (what the run
+        exercised), each once."""
+        for op, clause in zip(self.steps[self.counted:count], self.clauses[self.counted:count]):
+            self.exercised[clause] += 1
+            self.features["op " + (op.args[0] if op.name == "call" else op.name)] += 1
+        self.counted = max(self.counted, count)
+
+    def send(self, upto=None):
+        """Collect the answer to the steps in flight, then send the worker those made since
+        (up to step `upto`), in one message: it runs them while Hypothesis draws on, and
+        compares each observation with the reference's, stopping at the first that is not
+        exactly it."""
+        if self.flight is not None:
+            (start, end), self.flight = self.flight, None
+            answer, failure = self.subject.results(end - start)
+            if failure is None:
+                self.answered(start, *answer)
+            elif end - start == 1:  # the crash, hang or broken protocol is this step's
+                self.checked(end)
+                self.over = self.dead = True  # the reference goes on alone
+                self.later = (start, self.clauses[start], failure)
+            else:
+                self.broke = True  # which step it was: replay() finds it at the end
+        end = len(self.steps) if upto is None else upto
+        if not (self.broke or self.over) and self.done < end:
+            self.flight = (self.done, end)
+            self.subject.submit_many([op.json() for op in self.steps[self.done:end]],
+                                     self.expect[self.done:end], awake=True)
+
+    def answered(self, start, ran, odd):
+        """The worker ran steps start.. start+ran-1, and `odd` holds its observations that were
+        not exactly the reference's (by index in the batch)."""
+        for i in sorted(odd):
+            index, got = start + i, odd[i]
+            fields = self.differ(self.expect[index], got)
+            if not fields:
+                continue  # a message worded its own way, say
+            self.checked(index + 1)
+            if ("data" in fields or "file" in fields) and not self.seen(index, got):
+                self.broke = True  # both maps must be dumped at the step: replay() does it
+                return
+            self.over = self.dead = True  # the reference goes on alone
+            if not self.seen(index, got):  # all check() needs is here: at the end, it raises
+                self.later = (index, self.clauses[index], got, self.expect[index])  # or records
+            return
+        self.done = start + ran  # short of the batch's end where a step only looked different
+        self.checked(self.done)
+
+    def seen(self, index, got):
+        """Whether the difference at step `index` is one check() would only record (a crash,
+        or a known clause) and one as short is recorded already: no replay is needed."""
+        clause, kind = self.clauses[index], kind_of(got)
+        recorded = self.crashes.get(clause)
+        return (((kind != "diverge" and self.record_crashes) or clause in self.known)
+                and recorded is not None and recorded.kind == kind
+                and len(recorded.steps) <= index + 1)
+
+    def flush(self):
+        """At the example's end: the last steps to the worker, and a ping, which tells what it
+        wrote unasked after them. Where anything differed, the ops are replayed one at a time
+        on both sides (replay) and checked as step by step; else every step agreed."""
+        while not (self.broke or self.over) and (
+                self.flight is not None or self.done < len(self.steps)):
+            self.send()
+        if not (self.broke or self.over) and self.steps and self.subject.sync() is not None:
+            self.broke = True
+        if self.later is not None:
+            self.check(*self.later)
+        elif self.broke:
+            self.replay()
+
+    def differ(self, expected, got):
+        return differences(expected, got, strict_messages=self.strict_messages,
+                           messages=self.messages)
+
+    def replay(self):
+        """The example's ops again, one at a time on both sides, from its first (an open,
+        which starts afresh): check() raises or records the first difference, as it would
+        have step by step, with both maps as they were at it. Only an example with no
+        difference checked yet (failed) is replayed."""
+        for index, op in enumerate(self.steps):
+            payload = op.json()
+            self.reference.apply(payload)
+            got = self.subject.apply(payload)
+            self.checked(index + 1)
+            self.check(index, self.clauses[index], got)
+            if self.failed:  # recorded (a crash, or a known clause): the example is over for it
+                return
+        got = self.subject.sync()  # what the worker wrote unasked after the last op
+        if got is not None:
+            self.check(len(self.steps) - 1, self.clauses[-1], got)
+            if self.failed:
+                return
+        raise HarnessError(f"{self.subject.spec} differed, crashed, hung or broke the protocol in "
+                           "a batch of ops but not when they were replayed one by one: it does "
+                           "not repeat itself")
 
     def cut(self, clause):
         """Whether the example ends for the subject before an op on `clause`: one it crashed
@@ -141,20 +262,19 @@ class LockstepMachine(RuleBasedStateMachine):
         data = self.reference.dump().get("data")
         return bytes.fromhex(data) if isinstance(data, str) else None
 
-    def collect(self):
-        """Compare the subject's answer to the op submitted last, if any."""
-        if self.pending is not None:
-            (index, clause), self.pending = self.pending, None
-            self.check(index, clause, self.subject.result())
-
-    def check(self, index, clause, got):
-        expected = self.trace[index]
+    def check(self, index, clause, got, expected=None):
+        """Compare the subject's observation of step `index` with the reference's (`expected`:
+        its compact form, where `got` came back from a batch); raise the difference, or
+        record it (a crash, a known clause) and go on with the reference alone."""
+        expected = self.trace[index] if expected is None else expected
         fields = differences(expected, got, strict_messages=self.strict_messages,
                              messages=self.messages)
         if not fields:
             return
         self.failed = True
         kind = kind_of(got)
+        if kind != "diverge":
+            self.crashy.add(clause)
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
             dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
@@ -175,11 +295,11 @@ class LockstepMachine(RuleBasedStateMachine):
     def teardown(self):
         if self.failed:
             return
-        self.collect()
         # The final close and file contents.
         if self.shadow.live:
             self.step(o.End())
-            self.collect()
+        if self.batched:
+            self.flush()
 
     # -- the rules: conformance/rules.py, drawn through Hypothesis ----------------------------
     @rule(data=st.data())
@@ -216,7 +336,8 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
         "messages": messages, "exercised": Counter(),
         "features": features if features is not None else Counter(),
-        "record_crashes": record_crashes, "crashes": crashes, "known": frozenset(known)})
+        "record_crashes": record_crashes, "crashes": crashes, "crashy": set(),
+        "known": frozenset(known)})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
         suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=True)

@@ -146,10 +146,12 @@ class WorkerAdapter:
             return {"protocol": _shown(reply)}
         return None
 
-    def submit_many(self, ops, expect):
+    def submit_many(self, ops, expect, awake=False):
         """Start a batch of ops, run in one message up to the first whose observation is not
-        its `expect`; `results(len(ops))` collects it (the caller works meanwhile)."""
-        self.worker.send({"ops": ops, "expect": expect})
+        its `expect`; `results(len(ops))` collects it (the caller works meanwhile). `awake`: the
+        next request follows within milliseconds, so the worker polls for it."""
+        self.worker.send({"ops": ops, "expect": expect, "awake": True} if awake
+                         else {"ops": ops, "expect": expect})
         self.sent = time.monotonic()
 
     def results(self, count):

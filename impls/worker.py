@@ -81,10 +81,11 @@ class Server(object):
     def __init__(self, spec):
         factory, constants = load(spec)
         self.executor = Executor(factory, constants)
-        self.single = False
+        self.awake = False  # whether the next request comes soon (Requests.next polls for it)
 
     def handle(self, msg):
-        self.single = "op" in msg  # a step of the Hypothesis machine: the next comes soon
+        # A step of the Hypothesis machine, or a batch of its steps: the next comes soon.
+        self.awake = "op" in msg or msg.get("awake") is True
         if "op" in msg:
             return {"obs": self.executor.apply(msg["op"])}
         if "ops" in msg:
@@ -158,9 +159,9 @@ def die_with_parent():
         pass
 
 
-# After a single op (the Hypothesis machine's step), a worker whose requests came within this
+# After the Hypothesis machine's op or batch of ops, a worker whose requests came within this
 # long awaits the next one awake, yielding its core, instead of sleeping: a sleeping core takes
-# tens of microseconds to wake for each request. Batches (the soak), and requests that came later
+# tens of microseconds to wake for each request. The soak's batches, and requests that came later
 # (a harness slowed by other processes), are slept on: spinning would take a core from them.
 SPIN_SECONDS = 0.002
 
@@ -215,7 +216,7 @@ def main(argv):
     try:
         requests = Requests(in_fd)
         while True:
-            line = requests.next(awake=server.single)
+            line = requests.next(awake=server.awake)
             reply = None if line is None else answer(server, line)
             if reply is None:
                 break

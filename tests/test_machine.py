@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """The lockstep machine's own bookkeeping (conformance/machine.py)."""
 
+import sys
+
 import pytest
 
 from conformance import machine
 from conformance.clauses import load as load_catalogue
-from impls.adapters import ReferenceAdapter
+from impls.adapters import ReferenceAdapter, WorkerAdapter
 
 
 class CrashesOnFlush:
@@ -63,3 +65,56 @@ def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded)
     for lengths in subject.crashed_at.values():
         assert all(later < earlier for earlier, later in zip(lengths, lengths[1:])), lengths
         assert min(lengths) in crashes.values()
+
+
+def worker(target):
+    adapter = WorkerAdapter(target, target, sys.executable, target)
+    adapter.start()
+    return adapter
+
+
+def test_a_worker_gets_the_steps_a_few_at_a_time_and_every_one_is_checked():
+    """Against a worker, the machine sends the steps in batches of about CHUNK (the worker
+    compares each observation), and counts as exercised exactly the steps the worker ran."""
+    subject, reference = worker("impls.reference:mmap"), ReferenceAdapter()
+    sizes, submit = [], subject.submit_many
+
+    def counted(ops, expect, awake=False):
+        sizes.append(len(ops))
+        return submit(ops, expect, awake)
+
+    subject.submit_many = counted
+    try:
+        found, exercised = machine.run_lockstep(reference, subject, examples=40, seed=5)
+    finally:
+        subject.close()
+        reference.close()
+    assert found == []
+    assert sum(exercised.values()) == sum(sizes) > 0
+    assert len(sizes) * 4 < sum(sizes)  # not a message per step
+    assert max(sizes) <= machine.CHUNK + 1
+
+
+def test_a_crash_in_a_batch_is_the_step_that_crashed_and_isolated_after(monkeypatch):
+    """A worker that dies of SIGSEGV in find(): each recorded crash ends at its find() op.
+    The first crash in a batch is found by replaying the example one op at a time; after it,
+    an op on that clause goes alone, so a crash again needs no replay (nor a second crash)."""
+    subject, reference = worker("tests.hostile.segfault:factory"), ReferenceAdapter()
+    replays, replay = [], machine.LockstepMachine.replay
+
+    def counted(self):
+        replays.append(len(self.steps))
+        return replay(self)
+
+    monkeypatch.setattr(machine.LockstepMachine, "replay", counted)
+    try:
+        found, _ = machine.run_lockstep(reference, subject, examples=40, seed=2,
+                                        record_crashes=True)
+    finally:
+        subject.close()
+        reference.close()
+    crashes = [d for d in found if d.kind == "crash"]
+    assert crashes
+    for d in crashes:
+        assert d.steps[-1].name == "call" and d.steps[-1].args[0] == "find", d.steps[-1].py()
+    assert 0 < len(replays) <= len({d.clause for d in crashes}) + 1
