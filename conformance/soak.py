@@ -257,6 +257,8 @@ def soak(args, out=sys.stdout):
 
         process.stop_all()
         return _document(seed, args, 0.0, [], [], [], [], _why(exc))
+    from impls.process import forget
+
     harness = []
     started = time.monotonic()
     deadline = started + args.minutes * 60
@@ -286,6 +288,7 @@ def soak(args, out=sys.stdout):
             if process.is_alive():  # one that did not answer in time
                 process.kill()
                 process.join()
+            forget(process.pid)
             shutil.rmtree(process.folder, ignore_errors=True)
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
 

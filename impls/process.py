@@ -379,6 +379,12 @@ def started_here(pid):
     _started_here.add(pid)
 
 
+def forget(pid):
+    """Child `pid` was waited for by its starter: a later child with its pid (an orphan of a
+    killed worker, say) is the sweep's to reap again."""
+    _started_here.discard(pid)
+
+
 @atexit.register
 def stop_all():
     """On any exit of the harness (Ctrl-C included), no worker or folder of one outlives it."""

@@ -186,6 +186,21 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
     assert os.listdir(scratch) == []
 
 
+def test_a_joined_job_is_forgotten_by_the_sweep():
+    """A soak job's pid is kept from the orphan sweep only while the soak has not joined it:
+    the system may give the pid to an orphan of a killed worker next, which the sweep reaps."""
+    from impls import process
+
+    child = subprocess.Popen(["true"])
+    try:
+        process.started_here(child.pid)
+        assert child.pid in process._started_here
+    finally:
+        child.wait()
+        process.forget(child.pid)
+    assert child.pid not in process._started_here
+
+
 def _cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
