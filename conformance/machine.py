@@ -85,7 +85,7 @@ class LockstepMachine(RuleBasedStateMachine):
     messages = frozenset()
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
     known = frozenset()  # clauses whose divergences are recorded the same way: already understood
-    crashes = {}
+    crashes = {}  # (clause, kind) -> the shortest recorded
     crashy = set()  # the clauses the subject crashed or hung on in this run
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
@@ -202,10 +202,9 @@ class LockstepMachine(RuleBasedStateMachine):
         """Whether the difference at step `index` is one check() would only record (a crash,
         or a known clause) and one as short is recorded already: no replay is needed."""
         clause, kind = self.clauses[index], kind_of(got)
-        recorded = self.crashes.get(clause)
+        recorded = self.crashes.get((clause, kind))
         return (((kind != "diverge" and self.record_crashes) or clause in self.known)
-                and recorded is not None and recorded.kind == kind
-                and len(recorded.steps) <= index + 1)
+                and recorded is not None and len(recorded.steps) <= index + 1)
 
     def flush(self):
         """At the example's end: the last steps to the worker, and a ping, which tells what it
@@ -253,9 +252,9 @@ class LockstepMachine(RuleBasedStateMachine):
         longer than this one would be. The recorded crash stays the shortest found (a shorter
         one still runs), and the subject is spared a restart that tells nothing new; the
         reference goes on alone, as after a crash."""
-        recorded = self.crashes.get(clause)
-        return (recorded is not None and recorded.kind != "diverge"
-                and len(recorded.steps) <= len(self.steps) + 1)
+        return any(recorded is not None and len(recorded.steps) <= len(self.steps) + 1
+                   for recorded in (self.crashes.get((clause, "crash")),
+                                    self.crashes.get((clause, "hang"))))
 
     def peek(self):
         """The reference's map bytes (for a needle from a map too big to inline)."""
@@ -285,9 +284,9 @@ class LockstepMachine(RuleBasedStateMachine):
         if (kind != "diverge" and self.record_crashes) or clause in self.known:
             # Keep the shortest sequence per crash and go on with the reference alone: the
             # rest of this example still explores, as if the implementation had not died.
-            known = self.crashes.get(clause)
+            known = self.crashes.get((clause, kind))
             if known is None or len(known.steps) > len(divergence.steps):
-                self.crashes[clause] = divergence
+                self.crashes[clause, kind] = divergence
             self.dead = True
             return
         raise divergence

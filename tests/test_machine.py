@@ -67,6 +67,43 @@ def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded)
         assert min(lengths) in crashes.values()
 
 
+class FlushDivergesThenCrashes(CrashesOnFlush):
+    """flush() answers a wrong value at an even step of the example, crashes at an odd one:
+    two findings of different kinds on the same clause."""
+
+    spec = name = "flush-diverges-then-crashes"
+
+    def apply(self, op):
+        obs = CrashesOnFlush.apply(self, op)
+        if "crash" in obs and self.steps % 2 == 0:
+            return dict(self.inner.apply(op), out=["ok", 12345])
+        return obs
+
+
+def test_a_crash_and_a_divergence_on_one_clause_are_both_recorded(monkeypatch):
+    """The recorded findings are one per clause and kind: a shorter divergence on a clause
+    does not hide the crash on it (nor the other way round)."""
+    subject, reference = FlushDivergesThenCrashes(), ReferenceAdapter()
+    begin = machine.LockstepMachine.__init__
+
+    def new_example(self):
+        begin(self)
+        subject.steps = 0
+
+    monkeypatch.setattr(machine.LockstepMachine, "__init__", new_example)
+    try:
+        found, _ = machine.run_lockstep(reference, subject, examples=80, seed=3,
+                                        known=EVERY_CLAUSE)
+    finally:
+        subject.close()
+        reference.close()
+    kinds = {}
+    for d in found:
+        kinds.setdefault(d.clause, set()).add(d.kind)
+    assert len(found) == sum(len(k) for k in kinds.values())  # one per clause and kind
+    assert any(k == {"crash", "diverge"} for k in kinds.values()), kinds
+
+
 def worker(target):
     adapter = WorkerAdapter(target, target, sys.executable, target)
     adapter.start()
