@@ -266,8 +266,7 @@ class LockstepMachine(RuleBasedStateMachine):
         its compact form, where `got` came back from a batch); raise the difference, or
         record it (a crash, a known clause) and go on with the reference alone."""
         expected = self.trace[index] if expected is None else expected
-        fields = differences(expected, got, strict_messages=self.strict_messages,
-                             messages=self.messages)
+        fields = self.differ(expected, got)
         if not fields:
             return
         self.failed = True
