@@ -39,15 +39,10 @@ class CrashesOnFlush:
 EVERY_CLAUSE = frozenset(load_catalogue())
 
 
-@pytest.mark.parametrize("recorded", [{"record_crashes": True}, {"known": EVERY_CLAUSE}],
-                         ids=["crashes recorded", "known clauses"])
-def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded):
-    """After a crash on a clause is recorded, an example reaches the subject with an op on that
-    clause only when it would make a shorter record: each crash the subject answers is shorter
-    than every one before it, and the record is the shortest of them. Without the cut, each of
-    the many examples that flush would crash it (a worker restart each)."""
-    subject, reference = CrashesOnFlush(), ReferenceAdapter()
-    begin = machine.LockstepMachine.__init__
+def run_counting_steps(monkeypatch, subject, **settings):
+    """The machine against `subject` (a CrashesOnFlush), its step count reset at each
+    example; the findings."""
+    reference, begin = ReferenceAdapter(), machine.LockstepMachine.__init__
 
     def new_example(self):
         begin(self)
@@ -55,10 +50,22 @@ def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded)
 
     monkeypatch.setattr(machine.LockstepMachine, "__init__", new_example)
     try:
-        found, _ = machine.run_lockstep(reference, subject, examples=60, seed=3, **recorded)
+        found, _ = machine.run_lockstep(reference, subject, **settings)
     finally:
         subject.close()
         reference.close()
+    return found
+
+
+@pytest.mark.parametrize("recorded", [{"record_crashes": True}, {"known": EVERY_CLAUSE}],
+                         ids=["crashes recorded", "known clauses"])
+def test_a_recorded_crash_is_not_run_again_unless_shorter(monkeypatch, recorded):
+    """After a crash on a clause is recorded, an example reaches the subject with an op on that
+    clause only when it would make a shorter record: each crash the subject answers is shorter
+    than every one before it, and the record is the shortest of them. Without the cut, each of
+    the many examples that flush would crash it (a worker restart each)."""
+    subject = CrashesOnFlush()
+    found = run_counting_steps(monkeypatch, subject, examples=60, seed=3, **recorded)
     crashes = {d.clause: len(d.steps) for d in found if d.kind == "crash"}
     assert subject.crashed_at, "no example flushed"
     assert max(len(lengths) for lengths in subject.crashed_at.values()) > 1  # a cut was due
@@ -83,20 +90,8 @@ class FlushDivergesThenCrashes(CrashesOnFlush):
 def test_a_crash_and_a_divergence_on_one_clause_are_both_recorded(monkeypatch):
     """The recorded findings are one per clause and kind: a shorter divergence on a clause
     does not hide the crash on it (nor the other way round)."""
-    subject, reference = FlushDivergesThenCrashes(), ReferenceAdapter()
-    begin = machine.LockstepMachine.__init__
-
-    def new_example(self):
-        begin(self)
-        subject.steps = 0
-
-    monkeypatch.setattr(machine.LockstepMachine, "__init__", new_example)
-    try:
-        found, _ = machine.run_lockstep(reference, subject, examples=80, seed=3,
-                                        known=EVERY_CLAUSE)
-    finally:
-        subject.close()
-        reference.close()
+    found = run_counting_steps(monkeypatch, FlushDivergesThenCrashes(), examples=80, seed=3,
+                               known=EVERY_CLAUSE)
     kinds = {}
     for d in found:
         kinds.setdefault(d.clause, set()).add(d.kind)
