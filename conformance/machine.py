@@ -21,8 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, r
 
 from conformance import ops as o
 from conformance import rules
-from conformance.shrink import Found, HarnessError, Replayer, kind_of, shrink
-from impls.executor import compact
+from conformance.shrink import Found, HarnessError, Replayer, as_expected, kind_of, shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -139,7 +138,7 @@ class LockstepMachine(RuleBasedStateMachine):
             self.checked(index + 1)
             self.check(index, clause, self.subject.apply(payload))
             return self.shadow.follow(op, expected)
-        self.expect.append(compact({k: v for k, v in expected.items() if k != "clause"}))
+        self.expect.append(as_expected(expected))
         if clause in self.crashy:
             # It crashed or hung on this clause before: alone in its message, a crash again
             # is this step's, with no replay to find it (and no second crash).

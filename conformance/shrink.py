@@ -110,9 +110,7 @@ class Replayer:
         worker's will be), after the shadow followed it in full."""
         expected = _checked(op, self.reference.apply(op.json()))
         shadow.follow(op, expected)
-        clause = op.clause(expected)
-        expected.pop("clause", None)  # the worker compares its own observation to exactly this
-        return clause, compact(expected)
+        return op.clause(expected), as_expected(expected)
 
     def submit(self, steps, trace, start, end):
         """Send steps[start:end] to the subject's worker in one message, with the reference's
@@ -199,6 +197,12 @@ def kind_of(got):
     """What a differing observation is: the implementation's crash, its hang, or a divergence."""
     return ("crash" if "crash" in got or "protocol" in got else "hang" if "hang" in got
             else "diverge")
+
+
+def as_expected(observation):
+    """The reference's observation as a worker's batch compares its own with it: without the
+    clause the reference names (a worker names none), its bytes digested (compact)."""
+    return compact({key: value for key, value in observation.items() if key != "clause"})
 
 
 def _checked(op, expected):
