@@ -71,11 +71,13 @@ def bulk(quick):
             return {"status": status, "output": text}
         with open(path) as f:
             doc = json.load(f)
-    best, limits = {}, {}
+    best, limits, on_map = {}, {}, {}
     for b in doc["benchmarks"]:
         seconds = b["stats"]["min"]
         if b["group"] == "limits":
             limits[b["params"]["routine"]] = seconds
+        elif b["group"] == "limits on the map":
+            on_map.setdefault(b["params"]["mapped"], {})[b["params"]["routine"]] = seconds
         else:
             best.setdefault(b["params"]["mapped"], {})[b["params"]["op"]] = seconds
     others = {"PyPy": _pypy_argv, "Pyodide": _pyodide_argv}
@@ -92,7 +94,7 @@ def bulk(quick):
         except (ValueError, IndexError):
             notes[name] = f"{s}: {out[-300:]}"
     return {"status": status, "seconds": took, "mib": int(mib), "best": best, "limits": limits,
-            "notes": notes, "machine_info": doc.get("machine_info", {}).get("cpu", {}).get("brand_raw")}
+            "on_map": on_map, "notes": notes, "machine_info": doc.get("machine_info", {}).get("cpu", {}).get("brand_raw")}
 
 
 def _pypy_argv():
@@ -135,8 +137,30 @@ def bulk_markdown(r):
     lines += ["", "| C limit | ms | GB/s |", "|---|---|---|"]
     for name, t in limits.items():
         lines.append(f"| {name} | {t * 1e3:.2f} | {size / t / 1e9:.1f} |")
+    lines += search_markdown(best, r.get("on_map", {}))
     for name, note in r["notes"].items():
         lines += ["", f"{name}: {note}"]
+    return lines
+
+
+def search_markdown(best, on_map):
+    """Each search against the C library's search timed over the very same map: the ratio does
+    not follow where two maps' pages happen to lie."""
+    searches = {"find (miss)": "memmem", "rfind (miss)": "memrchr"}
+    impls = [i for i in IMPLS if i in on_map]
+    if not impls:
+        return []
+    lines = ["", "Searches against the C routine run over the same map, in the same run "
+             "(op time / routine time):", "",
+             "| operation | routine | " + " | ".join(impls) + " |",
+             "|---|---|" + "---|" * len(impls)]
+    for op, routine in searches.items():
+        cells = []
+        for i in impls:
+            t, limit = best.get(i, {}).get(op), on_map[i].get(routine)
+            cells.append(f"{t / limit:.2f}x ({t * 1e3:.2f} / {limit * 1e3:.2f} ms)"
+                         if t and limit else "-")
+        lines.append(f"| {op} | {routine} | " + " | ".join(cells) + " |")
     return lines
 
 

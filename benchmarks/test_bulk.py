@@ -67,13 +67,17 @@ class Buffers:
         self.dst_at = ctypes.addressof((ctypes.c_char * SIZE).from_buffer(self.dst))
         self.map, _ = filled_map(stdlib_mmap.mmap, SIZE)
         self.map_at = ctypes.addressof((ctypes.c_char * SIZE).from_buffer(self.map))
+        libc = self.libc()
+        self.memchr, self.memrchr, self.memmem = libc.memchr, libc.memrchr, libc.memmem
+
+    @staticmethod
+    def libc():
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        self.memchr, self.memrchr = libc.memchr, libc.memrchr
-        for f in (self.memchr, self.memrchr):
+        for f in (libc.memchr, libc.memrchr):
             f.argtypes, f.restype = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t], ctypes.c_void_p
-        self.memmem = libc.memmem
-        self.memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-        self.memmem.restype = ctypes.c_void_p
+        libc.memmem.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
+        libc.memmem.restype = ctypes.c_void_p
+        return libc
 
 
 LIMITS = {
@@ -84,6 +88,37 @@ LIMITS = {
     # The C library's own search for find()'s needle (glibc: a byte-pair hash, then two-way).
     "memmem": lambda b: b.memmem(b.map_at, SIZE, NEEDLE, len(NEEDLE)),
 }
+
+
+def _address(m):
+    """Where a map's bytes are: its buffer, or (a map with PEP 688's __buffer__ on a Python
+    whose C code does not call it) the view __buffer__ makes."""
+    try:
+        return ctypes.addressof((ctypes.c_char * SIZE).from_buffer(m)), None
+    except TypeError:
+        view = m.__buffer__(0)
+        return ctypes.addressof((ctypes.c_char * SIZE).from_buffer(view)), view
+
+
+# The searches' limits again, over each map under test: the same pages as the op scans, so the
+# ratio of op to limit does not follow where two maps' pages happen to lie.
+ON_MAP = {"memmem": lambda libc, at: libc.memmem(at, SIZE, NEEDLE, len(NEEDLE)),
+          "memrchr": lambda libc, at: libc.memrchr(at, ord("n"), SIZE)}
+
+
+@pytest.mark.parametrize("routine", list(ON_MAP))
+def test_limit_on_map(benchmark, mapped, routine):
+    m, _ = mapped
+    at, view = _address(m)
+    libc = Buffers.libc()
+    benchmark.group = "limits on the map"
+    benchmark.extra_info.update(bytes=SIZE, limit=routine)
+    try:
+        ON_MAP[routine](libc, at)
+        benchmark.pedantic(ON_MAP[routine], args=(libc, at), rounds=ROUNDS, iterations=1)
+    finally:
+        if view is not None:
+            view.release()
 
 
 @pytest.mark.parametrize("routine", list(LIMITS))

@@ -92,3 +92,18 @@ def test_report_writes_both_documents_for_the_sections_it_ran(tmp_path, monkeypa
     assert doc["results"]["reference_ops"]["cpu_seconds"] > 0  # the command's own CPU time
     assert "## The reference's cost per call" in (tmp_path / "bench.md").read_text()
     assert " s of CPU)" in (tmp_path / "bench.md").read_text()
+
+
+def test_searches_are_held_to_the_routine_timed_over_the_same_map():
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import report
+
+    best = {"reference": {"find (miss)": 0.003, "rfind (miss)": 0.0022},
+            "stdlib": {"find (miss)": 0.012, "rfind (miss)": 0.0046}}
+    on_map = {"reference": {"memmem": 0.0025, "memrchr": 0.002},
+              "stdlib": {"memmem": 0.003}}  # stdlib's memrchr run missing: no ratio made up
+    rows = [line for line in report.search_markdown(best, on_map) if line.startswith("| ")]
+    assert rows[0] == "| operation | routine | reference | stdlib |"
+    assert rows[1] == "| find (miss) | memmem | 1.20x (3.00 / 2.50 ms) | 4.00x (12.00 / 3.00 ms) |"
+    assert rows[2] == "| rfind (miss) | memrchr | 1.10x (2.20 / 2.00 ms) | - |"
+    assert report.search_markdown(best, {}) == []
