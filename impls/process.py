@@ -160,9 +160,10 @@ class Worker:
 
     Each Worker has a private folder (`home`) that no other implementation shares: the worker's
     cwd, with a fresh temporary folder per start. In bubblewrap (where the machine allows it)
-    nothing else is writable. After a worker dies, a spare is started at once, and once a spare
-    is adopted the next one boots meanwhile: the next example (Hypothesis shrinking a crash
-    runs many) does not wait for an interpreter to boot.
+    nothing else is writable. Once a worker has said hello, a spare boots beside it, and the
+    next one as soon as a spare is adopted: a crash, and the replay that finds its step (which
+    crashes again), do not wait for an interpreter to boot. The first crash of a run waited
+    for a whole boot before (about 50 ms for CPython), then 25 ms more for the replay's.
     """
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
@@ -219,7 +220,6 @@ class Worker:
 
     def start(self):
         """Make a worker ready (adopting the spare if there is one) and return its hello."""
-        adopted = self.spare is not None
         spawned, self.spare = self.spare or self._spawn(), None
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
@@ -236,8 +236,7 @@ class Worker:
         if self.buffer:  # more than the hello
             raise self._broken(self.buffer)
         self.about = hello["hello"]
-        if adopted:  # it crashed once: it may again, and the next spare boots meanwhile
-            self._prepare_spare()
+        self._prepare_spare()  # a crash to come finds one booted
         return self.about
 
     @property

@@ -215,9 +215,9 @@ def test_killed_workers_leave_no_zombie(module_dir):
     assert set(zombie_children()) - before == set()
 
 
-def test_a_worker_that_crashed_keeps_a_spare_booting(module_dir):
-    """The spare started when a worker crashed is adopted by the next op, and the next spare
-    then boots meanwhile (a later crash waits for no interpreter start); stop() ends it too."""
+def test_a_worker_keeps_a_spare_booting(module_dir):
+    """A spare boots once the worker said hello; the first crash's next op adopts it, and the
+    next spare then boots meanwhile (no crash waits for an interpreter start); stop() ends it."""
     spec = write_module(module_dir, "crashy_spare", """
         import mmap, os, signal
         def factory(fileno, length, **kwargs):
@@ -228,9 +228,12 @@ def test_a_worker_that_crashed_keeps_a_spare_booting(module_dir):
     a = adapter(spec)
     a.start()
     try:
+        first = a.worker.spare
+        assert first is not None  # booting beside the first worker
         assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
-        assert a.worker.spare is not None  # started when the worker died
+        assert a.worker.spare is first
         assert a.apply(o.Open(b"abcd", 4).json())["out"] == ["ok", None]  # the spare, adopted
+        assert a.worker.proc is first[0]
         spare = a.worker.spare
         assert spare is not None and spare[0].poll() is None  # and the next one is booting
     finally:
