@@ -160,10 +160,9 @@ class Worker:
 
     Each Worker has a private folder (`home`) that no other implementation shares: the worker's
     cwd, with a fresh temporary folder per start. In bubblewrap (where the machine allows it)
-    nothing else is writable. Once a worker has said hello, a spare boots beside it, and the
-    next one as soon as a spare is adopted: a crash, and the replay that finds its step (which
-    crashes again), do not wait for an interpreter to boot. The first crash of a run waited
-    for a whole boot before (about 50 ms for CPython), then 25 ms more for the replay's.
+    nothing else is writable. Once a worker has said hello, a spare boots beside it, and two
+    once one died: a crash, and the replay that finds its step (which crashes again), do not
+    wait for an interpreter to boot (about 50 ms for CPython, seconds for Pyodide).
     """
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
@@ -175,7 +174,9 @@ class Worker:
         self.sandbox = sandboxed() if sandbox is None else sandbox
         self.starts = 0
         self.next_id = 1
-        self.proc = self.spare = None
+        self.proc = None
+        self.spares = []  # booted (or booting) workers, the oldest adopted first
+        self.died = False  # a worker of this one died, hung or broke the protocol
         self.down = self.up = self.stderr = None
         self.token = None
         self.expect = None  # the id of the request in flight
@@ -219,8 +220,8 @@ class Worker:
         return proc, os.fdopen(down_w, "w"), up_r, StderrTail(err_r)
 
     def start(self):
-        """Make a worker ready (adopting the spare if there is one) and return its hello."""
-        spawned, self.spare = self.spare or self._spawn(), None
+        """Make a worker ready (adopting a spare if there is one) and return its hello."""
+        spawned = self.spares.pop(0) if self.spares else self._spawn()
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
         line = self._line(self.start_timeout)
@@ -236,7 +237,7 @@ class Worker:
         if self.buffer:  # more than the hello
             raise self._broken(self.buffer)
         self.about = hello["hello"]
-        self._prepare_spare()  # a crash to come finds one booted
+        self._prepare_spares()  # a crash to come finds one booted
         return self.about
 
     @property
@@ -290,7 +291,7 @@ class Worker:
 
     def _broken(self, seen):
         self.kill()
-        self._prepare_spare()
+        self._prepare_spares(died=True)
         return WorkerProtocol(_shown(seen))
 
     def _line(self, timeout):
@@ -300,7 +301,7 @@ class Worker:
             ready = select.select([self.up], [], [], max(left, 0))[0] if left > 0 else []
             if not ready:
                 self.kill()
-                self._prepare_spare()
+                self._prepare_spares(died=True)
                 raise WorkerHung(f"no answer within {timeout:g} s")
             chunk = os.read(self.up, 1 << 16)
             if not chunk:
@@ -322,15 +323,20 @@ class Worker:
         if self.sandbox and code is not None and 128 < code <= 128 + 64:
             code = -(code - 128)  # bwrap exits 128 + N when its command died of signal N
         tail = stderr.text()[-2000:] if stderr is not None else ""
-        self._prepare_spare()
+        self._prepare_spares(died=True)
         return WorkerDied(-code if code and code < 0 else 0, code, tail)
 
-    def _prepare_spare(self):
-        if self.spare is None and self.about is not None:  # only once it has worked before
+    def _prepare_spares(self, died=False):
+        """One spare booting; two once a worker died: finding the step of a crash in a batch
+        replays it, which crashes a second worker at once."""
+        self.died = self.died or died
+        if self.about is None:  # only once it has worked before
+            return
+        while len(self.spares) < (2 if self.died else 1):
             try:
-                self.spare = self._spawn()
+                self.spares.append(self._spawn())
             except OSError:
-                self.spare = None
+                return
 
     def kill(self):
         """End the worker's whole process tree (daemonised descendants included)."""
@@ -348,7 +354,7 @@ class Worker:
         self.down = self.up = self.stderr = None
 
     def stop(self):
-        """Ask the worker to quit, then make sure it, its descendants and any spare are gone,
+        """Ask the worker to quit, then make sure it, its descendants and any spares are gone,
         and its folder too."""
         if self.alive:
             try:
@@ -358,9 +364,8 @@ class Worker:
             except (OSError, ValueError, subprocess.TimeoutExpired):
                 pass
         self.kill()
-        if self.spare is not None:
-            proc, down, up, _ = self.spare
-            self.spare = None
+        while self.spares:
+            proc, down, up, _ = self.spares.pop()
             kill_tree(proc)
             down.close()
             os.close(up)
@@ -475,7 +480,8 @@ def _reap_adopted(marks=()):
     me = os.getpid()
     ours = set(_started_here)
     for worker in _live:
-        ours |= {p.pid for p in (worker.proc, worker.spare and worker.spare[0]) if p is not None}
+        ours |= {p.pid for p in [worker.proc] + [spare[0] for spare in worker.spares]
+                 if p is not None}
     for _ in range(200):
         try:
             tasks = os.listdir(f"/proc/{me}/task")

@@ -215,9 +215,10 @@ def test_killed_workers_leave_no_zombie(module_dir):
     assert set(zombie_children()) - before == set()
 
 
-def test_a_worker_keeps_a_spare_booting(module_dir):
-    """A spare boots once the worker said hello; the first crash's next op adopts it, and the
-    next spare then boots meanwhile (no crash waits for an interpreter start); stop() ends it."""
+def test_a_worker_keeps_spares_booting(module_dir):
+    """A spare boots once the worker said hello, and the first crash's next op adopts it; from
+    the first crash on two boot (the replay finding a crash's step crashes again at once), the
+    oldest adopted first; stop() ends them."""
     spec = write_module(module_dir, "crashy_spare", """
         import mmap, os, signal
         def factory(fileno, length, **kwargs):
@@ -228,14 +229,15 @@ def test_a_worker_keeps_a_spare_booting(module_dir):
     a = adapter(spec)
     a.start()
     try:
-        first = a.worker.spare
-        assert first is not None  # booting beside the first worker
+        first, = a.worker.spares  # booting beside the first worker
         assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
-        assert a.worker.spare is first
+        assert a.worker.spares[0] is first and len(a.worker.spares) == 2
+        second = a.worker.spares[1]
         assert a.apply(o.Open(b"abcd", 4).json())["out"] == ["ok", None]  # the spare, adopted
         assert a.worker.proc is first[0]
-        spare = a.worker.spare
-        assert spare is not None and spare[0].poll() is None  # and the next one is booting
+        assert a.worker.spares[0] is second and len(a.worker.spares) == 2
+        spares = list(a.worker.spares)
+        assert all(spare[0].poll() is None for spare in spares)  # booting
     finally:
         a.close()
-    assert a.worker.spare is None and spare[0].poll() is not None
+    assert a.worker.spares == [] and all(spare[0].poll() is not None for spare in spares)
