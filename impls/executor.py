@@ -21,6 +21,7 @@ if PY2:  # pragma: no cover - exercised under the CPython 2.7 worker
     text_type, bytes_type, int_types = unicode, str, (int, long)  # noqa: F821
 else:
     text_type, bytes_type, int_types = str, bytes, (int,)
+TEXT_TYPES = frozenset((str, text_type))
 
 # Contents up to this many bytes are sent whole, larger ones as a digest, to keep steps cheap.
 INLINE_LIMIT = 256
@@ -59,9 +60,28 @@ def same(a, b):
 
 
 def identical(a, b):
-    """True only where same(a, b) holds, at C speed: equal, with equal reprs (repr keeps True,
-    1 and 1.0 apart). False says nothing: same() then decides, a value at a time."""
-    return a == b and repr(a) == repr(b)
+    """True only where same(a, b) holds, cheaply: equal (in C), and of the same types where
+    == does not tell them apart (True, 1 and 1.0). False says nothing: same() then decides,
+    a value at a time. Text (an observation's bytes in hex, mostly) equals only text."""
+    return a == b and _alike(a, b)
+
+
+def _alike(a, b):
+    """Whether a == b also holds type by type (a == b is known)."""
+    kind = type(a)
+    if kind in TEXT_TYPES:
+        return True
+    if kind is dict:
+        for key, value in a.items():
+            if not _alike(value, b[key]):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for x, y in zip(a, b):
+            if not _alike(x, y):
+                return False
+        return True
+    return type(b) is kind
 
 
 def digest(data):
@@ -182,6 +202,8 @@ class Executor(object):
         if not isinstance(v, dict):
             return v
         (tag, arg), = v.items()
+        if tag == "kw":  # the commonest tags first
+            return self.decode_kw(arg)
         if tag == "b":
             return unhex(arg)
         if tag == "ba":
@@ -219,9 +241,10 @@ class Executor(object):
             view = export(self.m)
             self.temp_views.append(view)
             return view[arg[0]:arg[1]]
-        if tag == "kw":
-            return dict((k, self.decode(x)) for k, x in arg.items())
         raise ValueError("unknown value tag %r" % tag)
+
+    def decode_kw(self, kwargs):
+        return dict((k, self.decode(x)) for k, x in kwargs.items()) if kwargs else {}
 
     def fileno(self, which):
         if which == "file":
@@ -290,7 +313,7 @@ class Executor(object):
                 f.write(unhex(setup["data"]))
             flags = {"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}[setup.get("mode", "r+")]
             self.fd = os.open(self.path, flags)
-        self.m = self.factory(*self.decode(args), **self.decode({"kw": kwargs}))
+        self.m = self.factory(*self.decode(args), **self.decode_kw(kwargs))
         return None
 
     def cleanup(self):
@@ -338,7 +361,7 @@ class Executor(object):
         m = self.m
         if name == "call":
             method, margs, mkwargs = args
-            return getattr(m, method)(*self.decode(margs), **self.decode({"kw": mkwargs}))
+            return getattr(m, method)(*self.decode(margs), **self.decode_kw(mkwargs))
         if name == "getitem":
             return m[self.decode(args[0])]
         if name == "setitem":
@@ -385,7 +408,7 @@ class Executor(object):
             os.ftruncate(self.fd, args[0])
             return None
         if name == "open2":
-            self.m2 = self.factory(self.fd, *self.decode(args[0]), **self.decode({"kw": args[1]}))
+            self.m2 = self.factory(self.fd, *self.decode(args[0]), **self.decode_kw(args[1]))
             return None
         if name == "get2":
             return self.m2[:]

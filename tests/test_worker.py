@@ -241,3 +241,18 @@ def test_a_worker_keeps_spares_booting(module_dir):
     finally:
         a.close()
     assert a.worker.spares == [] and all(spare[0].poll() is not None for spare in spares)
+
+
+@pytest.mark.parametrize("a, b", [
+    (True, 1), (1, 1.0), (0, False), (None, None), ("ab", "ab"), ([1, "x"], [True, "x"]),
+    ((1,), (True,)), ({"out": ["ok", 1], "data": "00ff"}, {"out": ["ok", True], "data": "00ff"}),
+    ({"out": ["ok", {"b": "61"}], "pos": 3}, {"out": ["ok", {"b": "61"}], "pos": 3}),
+    ({"len": 2, "pos": 1.0}, {"len": 2, "pos": 1}), ([[1], [2.0]], [[1], [2.0]]),
+    ({"a": "x"}, {"a": "y"}),
+])
+def test_identical_is_same_where_equal_values_differ_by_type(a, b):
+    """The worker's cheap first check of an observation never calls two values alike that
+    same() tells apart (True and 1, 1 and 1.0, at any depth), and passes the equal ones."""
+    from impls.executor import identical, same
+
+    assert identical(a, b) == same(a, b) == identical(b, a)
