@@ -20,6 +20,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_ENV, SANDBOX_ENV = "MMAPCONF_RUN", "MMAPCONF_SANDBOX"
 MARK_ENV = "MMAPCONF_WORKER"  # carried by every worker and its descendants: found, then killed
 STDERR_KEPT = 64 * 1024  # the last bytes of a worker's stderr kept for its crash report
+# A worker that boots faster than this gets a spare before it ever crashes: booting it costs
+# less than the first crash would wait (CPython boots in about 50 ms). Pyodide takes seconds of
+# CPU to boot, which a run on 2 cores pays for whether or not it ever crashes.
+EAGER_SPARE_BOOT = 0.5
 
 
 class WorkerDied(Exception):
@@ -160,9 +164,9 @@ class Worker:
 
     Each Worker has a private folder (`home`) that no other implementation shares: the worker's
     cwd, with a fresh temporary folder per start. In bubblewrap (where the machine allows it)
-    nothing else is writable. Once a worker has said hello, a spare boots beside it, and two
-    once one died: a crash, and the replay that finds its step (which crashes again), do not
-    wait for an interpreter to boot (about 50 ms for CPython, seconds for Pyodide).
+    nothing else is writable. Once a worker has said hello, a spare boots beside it (if it
+    booted fast), and two once one died: a crash, and the replay that finds its step (which
+    crashes again), do not wait for an interpreter to boot.
     """
 
     def __init__(self, argv, *, timeout=10.0, start_timeout=60.0, env=None, cwd=None,
@@ -177,6 +181,7 @@ class Worker:
         self.proc = None
         self.spares = []  # booted (or booting) workers, the oldest adopted first
         self.died = False  # a worker of this one died, hung or broke the protocol
+        self.boot = None  # seconds the first worker took to say hello
         self.down = self.up = self.stderr = None
         self.token = None
         self.expect = None  # the id of the request in flight
@@ -221,6 +226,7 @@ class Worker:
 
     def start(self):
         """Make a worker ready (adopting a spare if there is one) and return its hello."""
+        began, fresh = time.monotonic(), not self.spares
         spawned = self.spares.pop(0) if self.spares else self._spawn()
         self.proc, self.down, self.up, self.stderr = spawned
         self.buffer = b""
@@ -237,6 +243,8 @@ class Worker:
         if self.buffer:  # more than the hello
             raise self._broken(self.buffer)
         self.about = hello["hello"]
+        if fresh and self.boot is None:
+            self.boot = time.monotonic() - began
         self._prepare_spares()  # a crash to come finds one booted
         return self.about
 
@@ -327,12 +335,14 @@ class Worker:
         return WorkerDied(-code if code and code < 0 else 0, code, tail)
 
     def _prepare_spares(self, died=False):
-        """One spare booting; two once a worker died: finding the step of a crash in a batch
-        replays it, which crashes a second worker at once."""
+        """One spare booting (once a worker died, or beside a worker that boots fast); two
+        once a worker died: finding the step of a crash in a batch replays it, which crashes a
+        second worker at once."""
         self.died = self.died or died
         if self.about is None:  # only once it has worked before
             return
-        while len(self.spares) < (2 if self.died else 1):
+        wanted = 2 if self.died else int(self.boot is not None and self.boot < EAGER_SPARE_BOOT)
+        while len(self.spares) < wanted:
             try:
                 self.spares.append(self._spawn())
             except OSError:

@@ -256,3 +256,26 @@ def test_identical_is_same_where_equal_values_differ_by_type(a, b):
     from impls.executor import identical, same
 
     assert identical(a, b) == same(a, b) == identical(b, a)
+
+
+def test_a_worker_slow_to_boot_gets_its_spare_when_it_first_dies(module_dir, monkeypatch):
+    """Booting a spare for nothing would cost a slow interpreter (Pyodide: seconds of CPU) more
+    than waiting once: its spares boot only from its first crash on."""
+    from impls import process
+
+    monkeypatch.setattr(process, "EAGER_SPARE_BOOT", 0.0)  # every boot is slow
+    spec = write_module(module_dir, "crashy_slow", """
+        import mmap, os, signal
+        def factory(fileno, length, **kwargs):
+            if length == 3:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            return mmap.mmap(fileno, length, **kwargs)
+    """)
+    a = adapter(spec)
+    a.start()
+    try:
+        assert a.worker.spares == [] and a.worker.boot > 0
+        assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
+        assert len(a.worker.spares) == 2
+    finally:
+        a.close()
