@@ -3,7 +3,7 @@
 (in process, CPython worker, PyPy worker, Pyodide worker), beside the same machine with no-op
 adapters (Hypothesis's own floor).
 
-Usage: python benchmarks/lockstep.py [--examples N] [--seed N] [--kinds NAME,...] [--json PATH]
+Usage: python benchmarks/lockstep.py [--examples N] [--seed N] [--rounds N] [--kinds NAME,...] [--json PATH]
 Divergences are recorded without shrinking (every clause counts as known), so shrinking does
 not distort the figure; the reference in a worker is conformant by construction.
 """
@@ -105,38 +105,52 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of the floor and every kind; the median round is shown")
     parser.add_argument("--kinds", default=",".join(KINDS),
                         help="comma-separated subset of: " + ", ".join(KINDS))
     parser.add_argument("--json")
     args = parser.parse_args()
-    # The floor runs first and last, and the faster of the two counts: a machine whose speed
-    # drifts during the run then errs towards higher ratios, never lower.
-    results = {"floor (no-op rules)": rate(NoOp(), NoOp(), args.examples, args.seed)}
-    for kind in args.kinds.split(","):
+    kinds = args.kinds.split(",")
+    for kind in kinds:
         if kind not in KINDS:
             parser.error(f"--kinds: unknown kind {kind!r}")
-        subject = KINDS[kind]()
-        try:
-            subject.start()
-        except Unavailable as exc:
-            print(f"{kind:<32} unavailable: {exc}")
-            continue
-        reference = getattr(subject, "oracle", None) or ReferenceAdapter(subject.profile)
-        try:
-            results[kind] = rate(reference, subject, args.examples, args.seed)
-        finally:
-            subject.close()
-            reference.close()
-    again = rate(NoOp(), NoOp(), args.examples, args.seed)
-    print(f"floor, first and last: {results['floor (no-op rules)']['steps_per_s']} and "
-          f"{again['steps_per_s']} steps/s; the faster counts")
-    if again["steps_per_s"] > results["floor (no-op rules)"]["steps_per_s"]:
-        results["floor (no-op rules)"] = again
-    floor = results["floor (no-op rules)"]["steps_per_s"]
-    for name, r in results.items():
-        r["x_floor"] = round(floor / r["steps_per_s"], 2)
+    # This machine's speed drifts by several percent within a minute: each round runs the floor
+    # and then every kind, each kind is held to its own round's floor, and the round with the
+    # median ratio is shown (one round alone moved a ratio by up to 0.1).
+    rounds, unavailable = {"floor (no-op rules)": []}, {}
+    for _ in range(args.rounds):
+        floor = rate(NoOp(), NoOp(), args.examples, args.seed)
+        rounds["floor (no-op rules)"].append(dict(floor, x_floor=1.0))
+        for kind in kinds:
+            if kind in unavailable:
+                continue
+            subject = KINDS[kind]()
+            try:
+                subject.start()
+            except Unavailable as exc:
+                unavailable[kind] = str(exc)
+                continue
+            reference = getattr(subject, "oracle", None) or ReferenceAdapter(subject.profile)
+            try:
+                r = rate(reference, subject, args.examples, args.seed)
+            finally:
+                subject.close()
+                reference.close()
+            r["x_floor"] = round(floor["steps_per_s"] / r["steps_per_s"], 2)
+            rounds.setdefault(kind, []).append(r)
+    print(f"floor per round: {', '.join(str(r['steps_per_s']) for r in rounds['floor (no-op rules)'])} "
+          f"steps/s; each kind is held to its round's floor, the median of {args.rounds} shown")
+    results = {}
+    for name, runs in rounds.items():
+        # the floor's median round by speed; a kind's by its ratio to its round's floor
+        median = sorted(runs, key=lambda run: (run["x_floor"], -run["steps_per_s"]))[len(runs) // 2]
+        r = results[name] = dict(median, rounds=[run["x_floor"] for run in runs])
         print(f"{name:<32} {r['steps_per_s']:>7} steps/s  ({r['steps']} steps in {r['seconds']} s,"
-              f" {r['x_floor']:.2f}x the floor's time per step)")
+              f" {r['x_floor']:.2f}x the floor's time per step; rounds "
+              f"{', '.join(f'{x:.2f}' for x in r['rounds'])})")
+    for kind, why in unavailable.items():
+        print(f"{kind:<32} unavailable: {why}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

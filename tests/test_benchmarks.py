@@ -29,11 +29,13 @@ def test_bulk_ops_times_every_operation(factory):
 
 
 def test_lockstep_reports_the_floor_and_each_kind():
-    done = run("benchmarks/lockstep.py", "--examples", "3", "--kinds",
+    done = run("benchmarks/lockstep.py", "--examples", "3", "--rounds", "2", "--kinds",
                "the reference alone (echoed),reference in process,reference in a CPython worker")
     assert done.returncode == 0, done.stderr
     first, *lines = done.stdout.splitlines()
-    assert first.startswith("floor, first and last: ")  # the faster of two floors counts
+    assert first.startswith("floor per round: ")  # each kind is held to its round's floor
+    assert all(len(re.search(r"; rounds (.*)\)$", line).group(1).split(", ")) == 2
+               for line in lines)
     assert [line.split("  ")[0] for line in lines] == [
         "floor (no-op rules)", "the reference alone (echoed)", "reference in process",
         "reference in a CPython worker"]
