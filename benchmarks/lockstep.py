@@ -106,7 +106,8 @@ def main():
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of the floor and every kind; the median round is shown")
+                        help="rounds of every kind, each between two floor runs; the median "
+                             "round is shown")
     parser.add_argument("--kinds", default=",".join(KINDS),
                         help="comma-separated subset of: " + ", ".join(KINDS))
     parser.add_argument("--json")
@@ -115,9 +116,9 @@ def main():
     for kind in kinds:
         if kind not in KINDS:
             parser.error(f"--kinds: unknown kind {kind!r}")
-    # This machine's speed drifts by several percent within a minute: each round runs the floor
-    # and then every kind, each kind is held to its own round's floor, and the round with the
-    # median ratio is shown (one round alone moved a ratio by up to 0.1).
+    # This machine's speed drifts by several percent within seconds: each kind runs between two
+    # runs of the floor and is held to their mean; the rounds repeat that, and the round with
+    # the median ratio is shown (one round alone moved a ratio by up to 0.15).
     rounds, unavailable = {"floor (no-op rules)": []}, {}
     for _ in range(args.rounds):
         floor = rate(NoOp(), NoOp(), args.examples, args.seed)
@@ -137,18 +138,23 @@ def main():
             finally:
                 subject.close()
                 reference.close()
-            r["x_floor"] = round(floor["steps_per_s"] / r["steps_per_s"], 2)
+            before, floor = floor, rate(NoOp(), NoOp(), args.examples, args.seed)
+            rounds["floor (no-op rules)"].append(dict(floor, x_floor=1.0))
+            mean = (before["steps_per_s"] + floor["steps_per_s"]) / 2
+            r["x_floor"] = round(mean / r["steps_per_s"], 2)
             rounds.setdefault(kind, []).append(r)
-    print(f"floor per round: {', '.join(str(r['steps_per_s']) for r in rounds['floor (no-op rules)'])} "
-          f"steps/s; each kind is held to its round's floor, the median of {args.rounds} shown")
+    print(f"floor runs: {', '.join(str(r['steps_per_s']) for r in rounds['floor (no-op rules)'])} "
+          f"steps/s; each kind is held to the mean of the floor runs before and after it, the "
+          f"median of {args.rounds} rounds shown")
     results = {}
     for name, runs in rounds.items():
-        # the floor's median round by speed; a kind's by its ratio to its round's floor
+        # the floor's median run by speed; a kind's median round by its ratio
         median = sorted(runs, key=lambda run: (run["x_floor"], -run["steps_per_s"]))[len(runs) // 2]
         r = results[name] = dict(median, rounds=[run["x_floor"] for run in runs])
+        shown = "median run" if name == "floor (no-op rules)" else "rounds " + ", ".join(
+            f"{x:.2f}" for x in r["rounds"])
         print(f"{name:<32} {r['steps_per_s']:>7} steps/s  ({r['steps']} steps in {r['seconds']} s,"
-              f" {r['x_floor']:.2f}x the floor's time per step; rounds "
-              f"{', '.join(f'{x:.2f}' for x in r['rounds'])})")
+              f" {r['x_floor']:.2f}x the floor's time per step; {shown})")
     for kind, why in unavailable.items():
         print(f"{kind:<32} unavailable: {why}")
     if args.json:

@@ -33,9 +33,10 @@ def test_lockstep_reports_the_floor_and_each_kind():
                "the reference alone (echoed),reference in process,reference in a CPython worker")
     assert done.returncode == 0, done.stderr
     first, *lines = done.stdout.splitlines()
-    assert first.startswith("floor per round: ")  # each kind is held to its round's floor
+    assert first.startswith("floor runs: ")  # each kind is held to the floor runs around it
+    assert lines[0].endswith("; median run)")
     assert all(len(re.search(r"; rounds (.*)\)$", line).group(1).split(", ")) == 2
-               for line in lines)
+               for line in lines[1:])
     assert [line.split("  ")[0] for line in lines] == [
         "floor (no-op rules)", "the reference alone (echoed)", "reference in process",
         "reference in a CPython worker"]
