@@ -215,10 +215,8 @@ def test_killed_workers_leave_no_zombie(module_dir):
     assert set(zombie_children()) - before == set()
 
 
-def test_a_worker_keeps_spares_booting(module_dir):
-    """A spare boots once the worker said hello, and the first crash's next op adopts it; from
-    the first crash on two boot (the replay finding a crash's step crashes again at once), the
-    oldest adopted first; stop() ends them."""
+def started_crashing_on_length_3(module_dir):
+    """A started worker whose maps of length 3 kill it (SIGSEGV)."""
     spec = write_module(module_dir, "crashy_spare", """
         import mmap, os, signal
         def factory(fileno, length, **kwargs):
@@ -228,6 +226,14 @@ def test_a_worker_keeps_spares_booting(module_dir):
     """)
     a = adapter(spec)
     a.start()
+    return a
+
+
+def test_a_worker_keeps_spares_booting(module_dir):
+    """A spare boots once the worker said hello, and the first crash's next op adopts it; from
+    the first crash on two boot (the replay finding a crash's step crashes again at once), the
+    oldest adopted first; stop() ends them."""
+    a = started_crashing_on_length_3(module_dir)
     try:
         first, = a.worker.spares  # booting beside the first worker
         assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
@@ -264,15 +270,7 @@ def test_a_worker_slow_to_boot_gets_its_spare_when_it_first_dies(module_dir, mon
     from impls import process
 
     monkeypatch.setattr(process, "EAGER_SPARE_BOOT", 0.0)  # every boot is slow
-    spec = write_module(module_dir, "crashy_slow", """
-        import mmap, os, signal
-        def factory(fileno, length, **kwargs):
-            if length == 3:
-                os.kill(os.getpid(), signal.SIGSEGV)
-            return mmap.mmap(fileno, length, **kwargs)
-    """)
-    a = adapter(spec)
-    a.start()
+    a = started_crashing_on_length_3(module_dir)
     try:
         assert a.worker.spares == [] and a.worker.boot > 0
         assert a.apply(o.Open(b"abc", 3).json())["signal"] == "SIGSEGV"
