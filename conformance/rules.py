@@ -173,20 +173,21 @@ class Shadow:
         return expected
 
 
-def _flat(value):
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _flat(v)
-    elif isinstance(value, slice):
-        yield from (value.start, value.stop, value.step)
-    elif isinstance(value, dict):
-        yield from _flat(list(value.values()))
-    else:
-        yield value
-
-
 def has_tag(args, tag):
-    return any(isinstance(a, o.Arg) and a.tag == tag for a in _flat(args))
+    """Whether an Arg of `tag` is among `args`, at any depth of lists, tuples and dicts, or a
+    slice's bounds (one loop: every generated op is checked, and generators cost twice this)."""
+    todo = [args]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, (list, tuple)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, slice):
+            todo.extend((value.start, value.stop, value.step))
+        elif isinstance(value, o.Arg) and value.tag == tag:
+            return True
+    return False
 
 
 def resizes(op):

@@ -157,3 +157,14 @@ def test_the_whole_file_is_observed_after_flush():
         reference.close()
     whole = content[:100] + b"zz" + content[102:]
     assert observed["file"] == digest(whole)
+
+
+def test_has_tag_finds_an_arg_at_any_depth_and_in_a_slice():
+    resizer = o.Resizer(8, 1)
+    assert rules.has_tag((resizer,), "resizer")
+    assert rules.has_tag(("write", [1, {"k": [resizer]}], {}), "resizer")
+    assert rules.has_tag((slice(0, resizer, None),), "resizer")
+    assert not rules.has_tag((slice(0, resizer, None),), "closer")
+    assert not rules.has_tag(("write", [b"\x00", 3, o.Closer(2)], {"offset": 0}), "resizer")
+    assert rules.resizes(o.Call("resize", 5)) and rules.resizes(o.GetItem(resizer))
+    assert not rules.resizes(o.Call("seek", 0))
