@@ -237,12 +237,8 @@ class Values:
 
     def weighted(self, pairs):
         """One of (value, weight) pairs, by integer weight."""
-        roll = self.src.integer(0, sum(w for _, w in pairs) - 1)
-        for value, weight in pairs:
-            roll -= weight
-            if roll < 0:
-                return value
-        return pairs[-1][0]
+        return draw_weighted(self.src, [value for value, _ in pairs],
+                             list(itertools.accumulate(weight for _, weight in pairs)))
 
     @property
     def specials(self):
@@ -807,12 +803,16 @@ def next_rule(sh, src, profile, swarm=EVERYTHING):
         held = dict(zip(whens, holds))
         allowed = [(name, weight) for name, weight, when in _rules_for(profile) if held[when]]
         allowed = [(name, weight) for name, weight in allowed if name in swarm] or allowed
-        # The draw Values.weighted makes, with the running sums made once.
+        # Values.weighted's draw, with the running sums made once.
         enabled = swarm.enabled[(profile, holds)] = (
             [name for name, _ in allowed], list(itertools.accumulate(w for _, w in allowed)))
-    names, sums = enabled
-    name = names[bisect.bisect_right(sums, src.integer(0, sums[-1] - 1))]
+    name = draw_weighted(src, *enabled)
     return name, RULES[name][2](Values(src, sh, profile, swarm))
+
+
+def draw_weighted(src, values, sums):
+    """One of `values`, each as likely as its weight (`sums`: the weights' running sums)."""
+    return values[bisect.bisect_right(sums, src.integer(0, sums[-1] - 1))]
 
 
 def payload_arg(kind, data, length, profile):
