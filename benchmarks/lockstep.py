@@ -120,9 +120,14 @@ def main():
     # runs of the floor and is held to their mean; the rounds repeat that, and the round with
     # the median ratio is shown (one round alone moved a ratio by up to 0.15).
     rounds, unavailable = {"floor (no-op rules)": []}, {}
-    for _ in range(args.rounds):
+
+    def floor_run():
         floor = rate(NoOp(), NoOp(), args.examples, args.seed)
         rounds["floor (no-op rules)"].append(dict(floor, x_floor=1.0))
+        return floor
+
+    for _ in range(args.rounds):
+        floor = floor_run()
         for kind in kinds:
             if kind in unavailable:
                 continue
@@ -138,8 +143,7 @@ def main():
             finally:
                 subject.close()
                 reference.close()
-            before, floor = floor, rate(NoOp(), NoOp(), args.examples, args.seed)
-            rounds["floor (no-op rules)"].append(dict(floor, x_floor=1.0))
+            before, floor = floor, floor_run()
             mean = (before["steps_per_s"] + floor["steps_per_s"]) / 2
             r["x_floor"] = round(mean / r["steps_per_s"], 2)
             rounds.setdefault(kind, []).append(r)
