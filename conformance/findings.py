@@ -3,8 +3,11 @@
 
 One bug shows on many clauses (a `resize` that always fails breaks every clause that resizes);
 a reader needs the bug once, with the clauses it touches and one reproducer. Works on the rows
-of a results JSON ({impl, clause, status, detail, repro}), reading the `detail` line every
-divergence carries: "step N CODE: expected OUTCOME, got OUTCOME (FIELDS differ)". Stdlib only.
+of a results JSON ({impl, clause, status, detail, repro, finding}), from each failing row's
+finding record (conformance/finding.py); what the host's own mmap does too (origin "host") is
+kept apart from the implementation's own. Rows of results written before the records existed
+are read from their `detail` line ("step N CODE: expected OUTCOME, got OUTCOME (FIELDS
+differ)"). Stdlib only.
 
 A cause is:
 - attributes the module lacks ("module 'm' has no attribute 'X'"): one finding, whatever they are;
@@ -79,19 +82,53 @@ def kind(outcome):
     return "returns a value"
 
 
+def facts(f):
+    """{"step", "code", "op", "expected", "got", "fields"} of a finding (or a row): from its
+    record, else (an old results file) from its detail line; None when neither says."""
+    record = f.get("finding")
+    if record is None:
+        return parse(f.get("detail"))
+    from conformance.compare import describe
+    from conformance.ops import from_json
+
+    last = from_json(record["steps"][-1])
+    return {"step": len(record["steps"]), "code": last.py(), "op": record["op"],
+            "expected": describe(record["expected"]), "got": describe(record["got"]),
+            "fields": list(record["fields"])}
+
+
 def cause(row):
-    """(key, title) of a failing row's cause: rows with one key are one finding."""
-    d = parse(row.get("detail"))
+    """(key, title) of a failing row's cause: rows with one key are one finding. The key
+    starts with the origin when the host's own mmap does the same ("host")."""
+    record = row.get("finding")
+    d = facts(row)
     if d is None:  # a detail this module cannot read: the clause is its own finding
         return ("clause", row["clause"]), f"{row['status']} on {row['clause']}"
+    key, title = _cause(d, record)
+    if record is not None and record.get("origin") == "host":
+        return ("host",) + key, title + " (the host's own mmap does it too)"
+    return key, title
+
+
+def _cause(d, record):
     missing = _MISSING.match(d["got"])
     if missing and missing.group(1).startswith("module "):  # constants not exported: one cause
         return ("missing", "module"), "the module lacks attributes the suite uses (AttributeError)"
     if missing:
         name = missing.group(2)
         return ("missing", name), f"no attribute {name!r} (raises AttributeError)"
-    op, expected, got = op_name(d["code"]), kind(d["expected"]), kind(d["got"])
-    if op == "factory" and got.startswith("raises "):
+    if record is not None:
+        from conformance.finding import outcome, reentrant
+        from conformance.ops import from_json
+
+        tags = sorted(reentrant(from_json(record["steps"][-1]).args))
+        op = record["op"] + (f" [{', '.join(tags)}]" if tags else "")
+        expected, got = outcome(record["expected"]), outcome(record["got"])
+        factory = record["steps"][-1][0] == "open"
+    else:
+        op, expected, got = op_name(d["code"]), kind(d["expected"]), kind(d["got"])
+        factory = op == "factory"
+    if factory and got.startswith("raises "):
         return ("factory", got), f"the constructor {got} (factory(...) {got})"
     if expected == got and "out" in d["fields"]:
         return (op, expected, got), f"{op}: {expected}, but another " + (
@@ -104,10 +141,11 @@ def cause(row):
 
 
 def findings(rows, impl=None):
-    """The findings of each implementation (or of `impl`), most clauses first:
-    [{"impl", "title", "key", "status", "clauses", "rows", "detail", "repro", "clause"}].
-    `detail`, `repro` and `clause` are the row with the shortest reproducer (the quickest to
-    read)."""
+    """The findings of each implementation (or of `impl`), its own before its host's, most
+    clauses first: [{"impl", "title", "key", "status", "clauses", "rows", "detail", "repro",
+    "clause", "finding", "identities", "origin", "known"}]. `detail`, `repro`, `clause` and
+    `finding` are the row with the shortest reproducer (the quickest to read); `known`: every
+    row of it is a known divergence (expectations)."""
     groups = {}
     for row in rows:
         if row.get("status") not in FAILING or (impl is not None and row["impl"] != impl):
@@ -116,20 +154,27 @@ def findings(rows, impl=None):
         group = groups.setdefault((row["impl"], key), {
             "impl": row["impl"], "title": title, "key": list(key), "status": "diverge",
             "clauses": [], "rows": 0, "detail": row.get("detail") or "", "repro": None,
-            "clause": row["clause"], "_clauses": set()})
+            "clause": row["clause"], "_clauses": set(), "finding": row.get("finding"),
+            "identities": set(), "origin": "implementation", "known": True})
         group["rows"] += 1
-        if key == ("missing", "module"):
-            group.setdefault("_names", set()).add(_MISSING.match(parse(row["detail"])["got"])[2])
+        if key[-2:] == ("missing", "module"):
+            group.setdefault("_names", set()).add(_MISSING.match(facts(row)["got"])[2])
         if row["status"] == "crash":
             group["status"] = "crash"
         group["_clauses"].add(row["clause"])
+        if row.get("finding"):
+            group["identities"].add(row["finding"]["identity"])
+            group["origin"] = row["finding"].get("origin", "implementation")
+        if row.get("expected") is None:
+            group["known"] = False
         repro = row.get("repro")
         if repro and (group["repro"] is None or len(repro) < len(group["repro"])):
             group["repro"], group["detail"] = repro, row.get("detail") or ""
-            group["clause"] = row["clause"]
+            group["clause"], group["finding"] = row["clause"], row.get("finding")
     out = []
     for group in groups.values():
         group["clauses"] = sorted(group.pop("_clauses"))
+        group["identities"] = sorted(group["identities"])
         names = sorted(group.pop("_names", ()))
         if names:
             group["title"] = f"the module lacks {len(names)} attribute(s): {', '.join(names)}"
@@ -137,7 +182,8 @@ def findings(rows, impl=None):
     order = {}
     for group in out:
         order.setdefault(group["impl"], len(order))
-    out.sort(key=lambda g: (order[g["impl"]], -len(g["clauses"]), g["title"]))
+    out.sort(key=lambda g: (order[g["impl"]], g["origin"] == "host", -len(g["clauses"]),
+                            g["title"]))
     return out
 
 

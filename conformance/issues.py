@@ -14,7 +14,7 @@ import os
 import re
 import signal
 
-from conformance.findings import findings, kind, op_name, parse
+from conformance.findings import facts, findings, kind, op_name
 from conformance.results import write_atomically
 
 SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.pardir,
@@ -37,8 +37,10 @@ def _kind_slug(k):
 
 
 def _stem(f):
-    """impl + op + cause, before de-duplication."""
+    """impl + op + cause, before de-duplication (and "host" for the host's own)."""
     key = f["key"]
+    if key[0] == "host":
+        return _stem(dict(f, key=key[1:], impl=f"{f['impl']}-host"))
     if key[0] == "missing":
         cause = "missing-module-attributes" if key[1] == "module" else f"missing-{key[1]}"
     elif key[0] == "factory" and len(key) == 2:  # the constructor raising, whatever instead
@@ -107,7 +109,8 @@ def title(f, profile):
     """A title an upstream tracker would take, e.g. "mmap: `m.seek(0)` returns 0 instead of
     None (CPython 3.11)"."""
     cpython = f"CPython {profile or '?'}"
-    key, d = f["key"], parse(f["detail"])
+    key, d = f["key"], facts(f)
+    key = key[1:] if key[0] == "host" else key
     if key[0] == "missing" and key[1] == "module":
         names = re.sub(r"^the module lacks \d+ attribute\(s\): ", "", f["title"])
         return f"mmap module lacks {names} ({cpython} has {'them' if ',' in names else 'it'})"
@@ -116,7 +119,7 @@ def title(f, profile):
     if d is None:
         return f"mmap: {f['status']} on {key[-1]} ({cpython})"
     code = re.sub(r"\d{10,}", _power, re.sub(r"^m2? = factory\(", "mmap.mmap(", d["code"].strip()))
-    op = op_name(d["code"])
+    op = d.get("op") or op_name(d["code"])
     subject = f"`{code}`" if len(code) <= 60 else f"mmap.{op}()" if op.isidentifier() \
         else f"`{code[:57]}...`"
     expected, got = _short(d["expected"]), _short(d["got"])
@@ -209,7 +212,7 @@ def source(clause):
 def _relevant(f, d):
     """(the clauses about the op itself, the others): a bug in seek() shows through every
     clause whose test seeks, but the reader wants seek's own clauses first."""
-    op = op_name(d["code"]).strip("_").split(".")[-1] if d else None
+    op = (d.get("op") or op_name(d["code"])).strip("_").split(".")[-1] if d else None
     main = [c for c in f["clauses"] if c == f.get("clause")
             or (op and op in re.split(r"[.\-]", c))]
     if len(main) > 12 or not main:
@@ -256,7 +259,7 @@ def text(f, info, clauses, ran, command=None, date=None):
     """NAME.md of one finding: `info` its implementation's entry, `clauses` {id: entry}, `ran`
     run_both()'s answer or None (not run)."""
     name, profile = f["name"], info.get("profile") or "?"
-    d = parse(f["detail"]) or {}
+    d = facts(f) or {}
     lines = [f"# {f['issue']}", "",
              f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
              f"{info.get('version') or 'unknown'})",

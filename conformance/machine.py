@@ -3,7 +3,7 @@
 implementation under test, and every observation must agree.
 
 `run_lockstep(reference, subject, ...)` runs it with Hypothesis and returns the shrunk
-divergences (one per distinct clause and kind) and the clauses the run exercised.
+divergences (one per bug: its identity, conformance/finding.py) and the clauses the run exercised.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, rule
 
+from conformance import finding, rules
 from conformance import ops as o
-from conformance import rules
 from conformance.shrink import Found, HarnessError, Replayer, as_expected, kind_of, shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
@@ -34,10 +34,12 @@ class Divergence(AssertionError):
     kind = "diverge"
 
     def __init__(self, clause, index, steps, expected, got, fields, subject, dumps=None):
+        steps = list(steps)
         self.clause, self.index, self.steps = clause, index, list(steps)
         self.expected, self.got, self.fields = expected, got, fields
         self.subject, self.dumps = subject, dumps or {}
         self.expected_trace = None  # the reference's observation of every step, set by the machine
+        self.identity = finding.identity(steps[index], clause, expected, got, fields)
         super().__init__(
             f"{subject} diverges from the reference on {clause} at step {index + 1} "
             f"({steps[index].py()}): {', '.join(fields)} differ")
@@ -46,11 +48,11 @@ class Divergence(AssertionError):
 _classes = {}
 
 
-def divergence_class(kind, key_name):
-    """One exception class per (kind, clause), so Hypothesis shrinks each bug on its own."""
-    key = (kind, key_name)
+def divergence_class(kind, identity):
+    """One exception class per bug (its kind and identity), so Hypothesis keeps each apart."""
+    key = (kind, identity)
     if key not in _classes:
-        name = "Divergence_" + "".join(c if c.isalnum() else "_" for c in f"{kind}_{key_name}")
+        name = "Divergence_" + "".join(c if c.isalnum() else "_" for c in f"{kind}_{identity}")
         _classes[key] = type(name, (Divergence,), {"kind": kind})
     return _classes[key]
 
@@ -83,8 +85,8 @@ class LockstepMachine(RuleBasedStateMachine):
     strict_messages = False
     messages = frozenset()
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
-    known = frozenset()  # clauses whose divergences are recorded the same way: already understood
-    crashes = {}  # (clause, kind) -> the shortest recorded
+    known = frozenset()  # bugs recorded the same way, already understood: identities or clauses
+    crashes = {}  # identity -> the shortest recorded
     crashy = set()  # the clauses the subject crashed or hung on in this run
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
@@ -199,11 +201,20 @@ class LockstepMachine(RuleBasedStateMachine):
 
     def seen(self, index, got):
         """Whether the difference at step `index` is one check() would only record (a crash,
-        or a known clause) and one as short is recorded already: no replay is needed."""
-        clause, kind = self.clauses[index], kind_of(got)
-        recorded = self.crashes.get((clause, kind))
-        return (((kind != "diverge" and self.record_crashes) or clause in self.known)
-                and recorded is not None and len(recorded.steps) <= index + 1)
+        or a known bug) and one as short is recorded already: no replay is needed."""
+        identity = finding.identity(self.steps[index], self.clauses[index], self.trace[index],
+                                    got, self.differ(self.expect[index], got))
+        recorded = self.crashes.get(identity)
+        return (self.recorded(kind_of(got), self.clauses[index], identity)
+                and recorded is not None
+                and len(recorded.steps) <= index + 1)
+
+    def recorded(self, kind, clause, identity):
+        """Whether a difference is recorded and the example goes on (a crash when crashes are
+        recorded, a known bug: its identity, or its clause where all of a clause is known),
+        rather than raised for Hypothesis."""
+        return ((kind != "diverge" and self.record_crashes) or identity in self.known
+                or clause in self.known)
 
     def flush(self):
         """At the example's end: the last steps to the worker, and a ping, which tells what it
@@ -234,7 +245,7 @@ class LockstepMachine(RuleBasedStateMachine):
             got = self.subject.apply(payload)
             self.checked(index + 1)
             self.check(index, self.clauses[index], got)
-            if self.failed:  # recorded (a crash, or a known clause): the example is over for it
+            if self.failed:  # recorded (a crash, or a known bug): the example is over for it
                 return
         got = self.subject.sync()  # what the worker wrote unasked after the last op
         if got is not None:
@@ -247,13 +258,13 @@ class LockstepMachine(RuleBasedStateMachine):
 
     def cut(self, clause):
         """Whether the example ends for the subject before an op on `clause`: one it crashed
-        or hung on, already recorded (crashes recorded, or a known clause) with a sequence no
+        or hung on, already recorded (crashes recorded, or a known bug) with a sequence no
         longer than this one would be. The recorded crash stays the shortest found (a shorter
         one still runs), and the subject is spared a restart that tells nothing new; the
         reference goes on alone, as after a crash."""
-        return any(recorded is not None and len(recorded.steps) <= len(self.steps) + 1
-                   for recorded in (self.crashes.get((clause, "crash")),
-                                    self.crashes.get((clause, "hang"))))
+        return any(recorded.kind in ("crash", "hang") and recorded.clause == clause
+                   and len(recorded.steps) <= len(self.steps) + 1
+                   for recorded in self.crashes.values())
 
     def peek(self):
         """The reference's map bytes (for a needle from a map too big to inline)."""
@@ -263,7 +274,7 @@ class LockstepMachine(RuleBasedStateMachine):
     def check(self, index, clause, got, expected=None):
         """Compare the subject's observation of step `index` with the reference's (`expected`:
         its compact form, where `got` came back from a batch); raise the difference, or
-        record it (a crash, a known clause) and go on with the reference alone."""
+        record it (a crash, a known bug) and go on with the reference alone."""
         expected = self.trace[index] if expected is None else expected
         fields = self.differ(expected, got)
         if not fields:
@@ -275,16 +286,17 @@ class LockstepMachine(RuleBasedStateMachine):
         dumps = {}
         if kind == "diverge" and ("data" in fields or "file" in fields):
             dumps = {"expected": self.reference.dump(), "got": self.subject.dump()}
-        divergence = divergence_class(kind, clause)(
+        identity = finding.identity(self.steps[index], clause, expected, got, fields)
+        divergence = divergence_class(kind, identity)(
             clause, index, self.steps[:index + 1], expected, got, fields, self.subject.spec,
             dumps)
         divergence.expected_trace = self.trace[:index + 1]
-        if (kind != "diverge" and self.record_crashes) or clause in self.known:
-            # Keep the shortest sequence per crash and go on with the reference alone: the
+        if self.recorded(kind, clause, identity):
+            # Keep the shortest sequence per bug and go on with the reference alone: the
             # rest of this example still explores, as if the implementation had not died.
-            known = self.crashes.get((clause, kind))
+            known = self.crashes.get(identity)
             if known is None or len(known.steps) > len(divergence.steps):
-                self.crashes[clause, kind] = divergence
+                self.crashes[identity] = divergence
             self.dead = True
             return
         raise divergence
@@ -319,7 +331,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
     `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
     each is returned (unshrunk) beside the divergences, and generation goes on; so is any
-    divergence on a clause in `known` (an implementation's expected failures: no need to shrink).
+    divergence whose identity (or clause) is in `known` (an implementation's expected failures: no need to shrink).
     The others are shrunk by delta debugging of their ops, all within `shrink_seconds`.
 
     `database` (a Hypothesis example database) saves each failure found and replays the saved
@@ -376,14 +388,14 @@ def shrunk(replayer, divergence, deadline):
     try:  # once more, to dump both maps right at the divergence
         replayer.run(best.steps)
     except Found as again:
-        if (again.clause, again.kind) == (best.clause, best.kind):
+        if again.identity == best.identity:
             best = again
     except Exception:  # the replay itself failed: report what the shrink found
         pass
     dumps = {}
     if best.kind == "diverge" and ("data" in best.fields or "file" in best.fields):
         dumps = {"expected": replayer.reference.dump(), "got": replayer.subject.dump()}
-    small = divergence_class(best.kind, best.clause)(
+    small = divergence_class(best.kind, best.identity)(
         best.clause, len(best.steps) - 1, best.steps, best.trace[-1], best.got, best.fields,
         divergence.subject, dumps)
     small.expected_trace = list(best.trace)

@@ -117,6 +117,30 @@ def encode(v):
     return v
 
 
+# The tags of Arg values (encode() writes a one-key dict for each); "b", "slice", "float" and
+# "text" are plain values' tags.
+ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "text", "float", "const", "fd", "self", "other",
+            "selfmv", "ba", "mv", "nc")
+
+
+def decode(v):
+    """The value encode() wrote: bytes, slices, tagged arguments, lists and dicts of them. A str
+    or float comes back as its Arg ("text", "float"), which encodes and prints the same."""
+    if isinstance(v, list):
+        return [decode(x) for x in v]
+    if isinstance(v, dict):
+        if len(v) == 1:
+            (tag, value), = v.items()
+            if tag == "b":
+                return bytes.fromhex(value)
+            if tag == "slice":
+                return slice(*decode(value))
+            if tag in ARG_TAGS:
+                return Arg(tag, value)
+        return {k: decode(x) for k, x in v.items()}
+    return v
+
+
 def _bytes_py(b):
     """Bytes as Python source; a long repeating pattern stays short."""
     b = bytes(b)
@@ -310,6 +334,29 @@ class Op:
 
     def __repr__(self):
         return self.py()
+
+
+def from_json(payload):
+    """The Op whose json() is `payload` (a known finding's stored steps): the inverse of
+    Op.json(), with each op's clauses as its maker gives them."""
+    name, args = payload
+    if name == "open":
+        setup, values, kwargs = args
+        return Op("open", (setup, tuple(decode(values)), decode(kwargs)),
+                  ("ctor.anon",) if setup is None else NAME_CLAUSES["open"])
+    if name == "call":
+        method, values, kwargs = args
+        return Call(method, *decode(values), **decode(kwargs))
+    if name == "apply":
+        return Apply(args[0], *decode(args[1]))
+    if name == "module_attr":
+        return ModuleAttr(args[0])
+    if name == "open2":
+        values, kwargs = decode(args)
+        return Open2(*values, **kwargs)
+    if name not in NAME_CLAUSES:
+        raise ValueError(f"not an op: {name!r}")
+    return Op(name, tuple(decode(args)), NAME_CLAUSES[name])
 
 
 def Open(data=None, length=0, *args, mode="r+", fileno=None, **kwargs):  # noqa: N802

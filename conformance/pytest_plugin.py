@@ -159,12 +159,15 @@ def mmap_reference(mmap_impl, mmap_adapters):
 
 @pytest.fixture
 def record(request, mmap_impl):
-    """Record one result row: record(clause, status, detail="", repro=None)."""
+    """Record one result row: record(clause, status, detail="", repro=None, finding=None),
+    `finding` the finding record (conformance/finding.py) of a divergence."""
 
-    def add(clause, status, detail="", repro=None):
-        request.node.user_properties.append((RESULTS_KEY, json.dumps({
-            "impl": mmap_impl.spec, "clause": clause, "status": status,
-            "detail": detail, "repro": repro})))
+    def add(clause, status, detail="", repro=None, finding=None):
+        row = {"impl": mmap_impl.spec, "clause": clause, "status": status, "detail": detail,
+               "repro": repro}
+        if finding is not None:
+            row["finding"] = finding
+        request.node.user_properties.append((RESULTS_KEY, json.dumps(row)))
 
     return add
 
@@ -174,9 +177,10 @@ def check(request, mmap_impl, mmap_reference, record):
     """check(*ops) runs ops on the reference and the implementation and compares every step.
 
     Returns the reference's observations. A divergence fails the test and is recorded on
-    the test's clause with a reproducer; agreement records a pass.
+    the test's clause with a reproducer and its finding record; agreement records a pass.
     """
-    from conformance.compare import describe, differences, fields_differ
+    from conformance import finding
+    from conformance.compare import differences
     from conformance.repro import script
 
     marker = request.node.get_closest_marker("clause")
@@ -193,13 +197,12 @@ def check(request, mmap_impl, mmap_reference, record):
             expected_all.append(expected)
             fields = differences(expected, got, strict_messages=strict, messages=messages)
             if fields:
-                status = "crash" if ("crash" in got or "hang" in got or "protocol" in got) \
-                    else "diverge"
-                detail = (f"step {len(steps)} {op.py()}: expected {describe(expected)}, "
-                          f"got {describe(got)} ({fields_differ(expected, got, fields)})")
-                record(clause, status, detail, script(
+                detail = finding.detail(steps, expected, got, fields)
+                record(clause, finding.STATUS[finding.kind(got)], detail, script(
                     mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
-                    clause=clause, fields=fields))
+                    clause=clause, fields=fields),
+                    finding.record(mmap_impl.spec, steps, expected, got, fields,
+                                   op.clause(expected)))
                 pytest.fail(f"{mmap_impl.spec}: {detail}", pytrace=False)
         record(clause, "pass")
         return expected_all

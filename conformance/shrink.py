@@ -11,6 +11,7 @@ import re
 import time
 import traceback
 
+from conformance import finding
 from conformance.compare import describe, differences
 from conformance.rules import Shadow
 from impls.executor import compact
@@ -43,6 +44,17 @@ class Found(Exception):
 
     def __reduce__(self):  # a soak job sends what it found to the soak (pickled)
         return Found, (self.clause, self.kind, self.steps, self.trace, self.got, self.fields)
+
+    @property
+    def identity(self):
+        """What the bug is, whatever path found it (conformance/finding.py)."""
+        return finding.identity(self.steps[-1], self.clause, self.trace[-1], self.got,
+                                self.fields)
+
+    def record(self, impl):
+        """The finding record of this divergence."""
+        return finding.record(impl, self.steps, self.trace[-1], self.got, self.fields,
+                              self.clause)
 
 
 class Repeat(Exception):
@@ -217,8 +229,8 @@ def _checked(op, expected):
 
 
 def shrink(target, found, deadline, harness=None):
-    """Delta debugging: drop chunks of ops, then single ops, while the same clause and kind
-    still diverge (each candidate replayed on fresh scenarios). Returns the shortest Found;
+    """Delta debugging: drop chunks of ops, then single ops, while the same bug (its identity)
+    still shows (each candidate replayed on fresh scenarios). Returns the shortest Found;
     harness errors on the way are appended to `harness`."""
     best = found
 
@@ -226,7 +238,7 @@ def shrink(target, found, deadline, harness=None):
         try:
             target.check(candidate)
         except Found as again:
-            if (again.clause, again.kind) == (found.clause, found.kind):
+            if again.identity == found.identity:
                 return again
         except Exception as exc:  # counted like the sweep's, and the candidate is dropped
             if harness is not None:

@@ -3,7 +3,7 @@
 
 import pytest
 
-from conformance.compare import describe, fields_differ
+from conformance import finding
 from conformance.machine import run_lockstep
 from conformance.pytest_plugin import _messages, example_database, known_clauses
 from conformance.repro import script
@@ -29,14 +29,12 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         database=example_database(request.config), key=f"{mmap_impl.spec} part {part}")
     lines = []
     for d in found:
-        expected = d.expected_trace
-        detail = (f"step {d.index + 1} {d.steps[d.index].py()}: expected "
-                  f"{describe(d.expected)}, got {describe(d.got)} "
-                  f"({fields_differ(d.expected, d.got, d.fields)})")
-        status = "diverge" if d.kind == "diverge" else "crash"
-        record(d.clause, status, detail, script(
-            mmap_impl.spec, mmap_impl.profile, d.steps[:d.index + 1], expected, d.got,
-            clause=d.clause, fields=d.fields))
+        steps = d.steps[:d.index + 1]
+        detail = finding.detail(steps, d.expected, d.got, d.fields)
+        record(d.clause, finding.STATUS[finding.kind(d.got)], detail, script(
+            mmap_impl.spec, mmap_impl.profile, steps, d.expected_trace, d.got,
+            clause=d.clause, fields=d.fields),
+            finding.record(mmap_impl.spec, steps, d.expected, d.got, d.fields, d.clause))
         lines.append(f"{d.clause}: {detail}")
     # How often each clause was hit: a clause the machine reached only a few times is weakly
     # tested, and the report shows it.

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: MIT
+"""The finding record: one divergence as data, from the lockstep engine to the report.
+
+    {"impl", "identity", "clause", "kind", "op", "steps", "expected", "got", "fields", "origin"}
+
+`steps` are the ops' JSON forms (conformance.ops.from_json reads them back), `expected` and
+`got` the last step's observations on the reference and on the implementation. The identity
+says what the bug is, not how it was reached: the operation that differs, the re-entrant
+arguments it was given, the clause the reference's check named there, and the kinds of outcome
+on both sides (with the fields that differ when the kinds agree). Two runs that reach the same
+bug through other op sequences, or through the machine and a clause test, name it alike.
+Prose is made from the record only where a reader sees it (terminal, Markdown, HTML).
+"""
+
+from __future__ import annotations
+
+from conformance.compare import describe, fields_differ
+
+# A failing row's status in the results JSON: crashes, hangs and broken protocols are crashes.
+STATUS = {"diverge": "diverge", "crash": "crash", "hang": "crash", "protocol": "crash"}
+# Arguments whose conversion acts on the map itself: a bug of its own, whatever the method.
+REENTRANT = ("closer", "resizer")
+# Names of ops that are not method calls, as a reader knows them.
+LABELS = {"open": "mmap()", "open2": "mmap()", "getitem": "m[...]", "setitem": "m[...] = v",
+          "delitem": "del m[...]", "len": "len()", "bool": "bool()", "repr": "repr()",
+          "closed": "closed", "list": "iter()", "reversed": "reversed()", "contains": "in",
+          "enter": "__enter__()", "exit": "__exit__()", "bytes": "bytes()",
+          "export": "memoryview()", "release": "release()", "view_set": "view[...] = v",
+          "file_write": "a write to the file", "file_truncate": "os.ftruncate()",
+          "get2": "m2[:]", "set2": "m2[...] = v", "close2": "m2.close()", "end": "close()"}
+
+
+def kind(got):
+    """What a differing observation is: a crash, a hang, a broken protocol or a divergence."""
+    return next((k for k in ("crash", "hang", "protocol") if k in got), "diverge")
+
+
+def outcome(obs):
+    """The kind of an observation's outcome: "raises ValueError", "returns int", "crashes"..."""
+    if "crash" in obs:
+        return "crashes"
+    if "hang" in obs:
+        return "hangs"
+    if "protocol" in obs:
+        return "breaks the worker protocol"
+    out = obs.get("out") or ["", None]
+    if out[0] == "exc":
+        return f"raises {out[1]}"
+    value = out[1]
+    if isinstance(value, dict):
+        (tag, v), = value.items()
+        name = {"b": "bytes", "text": "str", "float": "float", "self": "the map itself",
+                "intsub": f"{v[0]}" if isinstance(v, list) else "an int subclass",
+                "class": "a class", "unencodable": f"an unencodable {v}"}.get(tag, tag)
+        return f"returns {name}"
+    return f"returns {'None' if value is None else type(value).__name__}"
+
+
+def label(op):
+    """The operation a step performs, as its identity names it: `find`, `m[...] = v`..."""
+    if op.name == "call":
+        return op.args[0]
+    if op.name == "apply":
+        return op.args[0] + "()"
+    if op.name == "module_attr":
+        return "mmap." + op.args[0]
+    return LABELS.get(op.name, op.name)
+
+
+def reentrant(value):
+    """The re-entrant argument tags inside `value` (an op's arguments, at any depth)."""
+    from conformance.ops import Arg
+
+    if isinstance(value, Arg):
+        return {value.tag} & set(REENTRANT)
+    if isinstance(value, (list, tuple)):
+        return set().union(*map(reentrant, value)) if value else set()
+    if isinstance(value, dict):
+        return reentrant(list(value.values()))
+    return set()
+
+
+def identity(op, clause, expected, got, fields):
+    """What the bug at `op` is (see the module doc), as one line a reader can follow."""
+    tags = sorted(reentrant(op.args))
+    what = label(op) + (f" [{', '.join(tags)}]" if tags else "")
+    want, have = outcome(expected), outcome(got)
+    if want != have:
+        return f"{what} @ {clause}: {want}, got {have}"
+    return f"{what} @ {clause}: {want}, {'+'.join(sorted(fields))} differ"
+
+
+def record(impl, steps, expected, got, fields, clause):
+    """The finding record of a divergence at the last of `steps` (ops)."""
+    return {"impl": impl, "identity": identity(steps[-1], clause, expected, got, fields),
+            "clause": clause, "kind": kind(got), "op": label(steps[-1]),
+            "steps": [op.json() for op in steps], "expected": expected, "got": got,
+            "fields": list(fields), "origin": "implementation"}
+
+
+def detail(steps, expected, got, fields):
+    """The one line a reader sees for a divergence at the last of `steps`."""
+    return (f"step {len(steps)} {steps[-1].py()}: expected {describe(expected)}, got "
+            f"{describe(got)} ({fields_differ(expected, got, fields)})")
