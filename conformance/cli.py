@@ -84,11 +84,15 @@ def build_parser():
                         help="Hypothesis examples per implementation (default %(default)s)")
     parser.add_argument("--steps", type=positive_int, default=DEFAULT_STEPS,
                         help="most ops in one example (default %(default)s)")
-    parser.add_argument("--seed", type=int, help="seed, for a reproducible run")
+    parser.add_argument("--seed", type=seed_arg,
+                        help="the exploration's seed: a number, or `random` to explore afresh "
+                        "(the seed drawn is printed); default: a seed fixed by the suite's "
+                        "version, so the same implementation gets the same findings every run")
     parser.add_argument("--db", metavar="DIR",
                         help="Hypothesis example database: save the failures found in DIR and "
-                        "replay DIR's saved failures first (share DIR between hosts; not with "
-                        "--seed, which turns the database off)")
+                        "replay DIR's saved failures first (share DIR between hosts); the "
+                        "exploration then uses fresh randomness (not with --seed N, which "
+                        "turns the database off)")
     parser.add_argument("--shrink-seconds", type=seconds, default=DEFAULT_SHRINK_SECONDS,
                         help="most seconds spent shrinking in one run of the state machine "
                         "(default %(default)s)")
@@ -136,9 +140,43 @@ def parse(argv):
     if args.repro_dir:
         check_output_dir("--repro-dir", args.repro_dir)
     check_expectation_outputs(args)
-    if args.db and args.seed is not None:
+    if args.db and args.seed not in (None, "random"):
         raise Usage("--db and --seed: a seeded run uses no example database; drop one")
     return args
+
+
+def seed_arg(text):
+    """--seed: a number, or "random"."""
+    if text == "random":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or `random`") from None
+
+
+def default_seed():
+    """The seed of a run given none: fixed by the suite's version, so that reruns of the same
+    suite on the same implementation find the same things."""
+    import zlib
+
+    from impls.reference import _package_version
+
+    return zlib.crc32(f"mmap-conformance {_package_version()}".encode())
+
+
+def exploration_seed(args):
+    """(seed or None, how it was chosen) for this run: --seed N, a fresh one for --seed
+    random (printed, so the run can be repeated), none with --db, else the default."""
+    import random
+
+    if isinstance(args.seed, int):
+        return args.seed, "--seed"
+    if args.db:
+        return None, "none: --db explores with fresh randomness"
+    if args.seed == "random":
+        return random.randrange(2**32), "--seed random; repeat the run with --seed <it>"
+    return default_seed(), "the suite version's default; --seed random explores afresh"
 
 
 def check_keyword(expr):
@@ -195,8 +233,9 @@ def preflight(specs, timeout, infos):
 
 
 def run_pytest(args, infos, results_path, known=None):
-    """Run the clause tests and the machine in pytest; `known` maps a spec to the clauses its
-    expectations already accept (the machine records those instead of shrinking them)."""
+    """Run the clause tests and the machine in pytest; `known` maps a spec to the identities
+    (and hand-written clauses) its expectations already accept: the machine records those
+    instead of shrinking them."""
     import pytest
 
     import conformance
@@ -219,10 +258,13 @@ def run_pytest(args, infos, results_path, known=None):
             "--step-timeout", str(args.step_timeout), "--shrink-seconds", str(args.shrink_seconds)]
     for spec in runnable:
         argv += ["--impl", spec]
-        if (known or {}).get(spec):
-            argv += ["--mmap-known", f"{spec}={','.join(known[spec])}"]
-    if args.seed is not None:
-        argv += ["--mmap-seed", str(args.seed)]
+    if known:
+        known_path = os.path.join(scratch, "known.json")
+        with open(known_path, "w") as f:
+            json.dump(known, f)
+        argv += ["--mmap-known", known_path]
+    if args.run_seed is not None:
+        argv += ["--mmap-seed", str(args.run_seed)]
     if args.db:
         argv += [f"--mmap-db={os.path.abspath(args.db)}"]
     if args.strict_messages:
@@ -295,7 +337,7 @@ def summarise(infos, collected, only=None, keyword=None):
     return infos
 
 
-def document(infos, rows, argv):
+def document(infos, rows, argv, seed=None):
     from conformance import clauses
 
     catalogue = clauses.load()
@@ -304,6 +346,7 @@ def document(infos, rows, argv):
         **header("results"),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": "python -m conformance " + " ".join(argv),
+        "seed": seed,
         "implementations": [
             {k: i.get(k) for k in ("spec", "name", "version", "profile", "status", "reason")}
             for i in infos],
@@ -323,7 +366,7 @@ def report(infos, rows, out=sys.stdout):
     for info in infos:
         mine = [v for (impl, _), v in verdicts.items() if impl == info["spec"]]
         version = f"{info.get('version') or '?'} (profile {info.get('profile') or '?'})"
-        line = f"{info['spec']:<{width}} {version:<28} {info['status']:<12}"
+        line = f"{info['spec']:<{width}} {version:<28} {shown_status(info, rows):<12}"
         if info["status"] == "unavailable":
             line += f" {info.get('reason', '')}"
         else:
@@ -345,7 +388,8 @@ def report(infos, rows, out=sys.stdout):
     catalogue = clauses.load()
     for r in bad.values():
         text = catalogue.get(r["clause"], {}).get("text") or "(not in the catalogue)"
-        print(f"\n{r['impl']}: {r['status']} on {r['clause']}: {' '.join(text.split())}"
+        known = " (known)" if r.get("expected") else ""
+        print(f"\n{r['impl']}: {r['status']}{known} on {r['clause']}: {' '.join(text.split())}"
               f"\n  {r['detail']}", file=out)
     found = findings(rows)
     for info in infos:
@@ -357,13 +401,37 @@ def report(infos, rows, out=sys.stdout):
               "clause(s)", file=out)
         for n, f in enumerate(mine, 1):
             more = f" (+{len(f['clauses']) - 6} more)" if len(f["clauses"]) > 6 else ""
-            print(f"  {n}. {f['title']}: {', '.join(f['clauses'][:6])}{more}", file=out)
+            tags = "".join(f"[{t}] " for t in finding_tags(f))
+            print(f"  {n}. {tags}{f['title']}: {', '.join(f['clauses'][:6])}{more}", file=out)
+            record = f.get("finding") or {}
+            for said in (record.get("host"), record.get("host_known"), record.get("cpython")):
+                if said:
+                    print(f"     {said}", file=out)
     errors = [r for r in rows if r["status"] == "error"]
     for r in errors[:3]:
         print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
     if len(errors) > 3:
         print(f"\n... and {len(errors) - 3} more harness error(s) (all in --json)", file=out)
     return list(bad.values())
+
+
+def shown_status(info, rows):
+    """An implementation's status as shown: a crash or divergence that its expectations
+    already know says so ("crashed (all known)")."""
+    status = info["status"]
+    failing = [r for r in rows if r["impl"] == info["spec"] and r["status"] in ("diverge",
+                                                                                 "crash")]
+    known = [r for r in failing if r.get("expected")]
+    if status not in ("crashed", "divergent") or not known:
+        return status
+    return f"{status} ({'all' if len(known) == len(failing) else len(known)} known)"
+
+
+def finding_tags(f):
+    """What a reader is told first of a finding: known, the host's, CPython crashes too."""
+    record = f.get("finding") or {}
+    return ([t for t, on in (("known", f.get("known")), ("host", f.get("origin") == "host"),
+                             ("CPython crashes too", record.get("cpython"))) if on])
 
 
 def subcommand(argv):
@@ -504,6 +572,8 @@ def run(argv):
         return 0
     check_reference()
     specs = expand(args.impl or list(DEFAULT_IMPLS))
+    args.run_seed, how = exploration_seed(args)
+    print(f"seed: {args.run_seed if args.run_seed is not None else '-'} ({how})")
     infos, assigned, collected = [], None, None
     with stopping(args.time_limit) as stop:
         try:
@@ -512,12 +582,83 @@ def run(argv):
                 assigned = expectations_assign(args, planned, infos)
                 known = {spec: sorted(parsed["known"])
                          for spec, (_, parsed) in (assigned or {}).items()}
+                replayed = replay_known(args, infos, assigned)
                 collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
+                collected["results"] = replayed + collected["results"]
+                label_origins(args, infos, collected["results"])
         except Interrupted:
             pass
         stop["defer"] = True
         interrupted = stop["why"]
         return conclude(args, argv, specs, infos, assigned, collected, interrupted)
+
+
+def replay_known(args, infos, assigned):
+    """The result rows of every known finding with stored steps, replayed on its
+    implementation before anything else runs (conformance/known.py)."""
+    from conformance.known import replay_known as replay
+    from conformance.pytest_plugin import _messages
+    from impls.adapters import ReferenceAdapter, Unavailable
+    from impls.interpreters import resolve
+
+    rows = []
+    for info in infos:
+        _, parsed = (assigned or {}).get(info["spec"], (None, {"known": {}}))
+        entries = [e for e in parsed["known"].values() if e.get("steps")]
+        if not entries or info.get("status") == "unavailable":
+            continue
+        adapter, reference = resolve(info["spec"], timeout=args.step_timeout), None
+        try:
+            adapter.start()
+            reference = ReferenceAdapter(adapter.profile)
+            rows += replay(info["spec"], adapter, reference, entries,
+                           strict_messages=args.strict_messages, messages=_messages())
+        except Unavailable:
+            continue  # the run says so for it
+        finally:
+            adapter.close()
+            if reference is not None:
+                reference.close()
+    return rows
+
+
+def label_origins(args, infos, rows):
+    """Each finding's origin: the host's where the host's own mmap does the same (with the
+    host's known-bug reason where its expectations list it), and a mark where the profile's
+    CPython itself crashes at that step (conformance/known.py, expectations.cpython_entry)."""
+    import platform
+
+    from conformance.expectations import cpython_entry
+    from conformance.known import label_origins as label
+    from conformance.pytest_plugin import _messages
+
+    # CPython's known bugs: the user's folder may list them, else the suite's own (a checkout).
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "expectations")
+    folders = [f for f in (args.expectations_dir, here) if f and os.path.isdir(f)]
+
+    def cpython(version, record, release=None):
+        return next(filter(None, (cpython_entry(f, version, record, release)
+                                  for f in folders)), None)
+
+    def host_known(record):
+        if platform.python_implementation() != "CPython":
+            return None
+        entry = cpython(platform.python_version(), record, platform.python_version())
+        return entry and entry["reason"]
+
+    label(infos, rows, timeout=args.step_timeout, strict_messages=args.strict_messages,
+          messages=_messages(), host_known=host_known)
+    profiles = {i["spec"]: i.get("profile") for i in infos}
+    for row in rows:
+        record = row.get("finding")
+        if (record is None or record.get("cpython") or record.get("origin") == "host"
+                or row["impl"].startswith(("stdlib", "cpython"))):
+            continue
+        entry = cpython(profiles.get(row["impl"]), dict(record, kind="crash"))
+        if entry is not None:
+            record["cpython"] = (f"CPython {profiles[row['impl']]} itself crashes or is "
+                                 f"undefined at this step: {entry['reason']}")
 
 
 def conclude(args, argv, specs, infos, assigned, collected, interrupted):
@@ -534,15 +675,15 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
             if info["status"] == "incomplete":
                 info["reason"] = f"stopped by {interrupted}: {info.get('reason')}"
     rows = collected["results"]
-    bad = report(infos, rows)
     expected_failed = False
     written = []
     try:
-        if assigned is not None:  # before the JSON is written: known rows get "expected"
-            if interrupted:
+        if assigned is not None:  # before anything is shown or written: known rows get
+            if interrupted:  # "expected"
                 args.update_expectations = False  # never rewrite them from a partial run
             expected_failed = expectations_verdict(args, assigned, infos, rows)
-        doc = document(infos, rows, argv)
+        bad = report(infos, rows)
+        doc = document(infos, rows, argv, getattr(args, "run_seed", None))
         if args.json:
             if interrupted:
                 doc.update(incomplete=True, stopped_by=interrupted)
@@ -609,8 +750,11 @@ def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrup
     for info in infos:
         spec = info["spec"]
         clauses = diverging_clauses(rows, spec)
-        n = sum(f["impl"] == spec for f in found)
-        line = (f"  {spec:<{width}} {info['status']:<11} {n} finding(s), "
+        mine = [f for f in found if f["impl"] == spec]
+        said = [f"{sum(bool(f[k]) if k == 'known' else f[k] == 'host' for f in mine)} {word}"
+                for k, word in (("known", "known"), ("origin", "the host's")) if mine]
+        line = (f"  {spec:<{width}} {shown_status(info, rows):<11} {len(mine)} finding(s)"
+                f"{' (' + ', '.join(said) + ')' if said else ''}, "
                 f"{len(clauses)} diverging clause(s)")
         if clauses:
             line += ": " + ", ".join(clauses[:8]) + (f" (+{len(clauses) - 8} more)"

@@ -3,6 +3,10 @@
 
     impl = "stdlib"            # optional: the --impl spec or name it is for
     [[known]]
+    id = "find @ find.empty: returns int, got raises ValueError"
+                               # the finding's identity (conformance/finding.py); written by
+                               # --update-expectations with its steps:
+    steps = ["[\"open\", ...]", ...]   # the finding's minimal ops, as JSON: replayed first
     clause = "read_byte"       # a catalogue clause id
     status = "diverge"         # or "crash"; "crash|diverge" for undefined behaviour (a
                                # use-after-free may crash or read garbage)
@@ -12,8 +16,12 @@
     by_chance = true           # optional: only some random sequences reach it (the clause's
                                # other checks pass), so a run that passes it proves no fix
 
-A run with expectations passes when every divergence is known; a new divergence, a known one
-that fails differently, or a known one that now passes (stale) fails it.
+An entry with an `id` is one finding: a run replays its steps before anything else (known when
+they show the same finding, stale when they pass, changed when they fail otherwise), and a
+finding the exploration meets with that identity is known. An entry without one (written by
+hand for a real CPython, with its versions) accepts any finding on its clause with its status.
+A run with expectations passes when every finding is known; a new one, a known one that fails
+differently, or a known one that now passes (stale) fails it.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import json
 import os
 import re
 
+from conformance.ops import from_json
 from conformance.results import FAILING, NotRegular, cells, open_regular, write_atomically
 from impls.profiles import BOUND, within
 
@@ -31,7 +40,7 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib
 
 KEYS = ("clause", "status", "reason")
-OPTIONAL = ("versions", "by_chance")
+OPTIONAL = ("versions", "by_chance", "id", "steps")
 
 
 class BadExpectations(Exception):
@@ -54,7 +63,8 @@ def filename(name):
 
 
 def parse(path, catalogue, missing_ok=False):
-    """{"impl": str or None, "known": {clause: {"status", "reason"}}} from one file."""
+    """{"impl": str or None, "known": {id or clause: {"clause", "status", "reason", "versions",
+    "by_chance", "id", "steps"}}} from one file."""
     if not os.path.exists(path):
         if missing_ok:
             return {"impl": None, "known": {}}
@@ -94,6 +104,21 @@ def parse(path, catalogue, missing_ok=False):
                                   "\"<3.13.8\" or \">=3.11,<3.11.4\"")
         if not isinstance(entry.get("by_chance", False), bool):
             raise BadExpectations(f"{where}: by_chance must be true or false")
+        ident, steps = entry.get("id"), entry.get("steps")
+        if ident is not None and (not isinstance(ident, str) or " @ " not in ident):
+            raise BadExpectations(f"{where}: id must be a finding's identity, as "
+                                  "--update-expectations writes it")
+        if steps is not None:
+            if ident is None:
+                raise BadExpectations(f"{where}: steps without the id of their finding")
+            try:
+                steps = [json.loads(step) for step in steps]
+                ops = [from_json(step) for step in steps]
+            except (TypeError, ValueError, KeyError, IndexError) as exc:
+                raise BadExpectations(f"{where}: steps are not the ops --update-expectations "
+                                      f"writes ({type(exc).__name__}: {exc})") from None
+            if not ops:
+                raise BadExpectations(f"{where}: steps is empty")
         for key in KEYS:
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise BadExpectations(f"{where} needs {key} = \"...\"")
@@ -105,10 +130,12 @@ def parse(path, catalogue, missing_ok=False):
         if not set(status.split("|")) <= set(FAILING):
             raise BadExpectations(f"{where}: status {status!r}, expected diverge, crash or "
                                   "crash|diverge")
-        if clause in known:
-            raise BadExpectations(f"{where}: clause {clause!r} is listed twice")
-        known[clause] = {"status": status, "reason": entry["reason"], "versions": versions,
-                         "by_chance": entry.get("by_chance", False)}
+        key = ident or clause
+        if key in known:
+            raise BadExpectations(f"{where}: {'id' if ident else 'clause'} {key!r} is listed twice")
+        known[key] = {"clause": clause, "status": status, "reason": entry["reason"],
+                      "versions": versions, "by_chance": entry.get("by_chance", False),
+                      "id": ident, "steps": steps}
     return {"impl": impl, "known": known}
 
 
@@ -177,54 +204,83 @@ def assign(args, planned, infos, catalogue):
 
 def judge(assigned, infos, rows, out):
     """Print each implementation's verdict against its expectations; mark known rows with
-    `"expected": reason`. Returns {spec: {"known", "new", "changed", "stale", "unchecked"}}."""
-    verdict_cells = cells(rows)
+    `"expected": reason`. Returns {spec: {"known", "new", "changed", "stale", "unchecked"}},
+    each a list of (what, status): a finding's identity, or a clause."""
     verdicts = {}
     for info in infos:
         spec = info["spec"]
         path, parsed = assigned.get(spec, (None, {"known": {}}))
-        known = parsed["known"]
-        mine = {c: s for (i, c), s in verdict_cells.items() if i == spec}
-        v = {"known": [], "new": [], "changed": [], "stale": [], "unchecked": []}
-        for clause, status in sorted(mine.items()):
-            if status not in FAILING:
-                continue
-            if clause not in known:
-                v["new"].append((clause, status))
-            elif status not in known[clause]["status"].split("|"):
-                v["changed"].append((clause, status))
-            else:
-                v["known"].append((clause, status))
-        for clause, entry in sorted(known.items()):
-            status = mine.get(clause)
-            # A known crash a run did not reach is no evidence of a fix: reaching it depends on
-            # the ops drawn; so is one marked by_chance. A known divergence that passes is stale.
-            if status == "pass" and _by_chance(entry):
-                v["unchecked"].append((clause, entry["status"]))
-            elif status == "pass":
-                v["stale"].append((clause, entry["status"]))
-            elif status in (None, "na"):
-                v["unchecked"].append((clause, entry["status"]))
-        for row in rows:
-            if (row["impl"] == spec and row["status"] in FAILING
-                    and (row["clause"], row["status"]) in v["known"]):
-                row["expected"] = known[row["clause"]]["reason"]
+        v = _verdict(parsed["known"], [r for r in rows if r["impl"] == spec])
         verdicts[spec] = v
         if path is None:
             continue
         counts = ", ".join(f"{len(v[k])} {k}" for k in v if v[k] or k in ("known", "new"))
         print(f"\nexpectations {path} for {spec}: {counts}", file=out)
-        for clause, status in v["new"]:
-            print(f"  NEW {status} on {clause}: not in {path}", file=out)
-        for clause, status in v["changed"]:
-            print(f"  CHANGED {clause}: now {status}, {path} expects "
-                  f"{known[clause]['status']}", file=out)
-        for clause, _ in v["stale"]:
-            print(f"  STALE {clause} now passes: remove it from {path} "
+        for what, status in v["new"]:
+            print(f"  NEW {status}: {what}: not in {path}", file=out)
+        for what, status in v["changed"]:
+            print(f"  CHANGED {what}: now {status}, {path} expects otherwise", file=out)
+        for what, _ in v["stale"]:
+            print(f"  STALE {what} now passes: remove it from {path} "
                   "(or run with --update-expectations)", file=out)
-        for clause, _ in v["unchecked"]:
-            print(f"  (not checked by this run: {clause})", file=out)
+        for what, _ in v["unchecked"]:
+            print(f"  (not checked by this run: {what})", file=out)
     return verdicts
+
+
+def _verdict(known, rows):
+    """One implementation's rows against its known entries (see judge)."""
+    v = {"known": [], "new": [], "changed": [], "stale": [], "unchecked": []}
+    by_id = {e["id"]: e for e in known.values() if e.get("id")}
+    by_clause = {e["clause"]: e for e in known.values() if not e.get("id")}
+    seen = set()
+    for row in rows:
+        if row["status"] not in FAILING:
+            continue
+        record = row.get("finding") or {}
+        ident = record.get("identity")
+        entry = by_id.get(ident) or by_clause.get(row["clause"]) or by_clause.get(
+            record.get("clause"))
+        what = ident or row["clause"]
+        if entry is None and record.get("host_known"):  # the host's own, known to the host
+            row["expected"] = record["host_known"]
+            _add(v["known"], (what, row["status"]))
+        elif entry is None:
+            if row.get("replayed") in by_id:  # a known finding's steps, failing otherwise
+                _add(v["changed"], (row["replayed"], f"{row['status']}: {what}"))
+                seen.add(row["replayed"])
+            _add(v["new"], (what, row["status"]))
+        elif row["status"] not in entry["status"].split("|"):
+            _add(v["changed"], (what, row["status"]))
+        else:
+            row["expected"] = entry["reason"]
+            seen.add(entry["id"] or entry["clause"])
+            _add(v["known"], (what, row["status"]))
+    statuses = cells(rows)
+    replayed = {r["replayed"]: r for r in rows if r.get("replayed")}
+    for key, entry in sorted(known.items()):
+        if key in seen:
+            continue
+        if entry.get("id"):
+            row = replayed.get(key)
+            if row is not None and row["status"] == "pass":
+                _add(v["stale"], (key, entry["status"]))
+            elif row is None:
+                _add(v["unchecked"], (key, entry["status"]))
+            continue
+        status = statuses.get((rows[0]["impl"], entry["clause"])) if rows else None
+        # A known crash a run did not reach is no evidence of a fix: reaching it depends on
+        # the ops drawn; so is one marked by_chance. A known divergence that passes is stale.
+        if status == "pass" and not _by_chance(entry):
+            _add(v["stale"], (key, entry["status"]))
+        elif status in (None, "na", "pass"):
+            _add(v["unchecked"], (key, entry["status"]))
+    return v
+
+
+def _add(items, item):
+    if item not in items:
+        items.append(item)
 
 
 def failed(verdicts):
@@ -232,41 +288,70 @@ def failed(verdicts):
 
 
 def update(assigned, infos, rows, out):
-    """Rewrite every assigned file from this run: its divergences, keeping known reasons."""
-    verdict_cells = cells(rows)
-    details = {}
-    for row in rows:
-        details.setdefault((row["impl"], row["clause"], row["status"]), row.get("detail") or "")
+    """Rewrite every assigned file from this run: one entry per finding, with its identity and
+    its shortest steps, keeping the reasons (and versions) already given."""
     for info in infos:
         spec = info["spec"]
         if spec not in assigned:
             continue
         path, parsed = assigned[spec]
+        known = parsed["known"]
         lines = [f"# Known divergences of {spec} from the reference (python -m conformance "
                  "--update-expectations).",
-                 "# Each [[known]] needs a reason; a new divergence, or one of these passing, "
-                 "fails the run.",
+                 "# Each [[known]] needs a reason; its steps are replayed first in every run: a "
+                 "new finding, or one of these passing, fails the run.",
                  f"impl = {_toml(parsed['impl'] or spec)}", ""]
-        written = set()
-        for (impl, clause), status in sorted(verdict_cells.items()):
-            if impl != spec or status not in FAILING:
+        shortest = {}
+        for row in rows:
+            record = row.get("finding")
+            if row["impl"] != spec or row["status"] not in FAILING or record is None:
                 continue
-            old = parsed["known"].get(clause) or {}
+            if record.get("host_known"):
+                continue  # the host's, listed in the host's own expectations
+            best = shortest.get(record["identity"])
+            if best is None or len(record["steps"]) < len(best[0]["steps"]):
+                shortest[record["identity"]] = (record, row)
+        written = set()
+        for ident, (record, row) in sorted(shortest.items()):
+            old = known.get(ident) or next(
+                (e for e in known.values() if not e.get("id") and e["clause"] in (
+                    row["clause"], record["clause"])), None) or {}
             reason = old.get("reason") or "TODO: why this is accepted. First seen: " + (
-                details.get((spec, clause, status), "").splitlines() or [""])[0]
-            lines += _entry_lines(clause, {**old, "status": status, "reason": reason})
-            written.add(clause)
-        # Entries this run could not check stay, and so do those for other releases.
-        for clause, entry in sorted(parsed["known"].items()):
-            if clause not in written and _by_chance(entry):
-                lines += _entry_lines(clause, entry)
-        for clause, entry in sorted(parsed.get("all_known", {}).items()):
-            if clause not in parsed["known"]:
-                lines += _entry_lines(clause, entry)
+                (row.get("detail") or "").splitlines() or [""])[0]
+            written.add(old.get("id") or old.get("clause"))
+            lines += _entry_lines({**old, "id": ident, "clause": record["clause"],
+                                   "status": row["status"], "reason": reason,
+                                   "steps": record["steps"]})
+        # Hand-written entries this run did not meet stay when a run may miss them (crashes, by
+        # chance), and so do those for other releases.
+        for key, entry in sorted(known.items()):
+            if key not in written and not entry.get("id") and _by_chance(entry):
+                lines += _entry_lines(entry)
+        for key, entry in sorted(parsed.get("all_known", {}).items()):
+            if key not in known:
+                lines += _entry_lines(entry)
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         write_atomically(path, "\n".join(lines))
         print(f"expectations {path} for {spec}: rewritten", file=out)
+
+
+def cpython_entry(directory, version, record, release=None):
+    """The entry of CPython `version`'s own expectations (DIR/cpythonX.Y.toml) that covers a
+    finding record: its identity, or (an entry written by hand) its clause with a status the
+    finding has; None without one. `release` (X.Y.Z) picks the entries that hold for it."""
+    if not directory or not version:
+        return None
+    branch = ".".join(str(version).split(".")[:2])
+    try:
+        parsed = parse(os.path.join(directory, filename(f"cpython{branch}")), {}, missing_ok=True)
+    except BadExpectations:
+        return None
+    known = holding(parsed["known"], release or branch)
+    status = "diverge" if record["kind"] == "diverge" else "crash"
+    return known.get(record["identity"]) or next(
+        (e for e in known.values() if not e.get("id") and e["clause"] == record["clause"]
+         and status in e["status"].split("|")), None)
 
 
 def holding(known, release):
@@ -280,11 +365,17 @@ def _by_chance(entry):
     return "crash" in entry["status"].split("|") or entry.get("by_chance", False)
 
 
-def _entry_lines(clause, entry):
-    lines = ["[[known]]", f"clause = {_toml(clause)}", f"status = {_toml(entry['status'])}",
-             f"reason = {_toml(entry['reason'])}"]
+def _entry_lines(entry):
+    lines = ["[[known]]"] + ([f"id = {_toml(entry['id'])}"] if entry.get("id") else [])
+    lines += [f"clause = {_toml(entry['clause'])}", f"status = {_toml(entry['status'])}",
+              f"reason = {_toml(entry['reason'])}"]
     lines += [f"versions = {_toml(entry['versions'])}"] if entry.get("versions") else []
     lines += ["by_chance = true"] if entry.get("by_chance") else []
+    if entry.get("steps"):
+        lines.append("steps = [")
+        for step in entry["steps"]:
+            lines += [f"    # {from_json(step).py()}", f"    {_toml(json.dumps(step))},"]
+        lines.append("]")
     return lines + [""]
 
 

@@ -36,9 +36,10 @@ def pytest_addoption(parser):
     group.addoption("--shrink-seconds", type=float, default=DEFAULT_SHRINK_SECONDS,
                     help="most seconds Hypothesis may shrink in one run of the machine. "
                     "Default: %(default)r")
-    group.addoption("--mmap-known", action="append", default=[], metavar="SPEC=CLAUSE,...",
-                    help="clauses an implementation is known to fail: the state machine records "
-                    "them with the shortest sequence seen instead of shrinking. Default: none")
+    group.addoption("--mmap-known", default=None, metavar="FILE",
+                    help="a JSON file {spec: [finding identity or clause, ...]}: what each "
+                    "implementation is known to fail; the state machine records those with "
+                    "the shortest sequence seen instead of shrinking. Default: none")
     group.addoption("--mmap-scratch", default=None, metavar="DIR",
                     help="keep Hypothesis's files here instead of ./.hypothesis. Default: none")
     group.addoption("--mmap-db", default=None, metavar="DIR",
@@ -82,14 +83,13 @@ def example_database(config):
     return DirectoryBasedExampleDatabase(config._mmap_db)
 
 
-def known_clauses(config, spec):
-    """The clauses --mmap-known lists for one implementation."""
-    found = set()
-    for item in config.getoption("--mmap-known"):
-        name, _, listed = item.rpartition("=")
-        if name == spec:
-            found.update(c for c in listed.split(",") if c)
-    return found
+def known_findings(config, spec):
+    """The finding identities (and clauses) --mmap-known lists for one implementation."""
+    path = config.getoption("--mmap-known")
+    if not path:
+        return set()
+    with open(path) as f:
+        return set(json.load(f).get(spec, ()))
 
 
 def impl_specs(config):

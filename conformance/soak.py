@@ -242,7 +242,8 @@ def start_targets(args, out):
         assigned = expectations.assign(args, planned, [i for i in infos if "about" in i],
                                        clauses.load())
         for target in targets:
-            target.known = set(assigned.get(target.spec, (None, {"known": {}}))[1]["known"])
+            target.known = {entry["clause"] for entry in assigned.get(
+                target.spec, (None, {"known": {}}))[1]["known"].values()}
     return targets, infos, list(references.values())
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from conformance import finding
 from conformance.machine import run_lockstep
-from conformance.pytest_plugin import _messages, example_database, known_clauses
+from conformance.pytest_plugin import _messages, example_database, known_findings
 from conformance.repro import script
 
 # The examples of one implementation are split in two halves with their own seeds, so that
@@ -23,7 +23,7 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         mmap_reference, mmap_impl, examples=max(1, examples // PARTS + (part < examples % PARTS)),
         steps=option("--steps"), seed=None if seed is None else seed * PARTS + part,
         strict_messages=option("--strict-messages"), messages=_messages(),
-        known=known_clauses(request.config, mmap_impl.spec),
+        known=known_findings(request.config, mmap_impl.spec),
         shrink_seconds=option("--shrink-seconds"),
         # With --mmap-db, saved failures are filed per implementation and part, on every host.
         database=example_database(request.config), key=f"{mmap_impl.spec} part {part}")

@@ -75,12 +75,24 @@ def describe():
     return about
 
 
+def subclasses_mmap(factory):
+    """Whether the factory is a Python subclass of the interpreter's own mmap.mmap: what every
+    such subclass does, the host does (the harness then compares with a bare one)."""
+    try:
+        import mmap
+        return (isinstance(factory, type) and issubclass(factory, mmap.mmap)
+                and factory is not mmap.mmap)
+    except (ImportError, AttributeError, TypeError):
+        return False
+
+
 class Server(object):
     """Answers one request line with one reply line; shared with the Pyodide runner."""
 
     def __init__(self, spec):
         factory, constants = load(spec)
         self.executor = Executor(factory, constants)
+        self.subclasses_mmap = subclasses_mmap(factory)
         self.awake = False  # whether the next request comes soon (Requests.next polls for it)
 
     def handle(self, msg):
@@ -212,7 +224,9 @@ def main(argv):
     except BaseException as exc:  # an import that fails or exits is a result, not a traceback
         send({"fatal": "%s: %s" % (type(exc).__name__, exc), "about": describe()})
         return 3
-    send({"hello": describe()})
+    about = describe()
+    about["subclasses_mmap"] = server.subclasses_mmap
+    send({"hello": about})
     try:
         requests = Requests(in_fd)
         while True:
