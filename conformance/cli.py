@@ -751,8 +751,9 @@ def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrup
         spec = info["spec"]
         clauses = diverging_clauses(rows, spec)
         mine = [f for f in found if f["impl"] == spec]
-        said = [f"{sum(bool(f[k]) if k == 'known' else f[k] == 'host' for f in mine)} {word}"
-                for k, word in (("known", "known"), ("origin", "the host's")) if mine]
+        counts = ((sum(bool(f["known"]) for f in mine), "known"),
+                  (sum(f["origin"] == "host" for f in mine), "the host's"))
+        said = [f"{n} {word}" for n, word in counts if n]
         line = (f"  {spec:<{width}} {shown_status(info, rows):<11} {len(mine)} finding(s)"
                 f"{' (' + ', '.join(said) + ')' if said else ''}, "
                 f"{len(clauses)} diverging clause(s)")

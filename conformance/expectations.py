@@ -123,7 +123,8 @@ def parse(path, catalogue, missing_ok=False):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 raise BadExpectations(f"{where} needs {key} = \"...\"")
         clause, status = entry["clause"], entry["status"]
-        if catalogue and clause not in catalogue:
+        # A finding's clause (with its id) is the one the engine named at the diverging step.
+        if catalogue and clause not in catalogue and ident is None:
             close = [c for c in catalogue if c.split(".")[0] == clause.split(".")[0]][:3]
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise BadExpectations(f"{where}: clause {clause!r} is not in the catalogue{hint}")
@@ -217,7 +218,7 @@ def judge(assigned, infos, rows, out):
         counts = ", ".join(f"{len(v[k])} {k}" for k in v if v[k] or k in ("known", "new"))
         print(f"\nexpectations {path} for {spec}: {counts}", file=out)
         for what, status in v["new"]:
-            print(f"  NEW {status}: {what}: not in {path}", file=out)
+            print(f"  NEW {status} on {what}: not in {path}", file=out)
         for what, status in v["changed"]:
             print(f"  CHANGED {what}: now {status}, {path} expects otherwise", file=out)
         for what, _ in v["stale"]:
@@ -241,13 +242,15 @@ def _verdict(known, rows):
         ident = record.get("identity")
         entry = by_id.get(ident) or by_clause.get(row["clause"]) or by_clause.get(
             record.get("clause"))
-        what = ident or row["clause"]
+        what = _named(row["clause"], ident)
         if entry is None and record.get("host_known"):  # the host's own, known to the host
             row["expected"] = record["host_known"]
             _add(v["known"], (what, row["status"]))
         elif entry is None:
             if row.get("replayed") in by_id:  # a known finding's steps, failing otherwise
-                _add(v["changed"], (row["replayed"], f"{row['status']}: {what}"))
+                entry = by_id[row["replayed"]]
+                _add(v["changed"], (_named(entry["clause"], entry["id"]),
+                                    f"{row['status']}: {what}"))
                 seen.add(row["replayed"])
             _add(v["new"], (what, row["status"]))
         elif row["status"] not in entry["status"].split("|"):
@@ -264,9 +267,9 @@ def _verdict(known, rows):
         if entry.get("id"):
             row = replayed.get(key)
             if row is not None and row["status"] == "pass":
-                _add(v["stale"], (key, entry["status"]))
+                _add(v["stale"], (_named(entry["clause"], key), entry["status"]))
             elif row is None:
-                _add(v["unchecked"], (key, entry["status"]))
+                _add(v["unchecked"], (_named(entry["clause"], key), entry["status"]))
             continue
         status = statuses.get((rows[0]["impl"], entry["clause"])) if rows else None
         # A known crash a run did not reach is no evidence of a fix: reaching it depends on
@@ -276,6 +279,11 @@ def _verdict(known, rows):
         elif status in (None, "na", "pass"):
             _add(v["unchecked"], (key, entry["status"]))
     return v
+
+
+def _named(clause, identity):
+    """A finding as the verdict lines name it: its clause, then its identity."""
+    return f"{clause} ({identity})" if identity else clause
 
 
 def _add(items, item):

@@ -27,7 +27,8 @@ LABELS = {"open": "mmap()", "open2": "mmap()", "getitem": "m[...]", "setitem": "
           "enter": "__enter__()", "exit": "__exit__()", "bytes": "bytes()",
           "export": "memoryview()", "release": "release()", "view_set": "view[...] = v",
           "file_write": "a write to the file", "file_truncate": "os.ftruncate()",
-          "get2": "m2[:]", "set2": "m2[...] = v", "close2": "m2.close()", "end": "close()"}
+          "get2": "m2[:]", "set2": "m2[...] = v", "close2": "m2.close()",
+          "end": "close"}  # the scenario's last close is a close()
 
 
 def kind(got):

@@ -342,8 +342,7 @@ def from_json(payload):
     name, args = payload
     if name == "open":
         setup, values, kwargs = args
-        return Op("open", (setup, tuple(decode(values)), decode(kwargs)),
-                  ("ctor.anon",) if setup is None else NAME_CLAUSES["open"])
+        return OpenRaw(setup, decode(values), decode(kwargs))
     if name == "call":
         method, values, kwargs = args
         return Call(method, *decode(values), **decode(kwargs))
@@ -366,6 +365,13 @@ def Open(data=None, length=0, *args, mode="r+", fileno=None, **kwargs):  # noqa:
         fileno = -1 if data is None else FD
     clauses = ("ctor.anon",) if data is None else NAME_CLAUSES["open"]
     return Op("open", (setup, (fileno, length, *args), kwargs), clauses)
+
+
+def OpenRaw(setup, args, kwargs):  # noqa: N802
+    """A scenario's start as Open() makes it, from its parts: `setup` (the file, or None),
+    the constructor's positional `args` (fileno first, or none at all) and `kwargs`."""
+    return Op("open", (setup, tuple(args), kwargs),
+              ("ctor.anon",) if setup is None else NAME_CLAUSES["open"])
 
 
 def Call(method, *args, **kwargs):  # noqa: N802

@@ -440,7 +440,7 @@ def test_ctor_accepts_index_objects_and_bool(check, kwargs, writable):
 @pytest.mark.clause("ctor.args.huge")
 def test_ctor_huge_arguments_raise_overflowerror(check, args, kwargs):
     """A fileno, flags, prot, access or offset of 2**100 raises OverflowError."""
-    obs = check(o.Op("open", (None, args, kwargs)))
+    obs = check(o.OpenRaw(None, args, kwargs))
     assert raised(obs[0]) == "OverflowError"
 
 
@@ -455,7 +455,7 @@ def test_ctor_huge_arguments_raise_overflowerror(check, args, kwargs):
 def test_ctor_keywords(check, args, kwargs, error):
     """Every constructor parameter may be given by keyword; a keyword also given by position, an
     unknown one, or a 7th positional argument (trackfd is keyword-only) raises TypeError."""
-    obs = check(o.Op("open", ({"data": DATA.hex(), "mode": "r+"}, args, kwargs)))
+    obs = check(o.OpenRaw({"data": DATA.hex(), "mode": "r+"}, args, kwargs))
     assert raised(obs[0]) == error
 
 

@@ -147,7 +147,7 @@ def test_length_beyond_ssize_t_raises_overflowerror(check):
 @pytest.mark.clause("ctor.length.type")
 def test_non_integer_length_or_fileno_raises_typeerror(check, length, fileno):
     """A float, None or str length or fileno raises TypeError."""
-    obs = check(o.Op("open", (None, (fileno, length), {})))  # Open() reads fileno=None as -1
+    obs = check(o.OpenRaw(None, (fileno, length), {}))  # Open() reads fileno=None as -1
     assert raised(obs[0]) == "TypeError"
 
 
@@ -252,7 +252,7 @@ def test_file_too_large_for_32_bit_address_space(check):
 def test_positional_order_and_keywords(check, args, kwargs, error):
     """Positional order is fileno, length, flags, prot, access, offset; tagname is not a Unix keyword."""
     if error == "replace":
-        obs = check(o.Op("open", (None, (), kwargs)))
+        obs = check(o.OpenRaw(None, (), kwargs))
         error = None
     else:
         obs = check(o.Open(DATA, 0, *args, **kwargs))

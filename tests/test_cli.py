@@ -189,7 +189,7 @@ def test_the_run_ends_with_a_summary_of_findings_files_and_next_commands(tmp_pat
     assert "--only clauses -k" in summary and summary.rstrip().endswith("exit status 1")
     findings = out[out.index("findings of offbyone:factory"):out.index("\nsummary")]
     assert "read_byte: returns int, but another value: read_byte" in findings
-    assert "factory: returns None as required, but pos differ: " in findings
+    assert "mmap(): returns None as required, but pos differ: " in findings
 
 
 def test_k_selects_clauses_by_id_and_says_so(tmp_path):
