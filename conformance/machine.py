@@ -85,6 +85,7 @@ class LockstepMachine(RuleBasedStateMachine):
     strict_messages = False
     messages = frozenset()
     record_crashes = False  # record crashes and hangs (shortest sequence each) instead of raising
+    record_all = False  # record every difference: Hypothesis never sees a failure
     known = frozenset()  # bugs recorded the same way, already understood: identities or clauses
     crashes = {}  # identity -> the shortest recorded
     crashy = set()  # the clauses the subject crashed or hung on in this run
@@ -213,8 +214,8 @@ class LockstepMachine(RuleBasedStateMachine):
         """Whether a difference is recorded and the example goes on (a crash when crashes are
         recorded, a known bug: its identity, or its clause where all of a clause is known),
         rather than raised for Hypothesis."""
-        return ((kind != "diverge" and self.record_crashes) or identity in self.known
-                or clause in self.known)
+        return (self.record_all or (kind != "diverge" and self.record_crashes)
+                or identity in self.known or clause in self.known)
 
     def flush(self):
         """At the example's end: the last steps to the worker, and a ping, which tells what it
@@ -325,13 +326,18 @@ class LockstepMachine(RuleBasedStateMachine):
 
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  strict_messages=False, messages=frozenset(), database=None, features=None,
-                 record_crashes=False, known=frozenset(), shrink_seconds=None, key=None):
+                 record_crashes=False, known=frozenset(), shrink_seconds=None, key=None,
+                 record_all=False):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
     `record_crashes`, a crash or hang does not end the run: the shortest sequence found for
     each is returned (unshrunk) beside the divergences, and generation goes on; so is any
     divergence whose identity (or clause) is in `known` (an implementation's expected failures: no need to shrink).
+    With `record_all`, every difference is recorded so: Hypothesis never sees a failure, so it
+    runs exactly `examples` examples whatever is found (its search after a first failure ends by
+    the clock, 10 s on), and a seeded run finds the same every time; the divergences outside
+    `known` are then shrunk.
     The others are shrunk by delta debugging of their ops, all within `shrink_seconds`.
 
     `database` (a Hypothesis example database) saves each failure found and replays the saved
@@ -345,7 +351,8 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         "reference": reference, "subject": subject, "strict_messages": strict_messages,
         "messages": messages, "exercised": Counter(),
         "features": features if features is not None else Counter(),
-        "record_crashes": record_crashes, "crashes": crashes, "crashy": set(),
+        "record_crashes": record_crashes, "record_all": record_all, "crashes": crashes,
+        "crashy": set(),
         "known": frozenset(known)})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
@@ -372,8 +379,14 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                         messages=messages)
     # No cap given: Hypothesis's own for shrinking, 300 s.
     deadline = time.monotonic() + (300.0 if shrink_seconds is None else shrink_seconds)
+    recorded = list(crashes.values())
+    if record_all:  # the divergences no expectation knows are shrunk as Hypothesis's would be
+        fresh = [d for d in recorded if d.kind == "diverge" and d.identity not in known
+                 and d.clause not in known]
+        found += fresh
+        recorded = [d for d in recorded if d not in fresh]
     found = [shrunk(replayer, divergence, deadline) for divergence in found]
-    return found + list(crashes.values()), machine.exercised
+    return found + recorded, machine.exercised
 
 
 def shrunk(replayer, divergence, deadline):

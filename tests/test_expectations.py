@@ -3,6 +3,7 @@
 a broken file is one line and exit 2."""
 
 import json
+import platform
 import os
 import subprocess
 import sys
@@ -236,3 +237,101 @@ def test_a_divergence_reached_by_chance_that_passes_is_unchecked_and_kept(tmp_pa
                     'by_chance = "yes"\n')
     with pytest.raises(Exception, match="by_chance must be true or false"):
         parse(str(path), catalogue)
+
+
+# -- known findings: stored with their identity and steps, replayed first ---------------------
+
+def test_update_stores_each_finding_with_its_identity_and_steps(mutant_dir):
+    from conformance.ops import from_json
+
+    entries = known_of(mutant_dir)["known"]
+    assert entries and all(k["id"] and k["steps"] for k in entries)
+    (entry,) = [k for k in entries if k["id"].startswith("read_byte @ ")]
+    ops = [from_json(json.loads(step)) for step in entry["steps"]]
+    assert ops[0].name == "open" and ops[-1].args[0] == "read_byte"
+
+
+def test_a_rerun_replays_the_known_findings_first(mutant_dir):
+    """Every known finding is replayed from its steps (a row naming it), whatever the
+    exploration meets: none is left "not checked"."""
+    result = run_cli("--impl", "offbyone:OffByOne", *QUICK, "--expectations-dir", "exp",
+                     "--json", "replayed.json", cwd=mutant_dir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    rows = json.loads((mutant_dir / "replayed.json").read_text())["results"]
+    replayed = {r["replayed"] for r in rows if r.get("replayed")}
+    assert replayed == {k["id"] for k in known_of(mutant_dir)["known"]}
+    assert "not checked by this run" not in result.stdout
+
+
+def test_a_fixed_implementation_names_its_stored_finding_stale(mutant_dir, tmp_path):
+    """The same implementation with its bug fixed: the finding's stored steps now pass, and the
+    run names exactly that finding stale (exit 1)."""
+    text = (mutant_dir / "exp" / "offbyone_OffByOne.toml").read_text()
+    (tmp_path / "fixed.toml").write_text(
+        text.replace('impl = "offbyone:OffByOne"', 'impl = "offbyone:Control"'))
+    result = run_cli("--impl", "offbyone:Control", *QUICK,
+                     "--expectations", str(tmp_path / "fixed.toml"), cwd=mutant_dir)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    stale = [line for line in result.stdout.splitlines() if "STALE" in line]
+    assert stale and all("read_byte @ read_byte" in line for line in stale), stale
+    assert "NEW" not in result.stdout
+
+
+def test_stored_steps_that_fail_otherwise_are_a_changed_finding(mutant_dir, tmp_path):
+    text = (mutant_dir / "exp" / "offbyone_OffByOne.toml").read_text()
+    (entry,) = [k for k in known_of(mutant_dir)["known"] if k["id"].startswith("read_byte @ ")]
+    changed = text.replace(json.dumps(entry["id"]), json.dumps(
+        "read_byte @ read_byte: returns int, got raises ValueError"))
+    (tmp_path / "changed.toml").write_text(changed)
+    result = run_cli("--impl", "offbyone:OffByOne", *QUICK,
+                     "--expectations", str(tmp_path / "changed.toml"), cwd=mutant_dir)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    assert "CHANGED read_byte (read_byte @ read_byte: returns int, got raises ValueError)" \
+        in result.stdout
+    assert f"NEW diverge on read_byte ({entry['id']})" in result.stdout
+
+
+def test_an_unseeded_run_uses_the_suites_seed_and_says_so(mutant_dir):
+    args = ("--impl", "offbyone:OffByOne", "--only", "clauses", "--examples", "5",
+            "--expectations-dir", "exp")
+    first = run_cli(*args, "--json", "a.json", cwd=mutant_dir)
+    second = run_cli(*args, "--json", "b.json", cwd=mutant_dir)
+    assert first.returncode == second.returncode == 0, first.stdout[-2000:] + first.stderr
+    seeds = [json.loads((mutant_dir / name).read_text())["seed"] for name in ("a.json", "b.json")]
+    assert seeds[0] == seeds[1] and isinstance(seeds[0], int)
+    assert f"seed: {seeds[0]} (the suite version's default" in first.stdout
+    drawn = run_cli(*args, "--seed", "random", "--json", "c.json", cwd=mutant_dir)
+    seed = json.loads((mutant_dir / "c.json").read_text())["seed"]
+    assert f"seed: {seed} (--seed random" in drawn.stdout
+
+
+BARE_SUBCLASS = textwrap.dedent("""
+    import mmap
+
+
+    class M(mmap.mmap):
+        __slots__ = ()
+""")
+
+
+def test_what_the_hosts_own_mmap_does_too_is_the_hosts(tmp_path):
+    """A bare subclass of the host's mmap.mmap: its crashes are CPython's own (the host's mmap
+    dies the same way), and its iteration is every subclass's; each finding says so, and the
+    host's known crashes count as known."""
+    if sys.version_info[:2] > (3, 13):
+        pytest.skip("the host's own mmap crashes on these resizes only up to 3.13")
+    (tmp_path / "baresub.py").write_text(BARE_SUBCLASS)
+    (tmp_path / "exp").mkdir()
+    result = run_cli("--impl", "baresub:M", "--only", "clauses", "-k",
+                     "resize.anon-shared-grow or iter.bytes", "--json", "r.json",
+                     "--expectations-dir", str(tmp_path / "exp"), cwd=tmp_path)
+    doc = json.loads((tmp_path / "r.json").read_text())
+    failing = [r for r in doc["results"] if r["status"] in ("diverge", "crash")]
+    assert failing, result.stdout[-3000:]
+    assert all(r["finding"]["origin"] == "host" for r in failing), failing
+    iterate = [r for r in failing if r["clause"] == "iter.bytes"]
+    assert iterate and "every Python subclass" in iterate[0]["finding"]["host"]
+    if sys.version_info[:2] <= (3, 13) and platform.python_version() < "3.13.8":
+        crash = [r for r in failing if r["status"] == "crash"]
+        assert crash and all("gh-138204" in r["expected"] for r in crash)
+        assert "crashed (" in result.stdout and "known" in result.stdout
