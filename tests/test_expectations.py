@@ -3,8 +3,8 @@
 a broken file is one line and exit 2."""
 
 import json
-import platform
 import os
+import platform
 import subprocess
 import sys
 import textwrap
