@@ -72,10 +72,11 @@ def build_parser():
                     description="Check mmap implementations against the reference in lockstep.",
                     epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "list", "clauses", "diff"],
+                        choices=["run", "list", "clauses", "diff", "provision"],
                         help="run the suite (default), list the implementations found, "
-                        "`clauses [--uncovered]` the catalogue and its coverage, or "
-                        "`diff OLD.json NEW.json` two runs")
+                        "`clauses [--uncovered]` the catalogue and its coverage, "
+                        "`diff OLD.json NEW.json` two runs, or `provision [--pyodide]` fetch "
+                        "CPython 3.13-3.15 and PyPy 3.11 (or Pyodide) into a private folder")
     parser.add_argument("--impl", action="append", metavar="SPEC",
                         help="implementation to check, repeatable: reference, stdlib, fmmap, "
                         "pypy3, pyodide, cpython3.X, all, python:/path/to/python or "
@@ -360,11 +361,13 @@ def report(infos, rows, out=sys.stdout):
 
 
 def subcommand(argv):
-    """`clauses` and `diff` take their own arguments: (handler, rest) or None."""
+    """`clauses`, `diff` and `provision` take their own arguments: (handler, rest) or None."""
     if argv and argv[0] == "clauses":
         from conformance.coverage import main as handler
     elif argv and argv[0] == "diff":
         from conformance.diff import main as handler
+    elif argv and argv[0] == "provision":
+        from impls.provision import main as handler
     else:
         return None
     return handler, argv[1:]
