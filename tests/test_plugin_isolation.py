@@ -49,3 +49,19 @@ def test_the_plugin_is_there_when_asked_for(tmp_path):
     assert plain.returncode == 0 and asked.returncode == 0, plain.stderr + asked.stderr
     assert "--mmap-json" not in plain.stdout
     assert "--mmap-json" in asked.stdout and "--impl=SPEC" in asked.stdout
+
+
+def test_the_cli_runs_beside_an_earlier_install_that_autoloaded_the_plugin(tmp_path):
+    """An install made before kept `pytest11: mmap_conformance` in its metadata until it is
+    reinstalled: the CLI's run must not load the plugin twice."""
+    stale = tmp_path / "site" / "mmap_conformance-0.0.dist-info"
+    stale.mkdir(parents=True)
+    (stale / "METADATA").write_text("Metadata-Version: 2.1\nName: mmap-conformance\nVersion: 0.0\n")
+    (stale / "entry_points.txt").write_text("[pytest11]\nmmap_conformance = conformance.pytest_plugin\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path / "site"), ROOT,
+                                                       os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([sys.executable, "-m", "conformance", "--impl", "reference", "--only",
+                          "clauses", "-k", "seek"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "reference" in run.stdout and "conformant" in run.stdout
