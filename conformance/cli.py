@@ -72,10 +72,11 @@ def build_parser():
                     description="Check mmap implementations against the reference in lockstep.",
                     epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "list", "clauses", "diff"],
+                        choices=["run", "list", "clauses", "diff", "provision"],
                         help="run the suite (default), list the implementations found, "
-                        "`clauses [--uncovered]` the catalogue and its coverage, or "
-                        "`diff OLD.json NEW.json` two runs")
+                        "`clauses [--uncovered]` the catalogue and its coverage, "
+                        "`diff OLD.json NEW.json` two runs, or `provision [--pyodide]` fetch "
+                        "CPython 3.13-3.15 and PyPy 3.11 (or Pyodide) into a private folder")
     parser.add_argument("--impl", action="append", metavar="SPEC",
                         help="implementation to check, repeatable: reference, stdlib, fmmap, "
                         "pypy3, pyodide, cpython3.X, all, python:/path/to/python or "
@@ -275,8 +276,9 @@ def run_pytest(args, infos, results_path, known=None):
                                else None)
     if workers and workers != 1:  # several implementations: one per core by default
         argv += ["-n", str(workers)]
-    if not _plugin_autoloaded():
-        argv += ["-p", "conformance.pytest_plugin"]
+    # Opt-in, never autoloaded; `no:mmap_conformance` blocks the pytest11 entry point of that
+    # name that installs made before left in their metadata (it would load the plugin twice).
+    argv += ["-p", "no:mmap_conformance", "-p", "conformance.pytest_plugin"]
     code = pytest.main(argv)
     collected = None
     if os.path.exists(results_path):
@@ -298,12 +300,6 @@ def run_pytest(args, infos, results_path, known=None):
     if code not in (0, 1) or collected is None:
         raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
     return collected
-
-
-def _plugin_autoloaded():
-    from importlib.metadata import entry_points
-
-    return any(ep.value == "conformance.pytest_plugin" for ep in entry_points(group="pytest11"))
 
 
 def summarise(infos, collected, only=None, keyword=None):
@@ -435,11 +431,13 @@ def finding_tags(f):
 
 
 def subcommand(argv):
-    """`clauses` and `diff` take their own arguments: (handler, rest) or None."""
+    """`clauses`, `diff` and `provision` take their own arguments: (handler, rest) or None."""
     if argv and argv[0] == "clauses":
         from conformance.coverage import main as handler
     elif argv and argv[0] == "diff":
         from conformance.diff import main as handler
+    elif argv and argv[0] == "provision":
+        from impls.provision import main as handler
     else:
         return None
     return handler, argv[1:]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 
+from impls import provision
 from impls.adapters import ReferenceAdapter, Unavailable, UsageError, WorkerAdapter
 from impls.profiles import PROFILES
 
@@ -25,9 +26,11 @@ NAMES = ("reference", "stdlib") + tuple(f"cpython{v}" for v in CPYTHONS) + (
     "pypy3", "pypy3.11", "fmmap", "pyodide", "all")
 PYODIDE_ENV = "MMAPCONF_PYODIDE_DIR"
 FMMAP_PIN = "fmmap==2.0.0"  # keep in step with pyproject's `impls` extra
-PROVISIONED_ENV = "MMAPCONF_INTERPRETERS"
-PROVISIONED = ("3.13", "3.14", "3.15")  # the CPythons tools/provision_interpreters.py installs
-PROVISION = "run `python tools/provision_interpreters.py` (or `nox -s interpreters`)"
+PROVISIONED_ENV = provision.ENV
+PROVISIONED = provision.CPYTHONS  # the CPythons `python -m conformance provision` installs
+PROVISION = "run `python -m conformance provision`"
+PROVISION_PYODIDE = ("run `python -m conformance provision --pyodide` (or `npm ci` in a "
+                     "checkout of the project)")
 # One line for CPython 2.7 to 3.15 and PyPy: "implementation release language-release".
 PROBE = ("import platform, sys; v = getattr(sys, 'pypy_version_info', sys.version_info); "
          "sys.stdout.write(' '.join([platform.python_implementation().lower(), "
@@ -40,11 +43,8 @@ def _pyenv_root():
 
 
 def provisioned_dir():
-    """Where tools/provision_interpreters.py puts its interpreters (the same default)."""
-    if os.environ.get(PROVISIONED_ENV):
-        return os.environ[PROVISIONED_ENV]
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(cache, "mmap-conformance", "interpreters")
+    """Where `python -m conformance provision` puts its interpreters and Pyodide."""
+    return provision.default_dest()
 
 
 def _release(text):
@@ -177,7 +177,7 @@ def find_pyodide():
     """Return (node, pyodide_dir, version) or raise Unavailable with the fix."""
     node = shutil.which("node")
     if not node:
-        raise Unavailable("node not found on PATH: install Node.js >= 18, then `npm ci`")
+        raise Unavailable(f"node not found on PATH: install Node.js >= 18, then {PROVISION_PYODIDE}")
     candidates = []
     if os.environ.get(PYODIDE_ENV):
         candidates.append(os.environ[PYODIDE_ENV])
@@ -190,6 +190,7 @@ def find_pyodide():
                 if parent == folder:
                     break
                 folder = parent
+        candidates.append(provision.pyodide_dir(provisioned_dir()))
     for folder in candidates:
         if os.path.isfile(os.path.join(folder, "pyodide.mjs")):
             try:
@@ -200,9 +201,10 @@ def find_pyodide():
             return node, os.path.abspath(folder), version
     if os.environ.get(PYODIDE_ENV):
         raise Unavailable(f"{PYODIDE_ENV}={os.environ[PYODIDE_ENV]} has no pyodide.mjs: point it "
-                          "at node_modules/pyodide, or unset it and run `npm ci` in the project")
-    raise Unavailable("node_modules/pyodide not found above the current folder or the project: "
-                      f"run `npm ci` in the project root (or set {PYODIDE_ENV})")
+                          f"at node_modules/pyodide, or unset it and {PROVISION_PYODIDE}")
+    raise Unavailable("node_modules/pyodide not found above the current folder or the project, "
+                      f"nor in {provision.pyodide_dir(provisioned_dir())}: {PROVISION_PYODIDE}; or "
+                      f"set {PYODIDE_ENV} to a Pyodide folder")
 
 
 def find_fmmap():

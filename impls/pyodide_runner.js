@@ -30,7 +30,7 @@ async function main(argv) {
     // Whatever Python prints must not reach the protocol pipes; stdout is /dev/null anyway.
     pyodide = await loadPyodide({ indexURL: dir + path.sep, stdout: () => {}, stderr: (s) => process.stderr.write(s + "\n") });
   } catch (err) {
-    send(outFd, { fatal: `Pyodide did not load from ${dir}: ${err.message.split("\n")[0]} (run \`npm ci\`)`, about: {} });
+    send(outFd, { fatal: `Pyodide did not load from ${dir}: ${err.message.split("\n")[0]} (run \`python -m conformance provision --pyodide\`, or \`npm ci\` in a checkout of the project)`, about: {} });
     return 3;
   }
   pyodide.FS.mkdirTree(HOME);

@@ -92,3 +92,55 @@ def test_unreadable_results_are_one_line_and_exit_2(tmp_path, content, says):
 def test_diff_usage_error_is_one_line(tmp_path):
     result = run_cli("diff", "only-one.json", cwd=tmp_path)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def interrupted(document, stopped_by="Ctrl-C", impl="a"):
+    """`document` as an interrupted run writes it: marked incomplete, `impl` left incomplete."""
+    for info in document["implementations"]:
+        if info["spec"] == impl:
+            info.update(status="incomplete", reason=f"stopped by {stopped_by}: no results from "
+                        "the lockstep machine")
+    return dict(document, incomplete=True, stopped_by=stopped_by)
+
+
+def test_results_missing_from_an_interrupted_run_are_counted_not_gone(tmp_path):
+    # The interrupted run reached read.n (fixed) and seek.oob (regressed) before Ctrl-C.
+    cut = interrupted(doc([("a", "read.n", "pass"), ("a", "seek.oob", "diverge"),
+                           ("b", "read.n", "pass")]))
+    (tmp_path / "old.json").write_text(json.dumps(OLD))
+    (tmp_path / "new.json").write_text(json.dumps(cut))
+    result = run_cli("diff", "old.json", "new.json", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("diff old.json -> new.json: not a full comparison: new.json is "
+                        "incomplete (stopped by Ctrl-C)")
+    assert "  new.json: a is incomplete: stopped by Ctrl-C: no results from the lockstep machine" in lines
+    # a's tell, len and bool: in the old run only.
+    assert ("  new.json has no result for 3 clause(s) that old.json has: not compared "
+            "(neither new nor gone)") in lines
+    assert "gone" not in result.stdout.replace("neither new nor gone", "")
+    assert "regressed (passed before, fails now): 1\n  a  seek.oob  pass -> diverge" in result.stdout
+    assert "became conformant (failed before, passes now): 1" in result.stdout
+    assert result.stderr.count("\n") == 1 and "new.json is incomplete" in result.stderr
+
+
+def test_an_implementation_left_incomplete_counts_per_implementation(tmp_path):
+    # The old run completed, but left `a` incomplete (say, harness errors); `b` was complete,
+    # so what it lacks is still new or gone.
+    old = doc([("a", "read.n", "pass"), ("b", "read.n", "pass")])
+    old["implementations"][0].update(status="incomplete", reason="2 harness error(s)")
+    new = doc([("a", "read.n", "pass"), ("a", "tell", "pass"), ("b", "seek.oob", "pass")])
+    changes = compare(old, new)
+    assert changes["unknown_old"] == [("a", "tell", None, "pass")]
+    assert changes["new"] == [("b", "seek.oob", None, "pass")]
+    assert changes["gone"] == [("b", "read.n", "pass", None)]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    result = run_cli("diff", "old.json", "new.json", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("diff old.json -> new.json: not a full comparison: old.json has 1 "
+                        "incomplete implementation(s)")
+    assert lines[1:3] == ["  old.json: a is incomplete: 2 harness error(s)",
+                          "  old.json has no result for 1 clause(s) that new.json has: not "
+                          "compared (neither new nor gone)"]

@@ -96,7 +96,9 @@ def leftovers(mark, grace=10.0):
 
 
 def run_pytest(args, cwd, env):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+    """pytest with the suite's plugin, which loads only where asked for."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           "-p", "conformance.pytest_plugin", *args],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -93,11 +93,12 @@ def test_missing_or_broken_interpreter_is_unavailable(spec):
     ("cpython3.99", {}, "pyenv install 3.99"),
     ("pypy3", {"PATH": "/nonexistent"}, "apt-get install pypy3"),
     ("cpython3.15", {"PYENV_ROOT": "/nonexistent", "PATH": "/nonexistent"},
-     "python tools/provision_interpreters.py"),
-    ("pypy3.11", {"PATH": "/nonexistent"}, "nox -s interpreters"),
+     "run `python -m conformance provision`"),
+    ("pypy3.11", {"PATH": "/nonexistent"}, "run `python -m conformance provision`"),
     ("cpython3.13.99", {}, "pyenv install 3.13.99"),
-    ("pyodide", {"PATH": "/nonexistent"}, "npm ci"),
-    ("pyodide", {"MMAPCONF_PYODIDE_DIR": "/nonexistent"}, "npm ci"),
+    ("pyodide", {"PATH": "/nonexistent"}, "python -m conformance provision --pyodide"),
+    ("pyodide", {"MMAPCONF_PYODIDE_DIR": "/nonexistent"},
+     "python -m conformance provision --pyodide` (or `npm ci` in a checkout of the project)"),
 ])
 def test_named_implementation_missing_is_unavailable(name, env, fix, monkeypatch):
     monkeypatch.setenv("MMAPCONF_INTERPRETERS", "/nonexistent")
@@ -208,7 +209,7 @@ def test_newest_release_takes_the_short_name_and_the_others_their_own(machine):
     assert rows["cpython3.15"][0] == "provisioned 3.15.2"
     assert "cpython3.13.18" not in rows and "cpython3.12" in rows
     how, why = rows["cpython3.14"]
-    assert how == "missing" and "python tools/provision_interpreters.py" in why and "\n" not in why
+    assert how == "missing" and "python -m conformance provision" in why and "\n" not in why
     assert rows["pypy3"] == rows["pypy3.11"]
     assert rows["pypy3.11"] == ("provisioned PyPy 8.0.1, Python 3.11.17",
                                 str(machine / "prov/bin/pypy3.11"))
@@ -241,7 +242,7 @@ def test_names_resolve_to_their_interpreter(machine, spec, path):
 
 @pytest.mark.parametrize("spec, says", [
     ("cpython3.13.7", "CPython 3.13.7 not found"),
-    ("cpython3.14", "or `nox -s interpreters`"),
+    ("cpython3.14", "run `python -m conformance provision`, or `pyenv install 3.14`"),
     ("pypy3.10", "(found pypy3.11, pypy3.9)"),
 ])
 def test_names_not_found_say_what_was(machine, spec, says):
@@ -281,13 +282,13 @@ def test_a_stale_manifest_or_none_is_no_interpreter(machine):
     assert _rows()["pypy3"][0].startswith("PATH PyPy 7.3.11")
 
 
-# The real provisioned folder, where this machine has one (tools/provision_interpreters.py).
+# The real provisioned folder, where this machine has one (python -m conformance provision).
 
 def _real_manifest():
     path = os.path.join(interpreters.provisioned_dir(), "interpreters.json")
     if not os.path.isfile(path):
         pytest.skip(f"no provisioned interpreters in {os.path.dirname(path)}: run "
-                    "`python tools/provision_interpreters.py`")
+                    "`python -m conformance provision`")
     with open(path) as f:
         return json.load(f)["interpreters"]
 
@@ -302,15 +303,17 @@ def test_provisioned_launchers_start_and_report_their_version():
         assert out.stdout.split() == [entry["implementation"], entry["version"], entry["language"]]
 
 
-# The provisioning script fails in one line, leaving nothing behind.
+# `python -m conformance provision` fails in one line, leaving nothing behind.
 
-SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools",
-                      "provision_interpreters.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIM = os.path.join(ROOT, "tools", "provision_interpreters.py")
 
 
-def _provision(*args, env=None):
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+def _provision(*args, env=None, command=("-m", "conformance", "provision")):
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           **(env or {})}
+    return subprocess.run([sys.executable, *command, *args], capture_output=True, text=True,
+                          timeout=300, env=env)
 
 
 def _one_line(done, code, says):
@@ -343,8 +346,20 @@ def test_provisioning_without_dpkg_fails_in_one_line(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_provisioning_usage_error_is_status_2():
-    _one_line(_provision("--no-such-option"), 2, "unrecognized arguments: --no-such-option")
+@pytest.mark.parametrize("args, says", [
+    (["--no-such-option"], "python -m conformance provision: unrecognized arguments: "
+                           "--no-such-option (--help for usage)"),
+    (["--dest"], "argument --dest: expected one argument"),
+    (["--pyodide", "--mirror", "http://127.0.0.1:9/debian"], "--mirror is for the Debian"),
+])
+def test_provisioning_usage_error_is_status_2(args, says):
+    _one_line(_provision(*args), 2, says)
+
+
+def test_the_checkout_shim_is_the_same_command():
+    """.ci/run and `nox -s interpreters` run it before pytest is installed: stdlib only."""
+    done = _provision("--no-such-option", command=("-S", SHIM))
+    _one_line(done, 2, "tools/provision_interpreters.py: unrecognized arguments")
 
 
 def test_provisioning_again_does_nothing(tmp_path):

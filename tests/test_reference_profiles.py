@@ -79,7 +79,7 @@ LINES = [
 
 def interpreter(profile):
     """A real CPython of this profile (pyenv's, PATH's or the provisioned ones:
-    `python tools/provision_interpreters.py`), or None."""
+    `python -m conformance provision`), or None."""
     return interpreters.cpython_of_profile(profile)
 
 
