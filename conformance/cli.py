@@ -347,7 +347,10 @@ def document(infos, rows, argv, seed=None):
             {k: i.get(k) for k in ("spec", "name", "version", "profile", "status", "reason")}
             for i in infos],
         "clauses": [catalogue.get(c, {"id": c, "source": "unknown", "text": ""}) for c in used],
-        "results": rows,
+        # Each failing row says whose finding it is (its record's origin), where a reader of
+        # the JSON looks first.
+        "results": [dict(r, origin=r["finding"].get("origin", "implementation"))
+                    if r.get("finding") else r for r in rows],
     }
 
 

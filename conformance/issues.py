@@ -260,8 +260,15 @@ def text(f, info, clauses, ran, command=None, date=None):
     run_both()'s answer or None (not run)."""
     name, profile = f["name"], info.get("profile") or "?"
     d = facts(f) or {}
-    lines = [f"# {f['issue']}", "",
-             f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
+    record = f.get("finding") or {}
+    lines = [f"# {f['issue']}", ""]
+    if record.get("cpython"):  # first: the spec's own CPython is no model at this step
+        lines.append(f"- **CPython itself:** {record['cpython']}")
+    if f.get("origin") == "host":
+        lines.append(f"- **Origin: the host.** {record.get('host') or 'the host'} ends these "
+                     "steps the same way: report it there, not against the implementation"
+                     + (f" (known: {record['host_known']})" if record.get("host_known") else ""))
+    lines += [f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
              f"{info.get('version') or 'unknown'})",
              f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
              "profile, as mmap-conformance's C reference reproduces it",

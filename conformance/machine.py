@@ -366,7 +366,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         # the ops are shrunk afterwards by delta debugging, whole candidate sequences replayed
         # a batch per worker message (conformance/shrink.py): Hypothesis's own shrinker
         # replays its candidates step by step and took most of the time to a report.
-        with shrink_deadline(0):
+        with shrink_deadline(0), constants_of_no_module():
             test()
     except Divergence as exc:
         found.append(exc)
@@ -440,6 +440,34 @@ def shrink_deadline(seconds):
             yield
     finally:
         engine.MAX_SHRINKING_SECONDS = saved
+
+
+@contextlib.contextmanager
+def constants_of_no_module():
+    """Hypothesis mixes into its draws constants it finds in the modules loaded so far (a
+    cache filled by the first draw of each kind): which modules a run happened to import first
+    changed what the same seed drew. Here it finds none. Absent that machinery, nothing
+    changes."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:
+        yield
+        return
+    if not hasattr(providers, "_get_local_constants") or not isinstance(
+            getattr(providers, "CONSTANTS_CACHE", None), dict):
+        yield
+        return
+    saved, cache = providers._get_local_constants, dict(providers.CONSTANTS_CACHE)
+    none = Constants()
+    providers._get_local_constants = lambda: none
+    providers.CONSTANTS_CACHE.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.clear()
+        providers.CONSTANTS_CACHE.update(cache)
 
 
 def _flatten(group):

@@ -99,3 +99,36 @@ def test_a_divergence_shows_the_values_that_differ():
         "pos 3 vs 5, data at byte 2: b'cd' vs b'ed' differ"
     assert fields_differ({"state": "open"}, {"state": "closed"}, ["state"]) == \
         "state open vs closed differ"
+
+
+def _row(impl, clause, steps, expected, got, fields, origin="implementation"):
+    from conformance.finding import STATUS, kind, record
+
+    rec = dict(record(impl, steps, expected, got, fields, clause), origin=origin)
+    return {"impl": impl, "clause": clause, "status": STATUS[kind(got)], "detail": "",
+            "repro": "x", "finding": rec}
+
+
+def test_findings_are_grouped_from_their_records_and_the_hosts_apart():
+    """Rows with finding records group by the op and outcome kinds (no detail line is read);
+    what the host does too is a finding of its own, listed after the implementation's."""
+    from conformance import ops as o
+
+    none, four = {"out": ["ok", None]}, {"out": ["ok", 4]}
+    crash = {"crash": 7, "signal": "SIGBUS"}
+    oserror = {"out": ["exc", "OSError", 22, "Invalid argument"]}
+    rows = [
+        _row("i", "seek.return", [o.Open(b"ab"), o.Seek(1)], none, four, ["out"]),
+        _row("i", "seek.whence", [o.Open(b"abc"), o.Seek(0, 2)], none, four, ["out"]),
+        _row("i", "resize.zero-file", [o.Open(b"ab"), o.Resize(0)], oserror, crash, ["crash"],
+             origin="host"),
+        {"impl": "i", "clause": "read", "status": "pass"},
+    ]
+    found = findings(rows)
+    assert [f["title"] for f in found] == [
+        "seek: expected returns None, got returns int",
+        "resize: expected raises OSError, got crashes (the host's own mmap does it too)"]
+    assert found[0]["clauses"] == ["seek.return", "seek.whence"]
+    assert found[0]["identities"] == ["seek @ seek.return: returns None, got returns int",
+                                      "seek @ seek.whence: returns None, got returns int"]
+    assert found[1]["origin"] == "host" and found[1]["status"] == "crash"
