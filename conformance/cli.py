@@ -786,8 +786,9 @@ def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrup
     if args.json and reproducers:
         steps.append(("re-check every reproducer both ways",
                       f"python -m conformance.replay {args.json}"))
-    if found:
-        first = found[0]
+    unknown = [f for f in found if not f["known"]]  # a known finding needs no next step
+    if unknown:
+        first = unknown[0]
         op = next((c for c in first["clauses"]), None)
         steps.append((f"iterate on {first['impl']}'s first finding",
                       _command(argv, drop=("--only", "-k", "--update-expectations", "--json",

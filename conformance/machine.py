@@ -454,20 +454,19 @@ def constants_of_no_module():
     except ImportError:
         yield
         return
-    if not hasattr(providers, "_get_local_constants") or not isinstance(
-            getattr(providers, "CONSTANTS_CACHE", None), dict):
+    if not hasattr(providers, "_get_local_constants") or not hasattr(providers,
+                                                                     "CONSTANTS_CACHE"):
         yield
         return
-    saved, cache = providers._get_local_constants, dict(providers.CONSTANTS_CACHE)
+    saved = providers._get_local_constants, providers.CONSTANTS_CACHE
     none = Constants()
-    providers._get_local_constants = lambda: none
-    providers.CONSTANTS_CACHE.clear()
+    # A cache of our own for the run (newer Hypothesis keeps an LRU, whose evictions would be
+    # refilled from whatever is loaded then).
+    providers._get_local_constants, providers.CONSTANTS_CACHE = (lambda: none), {}
     try:
         yield
     finally:
-        providers._get_local_constants = saved
-        providers.CONSTANTS_CACHE.clear()
-        providers.CONSTANTS_CACHE.update(cache)
+        providers._get_local_constants, providers.CONSTANTS_CACHE = saved
 
 
 def _flatten(group):
