@@ -366,7 +366,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         # the ops are shrunk afterwards by delta debugging, whole candidate sequences replayed
         # a batch per worker message (conformance/shrink.py): Hypothesis's own shrinker
         # replays its candidates step by step and took most of the time to a report.
-        with shrink_deadline(0), constants_of_no_module():
+        with shrink_deadline(0), fixed_constants():
             test()
     except Divergence as exc:
         found.append(exc)
@@ -442,15 +442,24 @@ def shrink_deadline(seconds):
         engine.MAX_SHRINKING_SECONDS = saved
 
 
+# The modules whose constants (page sizes, bounds) Hypothesis may mix into the draws: always
+# these, whatever else a run happened to load.
+CONSTANT_MODULES = ("conformance.rules", "conformance.ops", "impls.executor", "impls.profiles",
+                    "impls.reference")
+
+
 @contextlib.contextmanager
-def constants_of_no_module():
-    """Hypothesis mixes into its draws constants it finds in the modules loaded so far (a
-    cache filled by the first draw of each kind): which modules a run happened to import first
-    changed what the same seed drew. Here it finds none. Absent that machinery, nothing
-    changes."""
+def fixed_constants():
+    """Hypothesis mixes into its draws constants it finds in the modules loaded so far (cached
+    by each kind's first draw): which modules a run happened to import first changed what the
+    same seed drew. Here it takes those of CONSTANT_MODULES only, in sorted order. Absent that
+    machinery, nothing changes."""
+    import importlib
+
     try:
         from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
+        from hypothesis.internal.constants_ast import Constants, constants_from_module
+        from sortedcontainers import SortedSet
     except ImportError:
         yield
         return
@@ -458,11 +467,14 @@ def constants_of_no_module():
                                                                      "CONSTANTS_CACHE"):
         yield
         return
+    fixed = Constants(integers=SortedSet(), floats=SortedSet(), bytes=SortedSet(),
+                      strings=SortedSet())
+    for name in CONSTANT_MODULES:
+        fixed = fixed | constants_from_module(importlib.import_module(name))
     saved = providers._get_local_constants, providers.CONSTANTS_CACHE
-    none = Constants()
-    # A cache of our own for the run (newer Hypothesis keeps an LRU, whose evictions would be
-    # refilled from whatever is loaded then).
-    providers._get_local_constants, providers.CONSTANTS_CACHE = (lambda: none), {}
+    # A cache of the run's own (newer Hypothesis keeps an LRU, whose evictions would be refilled
+    # from whatever is loaded then).
+    providers._get_local_constants, providers.CONSTANTS_CACHE = (lambda: fixed), {}
     try:
         yield
     finally:
