@@ -572,6 +572,9 @@ def run(argv):
         print(listing() if listing else "\n".join(DEFAULT_IMPLS))
         return 0
     check_reference()
+    from conformance import known as known_findings
+    from conformance.pytest_plugin import _messages
+
     specs = expand(args.impl or list(DEFAULT_IMPLS))
     args.run_seed, how = exploration_seed(args)
     print(f"seed: {args.run_seed if args.run_seed is not None else '-'} ({how})")
@@ -583,83 +586,20 @@ def run(argv):
                 assigned = expectations_assign(args, planned, infos)
                 known = {spec: sorted(parsed["known"])
                          for spec, (_, parsed) in (assigned or {}).items()}
-                replayed = replay_known(args, infos, assigned)
+                # Known findings replayed first, then the exploration; then each finding on
+                # the host's own mmap (conformance/known.py).
+                engine = {"timeout": args.step_timeout, "messages": _messages(),
+                          "strict_messages": args.strict_messages}
+                replayed = known_findings.replay_all(infos, assigned, **engine)
                 collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
                 collected["results"] = replayed + collected["results"]
-                label_origins(args, infos, collected["results"])
+                known_findings.label_origins(infos, collected["results"],
+                                             expectations_dir=args.expectations_dir, **engine)
         except Interrupted:
             pass
         stop["defer"] = True
         interrupted = stop["why"]
         return conclude(args, argv, specs, infos, assigned, collected, interrupted)
-
-
-def replay_known(args, infos, assigned):
-    """The result rows of every known finding with stored steps, replayed on its
-    implementation before anything else runs (conformance/known.py)."""
-    from conformance.known import replay_known as replay
-    from conformance.pytest_plugin import _messages
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
-
-    rows = []
-    for info in infos:
-        _, parsed = (assigned or {}).get(info["spec"], (None, {"known": {}}))
-        entries = [e for e in parsed["known"].values() if e.get("steps")]
-        if not entries or info.get("status") == "unavailable":
-            continue
-        adapter, reference = resolve(info["spec"], timeout=args.step_timeout), None
-        try:
-            adapter.start()
-            reference = ReferenceAdapter(adapter.profile)
-            rows += replay(info["spec"], adapter, reference, entries,
-                           strict_messages=args.strict_messages, messages=_messages())
-        except Unavailable:
-            continue  # the run says so for it
-        finally:
-            adapter.close()
-            if reference is not None:
-                reference.close()
-    return rows
-
-
-def label_origins(args, infos, rows):
-    """Each finding's origin: the host's where the host's own mmap does the same (with the
-    host's known-bug reason where its expectations list it), and a mark where the profile's
-    CPython itself crashes at that step (conformance/known.py, expectations.cpython_entry)."""
-    import platform
-
-    from conformance.expectations import cpython_entry
-    from conformance.known import label_origins as label
-    from conformance.pytest_plugin import _messages
-
-    # CPython's known bugs: the user's folder may list them, else the suite's own (a checkout).
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "expectations")
-    folders = [f for f in (args.expectations_dir, here) if f and os.path.isdir(f)]
-
-    def cpython(version, record, release=None):
-        return next(filter(None, (cpython_entry(f, version, record, release)
-                                  for f in folders)), None)
-
-    def host_known(record):
-        if platform.python_implementation() != "CPython":
-            return None
-        entry = cpython(platform.python_version(), record, platform.python_version())
-        return entry and entry["reason"]
-
-    label(infos, rows, timeout=args.step_timeout, strict_messages=args.strict_messages,
-          messages=_messages(), host_known=host_known)
-    profiles = {i["spec"]: i.get("profile") for i in infos}
-    for row in rows:
-        record = row.get("finding")
-        if (record is None or record.get("cpython") or record.get("origin") == "host"
-                or row["impl"].startswith(("stdlib", "cpython"))):
-            continue
-        entry = cpython(profiles.get(row["impl"]), dict(record, kind="crash"))
-        if entry is not None:
-            record["cpython"] = (f"CPython {profiles[row['impl']]} itself crashes or is "
-                                 f"undefined at this step: {entry['reason']}")
 
 
 def conclude(args, argv, specs, infos, assigned, collected, interrupted):

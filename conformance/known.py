@@ -8,6 +8,8 @@ depends on what a random exploration happens to reach.
 
 from __future__ import annotations
 
+import os
+import platform
 import sys
 
 from conformance import finding
@@ -63,6 +65,33 @@ def replay_known(spec, adapter, reference, entries, *, strict_messages, messages
     return rows
 
 
+def replay_all(infos, assigned, *, timeout, strict_messages, messages):
+    """The result rows of every implementation's known findings with stored steps
+    (`assigned`: expectations.assign's), replayed before anything else runs."""
+    from impls.adapters import ReferenceAdapter, Unavailable
+    from impls.interpreters import resolve
+
+    rows = []
+    for info in infos:
+        _, parsed = (assigned or {}).get(info["spec"], (None, {"known": {}}))
+        entries = [e for e in parsed["known"].values() if e.get("steps")]
+        if not entries or info.get("status") == "unavailable":
+            continue
+        adapter, reference = resolve(info["spec"], timeout=timeout), None
+        try:
+            adapter.start()
+            reference = ReferenceAdapter(adapter.profile)
+            rows += replay_known(info["spec"], adapter, reference, entries,
+                                 strict_messages=strict_messages, messages=messages)
+        except Unavailable:
+            continue  # the run says so for it
+        finally:
+            adapter.close()
+            if reference is not None:
+                reference.close()
+    return rows
+
+
 def host_of(info):
     """Whether an implementation runs in a host interpreter's worker that also has its own
     mmap to compare with: a `module:factory` or fmmap, in the suite's own interpreter."""
@@ -71,65 +100,102 @@ def host_of(info):
         spec == "fmmap" or (":" in spec and not spec.startswith(("python:", "reference"))))
 
 
-def label_origins(infos, rows, *, timeout, strict_messages, messages, host_known=None):
-    """Set each failing row's finding origin: "host" where the host's own mmap (or a bare
-    subclass of it) ends the same steps in the same finding, with `host_known` (the host's
-    expectations: a function of a finding record to a reason, or None) saying whether the host
-    is known for it. Each identity is replayed once per host."""
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
-
+def label_origins(infos, rows, *, expectations_dir, timeout, strict_messages, messages):
+    """Set each failing row's finding origin: "host" where the host's own mmap (or, for a
+    subclass of it, a bare subclass) ends the same steps in the same finding, with the reason
+    CPython's expectations give where they list it (`host_known`: then it is known); and mark
+    (`cpython`) a finding at a step where the profile's CPython itself crashes."""
+    cpython = _cpython_expectations(expectations_dir)
     for info in infos:
-        if not host_of(info):
-            continue
         mine = [r for r in rows if r["impl"] == info["spec"] and r.get("finding")]
-        if not mine:
+        if not mine or not host_of(info):
             continue
-        reference = ReferenceAdapter(info["profile"])
-        verdicts = {}
-        try:
-            for host_spec, what in HOSTS[:1 + bool((info.get("about") or {}).get(
-                    "subclasses_mmap"))]:
-                adapter = resolve(host_spec, timeout=timeout)
-                try:
-                    adapter.start()
-                except Unavailable:
-                    continue
-                try:
-                    replayer = Replayer(host_spec, adapter, reference,
-                                        strict_messages=strict_messages, messages=messages)
-                    done = set()
-                    for row in mine:
-                        record = row["finding"]
-                        if (record["identity"] in done
-                                or verdicts.get(record["identity"], (None,))[0] == "host"):
-                            continue
-                        done.add(record["identity"])
-                        try:
-                            found = replay(replayer, record["steps"])
-                        except HarnessError:
-                            found = None
-                        if found is not None and found.identity == record["identity"]:
-                            verdicts[record["identity"]] = ("host", what, host_spec,
-                                                            adapter.version)
-                        elif found is not None and found.kind != "diverge":
-                            verdicts.setdefault(record["identity"], (
-                                "crashes", what, host_spec, adapter.version))
-                finally:
-                    adapter.close()
-        finally:
-            reference.close()
+        verdicts = _host_verdicts(info, mine, timeout=timeout, strict_messages=strict_messages,
+                                  messages=messages)
         for row in mine:
             verdict = verdicts.get(row["finding"]["identity"])
             if verdict is None:
                 continue
             kind, what, host_spec, version = verdict
-            if kind == "host":
-                row["finding"].update(origin="host", host=f"{what} ({host_spec}, Python "
-                                                          f"{version or sys.version.split()[0]})")
-                reason = host_known(row["finding"]) if host_known else None
-                if reason:
-                    row["finding"]["host_known"] = reason
-            else:  # the implementation does otherwise, and the host's CPython dies there
+            if kind != "host":  # the implementation does otherwise, and the host's CPython dies
                 row["finding"]["cpython"] = (f"the host's own CPython {version} crashes on "
                                              "these steps too")
+                continue
+            row["finding"].update(origin="host", host=f"{what} ({host_spec}, Python {version})")
+            entry = cpython(platform.python_version(), row["finding"],
+                            platform.python_version()) if _on_cpython() else None
+            if entry is not None:
+                row["finding"]["host_known"] = entry["reason"]
+    profiles = {i["spec"]: i.get("profile") for i in infos}
+    for row in rows:
+        record = row.get("finding")
+        if (record is None or record.get("cpython") or record.get("origin") == "host"
+                or row["impl"].startswith(("stdlib", "cpython"))):
+            continue  # a CPython's own finding is in its expectations already
+        entry = cpython(profiles.get(row["impl"]), dict(record, kind="crash"))
+        if entry is not None:
+            record["cpython"] = (f"CPython {profiles[row['impl']]} itself crashes or is "
+                                 f"undefined at this step: {entry['reason']}")
+
+
+def _on_cpython():
+    return platform.python_implementation() == "CPython"
+
+
+def _cpython_expectations(folder):
+    """cpython(version, record, release=None): the entry of CPython's own expectations that
+    covers a finding record (expectations.cpython_entry), from the user's folder, else the
+    suite's own (in a checkout)."""
+    from conformance.expectations import cpython_entry
+
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "expectations")
+    folders = [f for f in (folder, here) if f and os.path.isdir(f)]
+
+    def cpython(version, record, release=None):
+        return next(filter(None, (cpython_entry(f, version, record, release)
+                                  for f in folders)), None)
+
+    return cpython
+
+
+def _host_verdicts(info, mine, *, timeout, strict_messages, messages):
+    """{identity: (kind, what, host spec, host version)} of an implementation's findings
+    replayed on its hosts, each identity once per host: kind "host" where a host ends the steps
+    in the same finding, "crashes" where the host only dies there."""
+    from impls.adapters import ReferenceAdapter, Unavailable
+    from impls.interpreters import resolve
+
+    reference = ReferenceAdapter(info["profile"])
+    verdicts = {}
+    subclass = bool((info.get("about") or {}).get("subclasses_mmap"))
+    try:
+        for host_spec, what in HOSTS[:1 + subclass]:
+            adapter = resolve(host_spec, timeout=timeout)
+            try:
+                adapter.start()
+            except Unavailable:
+                continue
+            try:
+                replayer = Replayer(host_spec, adapter, reference,
+                                    strict_messages=strict_messages, messages=messages)
+                done = set()
+                for record in (row["finding"] for row in mine):
+                    identity = record["identity"]
+                    if identity in done or verdicts.get(identity, (None,))[0] == "host":
+                        continue
+                    done.add(identity)
+                    try:
+                        found = replay(replayer, record["steps"])
+                    except HarnessError:
+                        continue
+                    version = adapter.version or sys.version.split()[0]
+                    if found is not None and found.identity == identity:
+                        verdicts[identity] = ("host", what, host_spec, version)
+                    elif found is not None and found.kind != "diverge":
+                        verdicts.setdefault(identity, ("crashes", what, host_spec, version))
+            finally:
+                adapter.close()
+    finally:
+        reference.close()
+    return verdicts
