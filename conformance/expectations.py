@@ -346,16 +346,23 @@ def update(assigned, infos, rows, out):
 
 def cpython_entry(directory, version, record, release=None):
     """The entry of CPython `version`'s own expectations (DIR/cpythonX.Y.toml) that covers a
-    finding record: its identity, or (an entry written by hand) its clause with a status the
-    finding has; None without one. `release` (X.Y.Z) picks the entries that hold for it."""
+    finding record (see covering); None without one."""
     if not directory or not version:
         return None
     branch = ".".join(str(version).split(".")[:2])
+    return covering(os.path.join(directory, filename(f"cpython{branch}")), record,
+                    release or branch)
+
+
+def covering(path, record, release=None):
+    """The entry of the expectations file at `path` that covers a finding record: its
+    identity, or (an entry written by hand) its clause with a status the finding has; None
+    without one (or without the file). `release` (X.Y.Z) picks the entries that hold for it."""
     try:
-        parsed = parse(os.path.join(directory, filename(f"cpython{branch}")), {}, missing_ok=True)
+        parsed = parse(path, {}, missing_ok=True)
     except BadExpectations:
         return None
-    known = holding(parsed["known"], release or branch)
+    known = holding(parsed["known"], release) if release else parsed["known"]
     status = "diverge" if record["kind"] == "diverge" else "crash"
     return known.get(record["identity"]) or next(
         (e for e in known.values() if not e.get("id") and e["clause"] == record["clause"]

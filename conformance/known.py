@@ -21,6 +21,8 @@ from conformance.shrink import Found, HarnessError, Replayer
 # subclass shows what every Python subclass does (python/cpython#70546: iteration gives ints).
 HOSTS = (("stdlib", "the host's own mmap"),
          ("impls.host_subclass:mmap", "every Python subclass of the host's mmap.mmap"))
+# What every Python subclass of CPython's mmap.mmap does, beside expectations/cpythonX.Y.toml.
+SUBCLASS_EXPECTATIONS = "subclass-of-cpython.toml"
 
 
 def replay(replayer, steps):
@@ -122,10 +124,11 @@ def label_origins(infos, rows, *, expectations_dir, timeout, strict_messages, me
                                              "these steps too")
                 continue
             row["finding"].update(origin="host", host=f"{what} ({host_spec}, Python {version})")
-            entry = cpython(platform.python_version(), row["finding"],
-                            platform.python_version()) if _on_cpython() else None
-            if entry is not None:
-                row["finding"]["host_known"] = entry["reason"]
+            entry = None if not _on_cpython() else cpython(
+                platform.python_version(), row["finding"], platform.python_version(),
+                subclass=host_spec == HOSTS[1][0])
+            if entry is not None:  # known, with or without expectations of the user's
+                row["finding"]["host_known"] = row["expected"] = entry["reason"]
     profiles = {i["spec"]: i.get("profile") for i in infos}
     for row in rows:
         record = row.get("finding")
@@ -143,18 +146,19 @@ def _on_cpython():
 
 
 def _cpython_expectations(folder):
-    """cpython(version, record, release=None): the entry of CPython's own expectations that
-    covers a finding record (expectations.cpython_entry), from the user's folder, else the
-    suite's own (in a checkout)."""
-    from conformance.expectations import cpython_entry
+    """cpython(version, record, release=None, subclass=False): the entry of CPython's own
+    expectations (or, `subclass`, of those of every subclass of its mmap.mmap) that covers a
+    finding record, from the user's folder, else the suite's own (in a checkout)."""
+    from conformance.expectations import covering, cpython_entry
 
     here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "expectations")
     folders = [f for f in (folder, here) if f and os.path.isdir(f)]
 
-    def cpython(version, record, release=None):
-        return next(filter(None, (cpython_entry(f, version, record, release)
-                                  for f in folders)), None)
+    def cpython(version, record, release=None, subclass=False):
+        return next(filter(None, (
+            covering(os.path.join(f, SUBCLASS_EXPECTATIONS), record, release) if subclass
+            else cpython_entry(f, version, record, release) for f in folders)), None)
 
     return cpython
 
