@@ -57,6 +57,27 @@ def outcome(obs):
     return f"returns {'None' if value is None else type(value).__name__}"
 
 
+def short(obs):
+    """An observation's outcome as a title says it: "returns -1", "raises OSError [errno
+    EINVAL]", "crashes (SIGBUS)", "returns a list" (a value too long to quote)."""
+    from conformance.compare import render
+
+    kind_said = outcome(obs)
+    if "crash" in obs:
+        return f"crashes ({obs.get('signal') or 'exit ' + str(obs['crash'])})"
+    out = obs.get("out") or ["", None]
+    if out[0] == "exc":
+        return kind_said + (f" [errno {out[2]}]" if isinstance(out[2], (str, int)) else "")
+    if out[0] != "ok":
+        return kind_said
+    value = render(out[1])
+    if len(value) <= 24:
+        return "returns " + value
+    k = kind_said[len("returns "):]
+    return "returns " + (k if k in ("None", "bytes", "the map itself") or k.startswith("an ")
+                         else ("an " if k[0] in "aeiou" else "a ") + k)
+
+
 def label(op):
     """The operation a step performs, as its identity names it: `find`, `m[...] = v`..."""
     if op.name == "call":

@@ -83,18 +83,23 @@ def kind(outcome):
 
 
 def facts(f):
-    """{"step", "code", "op", "expected", "got", "fields"} of a finding (or a row): from its
-    record, else (an old results file) from its detail line; None when neither says."""
+    """{"step", "code", "op", "expected", "got", "fields"} of a finding (or a row), with its
+    "steps" (as a script runs them) and outcomes as a title says them ("expected_short",
+    "got_short"): from its record, else (an old results file) from its detail line, without
+    those; None when neither says."""
     record = f.get("finding")
     if record is None:
         return parse(f.get("detail"))
     from conformance.compare import describe
+    from conformance.finding import short
     from conformance.ops import from_json
+    from conformance.repro import step_code
 
-    last = from_json(record["steps"][-1])
-    return {"step": len(record["steps"]), "code": last.py(), "op": record["op"],
+    ops = [from_json(step) for step in record["steps"]]
+    return {"step": len(ops), "code": ops[-1].py(), "op": record["op"],
             "expected": describe(record["expected"]), "got": describe(record["got"]),
-            "fields": list(record["fields"])}
+            "fields": list(record["fields"]), "steps": [step_code(op) for op in ops],
+            "expected_short": short(record["expected"]), "got_short": short(record["got"])}
 
 
 def cause(row):

@@ -92,8 +92,8 @@ def _short(outcome):
 
 
 def _instead(expected):
-    """What `expected` reads as after "instead of"."""
-    verb, _, rest = _short(expected).partition(" ")
+    """What `expected` (as _short says it) reads as after "instead of"."""
+    verb, _, rest = expected.partition(" ")
     return {"returns": "returning", "raises": "raising"}.get(verb, verb) + (" " + rest if rest
                                                                             else "")
 
@@ -122,7 +122,8 @@ def title(f, profile):
     op = d.get("op") or op_name(d["code"])
     subject = f"`{code}`" if len(code) <= 60 else f"mmap.{op}()" if op.isidentifier() \
         else f"`{code[:57]}...`"
-    expected, got = _short(d["expected"]), _short(d["got"])
+    expected = d.get("expected_short") or _short(d["expected"])
+    got = d.get("got_short") or _short(d["got"])
     if "out" not in d["fields"] and "crash" not in d["fields"] and expected == got:
         fields = [FIELD_WORDS.get(x, x) for x in d["fields"]]
         return (f"mmap: {subject} leaves {' and '.join(fields)} different from {cpython} "
@@ -130,7 +131,7 @@ def title(f, profile):
     if expected.split(" ")[0] == got.split(" ")[0] and got.split(" ")[0] in ("returns", "raises"):
         instead = expected.partition(" ")[2]  # "returns 1 instead of -1"
     else:
-        instead = _instead(d["expected"])
+        instead = _instead(expected)
     return f"mmap: {subject} {got} instead of {instead} ({cpython})"
 
 
@@ -265,9 +266,9 @@ def text(f, info, clauses, ran, command=None, date=None):
     if record.get("cpython"):  # first: the spec's own CPython is no model at this step
         lines.append(f"- **CPython itself:** {record['cpython']}")
     if f.get("origin") == "host":
-        lines.append(f"- **Origin: the host.** {record.get('host') or 'the host'} ends these "
-                     "steps the same way: report it there, not against the implementation"
-                     + (f" (known: {record['host_known']})" if record.get("host_known") else ""))
+        lines.append(f"- **Origin: the host.** These steps end the same way on "
+                     f"{record.get('host') or 'the host'}: report it there, not against the "
+                     "implementation")
     lines += [f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
              f"{info.get('version') or 'unknown'})",
              f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
@@ -303,7 +304,7 @@ def text(f, info, clauses, ran, command=None, date=None):
               "on the running interpreter's own `mmap` (exit 0 on CPython "
               f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the script.",
               ""]
-    steps = _steps(f["repro"])
+    steps = d.get("steps") or _steps(f["repro"])
     lines += (["```python"] + steps + ["```", ""]) if steps else []
     lines += ["## Output", ""]
     if ran is None:
