@@ -132,3 +132,28 @@ def test_an_implementation_this_checkout_does_not_know_is_not_run(tmp_path):
     text = (tmp_path / f"{f['name']}.md").read_text()
     assert "### On `ghost`\n\nNot run here: 'ghost' is not an implementation this checkout " \
         "knows." in text
+
+
+def test_an_issue_text_says_first_when_cpython_crashes_there_and_whose_finding_it_is():
+    """The record's facts come first: CPython itself crashing at the step, and the host's
+    origin; the title and steps are made from the record."""
+    from conformance import ops as o
+    from conformance.finding import record
+
+    steps = [o.Open(b"ab"), o.Resize(0)]
+    expected = {"out": ["exc", "OSError", "EINVAL", "[Errno 22] Invalid argument"]}
+    rec = record("pypy3", steps, expected, {"out": ["ok", None]}, ["out"], "resize.zero-file")
+    rec["cpython"] = "CPython 3.11 itself crashes or is undefined at this step: gh-148650"
+    row = {"impl": "pypy3", "clause": "resize.zero-file", "status": "diverge", "detail": "",
+           "repro": "# script", "finding": rec}
+    doc = {"implementations": [{"spec": "pypy3", "profile": "3.11"}], "results": [row]}
+    (f,) = issues.named(doc)
+    assert f["issue"] == ("mmap: `m.resize(0)` returns None instead of raising OSError "
+                          "[errno EINVAL] (CPython 3.11)")
+    text = issues.text(f, {"spec": "pypy3", "profile": "3.11"}, clauses.load(), None)
+    lines = text.splitlines()
+    assert lines[2].startswith("- **CPython itself:** CPython 3.11 itself crashes")
+    assert "m.resize(0)" in text and "Origin: the host" not in text
+    host = dict(f, origin="host", finding=dict(rec, origin="host", host="the host's own mmap"))
+    assert "- **Origin: the host.** These steps end the same way on the host's own mmap" in \
+        issues.text(host, {"spec": "pypy3", "profile": "3.11"}, clauses.load(), None)
