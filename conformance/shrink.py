@@ -206,9 +206,10 @@ class Replayer:
 
 
 def kind_of(got):
-    """What a differing observation is: the implementation's crash, its hang, or a divergence."""
-    return ("crash" if "crash" in got or "protocol" in got else "hang" if "hang" in got
-            else "diverge")
+    """What a differing observation is to the engine: the implementation's crash (a broken
+    protocol too), its hang, or a divergence (finding.kind tells the protocol apart)."""
+    kind = finding.kind(got)
+    return "crash" if kind == "protocol" else kind
 
 
 def as_expected(observation):
