@@ -122,10 +122,18 @@ def build_parser():
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run workers without bubblewrap (by default each runs in a sandbox "
                         "where only its own folder is writable, where the machine allows it)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {suite_version()}")
     from conformance.expectations import add_arguments
 
     add_arguments(parser)
     return parser
+
+
+def suite_version():
+    """This suite's version (the checkout's pyproject.toml, else the installed metadata)."""
+    from impls.reference import _package_version
+
+    return _package_version()
 
 
 def parse(argv):
@@ -161,9 +169,7 @@ def default_seed():
     suite on the same implementation find the same things."""
     import zlib
 
-    from impls.reference import _package_version
-
-    return zlib.crc32(f"mmap-conformance {_package_version()}".encode())
+    return zlib.crc32(f"mmap-conformance {suite_version()}".encode())
 
 
 def exploration_seed(args):

@@ -6,7 +6,9 @@ before a run rather than after it."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import sys
 
 from conformance.results import not_regular
 
@@ -20,6 +22,25 @@ class Unchecked(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """The suite's parsers: a usage error is one line (Usage), and an option is taken only by
+    its whole name (`--imp` is not `--impl`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and name not in self._option_string_actions:
+                close = difflib.get_close_matches(name, list(self._option_string_actions), 1)
+                self.error(f"unrecognized arguments: {name}"
+                           + (f" (did you mean {close[0]}?)" if close else ""))
+        return super().parse_args(args, namespace)
+
     def error(self, message):
         raise Usage(message)
 

@@ -230,3 +230,12 @@ def test_the_console_script_is_the_same_cli_and_reports_is_not_installed():
                             text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.startswith("mmap-conformance: error: unrecognized arguments: --bogus")
+
+
+def test_version_and_no_option_taken_by_a_prefix_of_its_name(tmp_path):
+    version = run_cli("--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.split()[-1].count(".") == 2, version
+    prefix = run_cli("--imp", "stdlib", cwd=tmp_path)
+    assert prefix.returncode == 2
+    assert prefix.stderr.strip().splitlines() == [
+        "python -m conformance: error: unrecognized arguments: --imp (did you mean --impl?)"]
