@@ -23,6 +23,9 @@ HOSTS = (("stdlib", "the host's own mmap"),
          ("impls.host_subclass:mmap", "every Python subclass of the host's mmap.mmap"))
 # What every Python subclass of CPython's mmap.mmap does, beside expectations/cpythonX.Y.toml.
 SUBCLASS_EXPECTATIONS = "subclass-of-cpython.toml"
+# The project's expectations/ of the CPythons, shipped in the package (a link in a checkout), so
+# that a pip-installed suite knows the host's bugs too.
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "known_bugs")
 
 
 def replay(replayer, steps):
@@ -148,12 +151,10 @@ def _on_cpython():
 def _cpython_expectations(folder):
     """cpython(version, record, release=None, subclass=False): the entry of CPython's own
     expectations (or, `subclass`, of those of every subclass of its mmap.mmap) that covers a
-    finding record, from the user's folder, else the suite's own (in a checkout)."""
+    finding record, from the user's folder, else the suite's own (SHIPPED)."""
     from conformance.expectations import covering, cpython_entry
 
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "expectations")
-    folders = [f for f in (folder, here) if f and os.path.isdir(f)]
+    folders = [f for f in (folder, SHIPPED) if f and os.path.isdir(f)]
 
     def cpython(version, record, release=None, subclass=False):
         return next(filter(None, (
