@@ -228,7 +228,8 @@ def preflight(specs, timeout, infos):
         info = {"spec": spec, "name": getattr(adapter, "name", spec), "asked": by_name}
         try:
             about = adapter.start()
-            info.update(version=adapter.version, profile=adapter.profile, about=about)
+            info.update(version=adapter.version, profile=adapter.profile, about=about,
+                        package_version=(about or {}).get("package_version"))
         except Unavailable as exc:
             info.update(version=None, profile=None, status="unavailable", reason=str(exc))
         except UsageError as exc:
@@ -350,7 +351,8 @@ def document(infos, rows, argv, seed=None):
         "command": "python -m conformance " + " ".join(argv),
         "seed": seed,
         "implementations": [
-            {k: i.get(k) for k in ("spec", "name", "version", "profile", "status", "reason")}
+            {k: i.get(k) for k in ("spec", "name", "version", "package_version", "profile",
+                                   "status", "reason")}
             for i in infos],
         "clauses": [catalogue.get(c, {"id": c, "source": "unknown", "text": ""}) for c in used],
         # Each failing row says whose finding it is (its record's origin), where a reader of

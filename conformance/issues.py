@@ -269,8 +269,10 @@ def text(f, info, clauses, ran, command=None, date=None):
         lines.append(f"- **Origin: the host.** These steps end the same way on "
                      f"{record.get('host') or 'the host'}: report it there, not against the "
                      "implementation")
-    lines += [f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, version "
-             f"{info.get('version') or 'unknown'})",
+    version = (f"version {info['package_version']}, on Python {info.get('version') or '?'}"
+               if info.get("package_version") else
+               f"version {info.get('version') or 'unknown'}")
+    lines += [f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, {version})",
              f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
              "profile, as mmap-conformance's C reference reproduces it",
              f"- **Scope:** {f['status']} on {len(f['clauses'])} clause(s) ({f['rows']} "
@@ -318,6 +320,21 @@ def text(f, info, clauses, ran, command=None, date=None):
     return "\n".join(lines)
 
 
+def public(text):
+    """`text` without this machine's paths: what is published names none, not even relative to
+    the home folder. A path is named by its last part (`python3.11`, `results.json`); URLs
+    stay."""
+    import tempfile
+
+    places = [(os.getcwd(), "."), (os.path.realpath(os.getcwd()), "."),
+              (tempfile.gettempdir(), "$TMPDIR"), (os.path.expanduser("~"), "~")]
+    for path, name in sorted(places, key=lambda p: -len(p[0])):
+        if len(path) > 1:
+            text = re.sub(re.escape(path) + r"(?=/|\b|$)", name, text)
+    # Any path left (under those or elsewhere): its last part alone; not a URL's.
+    return re.sub(r"(?<![\w.:/~$-])(?:~|\$TMPDIR|\.)?(?:/[\w.+-]+)+/([\w.+-]+)", r"\1", text)
+
+
 def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
     """Write NAME.py and NAME.md per finding of the results `doc` into out_dir; with `run`, each
     script runs on both sides for its output. Returns the findings written (named())."""
@@ -341,7 +358,7 @@ def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
 
                 ran = run_both(f["impl"], info.get("profile"), f["repro"], f["status"],
                                timeout=timeout)
-        write_atomically(os.path.join(out_dir, f["name"] + ".md"),
-                         text(f, info, entries, ran, doc.get("command"), doc.get("date")) + "\n")
+        write_atomically(os.path.join(out_dir, f["name"] + ".md"), public(
+            text(f, info, entries, ran, doc.get("command"), doc.get("date"))) + "\n")
     return found
 

@@ -86,6 +86,24 @@ def subclasses_mmap(factory):
         return False
 
 
+def package_version(spec):
+    """The version of the distribution or module the factory comes from (fmmap 2.0.0), or None
+    for the interpreter's own mmap: an issue text names the implementation's version."""
+    top = spec.partition(":")[0].split(".")[0]
+    if top == "mmap":
+        return None
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            return version(top)
+        except PackageNotFoundError:
+            pass
+    except ImportError:  # Python < 3.8
+        pass
+    found = getattr(sys.modules.get(top), "__version__", None)
+    return found if isinstance(found, str) else None
+
+
 class Server(object):
     """Answers one request line with one reply line; shared with the Pyodide runner."""
 
@@ -93,6 +111,7 @@ class Server(object):
         factory, constants = load(spec)
         self.executor = Executor(factory, constants)
         self.subclasses_mmap = subclasses_mmap(factory)
+        self.package_version = package_version(spec)
         self.awake = False  # whether the next request comes soon (Requests.next polls for it)
 
     def handle(self, msg):
@@ -226,6 +245,7 @@ def main(argv):
         return 3
     about = describe()
     about["subclasses_mmap"] = server.subclasses_mmap
+    about["package_version"] = server.package_version
     send({"hello": about})
     try:
         requests = Requests(in_fd)

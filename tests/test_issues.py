@@ -157,3 +157,16 @@ def test_an_issue_text_says_first_when_cpython_crashes_there_and_whose_finding_i
     host = dict(f, origin="host", finding=dict(rec, origin="host", host="the host's own mmap"))
     assert "- **Origin: the host.** These steps end the same way on the host's own mmap" in \
         issues.text(host, {"spec": "pypy3", "profile": "3.11"}, clauses.load(), None)
+
+
+def test_published_text_names_no_path_of_this_machine(tmp_path, monkeypatch):
+    home = os.path.expanduser("~")
+    monkeypatch.chdir(tmp_path)
+    text = (f"`{home}/.pyenv/versions/3.11.7/bin/python x.py`, `/usr/bin/python3.13`, "
+            f"--json {tmp_path}/out/r.json, https://github.com/python/cpython/issues/70546, "
+            "Doc/library/mmap.rst")
+    shown = issues.public(text)
+    assert home not in shown and str(tmp_path) not in shown and "/usr/bin" not in shown
+    assert "`python x.py`" in shown and "`python3.13`" in shown and "--json r.json" in shown
+    assert "https://github.com/python/cpython/issues/70546" in shown
+    assert "Doc/library/mmap.rst" in shown
