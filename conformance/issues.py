@@ -272,7 +272,10 @@ def text(f, info, clauses, ran, command=None, date=None):
     version = (f"version {info['package_version']}, on Python {info.get('version') or '?'}"
                if info.get("package_version") else
                f"version {info.get('version') or 'unknown'}")
-    lines += [f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, {version})",
+    from conformance import upstream
+
+    lines += [upstream.line(record, f["impl"], name=info.get("name")),
+              f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, {version})",
              f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
              "profile, as mmap-conformance's C reference reproduces it",
              f"- **Scope:** {f['status']} on {len(f['clauses'])} clause(s) ({f['rows']} "
