@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The finding record: one divergence as data, from the lockstep engine to the report.
 
-    {"impl", "identity", "clause", "kind", "op", "steps", "expected", "got", "fields", "origin"}
+    {"impl", "identity", "clause", "kind", "op", "steps", "expected", "got", "fields", "origin",
+     "raised"}
 
 `steps` are the ops' JSON forms (conformance.ops.from_json reads them back), `expected` and
 `got` the last step's observations on the reference and on the implementation. The identity
@@ -112,12 +113,17 @@ def identity(op, clause, expected, got, fields):
     return f"{what} @ {clause}: {want}, {'+'.join(sorted(fields))} differ"
 
 
-def record(impl, steps, expected, got, fields, clause):
-    """The finding record of a divergence at the last of `steps` (ops)."""
+def record(impl, steps, expected, got, fields, clause, trace=None):
+    """The finding record of a divergence at the last of `steps` (ops); `trace`, the reference's
+    observation of each step, gives "raised": the exception each step raises on CPython (None
+    where it returns), what a plain reproducer needs of the steps before the last."""
     return {"impl": impl, "identity": identity(steps[-1], clause, expected, got, fields),
             "clause": clause, "kind": kind(got), "op": label(steps[-1]),
             "steps": [op.json() for op in steps], "expected": expected, "got": got,
-            "fields": list(fields), "origin": "implementation"}
+            "fields": list(fields), "origin": "implementation",
+            "raised": None if trace is None else [
+                (obs.get("out") or [""])[1] if (obs.get("out") or [""])[0] == "exc" else None
+                for obs in trace]}
 
 
 def detail(steps, expected, got, fields):

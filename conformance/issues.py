@@ -303,14 +303,22 @@ def text(f, info, clauses, ran, command=None, date=None):
     lines += ["", "## Reproducer", ""]
     if not f.get("repro"):
         return "\n".join(lines + ["No reproducer was recorded for this finding.", ""])
-    lines += [f"[`{name}.py`]({name}.py) is standalone (Python 2.7 to 3.15): it runs the steps "
-              "below on the implementation and prints, step by step, what it did next to what "
-              f"CPython {profile} does; exit 1 when a step differs. `--stdlib` runs the same steps "
-              "on the running interpreter's own `mmap` (exit 0 on CPython "
-              f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the script.",
-              ""]
-    steps = d.get("steps") or _steps(f["repro"])
-    lines += (["```python"] + steps + ["```", ""]) if steps else []
+    if f.get("plain"):
+        lines += [f"[`{name}.py`]({name}.py), plain Python: it exits 1 where the implementation "
+                  f"does otherwise than CPython {profile}, and 0 with `--stdlib` (the running "
+                  "interpreter's own `mmap`) on that CPython. "
+                  f"[`{name}.trace.py`]({name}.trace.py) runs the same steps and prints each "
+                  "one's outcome on both sides.", "", "```python", f["plain"].rstrip("\n"),
+                  "```", ""]
+    else:
+        lines += [f"[`{name}.py`]({name}.py) is standalone (Python 2.7 to 3.15): it runs the "
+                  "steps below on the implementation and prints, step by step, what it did next "
+                  f"to what CPython {profile} does; exit 1 when a step differs. `--stdlib` runs "
+                  "the same steps on the running interpreter's own `mmap` (exit 0 on CPython "
+                  f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the "
+                  "script.", ""]
+        steps = d.get("steps") or _steps(f["repro"])
+        lines += (["```python"] + steps + ["```", ""]) if steps else []
     lines += ["## Output", ""]
     if ran is None:
         return "\n".join(lines + ["Not run (built without running the scripts).", ""])
@@ -355,11 +363,19 @@ def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
                                                if (f["impl"], c) in known})) or None)
         ran = None
         if f.get("repro"):
-            write_atomically(os.path.join(out_dir, f["name"] + ".py"), f["repro"])
+            from conformance import plain
+
+            # The plain script where its steps allow one, the step-by-step one beside it.
+            f["plain"] = f.get("finding") and plain.script(f["finding"], f["impl"],
+                                                           info.get("profile") or "?")
+            script = f["plain"] or f["repro"]
+            write_atomically(os.path.join(out_dir, f["name"] + ".py"), script)
+            if f["plain"]:
+                write_atomically(os.path.join(out_dir, f["name"] + ".trace.py"), f["repro"])
             if run:
                 from conformance.replay import run_both
 
-                ran = run_both(f["impl"], info.get("profile"), f["repro"], f["status"],
+                ran = run_both(f["impl"], info.get("profile"), script, f["status"],
                                timeout=timeout)
         write_atomically(os.path.join(out_dir, f["name"] + ".md"), public(
             text(f, info, entries, ran, doc.get("command"), doc.get("date"))) + "\n")

@@ -202,7 +202,7 @@ def check(request, mmap_impl, mmap_reference, record):
                     mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
                     clause=clause, fields=fields),
                     finding.record(mmap_impl.spec, steps, expected, got, fields,
-                                   op.clause(expected)))
+                                   op.clause(expected), expected_all))
                 pytest.fail(f"{mmap_impl.spec}: {detail}", pytrace=False)
         record(clause, "pass")
         return expected_all

@@ -307,7 +307,7 @@ def build(results_path, out_dir=DEFAULT_OUT, *, run=False):
     m = model(doc)
     folder = os.path.join(out_dir, FINDINGS)
     written = issues.write(doc, folder, run=run)
-    keep = {f["name"] + ext for f in written for ext in (".md", ".py")}
+    keep = {f["name"] + ext for f in written for ext in (".md", ".py", ".trace.py")}
     for name in os.listdir(folder):  # an earlier build's findings that are gone
         if name.endswith((".md", ".py")) and name not in keep:
             os.remove(os.path.join(folder, name))

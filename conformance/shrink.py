@@ -54,7 +54,7 @@ class Found(Exception):
     def record(self, impl):
         """The finding record of this divergence."""
         return finding.record(impl, self.steps, self.trace[-1], self.got, self.fields,
-                              self.clause)
+                              self.clause, self.trace)
 
 
 class Repeat(Exception):

@@ -37,7 +37,8 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         record(d.clause, finding.STATUS[finding.kind(d.got)], detail, script(
             mmap_impl.spec, mmap_impl.profile, steps, d.expected_trace, d.got,
             clause=d.clause, fields=d.fields),
-            finding.record(mmap_impl.spec, steps, d.expected, d.got, d.fields, d.clause))
+            finding.record(mmap_impl.spec, steps, d.expected, d.got, d.fields, d.clause,
+                           d.expected_trace))
         lines.append(f"{d.clause}: {detail}")
     # How often each clause was hit: a clause the machine reached only a few times is weakly
     # tested, and the report shows it.

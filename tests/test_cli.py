@@ -183,7 +183,8 @@ def test_the_run_ends_with_a_summary_of_findings_files_and_next_commands(tmp_pat
     assert "reference        conformant  0 finding(s), 0 diverging clause(s)" in summary
     # One script and one issue text per finding, not per clause.
     assert "results JSON: r.json" in summary and "reproducers:  repro (2 finding(s)" in summary
-    assert len(os.listdir(tmp_path / "repro")) == 4
+    made = os.listdir(tmp_path / "repro")  # NAME.md, NAME.py, and beside a plain NAME.py
+    assert len([n for n in made if not n.endswith(".trace.py")]) == 4  # its NAME.trace.py
     assert "python -m conformance.replay r.json" in summary
     assert "--expectations-dir expectations --update-expectations" in summary
     assert "--only clauses -k" in summary and summary.rstrip().endswith("exit status 1")

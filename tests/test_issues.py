@@ -29,18 +29,30 @@ def test_repro_dir_writes_a_script_and_an_issue_text_per_finding(tmp_path):
     found = issues.named(doc)
     assert found and len(found) == len(findings(doc["results"]))
     names = sorted(os.listdir(tmp_path / "repro"))
-    assert names == sorted(f["name"] + ext for f in found for ext in (".md", ".py"))
+    # Per finding its issue text and reproducer; beside a plain one, the step-by-step trace.
+    traced = {n[:-len(".trace.py")] for n in names if n.endswith(".trace.py")}
+    assert names == sorted([f["name"] + ext for f in found for ext in (".md", ".py")]
+                           + [name + ".trace.py" for name in traced])
     assert f"reproducers:  repro ({len(found)} finding(s)" in run.stdout
     seek = next(f for f in found if "seek.return" in f["clauses"])
     assert seek["name"] == "tests.mutants-seek-return-flipped-seek-returns-int-not-returns-none"
-    # The script: its difference on the mutant (exit 1), none on this CPython (exit 0).
+    # The script, plain: its difference on the mutant (exit 1), none on this CPython (exit 0);
+    # the trace beside it shows each step on both sides.
+    assert seek["name"] in traced
     script = tmp_path / "repro" / f"{seek['name']}.py"
+    plain = script.read_text()
+    assert "import mmap, os, sys, tempfile" in plain and "new_file" not in plain
+    assert len(plain.splitlines()) <= 25
     on_mutant = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_env(),
                                capture_output=True, text=True, timeout=60)
-    assert on_mutant.returncode == 1 and "<-- differs" in on_mutant.stdout, on_mutant.stdout
+    assert on_mutant.returncode == 1 and "AssertionError" in on_mutant.stderr, on_mutant.stderr
     on_stdlib = subprocess.run([sys.executable, str(script), "--stdlib"], cwd=tmp_path,
                                capture_output=True, text=True, timeout=60)
     assert on_stdlib.returncode == 0, on_stdlib.stdout + on_stdlib.stderr
+    trace = tmp_path / "repro" / f"{seek['name']}.trace.py"
+    on_mutant = subprocess.run([sys.executable, str(trace)], cwd=tmp_path, env=_env(),
+                               capture_output=True, text=True, timeout=60)
+    assert on_mutant.returncode == 1 and "<-- differs" in on_mutant.stdout, on_mutant.stdout
     # The issue text: a title, the clause's text and versions, where it comes from, the
     # outputs of the real runs.
     text = (tmp_path / "repro" / f"{seek['name']}.md").read_text()
@@ -55,8 +67,8 @@ def test_repro_dir_writes_a_script_and_an_issue_text_per_finding(tmp_path):
     assert f"{seek['name']}.py`: exit 1 (as the finding says)" in text
     if replay._cpython_for(PROFILE):
         assert f"{seek['name']}.py --stdlib`: exit 0 (as the finding says)" in text
-        assert "0 step(s) differ from what the spec requires" in text
-    assert "1 step(s) differ from what the spec requires" in text
+    assert "```python\n" + plain.rstrip("\n") + "\n```" in text
+    assert f"[`{seek['name']}.trace.py`]({seek['name']}.trace.py)" in text
 
 
 def _finding_doc(profile, repro, impl="stdlib"):
