@@ -40,7 +40,7 @@ def script(record, spec, profile):
     if head is None:
         return None
     if any("errno." in line for line in check):
-        head[0] = head[0].replace("import mmap", "import errno, mmap")
+        head[0] = "import errno, " + head[0][len("import "):]
     lines = head + _file(ops[0])
     if any(tag in {"idx", "closer", "resizer"} for op in ops for tag in _tags(op.args)):
         lines += INDEX
@@ -103,11 +103,12 @@ def _module(spec, constants):
         return ["import mmap, os, sys, tempfile", "factory = mmap.mmap"]  # its own interpreter
     else:
         return None
-    lines = ["import mmap, os, sys, tempfile", "factory = mmap.mmap",
-             "if '--stdlib' not in sys.argv:", f"    import {module}",
-             f"    factory = {module}.{name}"]
+    lines = ["import importlib, mmap, os, sys, tempfile",
+             f"impl = mmap if '--stdlib' in sys.argv else importlib.import_module({module!r})",
+             "factory = impl.mmap" if name == "mmap" else
+             f"factory = mmap.mmap if impl is mmap else impl.{name}"]
     if own:
-        lines.append(f"    if hasattr({module}, 'ACCESS_READ'): mmap = {module}  "
+        lines.append("if hasattr(impl, 'ACCESS_READ'): mmap = impl  "
                      "# its constants, as the suite reads them")
     return lines
 
@@ -117,7 +118,7 @@ def _file(first):
     if setup is None:
         return []
     data = o.py(bytes.fromhex(setup["data"]))
-    lines = ["fd, path = tempfile.mkstemp()", f"os.write(fd, {data})"]
+    lines = [f"fd, path = tempfile.mkstemp(); os.write(fd, {data})"]
     if setup["mode"] != "r+":
         lines.append(f"os.close(fd); fd = os.open(path, {MODES[setup['mode']]})")
     return lines
