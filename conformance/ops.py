@@ -123,6 +123,23 @@ ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "text", "float", "const", "fd",
             "selfmv", "ba", "mv", "nc")
 
 
+def args_in(value):
+    """Every Arg inside `value` (an op's arguments), at any depth of lists, tuples, dicts and
+    slice bounds."""
+    found, todo = [], [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, Arg):
+            found.append(item)
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, slice):
+            todo.extend((item.start, item.stop, item.step))
+    return found
+
+
 def decode(v):
     """The value encode() wrote: bytes, slices, tagged arguments, lists and dicts of them. A str
     or float comes back as its Arg ("text", "float"), which encodes and prints the same."""

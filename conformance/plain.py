@@ -66,28 +66,12 @@ def _plain(ops):
 
 
 def _tags(value):
-    if isinstance(value, o.Arg):
-        return {value.tag}
-    if isinstance(value, slice):
-        return _tags([value.start, value.stop, value.step])
-    if isinstance(value, (list, tuple)):
-        return set().union(*map(_tags, value)) if value else set()
-    if isinstance(value, dict):
-        return _tags(list(value.values()))
-    return set()
+    return {arg.tag for arg in o.args_in(value)}
 
 
 def _fds(value):
-    """Descriptors other than the file's own ("fd" when one is there)."""
-    if isinstance(value, o.Arg):
-        return {"fd"} if value.tag == "fd" and value.value != "file" else set()
-    if isinstance(value, slice):
-        return _fds([value.start, value.stop, value.step])
-    if isinstance(value, (list, tuple)):
-        return set().union(*map(_fds, value)) if value else set()
-    if isinstance(value, dict):
-        return _fds(list(value.values()))
-    return set()
+    """Descriptors other than the file's own (their tags' values)."""
+    return {arg.value for arg in o.args_in(value) if arg.tag == "fd" and arg.value != "file"}
 
 
 def _module(spec, constants):
