@@ -103,10 +103,15 @@ def reentrant(value):
     return set()
 
 
+def subject(op):
+    """The op as an identity names it: its label and its re-entrant arguments."""
+    tags = sorted(reentrant(op.args))
+    return label(op) + (f" [{', '.join(tags)}]" if tags else "")
+
+
 def identity(op, clause, expected, got, fields):
     """What the bug at `op` is (see the module doc), as one line a reader can follow."""
-    tags = sorted(reentrant(op.args))
-    what = label(op) + (f" [{', '.join(tags)}]" if tags else "")
+    what = subject(op)
     want, have = outcome(expected), outcome(got)
     if want != have:
         return f"{what} @ {clause}: {want}, got {have}"

@@ -123,11 +123,10 @@ def _cause(d, record):
         name = missing.group(2)
         return ("missing", name), f"no attribute {name!r} (raises AttributeError)"
     if record is not None:
-        from conformance.finding import outcome, reentrant
+        from conformance.finding import outcome, subject
         from conformance.ops import from_json
 
-        tags = sorted(reentrant(from_json(record["steps"][-1]).args))
-        op = record["op"] + (f" [{', '.join(tags)}]" if tags else "")
+        op = subject(from_json(record["steps"][-1]))
         expected, got = outcome(record["expected"]), outcome(record["got"])
         factory = record["steps"][-1][0] == "open"
     else:
