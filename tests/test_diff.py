@@ -103,13 +103,18 @@ def interrupted(document, stopped_by="Ctrl-C", impl="a"):
     return dict(document, incomplete=True, stopped_by=stopped_by)
 
 
+def run_diff(folder, old, new):
+    """`python -m conformance diff old.json new.json` over two documents written in `folder`."""
+    (folder / "old.json").write_text(json.dumps(old))
+    (folder / "new.json").write_text(json.dumps(new))
+    return run_cli("diff", "old.json", "new.json", cwd=folder)
+
+
 def test_results_missing_from_an_interrupted_run_are_counted_not_gone(tmp_path):
     # The interrupted run reached read.n (fixed) and seek.oob (regressed) before Ctrl-C.
     cut = interrupted(doc([("a", "read.n", "pass"), ("a", "seek.oob", "diverge"),
                            ("b", "read.n", "pass")]))
-    (tmp_path / "old.json").write_text(json.dumps(OLD))
-    (tmp_path / "new.json").write_text(json.dumps(cut))
-    result = run_cli("diff", "old.json", "new.json", cwd=tmp_path)
+    result = run_diff(tmp_path, OLD, cut)
     assert result.returncode == 3, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == ("diff old.json -> new.json: not a full comparison: new.json is "
@@ -134,9 +139,7 @@ def test_an_implementation_left_incomplete_counts_per_implementation(tmp_path):
     assert changes["unknown_old"] == [("a", "tell", None, "pass")]
     assert changes["new"] == [("b", "seek.oob", None, "pass")]
     assert changes["gone"] == [("b", "read.n", "pass", None)]
-    (tmp_path / "old.json").write_text(json.dumps(old))
-    (tmp_path / "new.json").write_text(json.dumps(new))
-    result = run_cli("diff", "old.json", "new.json", cwd=tmp_path)
+    result = run_diff(tmp_path, old, new)
     assert result.returncode == 3, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == ("diff old.json -> new.json: not a full comparison: old.json has 1 "
