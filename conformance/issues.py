@@ -10,6 +10,7 @@ Written by `python -m conformance --repro-dir DIR` and, next to compat.md, by
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import signal
@@ -17,9 +18,7 @@ import signal
 from conformance.findings import facts, findings, kind, op_name
 from conformance.results import write_atomically
 
-SPEC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.pardir,
-                        "shared", "spec")
-BEHAVIOUR = "cpython-behaviour.md"  # the de-facto catalogue, beside the documents
+CITATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "citations.toml")
 TIMEOUT = 30  # seconds per script and side
 FIELD_WORDS = {"pos": "the position", "len": "the length", "data": "the map's contents",
                "file": "the file's contents", "state": "the map's state"}
@@ -137,75 +136,26 @@ def title(f, profile):
 
 # -- where a clause comes from --------------------------------------------------------------------
 
-def _untex(text):
-    """LaTeX markup of the documentation as plain text: \\code{x} -> `x`, \\var{x} -> x,
-    a method's heading -> "name(args):"."""
-    while True:
-        plain = re.sub(r"\\code\{([^{}]*)\}", r"`\1`", text)
-        plain = re.sub(r"\\(?!begin|end)\w+\{([^{}]*)\}", r"\1", plain)
-        if plain == text:
-            break
-        text = plain
-    text = re.sub(r"\\begin\{\w+desc\}\{(\w+)\}\{([^{}]*)\}", r"\1(\2):", text)
-    text = re.sub(r"\\(?:begin|end)\{\w+\}", "", text)
-    return text.replace("``", '"').replace("''", '"').replace("~", " ").strip()
-
-
-def _doc_sentence(name, line):
-    """The sentence of documentation file `name` that starts on or runs through `line`."""
+@functools.cache
+def _citations():
+    """{clause id: {"where", "says"[, "versions"]}}: conformance/citations.toml, which
+    tools/cite_clauses.py writes from the spec (shipped in the package: the spec is not)."""
     try:
-        with open(os.path.join(SPEC_DIR, name), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    if not 0 < line <= len(lines) or len(lines[line - 1]) > 400:  # a one-line document
-        return None
-    first = last = line - 1
-    while first > 0 and lines[first - 1].strip():
-        first -= 1
-    while last + 1 < len(lines) and lines[last + 1].strip():
-        last += 1
-    paragraph = " ".join(" ".join(lines[first:last + 1]).split())
-    at = len(" ".join(" ".join(lines[first:line - 1]).split()))
-    start = max(paragraph.rfind(". ", 0, at + 1) + 2, 0) if ". " in paragraph[:at + 1] else 0
-    end = paragraph.find(". ", at + max(len(" ".join(lines[line - 1].split())) - 1, 1))
-    sentence = _untex(paragraph[start:len(paragraph) if end < 0 else end + 1].strip())
-    return sentence[:400] + ("..." if len(sentence) > 400 else "") or None
-
-
-def _behaviour_row(cid):
-    """(line number, the row's cells) of clause `cid` in the de-facto catalogue, or None. Its
-    ids are the catalogue's with "/" and "(" turned into "-"."""
-    try:
-        with open(os.path.join(SPEC_DIR, BEHAVIOUR), encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    for n, line in enumerate(lines, 1):
-        cells = [c.strip() for c in line.split("|")[1:-1]]
-        if len(cells) >= 4 and re.sub(r"[/(]", "-", cells[1].strip("`")).rstrip(")") == cid:
-            return n, cells
-    return None
+        import tomllib
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib
+    with open(CITATIONS, "rb") as f:
+        return tomllib.load(f)
 
 
 def source(clause):
-    """Where a clause's claim comes from, as one Markdown line."""
-    if clause.get("source") == "documented" and clause.get("doc"):
-        where = f"documented: `{clause['doc']}` line {clause.get('line')} of the spec"
-        quote = _doc_sentence(clause["doc"], int(clause.get("line") or 0))
-        return where + (f", which reads: \"{quote}\"" if quote else "")
-    found = _behaviour_row(clause.get("id", ""))
-    if found:
-        n, cells = found
-        said = "; ".join(c for c in (cells[2], cells[3] if cells[3] != "—" else "",
-                                     f"since {cells[4]}" if len(cells) > 4 and cells[4] not in
-                                     ("—", "") else "") if c)
-        return (f"de facto (CPython's observable behaviour, `{BEHAVIOUR}` line {n}): "
-                f"{' '.join(said.split())}")
-    if clause.get("source") == "de-facto":
-        return (f"de facto (CPython's observable behaviour), from the clause catalogue "
-                f"`conformance/clauses.toml`: no row of `{BEHAVIOUR}` names it")
-    return f"source: {clause.get('source') or 'not recorded'}"
+    """Where a clause's claim comes from, as one Markdown line: the documentation's sentence or
+    the catalogue row of CPython's observable behaviour, with its versions."""
+    cited = _citations().get(clause.get("id", ""))
+    if cited is None:
+        return f"source: {clause.get('source') or 'not recorded'} (no citation recorded)"
+    since = f" (CPython versions: {cited['versions']})" if cited.get("versions") else ""
+    return f"{cited['where']}{since}: \"{' '.join(cited['says'].split())}\""
 
 
 # -- the text -------------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
 
 from conformance import finding
 from conformance.ops import from_json
-from conformance.shrink import Found, HarnessError, Replayer
+from conformance.shrink import Found, HarnessError, Replayer, reduce
 
 # Where an implementation runs in a host interpreter's worker beside that interpreter's own
 # mmap: what the host does too is the host's. For a subclass of the host's mmap.mmap, a bare
@@ -25,6 +26,8 @@ HOSTS = (("stdlib", "the host's own mmap"),
 SUBCLASS_EXPECTATIONS = "subclass-of-cpython.toml"
 # The project's expectations/ of the CPythons, shipped in the package (a link in a checkout), so
 # that a pip-installed suite knows the host's bugs too.
+# Seconds spent reducing one new finding (its replays): enough for a few dozen candidates.
+REDUCE_SECONDS = 5.0
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "known_bugs")
 
 
@@ -95,6 +98,67 @@ def replay_all(infos, assigned, *, timeout, strict_messages, messages):
             if reference is not None:
                 reference.close()
     return rows
+
+
+def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
+               seconds=REDUCE_SECONDS):
+    """Every new finding (a failing row whose identity or clause is not in `known`, {spec:
+    [...]}) replayed and reduced (shrink.reduce: fewer steps, a file of zeros, fewer and smaller
+    arguments), at most `seconds` for each; its rows then carry the smaller steps, their detail
+    and their step-by-step script."""
+    from conformance.repro import script
+    from impls.adapters import ReferenceAdapter, Unavailable
+    from impls.interpreters import resolve
+
+    for info in infos:
+        skip = set((known or {}).get(info["spec"], ()))
+        mine = [r for r in rows if r["impl"] == info["spec"] and r.get("finding")
+                and "replayed" not in r and r["finding"]["kind"] != "hang"
+                and not {r["finding"]["identity"], r["finding"]["clause"]} & skip]
+        if not mine or info.get("status") == "unavailable":
+            continue
+        adapter, reference = resolve(info["spec"], timeout=timeout), None
+        try:
+            adapter.start()
+            reference = ReferenceAdapter(adapter.profile)
+            replayer = Replayer(info["spec"], adapter, reference,
+                                strict_messages=strict_messages, messages=messages)
+            done = {}
+            for row in mine:
+                identity = row["finding"]["identity"]
+                if identity not in done:
+                    done[identity] = _reduced(replayer, row["finding"], seconds)
+                small = done[identity]
+                if small is None:
+                    continue
+                record = small.record(info["spec"])
+                row["finding"].update({k: record[k] for k in (
+                    "steps", "expected", "got", "fields", "raised")})
+                row["detail"] = finding.detail(small.steps, small.trace[-1], small.got,
+                                               small.fields)
+                row["repro"] = script(info["spec"], adapter.profile, small.steps, small.trace,
+                                      small.got, clause=small.clause, fields=small.fields)
+        except Unavailable:
+            continue
+        finally:
+            adapter.close()
+            if reference is not None:
+                reference.close()
+
+
+def _reduced(replayer, record, seconds):
+    """The reduced Found of a finding `record`, or None where its steps no longer end in it (a
+    flaky implementation) or nothing was simpler."""
+    try:
+        found = replay(replayer, record["steps"])
+    except HarnessError:
+        return None
+    if found is None or found.identity != record["identity"]:
+        return None
+    small = reduce(replayer, found, time.monotonic() + seconds)
+    if small.identity != record["identity"] or [op.json() for op in small.steps] == record["steps"]:
+        return None
+    return small
 
 
 def host_of(info):

@@ -4,172 +4,329 @@ into a tracker. The implementation's module (or, with `--stdlib`, the interprete
 the file made with tempfile and os, the steps as ordinary calls, and the last step's CPython
 outcome as a check that exits 1 where the implementation does otherwise.
 
-Findings whose steps need the suite's own helpers (buffer consumers, a second map, odd file
-descriptors, digested bytes) get None here: their step-by-step script stays the reproducer.
+Every op has a plain form: the suite's helpers (buffer consumers, descriptor counts, pickling...)
+are written out as the few lines they are; only what a script cannot say in-process (a worker
+that lies on its pipes) has no check of its own.
 """
 
 from __future__ import annotations
+
+import re
 
 from conformance import ops as o
 from conformance.compare import render
 from impls.executor import DIGEST
 
-# Arguments a plain script can write: ints, bytes, str, None, slices, and these tagged values.
-PLAIN_TAGS = {"idx", "closer", "resizer", "text", "float", "const", "fd", "ba", "mv"}
-# Ops a plain script can write as one line of its own (op.py() with `mmap.mmap` as the factory).
-PLAIN_OPS = {"open", "call", "getitem", "setitem", "delitem", "len", "bool", "repr", "closed",
-             "list", "reversed", "contains", "enter", "exit", "export", "release", "view_set",
-             "file_write", "file_truncate", "end"}
 INDEX = ["class Index:  # an integer whose __index__ may act on the map first",
          "    def __init__(self, n, then=None): self.n, self.then = n, then",
          "    def __index__(self): return (self.then and self.then()) or self.n"]
 MODES = {"r+": "os.O_RDWR", "r": "os.O_RDONLY", "w": "os.O_WRONLY"}
+# Modules a step may use, imported where its text names them.
+MODULES = ("collections.abc", "ctypes", "copy", "errno", "gc", "hashlib", "operator", "pickle",
+           "re", "struct", "weakref", "zlib")
+HANG_SECONDS = 10
+FDS = "len(os.listdir('/proc/self/fd'))"
+VMSIZE = ("int([l for l in open('/proc/self/status') if l.startswith('VmSize:')][0]"
+          ".split()[1]) * 1024")
+MAPPED = "sum(l.rstrip().endswith(' ' + os.path.realpath(path)) for l in open('/proc/self/maps'))"
+CONSUMER = ["try: target = memoryview(m)", "except ValueError: target = m  # closed: the map itself"]
+BINOPS = {"==", "!=", "<", "+", "*"}
 
 
 def script(record, spec, profile):
     """The plain reproducer of a finding `record` of implementation `spec` at `profile`, or
-    None when its steps need more than plain code can say."""
-    ops = [o.from_json(step) for step in record["steps"]]
-    raised = record.get("raised") or ([None] if len(ops) == 1 else [])
-    if not _plain(ops) or len(raised) != len(ops) or record["kind"] == "hang":
-        return None
-    check = _check(record, ops[-1], profile)
-    if check is None:
-        return None
-    head = _module(spec, any("mmap." in _line(op) for op in ops))
+    None for a spec whose module a script cannot import (the reference itself)."""
+    head = _module(spec)
     if head is None:
         return None
-    if any("errno." in line for line in check):
-        head[0] = "import errno, " + head[0][len("import "):]
-    lines = head + _file(ops[0])
-    if any(tag in {"idx", "closer", "resizer"} for op in ops for tag in _tags(op.args)):
+    ops = [o.from_json(step) for step in record["steps"]]
+    raised = list(record.get("raised") or [])
+    raised += [None] * (len(ops) - len(raised))
+    body, opened, setup = [], False, None
+    for n, (op, exc) in enumerate(zip(ops, raised)):
+        if op.name == "open":
+            setup = op.args[0]
+        lines, value = _say(op, opened, setup is not None)
+        opened = opened or op.name == "open"
+        if n < len(ops) - 1:  # a failed constructor leaves no map, as in the suite
+            body += _guarded(lines + ([value] if value else []), exc,
+                             "m = None" if op.name == "open" else "pass")
+        else:
+            body += _check(record, lines, value, f"CPython {profile}")
+    return "\n".join(_head(head, body, spec, ops, record)) + "\n"
+
+
+def _head(head, body, spec, ops, record):
+    """The script's first lines: imports, the module, and what the steps name."""
+    text = "\n".join(body)
+    imports = {"mmap", "os", "sys", "tempfile"} | {m for m in MODULES if re.search(rf"\b{m}\.", text)}
+    if record["kind"] == "hang":
+        imports.add("faulthandler")
+    if ":" in spec or spec == "fmmap":
+        imports.add("importlib")
+    lines = ["import " + ", ".join(sorted(imports))] + head
+    if ":" in spec or spec == "fmmap":
+        if any(tag == "const" for op in ops for tag in _tags(op.args)) or "mmap." in text:
+            lines.append("if hasattr(impl, 'ACCESS_READ'): mmap = impl  "
+                         "# its constants, as the suite reads them")
+        if "memoryview(m" in text:
+            lines.append("if sys.version_info < (3, 12) and hasattr(factory, '__buffer__'):  "
+                         "# PEP 688 by hand")
+            lines.append("    memoryview = lambda m, mv=memoryview: "
+                         "m.__buffer__(0) if hasattr(m, '__buffer__') else mv(m)")
+    if record["kind"] == "hang":
+        lines.append(f"faulthandler.dump_traceback_later({HANG_SECONDS}, exit=True)  "
+                     f"# CPython answers at once; a hang exits 1")
+    if "Index(" in text:
         lines += INDEX
-    if any(op.name in ("export", "release", "view_set") for op in ops):
+    if "views" in text:
         lines.append("views = []")
-    for op, exc in zip(ops[:-1], raised[:-1]):
-        line = _line(op)
-        lines += [line] if exc is None else [f"try: {line}", f"except {exc}: pass"]
-    return "\n".join(lines + check) + "\n"
+    return lines + body
 
 
-def _plain(ops):
-    """Whether plain code can say every op: one scenario, a file opened in a known mode, no
-    helper of the suite's, no descriptor but the file's."""
-    first = ops[0]
-    if first.name != "open" or sum(op.name == "open" for op in ops) != 1:
-        return False
-    setup = first.args[0]
-    if setup is not None and setup.get("mode") not in MODES:
-        return False
-    return all(op.name in PLAIN_OPS and _tags(op.args) <= PLAIN_TAGS and not _fds(op.args)
-               for op in ops)
+def _module(spec):
+    """The lines that pick the map type: the implementation's, or with --stdlib the running
+    interpreter's own."""
+    if spec.startswith(("stdlib", "cpython", "pypy", "python:", "pyodide")):
+        return ["factory = mmap.mmap"]  # its own interpreter
+    if spec == "fmmap":
+        module, name = "fmmap", "mmap"
+    elif ":" in spec and not spec.startswith("reference"):
+        module, _, name = spec.partition(":")
+    else:
+        return None
+    return [f"impl = mmap if '--stdlib' in sys.argv else importlib.import_module({module!r})",
+            "factory = impl.mmap" if name == "mmap" else
+            f"factory = mmap.mmap if impl is mmap else impl.{name}"]
 
 
 def _tags(value):
     return {arg.tag for arg in o.args_in(value)}
 
 
-def _fds(value):
-    """Descriptors other than the file's own (their tags' values)."""
-    return {arg.value for arg in o.args_in(value) if arg.tag == "fd" and arg.value != "file"}
+def _guarded(lines, exc, then="pass"):
+    """A step that raises on CPython, in a try (`then`: what the except does)."""
+    if exc is None:
+        return lines
+    if len(lines) == 1:
+        return [f"try: {lines[0]}", f"except {exc}: {then}"]
+    return ["try:"] + ["    " + line for line in lines] + [f"except {exc}: {then}"]
 
 
-def _module(spec, constants):
-    """The lines that pick the map type: the implementation's, or with --stdlib the running
-    interpreter's own; `constants`: the steps read mmap.X, from the implementation's module
-    where it has them, as the suite does."""
-    if spec == "fmmap":
-        module, name, own = "fmmap", "mmap", False
-    elif ":" in spec and not spec.startswith(("python:", "reference")):
-        module, _, name = spec.partition(":")
-        own = constants
-    elif spec.startswith(("stdlib", "cpython", "pypy", "python:", "pyodide")):
-        return ["import mmap, os, sys, tempfile", "factory = mmap.mmap"]  # its own interpreter
-    else:
-        return None
-    lines = ["import importlib, mmap, os, sys, tempfile",
-             f"impl = mmap if '--stdlib' in sys.argv else importlib.import_module({module!r})",
-             "factory = impl.mmap" if name == "mmap" else
-             f"factory = mmap.mmap if impl is mmap else impl.{name}"]
-    if own:
-        lines.append("if hasattr(impl, 'ACCESS_READ'): mmap = impl  "
-                     "# its constants, as the suite reads them")
-    return lines
+# -- each op as plain lines ------------------------------------------------------------------------
+
+def _say(op, opened, has_file):
+    """(lines, value): the op as statements, and the expression of its outcome (None where the
+    outcome is None by construction); `opened`: a map was made before, `has_file`: over a
+    file."""
+    n, a = op.name, op.args
+    if n == "open":
+        setup = a[0]
+        lines = ["[v.release() for v in views]; m.close()"] if opened else []
+        if setup is not None:
+            lines.append(f"fd, path = tempfile.mkstemp(); os.write(fd, {o.py(bytes.fromhex(setup['data']))})")
+            if setup.get("mode", "r+") != "r+":
+                lines.append(f"os.close(fd); fd = os.open(path, {MODES[setup['mode']]})")
+        line = _plain(op.py())
+        if "closed_fd" in line:  # a number free right when the map is made
+            lines.append("closed_fd = os.open(os.devnull, os.O_RDONLY); os.close(closed_fd)")
+        return lines + [line], None
+    if n == "apply":
+        return _helper(a[0], list(a[1]), has_file)
+    if n == "file_write":
+        return [f"os.lseek(fd, {a[0]}, 0)"], f"os.write(fd, {o.py(a[1])})"
+    if n == "end":
+        return ["[v.release() for v in views]"], "m.close()"
+    if n == "module_attr":
+        return [], f"mmap.{a[0]}"
+    line = _plain(op.py())
+    if n in ("setitem", "delitem", "export", "release", "view_set", "file_truncate", "open2",
+             "set2"):
+        return [line], None
+    return [], line
 
 
-def _file(first):
-    setup = first.args[0]
-    if setup is None:
-        return []
-    data = o.py(bytes.fromhex(setup["data"]))
-    lines = [f"fd, path = tempfile.mkstemp(); os.write(fd, {data})"]
-    if setup["mode"] != "r+":
-        lines.append(f"os.close(fd); fd = os.open(path, {MODES[setup['mode']]})")
-    return lines
-
-
-def _line(op):
-    """The op as one line, the views held in a plain list."""
-    line = op.py()
-    return (line.replace("views.append(export(m))", "views.append(memoryview(m))")
+def _plain(line):
+    """An op's line with the suite's helper names spelled out."""
+    line = (line.replace("views.append(export(m))", "views.append(memoryview(m))")
             .replace("bytes(export(m))", "bytes(memoryview(m))")
-            .replace("release_all(views); m.close()", "[v.release() for v in views]; m.close()")
-            .replace("pwrite(fd, ", "os.pwrite(fd, "))
+            .replace("closed_fd()", "closed_fd")
+            .replace("os.open(WORK, os.O_RDONLY)", "os.open(tempfile.gettempdir(), os.O_RDONLY)"))
+    return re.sub(r"noncontiguous\((b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")\)", _spread, line)
 
 
-def _check(record, last, profile):
-    """The last step with CPython's outcome checked: the lines, or None when plain code cannot
-    check what differs."""
-    expected, fields = record["expected"], record["fields"]
-    cpython = f"CPython {profile}"
-    line = _line(last)
+def _spread(match):
+    """noncontiguous(data) as the view it is: every other byte of a buffer twice as long."""
+    data = eval(match.group(1))  # a bytes literal o.py() wrote
+    spread = bytes(b for byte in data for b in (byte, 0))
+    return f"memoryview({o.py(spread)})[::2]"
+
+
+def _helper(what, args, has_file):
+    """(lines, value) of an `apply` helper (impls/executor.py Executor.helper), written out."""
+    p = [o.py(x) for x in args]
+    args = [x.value if isinstance(x, o.Arg) and x.tag == "text" else x for x in args]
+    q = p + [""] * 3  # indexed where a table names arguments its helper may not take
+    kw = "" if len(args) < 2 or args[-1] is None else f", trackfd={p[-1]}"
+    simple = {
+        "hash": "hash(m) == object.__hash__(m)",
+        "weakref": "weakref.ref(m)() is m",
+        "gc_tracked": "gc.is_tracked(m)",
+        "is_sequence": "isinstance(m, collections.abc.Sequence)",
+        "sizeof": "isinstance(m.__sizeof__(), int)",
+        "iter_type": "type(iter(m)).__name__",
+        "next_iter": "next(iter(m))",
+        "hasattr": f"hasattr(m, {q[0]})",
+    }
+    if what in simple:
+        return [], simple[what]
+    statements = {
+        "pickle": f"pickle.dumps(m, {', '.join(p)})", "copy": "copy.copy(m)",
+        "deepcopy": "copy.deepcopy(m)", "reduce_ex": f"m.__reduce_ex__({', '.join(p)})",
+        "from_buffer": "ctypes.c_char.from_buffer(m)", "close_fd": "os.close(fd)",
+        "setattr": f"setattr(m, {', '.join(p)})",
+    }
+    if what in statements:
+        return [statements[what]], None
+    consumers = {
+        "int": "int(target)", "bytearray": "bytes(bytearray(target))",
+        "md5": "hashlib.md5(target).hexdigest()",
+        "unpack_from": f"list(struct.unpack_from({', '.join([q[0], 'target'] + p[1:])}))",
+        "view_info": "[target.format, target.itemsize, target.ndim, list(target.shape), "
+                     "target.readonly]",
+    }
+    if what in consumers:
+        return list(CONSUMER), consumers[what]
+    if what == "re_search":
+        return CONSUMER + [f"found = re.search({p[0]}, target)"], \
+            "None if found is None else [found.start(), found.end()]"
+    if what == "is_buffer":
+        return [], ("isinstance(m, collections.abc.Buffer) if hasattr(collections.abc, 'Buffer') "
+                    "else hasattr(type(m), '__buffer__')")
+    if what == "dunder_buffer":
+        return ["v = m.__buffer__(0)"], "[type(v).__name__, len(v)]"
+    if what == "binop":
+        op, other = args[0], p[1]
+        if op.lstrip("r") not in BINOPS:
+            raise ValueError(f"unknown operator {op!r}")
+        return [], f"{other} {op[1:]} m" if op.startswith("r") else f"m {op} {other}"
+    if what == "subclass":
+        return ["class Sub(factory):", "    __slots__ = ('seen',)",
+                "    def __init__(self, *a, **k): self.seen = len(a)",
+                f"sub = Sub(-1, {', '.join(p)})"], "[isinstance(sub, factory), len(sub), sub.seen]"
+    if what == "fork_set":
+        return ["pid = os.fork()", "if pid == 0:  # the child assigns, the parent reads",
+                f"    try: m[{p[0]}] = {p[1]}", "    finally: os._exit(0)",
+                "os.waitpid(pid, 0)"], f"m[{p[0]}]"
+    if what == "audit_new":
+        return ["events = []",
+                "sys.addaudithook(lambda e, a: e == 'mmap.__new__' and events.append(list(a)))",
+                f"factory(-1, {', '.join(p)}).close()"], "events"
+    if what == "fd_growth":
+        return [f"before = {FDS}", f"maps = [factory(fd, 0{kw}) for _ in range({p[0]})]"], \
+            f"{FDS} - before"
+    if what == "drop_fds":
+        if args[1]:
+            return [f"before = {FDS}", f"maps = [factory(fd, 0{kw}) for _ in range({p[0]})]",
+                    f"held = {FDS} - before", "del maps[:]; gc.collect()"], \
+                f"[held, {FDS} - before]"
+        return [f"before = {FDS}", f"for _ in range({p[0]}): factory(fd, 0{kw})",
+                "gc.collect()"], f"[None, {FDS} - before]"
+    if what == "drop_anon":
+        return [f"before = {VMSIZE}", f"for _ in range({p[0]}): factory(-1, {p[1]})",
+                "gc.collect()"], f"{VMSIZE} - before < {p[2]}"
+    if what == "large_offset":
+        return ["big = tempfile.mkstemp()[1]",
+                f"with open(big, 'wb') as f: f.seek({p[0]}); f.write(b'XYZ'); "
+                f"f.truncate({p[0]} + 8192)",
+                f"big = factory(os.open(big, os.O_RDWR), 4096, offset={p[0]})"], \
+            "[big[:3], len(big), big.size()]"
+    if what == "drop":
+        return ["del m; gc.collect()"], "open(path, 'rb').read()" if has_file else "None"
+    if what == "drop_mapped":
+        return [f"before = {MAPPED}", "del m; gc.collect()"], f"[before > 0, {MAPPED}]"
+    raise ValueError(f"no plain form for helper {what!r}")
+
+
+# -- the last step, checked -------------------------------------------------------------------------
+
+def _check(record, lines, value, cpython):
+    """The last step (`lines`, then its outcome `value`) with CPython's outcome checked."""
+    expected, got, fields = record["expected"], record.get("got") or {}, record["fields"]
     out = expected.get("out") or [""]
+    other = (got.get("out") or [""])[0]
     if out[0] == "exc":
-        # The exception is the check; a state left otherwise beside another outcome follows
-        # from it, but a state that alone differs needs asserts this form has no place for.
-        if "out" not in fields and set(fields) - {"crash", "protocol"}:
-            return None
         name, code = out[1], out[2]
-        if code is None:
-            caught = f"except {name}: print({f'{name}, as on {cpython}'!r})"
-        elif isinstance(code, (int, str)):
+        step = lines + ([value] if value else [])
+        body = ["try: " + step[0]] if len(step) == 1 else \
+            ["try:"] + ["    " + line for line in step]
+        if "out" not in fields and set(fields) - {"crash", "protocol", "hang"}:
+            # Both raise; the state left after differs.
+            return body + [f"except {name}: pass"] + _states(fields, expected, cpython) + \
+                _read_back(record)
+        if isinstance(code, (int, str)):
             want = f"errno.{code}" if isinstance(code, str) else str(code)
             caught = (f"except {name} as e: assert e.errno == {want}, "
                       f"({f'{cpython}: {name} [errno {code}]'!r}, e)")
         else:
-            return None
+            caught = f"except {name}: print({f'{name}, as on {cpython}'!r})"
         # A crash shows when the map is read back, as the suite does after each step: before
         # saying the exception is missing (a map grown past its pages dies there), and after
         # it (a map over a file truncated under it).
         back = "m[:]; " if _read_back(record) else ""
-        return [f"try: {line}", caught,
-                f"else: {back}sys.exit({f'{cpython} raises {name} here'!r})"] + _read_back(record)
-    if out[0] != "ok":
-        return None
-    checks = []
-    if "out" in fields or fields in (["crash"], ["protocol"]):
-        value = out[1]
-        if isinstance(value, dict) and "self" in value:
-            want, test = "the map itself", "r is m"
-        elif isinstance(value, dict) and set(value) & {"unencodable", "class", "intsub"}:
-            return None
+        return body + [caught, f"else: {back}sys.exit({f'{cpython} raises {name} here'!r})"] + \
+            _read_back(record)
+    checks = list(lines)
+    if value is None:
+        pass
+    elif ("out" in fields or set(fields) & {"crash", "protocol", "hang"}) and other != "exc":
+        test = _value_test(out[1] if out[0] == "ok" else None)
+        if test is None:
+            checks.append(value)
         else:
-            want = render(value)
-            test = f"repr(r) == {want!r}"
-        if _statement(line):  # no value to check: running it is the check (it must not raise)
-            checks.append(line)
-        else:
-            checks += [f"r = {line}", f"assert {test}, ({f'{cpython}: {want}'!r}, r)"]
-    else:
-        checks.append(line)
-    for field in fields:
-        if field in ("out", "crash", "protocol"):
-            continue
-        state = _state(field, expected, cpython)
-        if state is None:
-            return None
-        checks.append(state)
+            want, assertion = test
+            checks += [f"r = {value}", f"assert {assertion}, ({f'{cpython}: {want}'!r}, r)"]
+    else:  # the implementation raises where CPython does not: running it is the check
+        checks.append(value)
+    if other != "exc":  # a raise leaves the state as it is: the other fields follow from it
+        checks += _states(fields, expected, cpython)
     return checks + _read_back(record)
+
+
+def _value_test(value):
+    """(what CPython gives, the assert's test of `r`), or None where no plain test says it."""
+    if isinstance(value, dict):
+        (tag, v), = value.items()
+        if tag == "self":
+            return "the map itself", "r is m"
+        if tag == "class":
+            return f"the class {v}", f"isinstance(r, type) and r.__name__ == {v!r}"
+        if tag == "intsub":
+            return f"an int of class {v[0]}, {v[1]}", \
+                f"type(r).__name__ == {v[0]!r} and r == {v[1]!r}"
+        if tag == "obj":
+            return f"an object of type {v}", f"type(r).__name__ == {v!r}"
+        if tag == "unencodable":
+            return None
+        if tag == "text" and v.startswith("<"):  # a repr, whatever its class and address
+            want = _repr_form(v)
+            return v, (f"re.sub(r' at 0x[0-9a-fA-F]+>$', '>', re.sub(r'^<[\\w.]+', '<mmap', r))"
+                       f" == {want!r}")
+    want = render(value)
+    return want, f"repr(r) == {want!r}"
+
+
+def _repr_form(text):
+    """A repr as compare.py compares it: the class named `mmap`, no address."""
+    return re.sub(r" at 0x[0-9a-fA-F.]+>$", ">", re.sub(r"^<[\w.]+", "<mmap", text))
+
+
+def _states(fields, expected, cpython):
+    lines = []
+    for field in fields:
+        if field not in ("out", "crash", "protocol", "hang"):
+            lines += _state(field, expected, cpython)
+    return lines
 
 
 def _read_back(record):
@@ -181,18 +338,30 @@ def _read_back(record):
     return ["m[:]  # read back, as the suite does after each step"]
 
 
-def _statement(line):
-    return "=" in line.split("(")[0].replace("==", "") or line.startswith(("del ", "views.", "["))
-
-
 def _state(field, expected, cpython):
-    """An assert of one field of the map's state after the step, as CPython leaves it."""
+    """Asserts of one field of the map's state after the step, as CPython leaves it."""
     value = expected.get(field)
+    if field == "state":
+        if value == "closed":
+            return ["try: len(m)", "except ValueError: pass",
+                    f"else: sys.exit({f'{cpython}: the map is closed here'!r})"]
+        if value == "open":
+            return [f"len(m)  # {cpython}: the map is still open"]
+        return []
     if field in ("pos", "len") and type(value) is int:  # repr: True is not 1
         got = "m.tell()" if field == "pos" else "len(m)"
-        return f"assert repr({got}) == '{value}', ({f'{cpython}: {got} {value}'!r}, {got})"
-    if field in ("data", "file") and isinstance(value, str) and not value.startswith(DIGEST):
-        data = o.py(bytes.fromhex(value))
+        return [f"assert repr({got}) == '{value}', ({f'{cpython}: {got} {value}'!r}, {got})"]
+    if field in ("data", "file") and isinstance(value, str):
         got = "m[:]" if field == "data" else "open(path, 'rb').read()"
-        return f"assert {got} == {data}, ({f'{cpython}: {field}'!r}, {got})"
-    return None
+        if value.startswith(DIGEST):
+            crc = value[len(DIGEST):]
+            return [f"assert zlib.crc32({got}) & 0xffffffff == 0x{crc}, "
+                    f"({f'{cpython}: {field} with CRC-32 {crc}'!r}, {got})"]
+        data = o.py(bytes.fromhex(value))
+        return [f"assert {got} == {data}, ({f'{cpython}: {field}'!r}, {got})"]
+    if isinstance(value, list) and value[:1] == ["exc"]:  # reading it back raises on CPython
+        got = {"pos": "m.tell()", "len": "len(m)", "data": "m[:]"}.get(field)
+        if got:
+            return [f"try: {got}", f"except {value[1]}: pass",
+                    f"else: sys.exit({f'{cpython}: {got} raises {value[1]} here'!r})"]
+    return []

@@ -229,28 +229,34 @@ def _checked(op, expected):
     return expected
 
 
+def attempt(target, identity, candidate, harness=None):
+    """The Found that `candidate` steps end in when it is the bug `identity`, else None; harness
+    errors on the way are appended to `harness` and the candidate dropped."""
+    try:
+        target.check(candidate)
+    except Found as again:
+        if again.identity == identity:
+            return again
+    except Exception as exc:  # counted like the sweep's, and the candidate is dropped
+        if harness is not None:
+            harness.append(harness_error(target, exc))
+    return None
+
+
 def shrink(target, found, deadline, harness=None):
     """Delta debugging: drop chunks of ops, then single ops, while the same bug (its identity)
     still shows (each candidate replayed on fresh scenarios). Returns the shortest Found;
     harness errors on the way are appended to `harness`."""
     best = found
 
-    def attempt(candidate):
-        try:
-            target.check(candidate)
-        except Found as again:
-            if again.identity == found.identity:
-                return again
-        except Exception as exc:  # counted like the sweep's, and the candidate is dropped
-            if harness is not None:
-                harness.append(harness_error(target, exc))
-        return None
+    def again_(candidate):
+        return attempt(target, found.identity, candidate, harness)
 
     def earlier_scenarios_dropped(best):
         """Without the scenarios before a later opening, which rarely matter (one op at a time
         they may not go: each earlier op is what lets the next opening run)."""
         for start in [i for i, op in enumerate(best.steps) if op.name == "open"][1:][::-1]:
-            again = attempt(best.steps[start:])
+            again = again_(best.steps[start:])
             if again is not None:
                 return again
         return best
@@ -262,7 +268,7 @@ def shrink(target, found, deadline, harness=None):
         for start in range(0, len(best.steps), size):
             if time.monotonic() >= deadline:
                 break
-            again = attempt(best.steps[:start] + best.steps[start + size:])
+            again = again_(best.steps[:start] + best.steps[start + size:])
             if again is not None:
                 best = again
                 chunks = max(chunks - 1, 2)
@@ -283,12 +289,56 @@ def shrink(target, found, deadline, harness=None):
                 if len(data) < 2:
                     break
                 shorter = dataclasses.replace(op, args=_replaced(op.args, path, data[:len(data) // 2]))
-                again = attempt(best.steps[:index] + [shorter] + best.steps[index + 1:])
+                again = again_(best.steps[:index] + [shorter] + best.steps[index + 1:])
                 if again is None:
                     break
                 best = again
         index += 1
     return best
+
+
+def reduce(target, found, deadline, harness=None):
+    """shrink(), then each op made simpler while the same bug still shows: a scenario's file
+    of zeros and shorter, arguments dropped, integers towards 0. What is left is what a
+    reproducer must say."""
+    best = shrink(target, found, deadline, harness)
+    index = 0
+    while index < len(best.steps) and time.monotonic() < deadline:
+        for simpler in simpler_ops(best.steps[index]):
+            if time.monotonic() >= deadline:
+                break
+            again = attempt(target, found.identity,
+                            best.steps[:index] + [simpler] + best.steps[index + 1:], harness)
+            if again is not None:
+                best = again
+                break  # this op again, from its new form
+        else:
+            index += 1
+    return best
+
+
+def simpler_ops(op):
+    """Variants of `op` one step simpler, simplest first: its file all zeros, then half as long;
+    its last positional argument or a keyword dropped; an integer argument 0, then halved."""
+    head, args, kwargs = (op.args if op.name in ("open", "call") else (None, op.args, {}))
+    if op.name == "open" and head is not None:
+        data = bytes.fromhex(head["data"])
+        for smaller in (bytes(len(data)), data[:len(data) // 2]):
+            if smaller != data and (smaller or data):
+                yield dataclasses.replace(op, args=({**head, "data": smaller.hex()}, args, kwargs))
+    if op.name not in ("open", "call"):
+        return
+    if len(args) > (2 if op.name == "open" else 0):  # a map needs its fileno and length
+        yield dataclasses.replace(op, args=(head, args[:-1], kwargs))
+    for key in kwargs:
+        yield dataclasses.replace(op, args=(head, args, {k: v for k, v in kwargs.items()
+                                                         if k != key}))
+    for n, value in enumerate(args):
+        if type(value) is int and value and not (op.name == "open" and n == 0):
+            for smaller in dict.fromkeys((0, value // 2 if value > 0 else -(-value // 2))):
+                if smaller != value:
+                    yield dataclasses.replace(op, args=(head, args[:n] + (smaller,) + args[n + 1:],
+                                                        kwargs))
 
 
 def payloads(value, path=()):

@@ -3,12 +3,13 @@
 the ops leaves, payloads cut to what still shows the bug."""
 
 import os
+import time
 
 import pytest
 
 from conformance import ops as o
 from conformance.machine import run_lockstep
-from conformance.shrink import _at, _replaced, payloads
+from conformance.shrink import Found, Replayer, _at, _replaced, payloads, reduce, simpler_ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -65,3 +66,34 @@ def test_machine_reports_the_shrunk_ops(planted):
     assert len(small.steps[-1].py()) <= 30, small.steps[-1].py()  # e.g. m.write(b'a')
     assert len(small.expected_trace) == len(small.steps)
     assert small.index == len(small.steps) - 1 and "out" in small.fields
+
+
+def test_simpler_ops_try_a_file_of_zeros_fewer_arguments_and_smaller_integers():
+    variants = [op.py() for op in simpler_ops(o.Call("find", b"x", 6, 9))]
+    assert variants == ["m.find(b'x', 6)", "m.find(b'x', 0, 9)", "m.find(b'x', 3, 9)",
+                        "m.find(b'x', 6, 0)", "m.find(b'x', 6, 4)"]
+    files = [op.args[0]["data"] for op in simpler_ops(o.Open(b"\x01\x02\x03\x04", 0))]
+    assert files[:2] == ["00000000", "0102"]
+
+
+def test_reduce_leaves_a_file_of_zeros_and_the_arguments_the_bug_needs(planted):
+    """A reproducer of write()'s planted bug needs no file bytes, no seek, one byte."""
+    from impls.adapters import ReferenceAdapter
+    from impls.interpreters import resolve
+
+    subject = resolve(planted)
+    subject.start()
+    reference = ReferenceAdapter(subject.profile)
+    replayer = Replayer(planted, subject, reference)
+    steps = [o.Open(bytes(range(200, 256)) * 4, 0), o.Seek(7, 0), o.Call("write", b"abc")]
+    try:
+        with pytest.raises(Found) as caught:
+            replayer.run(steps)
+        small = reduce(replayer, caught.value, time.monotonic() + 60)
+    finally:
+        subject.close()
+        reference.close()
+    assert small.identity == caught.value.identity
+    assert [op.py() for op in small.steps] == ["m = factory(fd, 0)", "m.write(b'a')"]
+    assert set(small.steps[0].args[0]["data"]) == {"0"}  # a file of zeros
+    assert len(small.steps[0].args[0]["data"]) < len(steps[0].args[0]["data"])
