@@ -187,6 +187,21 @@ def report(session):
 
 
 @nox.session(default=False)
+def publish(session):
+    """The published report, regenerated: every implementation this machine has, run into
+    reports/results.json (the one generated file the repository keeps), then the site built
+    from it into reports/out/ (compat.md/.html/.json, a page per clause, each finding's plain
+    reproducer and issue text, run both ways), which is not committed."""
+    _install(session, "impls")
+    # Exit 1 (something diverges) is the report's content, not a failure of the session.
+    session.run("python", "-m", "conformance", "--impl", "all", "-n", "2", "--json",
+                "reports/results.json", "--expectations-dir", "expectations", *session.posargs,
+                success_codes=[0, 1])
+    _run(session, "python", "-m", "conformance.report", "reports/results.json", "--out",
+         "reports/out", "--run")
+
+
+@nox.session(default=False)
 def bench(session):
     """Run the benchmarks once and write reports/bench.md (`-- --quick` for a smoke run)."""
     _install(session, "bench", "impls")  # fmmap too: its bulk speed is in the table
