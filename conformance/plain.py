@@ -17,7 +17,7 @@ from conformance import ops as o
 from conformance.compare import render
 from impls.executor import DIGEST
 
-INDEX = ["class Index:  # an integer whose __index__ may act on the map first",
+INDEX = ["class Index(object):  # an integer whose __index__ may act on the map first",
          "    def __init__(self, n, then=None): self.n, self.then = n, then",
          "    def __index__(self): return (self.then and self.then()) or self.n"]
 MODES = {"r+": "os.O_RDWR", "r": "os.O_RDONLY", "w": "os.O_WRONLY"}

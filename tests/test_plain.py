@@ -69,7 +69,7 @@ def test_a_missing_exception_and_the_steps_before_that_raise(reference, tmp_path
 
 def test_an_index_that_closes_the_map_brings_its_three_line_class(reference, tmp_path):
     text = made(reference, [o.Open(b"0123"), o.GetItem(o.Closer(1))], {"out": ["ok", 49]})
-    assert "class Index:" in text and "m[Index(1, lambda: m.close())]" in text
+    assert "class Index(object):" in text and "m[Index(1, lambda: m.close())]" in text
     assert run(tmp_path, text, "--stdlib").returncode == 0
 
 
