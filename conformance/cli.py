@@ -601,7 +601,10 @@ def run(argv):
                 replayed = known_findings.replay_all(infos, assigned, **engine)
                 collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
                 collected["results"] = replayed + collected["results"]
-                known_findings.reduce_all(infos, collected["results"], known, **engine)
+                # New findings reduced before anything is written (known ones too when their
+                # stored steps are rewritten).
+                known_findings.reduce_all(infos, collected["results"],
+                                          {} if args.update_expectations else known, **engine)
                 known_findings.label_origins(infos, collected["results"],
                                              expectations_dir=args.expectations_dir, **engine)
         except Interrupted:

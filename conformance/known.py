@@ -103,7 +103,8 @@ def replay_all(infos, assigned, *, timeout, strict_messages, messages):
 def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
                seconds=REDUCE_SECONDS):
     """Every new finding (a failing row whose identity or clause is not in `known`, {spec:
-    [...]}) replayed and reduced (shrink.reduce: fewer steps, a file of zeros, fewer and smaller
+    [...]}; all of them with an empty `known`, as when expectations are rewritten) replayed and
+    reduced (shrink.reduce: fewer steps, a file of zeros, fewer and smaller
     arguments), at most `seconds` for each; its rows then carry the smaller steps, their detail
     and their step-by-step script."""
     from conformance.repro import script
@@ -113,7 +114,7 @@ def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
     for info in infos:
         skip = set((known or {}).get(info["spec"], ()))
         mine = [r for r in rows if r["impl"] == info["spec"] and r.get("finding")
-                and "replayed" not in r and r["finding"]["kind"] != "hang"
+                and r["finding"]["kind"] != "hang"
                 and not {r["finding"]["identity"], r["finding"]["clause"]} & skip]
         if not mine or info.get("status") == "unavailable":
             continue

@@ -487,7 +487,14 @@ class Executor(object):
                 view.release()
         if what == "from_buffer":  # a writable buffer request through ctypes
             import ctypes
-            ctypes.c_char.from_buffer(m)
+            if PY2:  # ctypes asks Python 2's old buffer protocol, which export() cannot give
+                ctypes.c_char.from_buffer(m)
+                return None
+            view = export(m)  # as every consumer gets the map (PEP 688 by hand before 3.12)
+            try:
+                ctypes.c_char.from_buffer(view)
+            finally:
+                view.release()
             return None
         if what == "hasattr":
             return hasattr(m, args[0])

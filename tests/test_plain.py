@@ -83,7 +83,7 @@ EVERY_OP = [
     o.Apply("pickle", 2), o.Apply("copy"), o.Apply("deepcopy"), o.Apply("reduce_ex", 2),
     o.Apply("bytearray"), o.Apply("md5"), o.Apply("unpack_from", "<H", 1),
     o.Apply("re_search", b"1"), o.Apply("view_info"), o.Apply("is_buffer"),
-    o.Apply("is_sequence"),
+    o.Apply("is_sequence"), o.Apply("from_buffer"),
     o.Apply("hasattr", "find"), o.Apply("setattr", "x", 1), o.Apply("binop", "==", o.SELF),
     o.Apply("binop", "r+", b"x"), o.Apply("sizeof"), o.Apply("iter_type"),
     o.Apply("next_iter"), o.Apply("subclass", 4096), o.Apply("fd_growth", 3, None),
