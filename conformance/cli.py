@@ -601,10 +601,11 @@ def run(argv):
                 replayed = known_findings.replay_all(infos, assigned, **engine)
                 collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
                 collected["results"] = replayed + collected["results"]
-                # New findings reduced before anything is written (known ones too when their
-                # stored steps are rewritten).
+                # New findings reduced before anything is written; known ones too when their
+                # stored steps are rewritten or their reproducers written.
+                everything = args.update_expectations or args.repro_dir
                 known_findings.reduce_all(infos, collected["results"],
-                                          {} if args.update_expectations else known, **engine)
+                                          {} if everything else known, **engine)
                 known_findings.label_origins(infos, collected["results"],
                                              expectations_dir=args.expectations_dir, **engine)
         except Interrupted:

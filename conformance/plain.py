@@ -19,7 +19,8 @@ from impls.executor import DIGEST
 
 INDEX = ["class Index(object):  # an integer whose __index__ may act on the map first",
          "    def __init__(self, n, then=None): self.n, self.then = n, then",
-         "    def __index__(self): return (self.then and self.then()) or self.n"]
+         "    def __index__(self): return (self.then and self.then()) or self.n",
+         "    __int__ = __index__  # what Python 2 asks for"]
 MODES = {"r+": "os.O_RDWR", "r": "os.O_RDONLY", "w": "os.O_WRONLY"}
 # Modules a step may use, imported where its text names them.
 MODULES = ("collections.abc", "ctypes", "copy", "errno", "gc", "hashlib", "operator", "pickle",
@@ -40,19 +41,23 @@ def script(record, spec, profile):
     if head is None:
         return None
     ops = [o.from_json(step) for step in record["steps"]]
-    raised = list(record.get("raised") or [])
+    # Python 2's mmap.error is EnvironmentError, which `except OSError` misses there.
+    py2 = str(profile).startswith("2.")
+    raised = [("EnvironmentError" if py2 and exc == "OSError" else exc)
+              for exc in record.get("raised") or []]
     raised += [None] * (len(ops) - len(raised))
     body, opened, setup = [], False, None
     for n, (op, exc) in enumerate(zip(ops, raised)):
         if op.name == "open":
             setup = op.args[0]
-        lines, value = _say(op, opened, setup is not None)
-        opened = opened or op.name == "open"
+        lines, value = _say(op, opened, setup is not None, "views" in "\n".join(body))
+        if op.name == "open":
+            opened = exc is None  # a map to close before the next one
         if n < len(ops) - 1:  # a failed constructor leaves no map, as in the suite
             body += _guarded(lines + ([value] if value else []), exc,
                              "m = None" if op.name == "open" else "pass")
         else:
-            body += _check(record, lines, value, f"CPython {profile}")
+            body += _check(record, lines, value, f"CPython {profile}", py2)
     return "\n".join(_head(head, body, spec, ops, record)) + "\n"
 
 
@@ -115,14 +120,17 @@ def _guarded(lines, exc, then="pass"):
 
 # -- each op as plain lines ------------------------------------------------------------------------
 
-def _say(op, opened, has_file):
+def _say(op, opened, has_file, viewed=False):
     """(lines, value): the op as statements, and the expression of its outcome (None where the
-    outcome is None by construction); `opened`: a map was made before, `has_file`: over a
-    file."""
+    outcome is None by construction); `opened`: a map is open from before, `has_file`: over a
+    file, `viewed`: views were taken of it."""
     n, a = op.name, op.args
     if n == "open":
         setup = a[0]
-        lines = ["[v.release() for v in views]; m.close()"] if opened else []
+        lines = []
+        if opened:  # the scenario before ends, as the suite ends it
+            lines.append("[v.release() for v in views]; views = []; m.close()" if viewed
+                         else "m.close()")
         if setup is not None:
             lines.append(f"fd, path = tempfile.mkstemp(); os.write(fd, {o.py(bytes.fromhex(setup['data']))})")
             if setup.get("mode", "r+") != "r+":
@@ -250,13 +258,15 @@ def _helper(what, args, has_file):
 
 # -- the last step, checked -------------------------------------------------------------------------
 
-def _check(record, lines, value, cpython):
-    """The last step (`lines`, then its outcome `value`) with CPython's outcome checked."""
+def _check(record, lines, value, cpython, py2=False):
+    """The last step (`lines`, then its outcome `value`) with CPython's outcome checked
+    (`py2`: on Python 2, where an OSError of mmap's is an EnvironmentError)."""
     expected, got, fields = record["expected"], record.get("got") or {}, record["fields"]
     out = expected.get("out") or [""]
     other = (got.get("out") or [""])[0]
     if out[0] == "exc":
         name, code = out[1], out[2]
+        name = "EnvironmentError" if py2 and name == "OSError" else name
         step = lines + ([value] if value else [])
         body = ["try: " + step[0]] if len(step) == 1 else \
             ["try:"] + ["    " + line for line in step]
