@@ -463,3 +463,99 @@ def test_the_stale_published_results_still_build(tmp_path):
     assert m["order"]["other"][:3] == ["pypy3.11", "fmmap", "pyodide"]
     assert "reference" in m["order"]["cpython"] and "stdlib" in m["order"]["other"]
 
+
+# -- what a reader sees and does: Playwright driving Debian's Chromium -----------------------------
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the `test` extra installs it
+    sync_playwright = None
+
+needs_playwright = pytest.mark.skipif(
+    sync_playwright is None or CHROMIUM is None,
+    reason="needs playwright (pip install -e .[test]) and chromium (apt-get install chromium)")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser_page():
+    """A 1400x900 page of Chromium, the machine's own (Playwright downloads none)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 900})
+        finally:
+            browser.close()
+
+
+def open_report(page, folder, query=""):
+    page.goto(f"file://{folder / 'compat.html'}" + (f"#{query}" if query else ""))
+    page.wait_for_selector("body[data-ready='1']")
+
+
+@needs_playwright
+def test_a_failing_cell_leads_to_its_clause_page_and_its_reproducer(fleet_built, browser_page):
+    page = browser_page
+    open_report(page, fleet_built)
+    cell = page.locator('tr[data-clause="seek.c0"] td[data-impl="pypy3"] a')
+    assert not cell.is_visible()  # the seek group is folded
+    page.click('button.tog[data-group="seek"]')
+    assert "open=seek" in page.url  # the opened group is in the URL too
+    assert cell.inner_text() == "crash"
+    cell.click()
+    page.wait_for_url("**/clauses/seek.c0.html#i-pypy3")
+    assert page.locator("tr#i-pypy3 td.s").inner_text() == "crash"
+    script = page.locator("pre.script")
+    assert script.is_visible() and script.inner_text().strip() == FLEET_REPRO.strip()
+    assert page.locator("header.clause-head").is_visible()  # the clause stays in view
+
+
+@needs_playwright
+def test_the_first_screen_shows_every_implementation_but_the_cpythons(fleet_built, browser_page,
+                                                                      tmp_path):
+    page = browser_page
+    open_report(page, fleet_built)
+    png = tmp_path / "first-screen.png"
+    page.screenshot(path=str(png))
+    assert png.stat().st_size > 10_000
+    for spec in ("pypy3", "fmmap", "pyodide", "stdlib", "ghost"):
+        for where in (f'#summary tr[data-impl="{spec}"]', f'#matrix th[data-impl="{spec}"]'):
+            box = page.locator(where).bounding_box()
+            assert box is not None, where
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1400, (where, box)
+            if where.startswith("#summary"):  # the table in full, without scrolling
+                assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (where, box)
+    assert page.locator("details#cpython > summary").count() == 1
+    fold = page.locator("details#cpython > summary").bounding_box()
+    assert fold is not None and fold["y"] + fold["height"] <= 900  # the overview, whole
+    assert not page.locator('#summary-cpython tr[data-impl="cpython3.9"]').is_visible()
+    assert not page.locator('#matrix th[data-impl="cpython3.9"]').is_visible()
+    page.click("details#cpython > summary")
+    assert page.locator('#summary-cpython tr[data-impl="cpython3.9"]').is_visible()
+    page.click('button.tog[data-group="seek"]')  # clause rows, their text beside the id
+    for spec in ("pypy3", "fmmap", "pyodide", "stdlib", "ghost"):
+        box = page.locator(f'tr[data-clause="seek.c0"] td[data-impl="{spec}"]').bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1400, (spec, box)
+
+
+@needs_playwright
+def test_filters_go_into_the_url_and_come_back_from_it(fleet_built, browser_page):
+    page = browser_page
+    open_report(page, fleet_built)
+    page.select_option("#f-status", "new")
+    page.check("#f-cpython")
+    assert page.url.endswith("#status=new&cpython=each")
+    shown = page.locator("#shown").inner_text()
+    # pypy3's 7 (pyodide's read.c2 among them), fmmap's seek.c1, cpython3.11.2's find.c1; not
+    # fmmap's find.c0 (its host's) nor the CPythons' known resize.c0.
+    assert shown == "9 clauses, 10 findings shown"
+    assert page.locator('tr[data-clause="find.c1"] td[data-impl="cpython3.11.2"]').is_visible()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#f-status").input_value() == "new"
+    assert page.locator("#shown").inner_text() == shown
+    page.click('#summary tr[data-impl="fmmap"] th a')  # an implementation's name filters to it
+    assert "impl=fmmap" in page.url
+    assert page.locator('#matrix th[data-impl="fmmap"]').is_visible()
+    assert not page.locator('#matrix th[data-impl="pypy3"]').is_visible()
