@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-from conformance import issues, site, upstream
+from conformance import clause_pages, issues, site, upstream
 from conformance.results import (
     FAILING,
     STATUSES,
@@ -341,7 +341,7 @@ def build(results_path, out_dir=DEFAULT_OUT, *, run=False):
     _prune(folder, {f["name"] + ext for f in written for ext in (".md", ".py", ".trace.py")},
            (".md", ".py"))
     documents = {"compat.md": markdown(m), "compat.json": json.dumps(m, indent=1) + "\n",
-                 **site.pages(m, _scripts(m, out_dir))}
+                 "compat.html": site.page(m), **clause_pages.pages(m, _scripts(m, out_dir))}
     pages = os.path.join(out_dir, site.CLAUSES)
     os.makedirs(pages, exist_ok=True)
     _prune(pages, {os.path.basename(p) for p in documents if p.startswith(site.CLAUSES + "/")},

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The report as a static offline site, from conformance/report.py's model: compat.html (the
-implementations worst first, the clause groups x implementations matrix, the findings) and one
-page per clause, clauses/ID.html, named by the clause id. site.css and site.js are inlined:
+implementations worst first, the clause groups x implementations matrix, the findings), and what
+the clause pages (conformance/clause_pages.py) share with it. site.css and site.js are inlined:
 every page stands alone, nothing is loaded from elsewhere. Stdlib only."""
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import re
 
 CLAUSES = "clauses"  # the clause pages' folder, beside compat.html
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORIGIN_SAID = {"implementation": "own", "host": "the host's mmap"}
-LONG_SCRIPT = 40  # lines: a longer reproducer is folded on its clause page
 SEVERITY_SAID = {"new-crash": "with new crashes", "new-diverge": "with new divergences",
                  "incomplete": "incomplete", "known": "failing, all known", "ok": "conformant",
                  "unavailable": "unavailable"}
@@ -87,7 +85,7 @@ def _e(text):
     return html.escape("" if text is None else str(text))
 
 
-def _code(text):
+def code(text):
     """Markdown-ish text (`code` spans) as HTML."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
@@ -97,13 +95,13 @@ def _asset(name):
         return f.read()
 
 
-def _head(title):
+def head(title):
     return ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{_e(title)}</title>", f"<style>{_asset('site.css')}</style></head><body>"]
 
 
-def _mark(result):
+def mark(result):
     """The CSS classes of one result: its status, and new or known when it fails."""
     if result is None:
         return "none"
@@ -145,7 +143,8 @@ def _impl_row(i):
             f'<td class="pct">{bar}{pct(i["conformance"])}</td>'
             + "".join(f'<td class="n">{c[k]}</td>' for k in ("pass", "diverge", "crash"))
             + f'<td class="n{" hot" if c["new"] else ""}">{new}</td><td class="n">{c["known"]}'
-            f'</td><td>{_e(origin_text(c))}</td><td class="note">{_e(i["reason"] or "")}</td>'
+            f'</td><td>{_e(origin_text(c))}</td><td class="note" title="{_e(i["reason"] or "")}">'
+            f'{_e(i["reason"] or "")}</td>'
             "</tr>")
 
 
@@ -208,17 +207,17 @@ def _statuses(results):
     return " ".join(sorted(said)) or "none"
 
 
-def _worst_mark(results):
+def combined(results):
+    """Several results (one implementation's over a group, or the CPythons' on one clause) as
+    one: the worst status, known only when every failing one is; None when there is none."""
     from conformance.results import RANK
 
     there = [r for r in results if r]
     if not there:
-        return "none"
-    status = max((r["status"] for r in there), key=RANK.__getitem__)
-    failing = [r for r in there if r.get("known") is not None]
-    if not failing:
-        return status
-    return status + (" new" if any(r["known"] is False for r in failing) else " known")
+        return None
+    failing = [r["known"] for r in there if r.get("known") is not None]
+    return {"status": max((r["status"] for r in there), key=RANK.__getitem__),
+            **({"known": all(failing)} if failing else {})}
 
 
 def _fold_cell(results, specs, *, href=""):
@@ -229,7 +228,7 @@ def _fold_cell(results, specs, *, href=""):
     text = f"{len(failing)}/{len(specs)}" if failing else (
         "pass" if any(r and r["status"] == "pass" for r in results) else "na")
     body = f'<a href="{href}">{text}</a>' if href else text
-    return (f'<td class="s {_worst_mark(results)}" data-fold="cpython" '
+    return (f'<td class="s {mark(combined(results))}" data-fold="cpython" '
             f'data-status="{_statuses(results)}" title="{_e(title)}">{body}</td>')
 
 
@@ -258,7 +257,7 @@ def _group_rows(m, g, clauses):
         out.append(_group_cell(s, [clauses[c]["results"].get(s) for c in g["clauses"]],
                                g["cells"][s]))
     if order["cpython"]:
-        worst = [_fold_worst([clauses[c]["results"].get(s) for c in g["clauses"]])
+        worst = [combined([clauses[c]["results"].get(s) for c in g["clauses"]])
                  for s in order["cpython"]]
         out.append(_fold_cell(worst, order["cpython"]))
         out += [_group_cell(s, [clauses[c]["results"].get(s) for c in g["clauses"]],
@@ -269,21 +268,9 @@ def _group_rows(m, g, clauses):
     return out + ["</tbody>"]
 
 
-def _fold_worst(results):
-    """One implementation's results over a group as one result (for the folded column)."""
-    from conformance.results import RANK
-
-    there = [r for r in results if r]
-    if not there:
-        return None
-    status = max((r["status"] for r in there), key=RANK.__getitem__)
-    failing = [r for r in there if r.get("known") is not None]
-    return {"status": status, **({"known": all(r["known"] for r in failing)} if failing else {})}
-
-
 def _group_cell(spec, results, cell, *, family=False):
     fam = ' data-family="cpython"' if family else ""
-    return (f'<td class="s {_worst_mark(results)}" data-impl="{_e(spec)}"{fam} '
+    return (f'<td class="s {mark(combined(results))}" data-impl="{_e(spec)}"{fam} '
             f'data-status="{_statuses(results)}" title="{_e(_group_title(cell))}">'
             f"{_e(group_text(cell))}</td>")
 
@@ -314,7 +301,7 @@ def _clause_cell(c, spec, *, family=False):
     if r is None:
         return (f'<td class="s none" data-impl="{_e(spec)}"{fam} data-status="none">—</td>')
     href = f'{c["page"]}#{anchor(spec)}'
-    return (f'<td class="s {_mark(r)}" data-impl="{_e(spec)}"{fam} '
+    return (f'<td class="s {mark(r)}" data-impl="{_e(spec)}"{fam} '
             f'data-status="{_statuses([r])}"><a href="{_e(href)}">{_e(r["status"])}</a></td>')
 
 
@@ -332,8 +319,13 @@ def _matrix(m, impls):
 
 # -- compat.html: the findings --------------------------------------------------------------------
 
+def finding_class(d):
+    """A finding's badge: grey when known, else the colour of a new crash or divergence."""
+    return "sev-known" if d["known"] else f"sev-new-{d['status']}"
+
+
 def _finding(d):
-    tags = (f'<span class="badge {"sev-known" if d["known"] else "sev-new-crash"}">'
+    tags = (f'<span class="badge {finding_class(d)}">'
             f'{"known" if d["known"] else "new"}</span>'
             + (' <span class="badge sev-known">the host\'s</span>' if d["origin"] == "host"
                else ""))
@@ -357,7 +349,7 @@ def _finding(d):
 def page(m):
     """compat.html."""
     impls = {i["spec"]: i for i in m["implementations"]}
-    parts = _head("mmap conformance") + [
+    parts = head("mmap conformance") + [
         "<header><h1>mmap conformance</h1>",
         f'<p class="run">Run on <span id="date">{_e(m["date"] or "an unknown date")}</span> with '
         f'<code id="command">{_e(m["command"] or "(command not recorded)")}</code></p></header>']
@@ -366,115 +358,3 @@ def page(m):
     parts += [_finding(d) for d in m["findings"]] or ["<p>None.</p>"]
     parts += ["</div></section>", f"<script>{_asset('site.js')}</script>", "</body></html>"]
     return "\n".join(parts) + "\n"
-
-
-# -- clauses/ID.html ------------------------------------------------------------------------------
-
-def _result_row(impl, r, findings):
-    spec = impl["spec"]
-    if r is None:
-        cells = '<td class="s none">—</td><td></td><td></td><td>no result</td><td></td>'
-    else:
-        known = {None: "", True: "known", False: "new"}[r.get("known")]
-        details = "" if r["status"] == "pass" else _details(r)
-        links = "".join(f'<li><a href="#f-{_e(f["name"])}">{_e(f["title"])}</a></li>'
-                        for f in findings)
-        cells = (f'<td class="s {_mark(r)}">{_e(r["status"])}</td><td>{known}</td>'
-                 f'<td>{_e(ORIGIN_SAID.get(r.get("origin"), ""))}</td>'
-                 f'<td>{f"<ul>{details}</ul>" if details else ""}</td>'
-                 f'<td>{f"<ul>{links}</ul>" if links else ""}</td>')
-    return (f'<tr id="{_e(anchor(spec))}" data-impl="{_e(spec)}"><th scope="row">{_e(spec)}'
-            f"<small>{_e(version(impl))}</small></th>{cells}</tr>")
-
-
-def _details(r):
-    """A result's details, the shortest first (the rows of one finding differ in length)."""
-    shown = sorted(r["details"], key=len)[:3]
-    more = len(r["details"]) - len(shown) + r["more"]
-    return "".join(f"<li><code>{_e(d)}</code></li>" for d in shown) + (
-        f"<li>... and {more} more</li>" if more else "")
-
-
-def _results_table(m, c, findings):
-    impls = {i["spec"]: i for i in m["implementations"]}
-    out = ['<table class="results"><thead><tr><th>implementation</th><th>result</th>'
-           "<th>new or known</th><th>origin</th><th>detail</th><th>finding</th></tr></thead>"
-           "<tbody>"]
-    for fam in ("other", "cpython"):
-        specs = m["order"][fam]
-        if fam == "cpython" and specs:
-            out.append(f'<tr id="cpython" class="sub"><th colspan="6">CPython: '
-                       f"{_e(cpython_title(specs))}</th></tr>")
-        out += [_result_row(impls[s], c["results"].get(s),
-                            [f for f in findings if f["impl"] == s]) for s in specs]
-    return out + ["</tbody></table>"]
-
-
-def _tracker(url):
-    """owner/repo#N of an issue's URL."""
-    parts = url.rstrip("/").split("/")
-    return f"{parts[-4]}/{parts[-3]}#{parts[-1]}" if len(parts) >= 7 else url
-
-
-def _upstream(d, checked):
-    if not d["upstream"]:
-        return f"<p>Upstream: none recorded as of {_e(checked)}.</p>"
-    said = "; ".join(f'<a href="{_e(u["url"])}">{_e(_tracker(u["url"]))}</a> ({_e(u["status"])}'
-                     + (f', fixed in {_e(u["fixed_in"])}' if u.get("fixed_in") else "")
-                     + f'): {_e(u["about"])}' for u in d["upstream"])
-    return f"<p>Upstream (as of {_e(checked)}): {said}</p>"
-
-
-def _script(d, scripts):
-    text = scripts.get(d["name"])
-    if text is None:
-        return ""
-    block = f'<pre class="script"><code>{_e(text)}</code></pre>'
-    lines = text.count("\n") + 1
-    if lines <= LONG_SCRIPT:
-        return block
-    return f"<details><summary>The reproducer ({lines} lines)</summary>{block}</details>"
-
-
-def _clause_finding(d, scripts, checked):
-    tags = ("known" if d["known"] else "new") + (", the host's mmap" if d["origin"] == "host"
-                                                  else "")
-    links = [f'issue text <a href="../{_e(d["text"])}">{_e(os.path.basename(d["text"]))}</a>']
-    if d["script"]:
-        links.append(f'reproducer <a href="../{_e(d["script"])}">'
-                     f'{_e(os.path.basename(d["script"]))}</a>')
-    return "".join([
-        f'<section class="finding" id="f-{_e(d["name"])}"><h3>{_e(d["impl"])}: {_code(d["issue"])}'
-        f'</h3><p><span class="badge {"sev-known" if d["known"] else "sev-new-crash"}">'
-        f'{_e(d["status"])}, {_e(tags)}</span> on {len(d["clauses"])} clause(s)</p>',
-        f'<p><code>{_e(d["detail"])}</code></p>',
-        f'<p class="known">Known divergence: {_e(d["expected"])}</p>' if d["expected"] else "",
-        _upstream(d, checked), f"<p>{'; '.join(links)}</p>", _script(d, scripts), "</section>"])
-
-
-def clause_page(m, c, scripts):
-    """clauses/ID.html: the clause, where it comes from, every implementation's result and the
-    findings that touch it with their reproducers (`scripts`: {finding name: its NAME.py})."""
-    findings = [d for d in m["findings"] if any(x["id"] == c["id"] for x in d["clauses"])]
-    cite = [("Group", _e(c["group"])), ("Source", _code(c.get("citation") or c.get("source"))),
-            ("Holds for", _e(c.get("versions") or "versions not recorded")),
-            ("Platform", _e(c.get("platform") or "not recorded"))]
-    parts = _head(f"{c['id']} — mmap conformance") + [
-        f'<header class="clause-head"><nav><a href="../compat.html#group={_e(c["group"])}">'
-        f'mmap conformance</a> › {_e(c["group"])}</nav><h1><code>{_e(c["id"])}</code></h1>',
-        f'<p class="clause">{_e(c["text"] or "(clause text not in the results)")}</p></header>',
-        '<dl class="cite">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in cite) + "</dl>",
-        "<h2>Results</h2>"]
-    parts += _results_table(m, c, findings)
-    parts.append(f"<h2>Findings on this clause ({len(findings)})</h2>")
-    parts += [_clause_finding(d, scripts, m["upstream_checked"]) for d in findings] or [
-        "<p>None.</p>"]
-    return "\n".join(parts + ["</body></html>"]) + "\n"
-
-
-def pages(m, scripts):
-    """{path relative to the report folder: HTML} of compat.html and every clause page."""
-    out = {"compat.html": page(m)}
-    for c in m["clauses"]:
-        out[c["page"]] = clause_page(m, c, scripts)
-    return out
