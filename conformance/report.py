@@ -158,17 +158,17 @@ def _groups(clauses, specs):
     return [out[name] for name in sorted(out)]
 
 
-def _upstream(f):
+def _upstream(f, name):
     """The tracker issues recorded for a finding (conformance/upstream.toml), as its issue
     text's Upstream line finds them: by its record, so none for a row without one."""
     record = f.get("finding")
     if not record:
         return []
     return [{k: i.get(k) for k in ("url", "status", "about", "fixed_in")}
-            for i in upstream.issues_of(record, f["impl"])]
+            for i in upstream.issues_of(record, f["impl"], name=name)]
 
 
-def _finding(f, catalogue, known_by, results):
+def _finding(f, catalogue, known_by, results, name):
     # Known as its cells are where its rows carry no record to say so (a host's row of an
     # older run, say): every clause it touches known for its implementation.
     cells = [results.get((f["impl"], c)) or {} for c in f["clauses"]]
@@ -186,7 +186,7 @@ def _finding(f, catalogue, known_by, results):
         "script": f"{FINDINGS}/{f['name']}.py" if f["repro"] else None,
         "expected": "; ".join(sorted(set().union(*(known_by.get((f["impl"], c), ())
                                                    for c in f["clauses"])))) or None,
-        "upstream": _upstream(f)}
+        "upstream": _upstream(f, name)}
 
 
 def model(doc):
@@ -201,16 +201,6 @@ def model(doc):
     shown = order["other"] + order["cpython"]
     ids = sorted(set(catalogue) | {c for _, c in results})
     clauses = [_clause(cid, catalogue.get(cid, {}), shown, results) for cid in ids]
-    divergences = []
-    for row in doc["results"]:
-        if row["status"] not in FAILING:
-            continue
-        c = catalogue.get(row["clause"], {})
-        divergences.append({
-            "impl": row["impl"], "clause": row["clause"], "status": row["status"],
-            "group": c.get("group") or row["clause"].split(".")[0], "text": c.get("text") or "",
-            "detail": row.get("detail") or "", "repro": row.get("repro") or "",
-            "expected": row.get("expected"), "known": is_known(row), "origin": origin(row)})
     known_by = {}
     for row in doc["results"]:
         if row.get("expected"):
@@ -218,9 +208,25 @@ def model(doc):
     found = sorted(issues.named(doc), key=lambda f: shown.index(f["impl"]))
     return {**header("compat"), "date": doc.get("date"), "command": doc.get("command"),
             "implementations": implementations, "order": order,
-            "groups": _groups(clauses, shown), "clauses": clauses, "divergences": divergences,
-            "findings": [_finding(f, catalogue, known_by, results) for f in found],
+            "groups": _groups(clauses, shown), "clauses": clauses,
+            "divergences": _divergences(doc["results"], catalogue),
+            "findings": [_finding(f, catalogue, known_by, results,
+                                  (infos.get(f["impl"]) or {}).get("name")) for f in found],
             "upstream_checked": upstream.load()[0]}
+
+
+def _divergences(rows, catalogue):
+    out = []
+    for row in rows:
+        if row["status"] not in FAILING:
+            continue
+        c = catalogue.get(row["clause"], {})
+        out.append({
+            "impl": row["impl"], "clause": row["clause"], "status": row["status"],
+            "group": c.get("group") or row["clause"].split(".")[0], "text": c.get("text") or "",
+            "detail": row.get("detail") or "", "repro": row.get("repro") or "",
+            "expected": row.get("expected"), "known": is_known(row), "origin": origin(row)})
+    return out
 
 
 def by_spec(m):

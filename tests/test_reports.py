@@ -434,6 +434,42 @@ def test_a_clause_page_has_the_clause_its_citation_every_result_and_the_reproduc
     assert "Upstream: none recorded as of" in page
 
 
+# A row as `python -m conformance` wrote it for PyPy 3.11 (its finding record whole, the long
+# step-by-step script cut): conformance/upstream.toml knows the issue behind it.
+PYPY_ROW = {
+    "impl": "pypy3", "clause": "buffer.close-exported", "status": "diverge",
+    "detail": "step 3 m.close(): expected raises BufferError: cannot close exported pointers "
+              "exist, got returns None (out, state open vs closed, len 10 vs None, pos 0 vs None, "
+              "data 30313233343536373839 vs None differ)",
+    "repro": "# the step-by-step script\n", "origin": "implementation",
+    "finding": {
+        "impl": "pypy3", "identity": "close @ buffer.close-exported: raises BufferError, got "
+        "returns None", "clause": "buffer.close-exported", "kind": "diverge", "op": "close",
+        "steps": [["open", [{"data": "30313233343536373839", "mode": "r+"}, [{"fd": "file"}, 0],
+                            {}]], ["export", []], ["call", ["close", [], {}]]],
+        "expected": {"out": ["exc", "BufferError", None, "cannot close exported pointers exist"],
+                     "clause": "buffer.close-exported", "state": "open", "len": 10, "pos": 0,
+                     "data": "30313233343536373839", "file": "30313233343536373839"},
+        "got": {"out": ["ok", None], "state": "closed", "file": "30313233343536373839"},
+        "fields": ["out", "state", "len", "pos", "data"], "origin": "implementation",
+        "raised": [None, None, "BufferError"]}}
+
+
+def test_a_clause_page_links_the_upstream_issue_and_shows_the_plain_reproducer(tmp_path):
+    doc = fleet()
+    doc["clauses"].append({"id": "buffer.close-exported", "group": "buffer", "source": "de-facto",
+                           "versions": "all", "text": "close() with an export raises"})
+    doc["results"].append(PYPY_ROW)
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    build.build(str(tmp_path / "r.json"), str(tmp_path / "out"))
+    page = (tmp_path / "out" / "clauses" / "buffer.close-exported.html").read_text()
+    assert ('<a href="https://github.com/pypy/pypy/issues/3723">pypy/pypy#3723</a> (open)'
+            in page)
+    [name] = re.findall(r'href="\.\./findings/(pypy3-[^"]+)\.py"', page)
+    script = (tmp_path / "out" / "findings" / f"{name}.py").read_text()
+    assert "import mmap" in script and "the step-by-step script" not in script  # the plain one
+    assert html.escape(script.strip()) in page
+
 def test_clause_pages_are_named_by_clause_id_and_never_collide():
     from conformance import site
 
