@@ -17,9 +17,9 @@ SEVERITY_SAID = {"new-crash": "with new crashes", "new-diverge": "with new diver
                  "incomplete": "incomplete", "known": "failing, all known", "ok": "conformant",
                  "unavailable": "unavailable"}
 LEGEND = ("New: a failing clause that no expectation lists and that the host interpreter's own "
-          "mmap does not do too; known: the others (pale, dashed in the matrix). Origin: whose "
-          "the failing clauses are, the implementation's own or the host's mmap. Conformance = "
-          "pass / (pass + diverge + crash) over clauses, each clause counting its worst result.")
+          "mmap does not do too; known: the others. Origin: whose the failing clauses are, the "
+          "implementation's own or the host's mmap. Conformance = pass / (pass + diverge + "
+          "crash) over clauses, each clause counting its worst result.")
 
 
 def _safe(text):
@@ -172,7 +172,8 @@ def _first_screen(m, impls):
         out += _impl_table(impls, order["cpython"], table_id="summary-cpython",
                            head=not order["other"])
         out.append("</details>")
-    return out + [f'<p class="legend">{_e(LEGEND)}</p></section>']
+    return out + [f'<p class="legend">{_e(LEGEND)} In the matrix below a known failure is pale, '
+                  "with a dashed edge; a new one is bold.</p></section>"]
 
 
 # -- compat.html: the matrix ----------------------------------------------------------------------
