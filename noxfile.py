@@ -179,7 +179,7 @@ def cpython_suite(session):
 
 @nox.session(default=False)
 def report(session):
-    """Build reports/out/compat.{md,html,json} and findings/ from a results JSON:
+    """Build reports/out/compat.{md,html,json}, clauses/ and findings/ from a results JSON:
     `nox -s report -- RESULTS.json [--out DIR] [--run]`."""
     # conformance/report.py is stdlib only: nothing to install; its parser explains a missing
     # RESULTS.json.

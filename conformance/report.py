@@ -1,97 +1,236 @@
 # SPDX-License-Identifier: MIT
 """`python -m conformance.report RESULTS.json [--out DIR] [--run]`: the results JSON of a conformance
-run as compat.md, compat.html (one static offline page with filters) and compat.json, in DIR
-(default reports/out), and per finding DIR/findings/NAME.py (its reproducer) and NAME.md (its
-issue text, conformance/issues.py), which the documents link. A pure function from JSON to
-documents, stdlib only, no pytest; `--run` also runs each script on both sides for its output."""
+run as compat.md, compat.html (a static offline page: the implementations worst first, then clause
+groups x implementations, with filters), one page per clause (clauses/ID.html, conformance/site.py)
+and compat.json, in DIR (default reports/out), and per finding DIR/findings/NAME.py (its
+reproducer) and NAME.md (its issue text, conformance/issues.py), which the documents link. A pure
+function from JSON to documents, stdlib only, no pytest; `--run` also runs each script on both
+sides for its output."""
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
+import re
 import sys
 
-from conformance import issues
+from conformance import clause_pages, issues, site, upstream
 from conformance.results import (
     FAILING,
     STATUSES,
     BadResults,
-    cells,
     header,
     load,
+    worst,
     write_atomically,
 )
 
 DEFAULT_OUT = os.path.join("reports", "out")
 FINDINGS = "findings"  # the issue texts' folder, beside compat.md
-KINDS = ("pass", "diverge", "crash", "na")
 
 
 # -- the model: everything the documents show, computed once --------------------------------------
 
+# How bad an implementation's results are, worst first: the order of the first table.
+SEVERITIES = ("new-crash", "new-diverge", "incomplete", "known", "ok", "unavailable")
+FAMILIES = ("other", "cpython")  # the others first: the CPythons are one folded group
+
+
+def family(spec):
+    """"cpython" for the reference (any profile) and the suite's CPythons (spec cpythonX.Y),
+    "other" for the rest (pypy, fmmap, pyodide, stdlib, a user's module)."""
+    if spec == "reference" or spec.startswith("reference@"):
+        return "cpython"
+    return "cpython" if re.match(r"cpython\d+\.\d+(\.\d+)?$", spec) else "other"
+
+
+def origin(row):
+    """Whose finding a failing row is: "host" where the host interpreter's own mmap does the
+    same, else "implementation" (rows from before origins were recorded included)."""
+    return row.get("origin") or (row.get("finding") or {}).get("origin") or "implementation"
+
+
+def is_known(row):
+    """A failing row already accounted for: an expectation names it (`expected`), or it is the
+    host's own mmap's (origin host) rather than the implementation's."""
+    return bool(row.get("expected")) or origin(row) == "host"
+
+
+def results_of(rows):
+    """{(impl, clause): its result}: the worst status; for a failing one whether every failing
+    row is known, the worst status of those that are not ("new": a new divergence under a known
+    crash is a new divergence) and whose they are (host only when all are the host's);
+    `details` are the distinct details of the rows at the worst status."""
+    by_cell = {}
+    for row in rows:
+        by_cell.setdefault((row["impl"], row["clause"]), []).append(row)
+    out = {}
+    for key, mine in by_cell.items():
+        status = worst(r["status"] for r in mine)
+        failing = [r for r in mine if r["status"] in FAILING]
+        details = list(dict.fromkeys(r.get("detail") or "" for r in mine
+                                     if r["status"] == status and r.get("detail")))
+        out[key] = {"status": status, "details": details[:5], "more": max(len(details) - 5, 0)}
+        if failing:
+            unknown = [r["status"] for r in failing if not is_known(r)]
+            out[key].update(known=not unknown, new=worst(unknown) if unknown else None,
+                            origin="host" if all(origin(r) == "host" for r in failing)
+                            else "implementation")
+    return out
+
+
+def _counts(spec, results):
+    mine = [r for (i, _), r in results.items() if i == spec]
+    counts = {k: sum(r["status"] == k for r in mine) for k in STATUSES}
+    failing = [r for r in mine if r["status"] in FAILING]
+    counts.update(
+        new=sum(not r["known"] for r in failing), known=sum(r["known"] for r in failing),
+        new_crash=sum(r["new"] == "crash" for r in failing),
+        own=sum(r["origin"] == "implementation" for r in failing),
+        host=sum(r["origin"] == "host" for r in failing))
+    return counts
+
+
+def verdict(status, counts):
+    """(verdict, severity): what the first table says of an implementation. New crashes and
+    new divergences are told apart from failures that are all known."""
+    if counts["new_crash"]:
+        return f"crashed ({counts['new_crash']} new)", "new-crash"
+    if counts["new"]:
+        return (f"divergent ({counts['new']} new)"
+                + (", crashes known" if counts["crash"] else "")), "new-diverge"
+    if counts["known"]:
+        return f"{'crashed' if counts['crash'] else 'divergent'} (all known)", "known"
+    if status == "conformant":
+        return status, "ok"
+    return status, "unavailable" if status == "unavailable" else "incomplete"
+
+
+def _implementation(spec, info, results):
+    counts = _counts(spec, results)
+    judged = counts["pass"] + counts["diverge"] + counts["crash"]
+    status = info.get("status") or "unknown"
+    said, severity = verdict(status, counts)
+    return {"spec": spec, "name": info.get("name") or spec, "version": info.get("version"),
+            "package_version": info.get("package_version"), "profile": info.get("profile"),
+            "status": status, "reason": info.get("reason"), "family": family(spec),
+            "verdict": said, "severity": severity, "counts": counts,
+            "conformance": round(100.0 * counts["pass"] / judged, 1) if judged else None}
+
+
+def worst_first(implementations):
+    """The specs of each family ({"other": [...], "cpython": [...]}), worst first: by severity,
+    then most new crashes and new failures, then lowest conformance, then run order."""
+    def key(item):
+        n, i = item
+        c = i["counts"]
+        return (SEVERITIES.index(i["severity"]), -c["new_crash"], -c["new"],
+                101 if i["conformance"] is None else i["conformance"], n)
+
+    ranked = [i for _, i in sorted(enumerate(implementations), key=key)]
+    return {f: [i["spec"] for i in ranked if i["family"] == f] for f in FAMILIES}
+
+
+def _clause(cid, entry, specs, results):
+    mine = {s: results[(s, cid)] for s in specs if (s, cid) in results}
+    return {"id": cid, "group": entry.get("group") or cid.split(".")[0],
+            "source": entry.get("source"), "versions": entry.get("versions"),
+            "platform": entry.get("platform"), "doc": entry.get("doc"), "line": entry.get("line"),
+            "text": entry.get("text") or "", "page": site.page_of(cid),
+            "citation": issues.source(dict(entry, id=cid)),
+            "cells": {s: mine[s]["status"] if s in mine else None for s in specs},
+            "results": mine}
+
+
+def _groups(clauses, specs):
+    """Per clause group, per implementation: how many of its clauses end in each status, and
+    how many failing ones are new."""
+    out = {}
+    for c in clauses:
+        group = out.setdefault(c["group"], {"name": c["group"], "clauses": [], "cells": {
+            s: dict.fromkeys(STATUSES + ("new", "none"), 0) for s in specs}})
+        group["clauses"].append(c["id"])
+        for s in specs:
+            r = c["results"].get(s)
+            group["cells"][s]["none" if r is None else r["status"]] += 1
+            group["cells"][s]["new"] += bool(r and r.get("known") is False)
+    return [out[name] for name in sorted(out)]
+
+
+def _upstream(f, name):
+    """The tracker issues recorded for a finding (conformance/upstream.toml), as its issue
+    text's Upstream line finds them: by its record, so none for a row without one."""
+    record = f.get("finding")
+    if not record:
+        return []
+    return [{k: i.get(k) for k in ("url", "status", "about", "fixed_in")}
+            for i in upstream.issues_of(record, f["impl"], name=name)]
+
+
+def _finding(f, catalogue, known_by, results, name):
+    # Known as its cells are where its rows carry no record to say so (a host's row of an
+    # older run, say): every clause it touches known for its implementation.
+    cells = [results.get((f["impl"], c)) or {} for c in f["clauses"]]
+    host = f.get("origin") == "host" or all(c.get("origin") == "host" for c in cells)
+    return {
+        "impl": f["impl"], "name": f["name"], "title": f["title"], "status": f["status"],
+        "clauses": [{"id": c, "text": catalogue.get(c, {}).get("text") or "",
+                     "page": site.page_of(c)} for c in f["clauses"]],
+        "groups": sorted({catalogue.get(c, {}).get("group") or c.split(".")[0]
+                          for c in f["clauses"]}),
+        "rows": f["rows"], "detail": f["detail"], "issue": f["issue"],
+        "known": bool(f.get("known")) or host or all(c.get("known") for c in cells),
+        "origin": "host" if host else "implementation",
+        "text": f"{FINDINGS}/{f['name']}.md",
+        "script": f"{FINDINGS}/{f['name']}.py" if f["repro"] else None,
+        "expected": "; ".join(sorted(set().union(*(known_by.get((f["impl"], c), ())
+                                                   for c in f["clauses"])))) or None,
+        "upstream": _upstream(f, name)}
+
+
 def model(doc):
     """The report's content as plain data (compat.json is exactly this)."""
-    verdicts = cells(doc["results"])
+    results = results_of(doc["results"])
     catalogue = {c["id"]: c for c in doc["clauses"]}
     specs = [i["spec"] for i in doc["implementations"]]
     specs += sorted({r["impl"] for r in doc["results"]} - set(specs))
     infos = {i["spec"]: i for i in doc["implementations"]}
-    implementations = []
-    for spec in specs:
-        info = infos.get(spec, {"spec": spec})
-        counts = {k: sum(1 for (i, _), s in verdicts.items() if i == spec and s == k)
-                  for k in KINDS}
-        judged = counts["pass"] + counts["diverge"] + counts["crash"]
-        implementations.append({
-            "spec": spec, "name": info.get("name") or spec, "version": info.get("version"),
-            "profile": info.get("profile"), "status": info.get("status") or "unknown",
-            "reason": info.get("reason"), "counts": counts,
-            "conformance": round(100.0 * counts["pass"] / judged, 1) if judged else None})
-    ids = sorted(set(catalogue) | {c for _, c in verdicts})
-    clauses = []
-    for cid in ids:
-        c = catalogue.get(cid, {})
-        clauses.append({
-            "id": cid, "group": c.get("group") or cid.split(".")[0], "source": c.get("source"),
-            "versions": c.get("versions"), "text": c.get("text") or "",
-            "cells": {spec: verdicts.get((spec, cid)) for spec in specs}})
-    divergences = []
+    implementations = [_implementation(s, infos.get(s, {"spec": s}), results) for s in specs]
+    order = worst_first(implementations)
+    shown = order["other"] + order["cpython"]
+    ids = sorted(set(catalogue) | {c for _, c in results})
+    clauses = [_clause(cid, catalogue.get(cid, {}), shown, results) for cid in ids]
+    known_by = {}
     for row in doc["results"]:
+        if row.get("expected"):
+            known_by.setdefault((row["impl"], row["clause"]), set()).add(row["expected"])
+    found = sorted(issues.named(doc), key=lambda f: shown.index(f["impl"]))
+    return {**header("compat"), "date": doc.get("date"), "command": doc.get("command"),
+            "implementations": implementations, "order": order,
+            "groups": _groups(clauses, shown), "clauses": clauses,
+            "divergences": _divergences(doc["results"], catalogue),
+            "findings": [_finding(f, catalogue, known_by, results,
+                                  (infos.get(f["impl"]) or {}).get("name")) for f in found],
+            "upstream_checked": upstream.load()[0]}
+
+
+def _divergences(rows, catalogue):
+    out = []
+    for row in rows:
         if row["status"] not in FAILING:
             continue
         c = catalogue.get(row["clause"], {})
-        divergences.append({
+        out.append({
             "impl": row["impl"], "clause": row["clause"], "status": row["status"],
             "group": c.get("group") or row["clause"].split(".")[0], "text": c.get("text") or "",
             "detail": row.get("detail") or "", "repro": row.get("repro") or "",
-            "expected": row.get("expected")})
-    causes = []
-    for f in sorted(issues.named(doc), key=lambda f: specs.index(f["impl"])):
-        known = sorted({r["expected"] for r in doc["results"] if r.get("expected")
-                        and r["impl"] == f["impl"] and r["clause"] in f["clauses"]})
-        causes.append({
-            "impl": f["impl"], "title": f["title"], "status": f["status"],
-            "clauses": [{"id": c, "text": catalogue.get(c, {}).get("text") or ""}
-                        for c in f["clauses"]],
-            "groups": sorted({catalogue.get(c, {}).get("group") or c.split(".")[0]
-                              for c in f["clauses"]}),
-            "rows": f["rows"], "detail": f["detail"], "issue": f["issue"],
-            "text": f"{FINDINGS}/{f['name']}.md",
-            "script": f"{FINDINGS}/{f['name']}.py" if f["repro"] else None,
-            "expected": "; ".join(known) or None})
-    return {**header("compat"), "date": doc.get("date"), "command": doc.get("command"),
-            "implementations": implementations, "groups": sorted({c["group"] for c in clauses}),
-            "clauses": clauses, "divergences": divergences, "findings": causes}
+            "expected": row.get("expected"), "known": is_known(row), "origin": origin(row)})
+    return out
 
 
-def _pct(value):
-    return "—" if value is None else f"{value:g}%"
-
-
-def _version(impl):
-    return f"{impl['version'] or '?'} (profile {impl['profile'] or '?'})"
+def by_spec(m):
+    return {i["spec"]: i for i in m["implementations"]}
 
 
 # -- Markdown -------------------------------------------------------------------------------------
@@ -100,226 +239,123 @@ def _md(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _md_impls(m, specs):
+    impls = by_spec(m)
+    out = ["| implementation | verdict | pass | diverge | crash | new | known | origin "
+           "| conformance | version | note |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for spec in specs:
+        i = impls[spec]
+        c = i["counts"]
+        out.append(f"| {_md(spec)} | {_md(i['verdict'])} | {c['pass']} | {c['diverge']} | "
+                   f"{c['crash']} | {c['new']} | {c['known']} | {site.origin_text(c)} | "
+                   f"{site.pct(i['conformance'])} | {_md(site.version(i))} | {_md(i['reason'] or '')} |")
+    return out
+
+
 def markdown(m):
+    order = m["order"]
+    specs = order["other"] + order["cpython"]
     out = ["# mmap conformance", "",
            f"Run on {m['date'] or 'an unknown date'} with:", "", "```",
            m["command"] or "(command not recorded)", "```", "",
-           "Conformance = pass / (pass + diverge + crash), over clauses; a clause with several "
-           "results for one implementation counts its worst.", "",
-           "## Implementations", "",
-           "| implementation | version | status | conformance | pass | diverge | crash | na | note |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    for i in m["implementations"]:
-        c = i["counts"]
-        out.append(f"| {_md(i['spec'])} | {_md(_version(i))} | {i['status']} | "
-                   f"{_pct(i['conformance'])} | {c['pass']} | {c['diverge']} | {c['crash']} | "
-                   f"{c['na']} | {_md(i['reason'] or '')} |")
-    specs = [i["spec"] for i in m["implementations"]]
+           "## Implementations, worst first", "", site.LEGEND, ""]
+    out += _md_impls(m, order["other"]) if order["other"] else ["None but the CPythons."]
+    if order["cpython"]:
+        out += ["", f"### CPython: {site.cpython_title(order['cpython'])}", ""]
+        out += _md_impls(m, order["cpython"])
+    out += ["", "## Clause groups", "",
+            "Passing clauses of each group out of those that applied, with the new failures.", "",
+            "| group | clauses | " + " | ".join(_md(s) for s in specs) + " |",
+            "|---|---|" + "---|" * len(specs)]
+    for g in m["groups"]:
+        out.append(f"| {_md(g['name'])} | {len(g['clauses'])} | "
+                   + " | ".join(site.group_text(g["cells"][s]) for s in specs) + " |")
     out += ["", "## Clauses by implementation", "",
+            "Each clause links its page: the clause, where it comes from, every implementation's "
+            "result and the findings' reproducers.", "",
             "| clause | group | " + " | ".join(_md(s) for s in specs) + " |",
             "|---|---|" + "---|" * len(specs)]
     for c in m["clauses"]:
-        out.append(f"| `{c['id']}` | {c['group']} | "
-                   + " | ".join(c["cells"][s] or "—" for s in specs) + " |")
+        out.append(f"| [`{c['id']}`]({c['page']}) | {c['group']} | "
+                   + " | ".join(_cell_md(c["results"].get(s)) for s in specs) + " |")
+    return "\n".join(out + _md_findings(m)) + "\n"
+
+
+def _cell_md(result):
+    if result is None:
+        return "—"
+    return result["status"] + (" (new)" if result.get("known") is False else "")
+
+
+def _md_findings(m):
     touched = len({(d["impl"], d["clause"]) for d in m["divergences"]})
-    out += ["", f"## Findings ({len(m['findings'])} causes over {touched} diverging clauses)", "",
-            "Divergences of one implementation with one cause (the same op with the same expected "
-            "and actual kinds of outcome, a missing attribute, a constructor that raises) are one "
-            "finding, with every clause it touches; each links its issue text (what an upstream "
-            "tracker wants: what CPython does and why, the script, its output) and its shortest "
-            f"reproducer, in `{FINDINGS}/`. Every row is in the results JSON.", ""]
+    out = ["", f"## Findings ({len(m['findings'])} causes over {touched} diverging clauses)", "",
+           "Divergences of one implementation with one cause (the same op with the same expected "
+           "and actual kinds of outcome, a missing attribute, a constructor that raises) are one "
+           "finding, with every clause it touches; each links its issue text (what an upstream "
+           "tracker wants: what CPython does and why, the script, its output) and its shortest "
+           f"reproducer, in `{FINDINGS}/`. Every row is in the results JSON.", ""]
     if not m["findings"]:
         out.append("None.")
     for d in m["findings"]:
+        tags = ("known" if d["known"] else "new") + (", the host's" if d["origin"] == "host"
+                                                      else "")
         out += [f"### {d['impl']}: {_md(d['title'])}", "",
-                f"{d['status']} on {len(d['clauses'])} clause(s), {d['rows']} result(s):", ""]
-        out += [f"- `{c['id']}`: {c['text'] or '(clause text not in the results)'}"
+                f"{d['status']} ({tags}) on {len(d['clauses'])} clause(s), {d['rows']} "
+                "result(s):", ""]
+        out += [f"- [`{c['id']}`]({c['page']}): {c['text'] or '(clause text not in the results)'}"
                 for c in d["clauses"]]
         out += ["", d["detail"] or "(no detail)", ""]
         if d["expected"]:
             out += [f"Known divergence: {d['expected']}", ""]
+        out += [f"Upstream: {u['url']} ({u['status']}): {u['about']}" for u in d["upstream"]]
+        out += [""] if d["upstream"] else []
         out += [f"Issue text: [{_md(d['issue'])}]({d['text']})"
                 + (f"; reproducer: [`{d['script']}`]({d['script']})" if d["script"] else ""),
                 ""]
-    return "\n".join(out) + "\n"
-
-
-# -- HTML -----------------------------------------------------------------------------------------
-
-CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}
-code,pre{font:12px/1.4 ui-monospace,monospace}
-pre{background:#f6f6f6;padding:.6em;overflow:auto;max-height:40em}
-table{border-collapse:collapse;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
-thead th{position:sticky;top:0;background:#fafafa}
-td.s{text-align:center;font-weight:600}
-.pass{background:#e3f6e3;color:#1b5e20}.diverge{background:#fde8c8;color:#8a4b00}
-.crash{background:#f9d0d0;color:#8b0000}.na{background:#eee;color:#666}.none{color:#aaa}
-#filters{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #ddd;z-index:2}
-#filters label{margin-right:1em}
-details{margin:.3em 0;border:1px solid #ddd;padding:.3em .6em}
-summary{cursor:pointer}
-.known{color:#555;font-style:italic}
-[hidden]{display:none!important}
-"""
-
-JS = r"""
-(function () {
-  var keys = ["impl", "group", "status"];
-  function read() {
-    var q = {}, h = (location.hash || "").replace(/^#/, "") || (location.search || "").replace(/^\?/, "");
-    h.split("&").forEach(function (p) {
-      var kv = p.split("=");
-      if (kv[0] && keys.indexOf(kv[0]) >= 0) q[kv[0]] = decodeURIComponent(kv[1] || "");
-    });
-    return q;
-  }
-  function all(sel) { return Array.prototype.slice.call(document.querySelectorAll(sel)); }
-  function apply() {
-    var q = read(), impl = q.impl || "", group = q.group || "", status = q.status || "";
-    keys.forEach(function (k) { var s = document.getElementById("f-" + k); if (s) s.value = q[k] || ""; });
-    all("[data-impl]").forEach(function (el) {
-      if (el.closest && el.closest("#findings")) return;
-      el.hidden = !!impl && el.getAttribute("data-impl") !== impl;
-    });
-    var shown = 0;
-    all("#matrix tbody tr").forEach(function (tr) {
-      var ok = !group || tr.getAttribute("data-group") === group;
-      if (ok && status) {
-        ok = Array.prototype.slice.call(tr.querySelectorAll("td[data-impl]")).some(function (td) {
-          return !td.hidden && td.getAttribute("data-status") === status;
-        });
-      }
-      tr.hidden = !ok;
-      if (ok) shown++;
-    });
-    var dshown = 0;
-    all("#findings details").forEach(function (d) {
-      var ok = (!impl || d.getAttribute("data-impl") === impl) &&
-        (!group || d.getAttribute("data-group").split(" ").indexOf(group) >= 0) &&
-        (!status || d.getAttribute("data-status") === status);
-      d.hidden = !ok;
-      if (ok) dshown++;
-    });
-    document.getElementById("shown").textContent = shown + " clauses, " + dshown + " findings shown";
-  }
-  function write() {
-    var parts = [];
-    keys.forEach(function (k) {
-      var v = document.getElementById("f-" + k).value;
-      if (v) parts.push(k + "=" + encodeURIComponent(v));
-    });
-    location.hash = parts.join("&");
-    apply();
-  }
-  keys.forEach(function (k) { document.getElementById("f-" + k).addEventListener("change", write); });
-  window.addEventListener("hashchange", apply);
-  apply();
-  document.body.setAttribute("data-ready", "1");
-})();
-"""
-
-
-def _e(text):
-    return html.escape("" if text is None else str(text))
-
-
-def _select(key, label, values):
-    opts = ['<option value="">all</option>'] + [
-        f'<option value="{_e(v)}">{_e(v)}</option>' for v in values]
-    return (f'<label>{label} <select id="f-{key}">' + "".join(opts) + "</select></label>")
-
-
-def _cell(status):
-    if status is None:
-        return '<span class="none">—</span>', "none"
-    return _e(status), status
-
-
-def page(m):
-    specs = [i["spec"] for i in m["implementations"]]
-    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             "<title>mmap conformance</title>", f"<style>{CSS}</style></head><body>",
-             "<h1>mmap conformance</h1>",
-             f'<p>Run on <span id="date">{_e(m["date"] or "an unknown date")}</span> with '
-             f'<code id="command">{_e(m["command"] or "(command not recorded)")}</code></p>',
-             "<p>Conformance = pass / (pass + diverge + crash), over clauses; a clause with several "
-             "results for one implementation counts its worst.</p>",
-             '<div id="filters">', _select("impl", "Implementation", specs),
-             _select("group", "Clause group", m["groups"]),
-             _select("status", "Status", STATUSES), ' <span id="shown"></span></div>',
-             "<h2>Implementations</h2>", '<table id="summary"><thead><tr><th>implementation</th>'
-             "<th>version</th><th>status</th><th>conformance</th><th>pass</th><th>diverge</th>"
-             "<th>crash</th><th>na</th><th>note</th></tr></thead><tbody>"]
-    for i in m["implementations"]:
-        c = i["counts"]
-        parts.append(
-            f'<tr data-impl="{_e(i["spec"])}"><td>{_e(i["spec"])}</td><td>{_e(_version(i))}</td>'
-            f'<td>{_e(i["status"])}</td><td class="pct">{_pct(i["conformance"])}</td>'
-            + "".join(f"<td>{c[k]}</td>" for k in KINDS) + f'<td>{_e(i["reason"] or "")}</td></tr>')
-    parts += ["</tbody></table>", "<h2>Clauses by implementation</h2>",
-              '<table id="matrix"><thead><tr><th>clause</th><th>group</th>']
-    parts += [f'<th data-impl="{_e(s)}">{_e(s)}</th>' for s in specs]
-    parts.append("</tr></thead><tbody>")
-    for n, c in enumerate(m["clauses"]):
-        parts.append(f'<tr id="c{n}" data-clause="{_e(c["id"])}" data-group="{_e(c["group"])}">'
-                     f'<td><code title="{_e(c["text"])}">{_e(c["id"])}</code></td>'
-                     f'<td>{_e(c["group"])}</td>')
-        for s in specs:
-            text, cls = _cell(c["cells"][s])
-            parts.append(f'<td class="s {cls}" data-impl="{_e(s)}" data-status="{cls}">{text}</td>')
-        parts.append("</tr>")
-    parts += ["</tbody></table>",
-              f'<h2>Findings ({len(m["findings"])})</h2><div id="findings">']
-    if not m["findings"]:
-        parts.append("<p>None.</p>")
-    for d in m["findings"]:
-        known = (f'<p class="known">Known divergence: {_e(d["expected"])}</p>'
-                 if d["expected"] else "")
-        ids = " ".join(c["id"] for c in d["clauses"])
-        parts.append(
-            f'<details data-impl="{_e(d["impl"])}" data-group="{_e(" ".join(d["groups"]))}" '
-            f'data-status="{_e(d["status"])}" data-clause="{_e(ids)}"><summary>'
-            f'<b>{_e(d["impl"])}</b>: <span class="{_e(d["status"])}">{_e(d["status"])}</span> '
-            f'{_e(d["title"])} ({len(d["clauses"])} clause(s))</summary><ul>'
-            + "".join(f'<li><code>{_e(c["id"])}</code>: '
-                      f'{_e(c["text"] or "(clause text not in the results)")}</li>'
-                      for c in d["clauses"])
-            + f'</ul><p>{_e(d["detail"])}</p>{known}'
-            + f'<p>Issue text: <a href="{_e(d["text"])}">{_e(d["issue"])}</a>'
-            + (f'; reproducer: <a href="{_e(d["script"])}"><code>{_e(d["script"])}</code></a>'
-               if d["script"] else "") + "</p>"
-            + "</details>")
-    parts += ["</div>", f"<script>{JS}</script>", "</body></html>"]
-    return "\n".join(parts) + "\n"
+    return out
 
 
 # -- command line ---------------------------------------------------------------------------------
 
+def _scripts(m, out_dir):
+    """{finding name: the text of its NAME.py as written}, for the clause pages."""
+    out = {}
+    for d in m["findings"]:
+        if d["script"]:
+            with open(os.path.join(out_dir, d["script"]), encoding="utf-8") as f:
+                out[d["name"]] = f.read()
+    return out
+
+
+def _prune(folder, keep, suffixes):
+    """Remove an earlier build's files of `folder` (ending in `suffixes`) that are gone now."""
+    for name in os.listdir(folder):
+        if name.endswith(suffixes) and name not in keep:
+            os.remove(os.path.join(folder, name))
+
+
 def build(results_path, out_dir=DEFAULT_OUT, *, run=False):
-    """Write compat.md, compat.html and compat.json into out_dir, and the findings' scripts and
-    issue texts into out_dir/findings (with `run`, each script's output on both sides); returns
-    the documents' paths, then that folder's. Nothing is written unless the results read cleanly (BadResults
-    otherwise)."""
+    """Write compat.md, compat.html, compat.json and the clause pages (clauses/) into out_dir,
+    and the findings' scripts and issue texts into out_dir/findings (with `run`, each script's
+    output on both sides); returns the documents' paths, then those two folders'. Nothing is
+    written unless the results read cleanly (BadResults otherwise)."""
     doc = load(results_path)
     m = model(doc)
     folder = os.path.join(out_dir, FINDINGS)
     written = issues.write(doc, folder, run=run)
-    keep = {f["name"] + ext for f in written for ext in (".md", ".py", ".trace.py")}
-    for name in os.listdir(folder):  # an earlier build's findings that are gone
-        if name.endswith((".md", ".py")) and name not in keep:
-            os.remove(os.path.join(folder, name))
-    documents = {"compat.md": markdown(m), "compat.html": page(m),
-                 "compat.json": json.dumps(m, indent=1) + "\n"}
-    os.makedirs(out_dir, exist_ok=True)
-    paths = []
+    _prune(folder, {f["name"] + ext for f in written for ext in (".md", ".py", ".trace.py")},
+           (".md", ".py"))
+    documents = {"compat.md": markdown(m), "compat.json": json.dumps(m, indent=1) + "\n",
+                 "compat.html": site.page(m), **clause_pages.pages(m, _scripts(m, out_dir))}
+    pages = os.path.join(out_dir, site.CLAUSES)
+    os.makedirs(pages, exist_ok=True)
+    _prune(pages, {os.path.basename(p) for p in documents if p.startswith(site.CLAUSES + "/")},
+           (".html",))
     for name, text in documents.items():
-        path = os.path.join(out_dir, name)
-        write_atomically(path, text)
-        paths.append(path)
-    return paths + [folder]
+        write_atomically(os.path.join(out_dir, name), text)
+    return [os.path.join(out_dir, name) for name in ("compat.md", "compat.html", "compat.json")
+            ] + [folder, pages]
 
 
 class _Parser(argparse.ArgumentParser):
