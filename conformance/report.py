@@ -206,7 +206,9 @@ def model(doc):
         if row.get("expected"):
             known_by.setdefault((row["impl"], row["clause"]), set()).add(row["expected"])
     found = sorted(issues.named(doc), key=lambda f: shown.index(f["impl"]))
-    return {**header("compat"), "date": doc.get("date"), "command": doc.get("command"),
+    command = doc.get("command")  # published: without this machine's paths
+    return {**header("compat"), "date": doc.get("date"),
+            "command": command and issues.public(command),
             "implementations": implementations, "order": order,
             "groups": _groups(clauses, shown), "clauses": clauses,
             "divergences": _divergences(doc["results"], catalogue),

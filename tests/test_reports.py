@@ -600,3 +600,17 @@ def test_filters_go_into_the_url_and_come_back_from_it(fleet_built, browser_page
     assert "impl=fmmap" in page.url
     assert page.locator('#matrix th[data-impl="fmmap"]').is_visible()
     assert not page.locator('#matrix th[data-impl="pypy3"]').is_visible()
+
+
+def test_the_published_documents_name_no_path_of_this_machine(tmp_path):
+    doc = results()
+    home, tmp = os.path.expanduser("~"), tempfile.gettempdir()
+    doc["command"] = (f"python -m conformance --impl python:{home}/.pyenv/versions/3.12.1/bin/"
+                      f"python --json {tmp}/run/results.json --repro-dir {os.getcwd()}/repro")
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(doc))
+    build.build(str(path), str(tmp_path / "out"), run=False)
+    for name in ("compat.md", "compat.html", "compat.json"):
+        text = (tmp_path / "out" / name).read_text()
+        assert home not in text and tmp not in text and os.getcwd() not in text, name
+        assert "results.json" in text  # the paths' last parts stay
