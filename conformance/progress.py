@@ -73,6 +73,7 @@ class Progress:
         self.known = {spec: set(items) for spec, items in (known or {}).items()}
         self.owner = {}  # nodeid -> spec
         self.collected_any = False
+        self.cache = {}  # spec -> its numbers, until something of it changes
 
     # -- what happens ---------------------------------------------------------------------
     def collected(self, entries):
@@ -91,9 +92,13 @@ class Progress:
                 impl.clauses.setdefault(clause, set()).add(nodeid)
                 impl.files.setdefault(path, set()).add(nodeid)
         self.collected_any = True
+        self.cache.clear()
 
     def _impl(self, nodeid, spec=None):
-        return self.impls.get(spec or self.owner.get(nodeid))
+        """The implementation a test is of (whose numbers change now), or None."""
+        spec = spec or self.owner.get(nodeid)
+        self.cache.pop(spec, None)
+        return self.impls.get(spec)
 
     def started(self, nodeid, spec=None):
         impl = self._impl(nodeid, spec)
@@ -134,6 +139,7 @@ class Progress:
             impl = self.impls.get(row.get("impl"))
             if impl is None:
                 continue
+            self.cache.pop(impl.spec, None)
             if row.get("status") in FAILING:
                 impl.failing.append(self._marked(impl.spec, row))
                 impl.found = None
@@ -145,6 +151,7 @@ class Progress:
         decided): the findings and errors are counted again from them."""
         for impl in self.impls.values():
             impl.failing, impl.found, impl.errors = [], None, 0
+        self.cache.clear()
         self.add_rows(rows)
 
     def _marked(self, spec, row):
@@ -164,13 +171,15 @@ class Progress:
         "host", "errors"} of one implementation."""
         from conformance.findings import findings
 
+        if spec in self.cache:
+            return self.cache[spec]
         impl = self.impls[spec]
         if impl.found is None:
             impl.found = findings(impl.failing)
         found = impl.found
         known = sum(bool(f["known"]) for f in found)
         parts = set(impl.parts)
-        return {
+        self.cache[spec] = {
             "clauses": len(impl.clauses),
             "clauses_done": sum(not left for left in impl.clauses.values()),
             "files": len(impl.files), "files_done": sum(not left for left in impl.files.values()),
@@ -183,6 +192,7 @@ class Progress:
             "findings": len(found), "known": known, "new": len(found) - known,
             "host": sum(f["origin"] == "host" for f in found), "errors": impl.errors,
         }
+        return self.cache[spec]
 
     def fraction(self, spec):
         """How much of its work is done, 0 to 1: the mean of its parts' (clause tests done,
