@@ -439,6 +439,9 @@ def report(infos, rows, out=sys.stdout):
         print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
     if len(errors) > 3:
         print(f"\n... and {len(errors) - 3} more harness error(s) (all in --json)", file=out)
+    if errors:
+        print("(-v shows pytest's own output instead of the progress lines: the traceback of "
+              "each test that failed)", file=out)
     return list(bad.values())
 
 

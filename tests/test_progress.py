@@ -235,6 +235,17 @@ def test_a_log_gets_a_few_lines_per_implementation_with_its_counts(tmp_path, wor
     assert "...." not in result.stdout and "bringing up nodes" not in result.stdout
 
 
+def test_a_harness_error_in_the_report_says_where_its_traceback_is():
+    from conformance.cli import report
+
+    out = io.StringIO()
+    info = {"spec": "lib", "version": "3.11.7", "profile": "3.11", "status": "incomplete",
+            "reason": "1 harness error"}
+    report([info], [{"impl": "lib", "clause": "find.basic", "status": "error", "repro": None,
+                     "detail": "harness error in test_find.py::test_a[lib] (call): boom"}], out)
+    assert "-v shows pytest's own output" in out.getvalue()
+
+
 def test_verbose_shows_pytest_s_own_output_instead(tmp_path):
     result = cli(["--impl", "reference", "--examples", "1", "-k", "find.empty", "-v"], tmp_path,
                  capture_output=True, text=True)
