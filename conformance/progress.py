@@ -259,10 +259,10 @@ class PlainDisplay:
               file=self.out, flush=True)
 
     def changed(self):
+        if not self.model.collected_any:  # nothing to say before the tests are known
+            return
         now = self.clock()
         for spec in self.model.impls:
-            if not self.model.collected_any:
-                return
             key, text = self.model.milestone(spec), self.model.line(spec)
             when, last_key, last_text = self.last.get(spec, (None, None, None))
             if text == last_text:
@@ -493,9 +493,12 @@ def _own_stream(out):
 
 def is_live(stream):
     """Whether `stream` is an interactive terminal (rich's view of it, with TERM and
-    TTY_INTERACTIVE): there the display redraws in place; elsewhere it prints lines."""
-    from rich.console import Console
-
+    TTY_INTERACTIVE): there the display redraws in place; elsewhere, or without rich (an
+    install older than the dependency), it prints lines."""
+    try:
+        from rich.console import Console
+    except ImportError:
+        return False
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError):
