@@ -309,10 +309,17 @@ class LiveDisplay:
         self.bars.stop()
 
 
+# Where a Tally in the CLI's own process (no pytest-xdist) tells its counts: the display's
+# (Shown.heard) while it is shown. That process opens no file for them: its clause tests count
+# the descriptors it has open (del.no-fd-growth), and a reader thread's would be counted too.
+_heard = None
+
+
 class Tally:
-    """The examples a machine part has run, written to FOLDER/<hash of its test>.json (at most
-    every `every` seconds, and at each change of phase) for the CLI's process to read, whichever
-    process runs the test. Without a folder it only counts."""
+    """The examples a machine part has run, told (at most every `every` seconds, and at each
+    change of phase) to the display in this process, or else written to FOLDER/<hash of its
+    test>.json for the CLI's process to read (a pytest-xdist worker's). Without either it only
+    counts."""
 
     def __init__(self, folder, nodeid, spec, total, *, every=0.25, clock=time.monotonic):
         self.folder, self.nodeid, self.spec, self.total = folder, nodeid, spec, total
@@ -333,6 +340,12 @@ class Tally:
 
     def write(self):
         self.written = self.clock()
+        said = {"nodeid": self.nodeid, "spec": self.spec, "run": self.run, "total": self.total,
+                "phase": self.phase}
+        heard = _heard
+        if heard is not None:
+            heard(said)
+            return
         if not self.folder:
             return
         name = hashlib.sha1(self.nodeid.encode()).hexdigest()[:16]
@@ -340,8 +353,7 @@ class Tally:
         tmp = f"{path}.tmp{os.getpid()}"
         try:
             with open(tmp, "w") as f:
-                json.dump({"nodeid": self.nodeid, "spec": self.spec, "run": self.run,
-                           "total": self.total, "phase": self.phase}, f)
+                json.dump(said, f)
             os.replace(tmp, path)
         except OSError:  # the display misses a count; the run goes on
             pass
@@ -366,9 +378,9 @@ def read_tallies(folder):
 
 
 class Shown:
-    """A model and its display, updated under one lock by pytest's hooks and by a ticker
-    thread that reads the machine's tallies (and lets a plain display print what it held
-    back)."""
+    """A model and its display, updated under one lock by pytest's hooks, by the tallies of
+    the machine in this process, and by a ticker thread that lets a plain display print what it
+    held back and, while pytest-xdist's workers run (`polling`), reads their tallies."""
 
     def __init__(self, model, display, folder=None, tick=0.5):
         self.model, self.display, self.folder, self.tick = model, display, folder, tick
@@ -376,6 +388,12 @@ class Shown:
         self.stop = threading.Event()
         self.thread = None
         self.status = "done"
+        self.polling = False
+
+    def heard(self, tally):
+        """A tally of the machine in this process."""
+        self.update(self.model.counted, tally["nodeid"], tally["run"], tally.get("total"),
+                    tally.get("phase"), spec=tally.get("spec"))
 
     def update(self, change, *args, **kwargs):
         with self.lock:
@@ -383,7 +401,7 @@ class Shown:
             self.display.changed()
 
     def poll(self):
-        if self.folder:
+        if self.folder and self.polling:
             for tally in read_tallies(self.folder):
                 self.model.counted(tally["nodeid"], tally["run"], tally.get("total"),
                                    tally.get("phase"), spec=tally.get("spec"))
@@ -393,15 +411,18 @@ class Shown:
             self.update(self.poll)
 
     def start(self):
+        global _heard
+        _heard = self.heard
         self.thread = threading.Thread(target=self._ticking, name="mmap-progress", daemon=True)
         self.thread.start()
 
     def close(self, status=None):
+        global _heard
+        _heard = None
         self.stop.set()
         if self.thread is not None:
             self.thread.join()
         with self.lock:
-            self.poll()
             self.display.close(status or self.status)
 
 
@@ -429,6 +450,7 @@ class Reporter:
     @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's
     def pytest_xdist_node_collection_finished(self, node, ids):
         # Every worker collects the same tests: the first to finish says which.
+        self.shown.polling = True  # the machine runs there: its tallies come as files
         if not self.shown.model.collected_any:
             root = str(self.config.rootpath)
             self.shown.update(self.shown.model.collected, [
@@ -451,6 +473,13 @@ class Reporter:
             if report.when not in ("setup", "call"):  # teardown, or a dead xdist node's
                 self.shown.model.finished(report.nodeid, self._spec(report.nodeid))
             self.shown.display.changed()
+
+    def pytest_sessionfinish(self, session):
+        # The last tallies; then no more reading: after pytest the CLI replays findings in
+        # this process, descriptor counts among them.
+        with self.shown.lock:
+            self.shown.poll()
+            self.shown.polling = False
 
 
 def _clause_mark(item):

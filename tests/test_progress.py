@@ -180,6 +180,22 @@ def test_the_tally_writes_at_most_every_quarter_second_and_at_each_phase(tmp_pat
     assert Tally(None, "x", "lib", 1).example() is None  # without a folder it only counts
 
 
+def test_a_tally_in_the_display_s_own_process_tells_it_and_opens_no_file(tmp_path):
+    """Without pytest-xdist the machine runs beside the clause tests that count this process's
+    descriptors (del.no-fd-growth): neither it nor the display's thread may open one."""
+    m = model()
+    shown = progress.Shown(m, PlainDisplay(m, io.StringIO()), str(tmp_path))
+    shown.start()
+    try:
+        Tally(str(tmp_path), "test_machine.py::test_lockstep[lib-0]", "lib", 3).example()
+        shown.poll()
+    finally:
+        shown.close()
+    assert os.listdir(tmp_path) == []
+    assert "machine running, 1/5 examples" in m.line("lib")
+    assert progress._heard is None
+
+
 def test_a_test_id_is_resolved_to_its_clause_as_a_controller_must():
     here = os.path.join(ROOT, "conformance")
     assert progress.clause_of(
