@@ -122,6 +122,10 @@ def build_parser():
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run workers without bubblewrap (by default each runs in a sandbox "
                         "where only its own folder is writable, where the machine allows it)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show pytest's own output instead of the progress of each "
+                        "implementation: its progress dots, and the traceback of every test "
+                        "that failed (a harness error's too)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {suite_version()}")
     from conformance.expectations import add_arguments
 
@@ -240,10 +244,23 @@ def preflight(specs, timeout, infos):
     return infos
 
 
-def run_pytest(args, infos, results_path, known=None):
+def progress(args, infos, known, scratch):
+    """The per-implementation progress shown while the suite runs (conformance/progress.py),
+    or, with -v, nothing: pytest's own output then."""
+    runnable = [i["spec"] for i in infos if i.get("status") != "unavailable"]
+    if args.verbose or not runnable:
+        return contextlib.nullcontext()
+    from conformance.progress import showing
+
+    return showing(runnable, examples=args.examples, known=known,
+                   folder=os.path.join(scratch, "progress"))
+
+
+def run_pytest(args, infos, results_path, known=None, shown=None):
     """Run the clause tests and the machine in pytest; `known` maps a spec to the identities
     (and hand-written clauses) its expectations already accept: the machine records those
-    instead of shrinking them."""
+    instead of shrinking them. `shown` (conformance/progress.py) gets what pytest reports in
+    place of pytest's own output; without it (-v), pytest shows its progress and tracebacks."""
     import pytest
 
     import conformance
@@ -258,7 +275,10 @@ def run_pytest(args, infos, results_path, known=None):
         paths = [os.path.join(here, f) for f in sorted(os.listdir(here))
                  if f.startswith("test_") and f.endswith(".py") and f != "test_machine.py"]
     scratch = os.path.dirname(results_path)  # a run's own files all live here, then go
-    argv = [*paths, "-qq", "--tb=no", "-rN", "-p", "no:cacheprovider", "-p", "no:benchmark",
+    # Without -v, no terminal output of pytest's: `shown` displays the run.
+    output = (["-q", "--tb=short", "-rfE"] if args.verbose or shown is None
+              else ["-p", "no:terminal", "--mmap-progress", shown.folder])
+    argv = [*paths, *output, "-p", "no:cacheprovider", "-p", "no:benchmark",
             "-p", "no:warnings", "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
             "--basetemp", os.path.join(scratch, "pytest"),
             "--mmap-scratch", scratch, "--mmap-json", results_path,
@@ -286,7 +306,7 @@ def run_pytest(args, infos, results_path, known=None):
     # Opt-in, never autoloaded; `no:mmap_conformance` blocks the pytest11 entry point of that
     # name that installs made before left in their metadata (it would load the plugin twice).
     argv += ["-p", "no:mmap_conformance", "-p", "conformance.pytest_plugin"]
-    code = pytest.main(argv)
+    code = pytest.main(argv, plugins=[shown.plugin] if shown is not None else [])
     collected = None
     if os.path.exists(results_path):
         with open(results_path) as f:
@@ -419,6 +439,9 @@ def report(infos, rows, out=sys.stdout):
         print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
     if len(errors) > 3:
         print(f"\n... and {len(errors) - 3} more harness error(s) (all in --json)", file=out)
+    if errors:
+        print("(-v shows pytest's own output instead of the progress lines: the traceback of "
+              "each test that failed)", file=out)
     return list(bad.values())
 
 
@@ -598,16 +621,24 @@ def run(argv):
                 # the host's own mmap (conformance/known.py).
                 engine = {"timeout": args.step_timeout, "messages": _messages(),
                           "strict_messages": args.strict_messages}
-                replayed = known_findings.replay_all(infos, assigned, **engine)
-                collected = run_pytest(args, infos, os.path.join(tmp, "results.json"), known)
-                collected["results"] = replayed + collected["results"]
-                # New findings reduced before anything is written; known ones too when their
-                # stored steps are rewritten or their reproducers written.
-                everything = args.update_expectations or args.repro_dir
-                known_findings.reduce_all(infos, collected["results"],
-                                          {} if everything else known, **engine)
-                known_findings.label_origins(infos, collected["results"],
-                                             expectations_dir=args.expectations_dir, **engine)
+                with progress(args, infos, known, tmp) as shown:
+                    replayed = known_findings.replay_all(infos, assigned, **engine)
+                    if shown:
+                        shown.update(shown.model.add_rows, replayed)
+                    collected = run_pytest(args, infos, os.path.join(tmp, "results.json"),
+                                           known, shown)
+                    collected["results"] = replayed + collected["results"]
+                    # New findings reduced before anything is written; known ones too when
+                    # their stored steps are rewritten or their reproducers written.
+                    everything = args.update_expectations or args.repro_dir
+                    known_findings.reduce_all(infos, collected["results"],
+                                              {} if everything else known, **engine)
+                    known_findings.label_origins(infos, collected["results"],
+                                                 expectations_dir=args.expectations_dir,
+                                                 **engine)
+                    if shown:  # the findings counted again, their origins now known
+                        shown.update(shown.model.set_rows, collected["results"])
+                        shown.status = "stopped" if collected.get("interrupted") else "done"
         except Interrupted:
             pass
         stop["defer"] = True

@@ -91,10 +91,13 @@ class LockstepMachine(RuleBasedStateMachine):
     crashy = set()  # the clauses the subject crashed or hung on in this run
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
+    tally = None  # counts the examples run (conformance/progress.py's Tally)
 
     def __init__(self):
         _stop_if_asked()
         super().__init__()
+        if self.tally is not None:
+            self.tally.example()
         self.steps, self.trace = [], []  # ops, and the reference's observation of each
         self.clauses = []  # the clause each step lands on
         # A worker gets the ops a few steps at a time in one message, which it runs while
@@ -327,7 +330,7 @@ class LockstepMachine(RuleBasedStateMachine):
 def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  strict_messages=False, messages=frozenset(), database=None, features=None,
                  record_crashes=False, known=frozenset(), shrink_seconds=None, key=None,
-                 record_all=False):
+                 record_all=False, tally=None):
     """Run the machine for one implementation. Returns (divergences, exercised clause counts).
 
     `features`, a Counter if given, is filled with the kinds of scenario that ran. With
@@ -345,6 +348,9 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
     filed under `key` (default the subject's name): Hypothesis keys a state machine by its class's
     source, which a class made here has none of, so by its name; that name is the key, the same
     in every process and on every host.
+
+    `tally` (conformance/progress.py's Tally) counts each example as it starts, and is told
+    when the run shrinks what it found and when it is over.
     """
     crashes = {}
     machine = type(f"Lockstep_{key or subject.name}", (LockstepMachine,), {
@@ -352,7 +358,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
         "messages": messages, "exercised": Counter(),
         "features": features if features is not None else Counter(),
         "record_crashes": record_crashes, "record_all": record_all, "crashes": crashes,
-        "crashy": set(),
+        "crashy": set(), "tally": tally,
         "known": frozenset(known)})
     run_settings = settings(
         max_examples=examples, stateful_step_count=steps, deadline=None, database=database,
@@ -385,7 +391,11 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
                  and d.clause not in known]
         found += fresh
         recorded = [d for d in recorded if d not in fresh]
+    if tally is not None and found:
+        tally.at("shrink")
     found = [shrunk(replayer, divergence, deadline) for divergence in found]
+    if tally is not None:
+        tally.at("done")
     return found + recorded, machine.exercised
 
 

@@ -14,6 +14,15 @@ DEFAULT_EXAMPLES = 200
 DEFAULT_STEPS = 30
 DEFAULT_SHRINK_SECONDS = 20.0
 RESULTS_KEY = "mmap_results"
+EXAMPLES_KEY = "mmap_examples"  # a machine part's examples run: {"run": N, "total": M}
+# The examples of one implementation are split in parts with their own seeds, so that
+# pytest-xdist can spread one implementation's run (and its shrinking) over two cores.
+MACHINE_PARTS = 2
+
+
+def part_examples(examples, part, parts=MACHINE_PARTS):
+    """The examples part `part` of the machine runs, of `examples` per implementation."""
+    return max(1, examples // parts + (part < examples % parts))
 
 
 def pytest_addoption(parser):
@@ -46,6 +55,9 @@ def pytest_addoption(parser):
                     help="Hypothesis example database of the state machine: failures found are "
                     "saved here and replayed first by the next run sharing DIR (e.g. over NFS); "
                     "not with --mmap-seed, which turns the database off. Default: none")
+    group.addoption("--mmap-progress", default=None, metavar="DIR",
+                    help="the state machine writes how many examples it has run into DIR, for "
+                    "the CLI's progress display (conformance/progress.py). Default: none")
 
 
 def pytest_configure(config):

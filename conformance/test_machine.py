@@ -1,16 +1,24 @@
 # SPDX-License-Identifier: MIT
 """The lockstep state machine, run once per implementation under test."""
 
+import json
+
 import pytest
 
 from conformance import finding
 from conformance.machine import run_lockstep
-from conformance.pytest_plugin import _messages, example_database, known_findings
+from conformance.progress import Tally
+from conformance.pytest_plugin import (
+    EXAMPLES_KEY,
+    MACHINE_PARTS,
+    _messages,
+    example_database,
+    known_findings,
+    part_examples,
+)
 from conformance.repro import script
 
-# The examples of one implementation are split in two halves with their own seeds, so that
-# pytest-xdist can spread one implementation's run (and its shrinking) over two cores.
-PARTS = 2
+PARTS = MACHINE_PARTS
 
 
 @pytest.mark.parametrize("part", range(PARTS))
@@ -18,9 +26,11 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
     """Random op sequences agree with the reference at every step (Hypothesis shrinks failures)."""
     option = request.config.getoption
     seed = option("--mmap-seed")
-    examples = option("--examples")
+    examples = part_examples(option("--examples"), part, PARTS)
+    # How many examples have run, for the CLI's display (and, at the end, in the report).
+    tally = Tally(option("--mmap-progress"), request.node.nodeid, mmap_impl.spec, examples)
     found, exercised = run_lockstep(
-        mmap_reference, mmap_impl, examples=max(1, examples // PARTS + (part < examples % PARTS)),
+        mmap_reference, mmap_impl, examples=examples, tally=tally,
         steps=option("--steps"), seed=None if seed is None else seed * PARTS + part,
         strict_messages=option("--strict-messages"), messages=_messages(),
         known=known_findings(request.config, mmap_impl.spec),
@@ -30,6 +40,7 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         # Seeded, every difference is recorded: the examples run are then the same whatever
         # is found (Hypothesis ends its search after a failure by the clock).
         record_all=seed is not None)
+    request.node.user_properties.append((EXAMPLES_KEY, json.dumps(tally.report())))
     lines = []
     for d in found:
         steps = d.steps[:d.index + 1]
