@@ -4,8 +4,10 @@ the others in the same run are unaffected, the exit status is 1, and nothing is 
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -78,14 +80,29 @@ def test_ctrl_c_leaves_nothing_behind(tmp_path):
     argv, env, scratch = cli(tmp_path)
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+    lines, errors = queue.Queue(), []
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    reader.start()
     try:
-        time.sleep(8)  # well into the run: workers started, some of them busy
+        # Well into the run: a progress line says a machine runs (workers started, busy).
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if "machine running" in lines.get(timeout=1):
+                    break
+            except queue.Empty:
+                pass
+        else:
+            pytest.fail("no implementation's machine was said to run within 120 s")
         proc.send_signal(2)
-        _, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        reader.join(timeout=60)  # its stderr to the end, or what a leftover let through
+        err = "".join(errors)
     finally:  # a run that ignored Ctrl-C must not outlive the test
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
     assert proc.returncode != 0
     assert "Traceback" not in err
     deadline = time.monotonic() + 10
