@@ -18,8 +18,8 @@ import sys
 import tempfile
 import time
 
+from conformance import finding
 from conformance import ops as o
-from conformance.compare import describe
 from conformance.repro import script
 from conformance.results import header
 from conformance.rules import RandomSource, Shadow, Swarm, next_rule
@@ -469,8 +469,7 @@ def _extension_path():
 
 def _finding(target, clause, kind, count, found, small, cut):
     got = small.got
-    detail = (f"step {len(small.steps)} {small.steps[-1].py()}: expected "
-              f"{describe(small.trace[-1])}, got {describe(got)} ({', '.join(small.fields)} differ)")
+    detail = finding.detail(small.steps, small.trace[-1], got, small.fields)
     return {"impl": target.spec, "clause": clause, "kind": kind, "known": clause in target.known,
             "count": count, "cut_before": cut, "found_length": len(found.steps),
             "shrunk_length": len(small.steps),
