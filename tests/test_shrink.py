@@ -97,3 +97,24 @@ def test_reduce_leaves_a_file_of_zeros_and_the_arguments_the_bug_needs(planted):
     assert [op.py() for op in small.steps] == ["m = factory(fd, 0)", "m.write(b'a')"]
     assert set(small.steps[0].args[0]["data"]) == {"0"}  # a file of zeros
     assert len(small.steps[0].args[0]["data"]) < len(steps[0].args[0]["data"])
+
+
+def test_a_run_reduces_each_new_finding_before_it_is_written(tmp_path):
+    """End to end: the finding a run records is the reduced one. Without the reduction this run
+    records `mmap(-1, 12289)` and `m.flush(8192, 4096)` (measured); the bug needs neither."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "--impl", "tests.mutants:flush_returns_zero",
+         "--only", "machine", "--examples", "30", "--json", str(out)], cwd=ROOT,
+        capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": ROOT})
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    records = [r["finding"] for r in json.loads(out.read_text())["results"]
+               if r.get("finding") and r["clause"] == "flush.return"]
+    assert records, done.stdout[-2000:]
+    for record in records:
+        steps = [o.from_json(step) for step in record["steps"]]
+        assert [op.py() for op in steps] == ["m = factory(-1, 1)", "m.flush()"]
