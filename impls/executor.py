@@ -428,174 +428,222 @@ class Executor(object):
         raise ValueError("unknown op %r" % name)
 
     def helper(self, what, args):
-        """Named interactions with the map beyond method calls (the `apply` op)."""
-        if what in ("drop", "drop_mapped"):
-            return self.drop(what)
-        m = self.m
-        if what == "hash":  # identity hash
-            return hash(m) == object.__hash__(m)
-        if what == "weakref":
-            import weakref
-            return weakref.ref(m)() is m
-        if what == "gc_tracked":
-            import gc
-            return gc.is_tracked(m)
-        if what in ("pickle", "copy", "deepcopy", "reduce_ex"):
-            import copy
-            import pickle
-            fn = {"pickle": pickle.dumps, "copy": copy.copy, "deepcopy": copy.deepcopy,
-                  "reduce_ex": m.__reduce_ex__}[what]
-            fn(*([m] if what != "reduce_ex" else []) + list(args))
-            return None
-        if what in ("int", "bytearray", "md5", "unpack_from", "re_search", "view_info"):
-            try:
-                target = export(m)
-            except ValueError:  # closed: hand the map itself to the consumer
-                target = m
-            if what == "int":
-                return int(target)
-            if what == "bytearray":
-                return bytes_type(bytearray(target))
-            if what == "md5":
-                return hashlib.md5(target).hexdigest()
-            if what == "unpack_from":
-                import struct
-                return list(struct.unpack_from(str(args[0]), target, *args[1:]))
-            if what == "re_search":
-                import re
-                found = re.search(args[0], target)
-                return None if found is None else [found.start(), found.end()]
-            try:
-                return [target.format, target.itemsize, target.ndim, list(target.shape),
-                        target.readonly]
-            finally:
-                target.release()
-        if what in ("is_buffer", "is_sequence"):
-            try:
-                import collections.abc as abc
-            except ImportError:  # pragma: no cover - Python 2
-                import collections as abc
-            if what == "is_buffer" and not hasattr(abc, "Buffer"):
-                # before 3.12 (no Buffer ABC): what Buffer.__subclasshook__ looks for
-                return hasattr(type(m), "__buffer__")
-            return isinstance(m, getattr(abc, {"is_buffer": "Buffer"}.get(what, "Sequence")))
-        if what == "dunder_buffer":
-            view = m.__buffer__(0)
-            try:
-                return [type(view).__name__, len(view)]
-            finally:
-                view.release()
-        if what == "from_buffer":  # a writable buffer request through ctypes
-            import ctypes
-            if PY2:  # ctypes asks Python 2's old buffer protocol, which export() cannot give
-                ctypes.c_char.from_buffer(m)
-                return None
-            view = export(m)  # as every consumer gets the map (PEP 688 by hand before 3.12)
-            try:
-                ctypes.c_char.from_buffer(view)
-            finally:
-                view.release()
-            return None
-        if what == "hasattr":
-            return hasattr(m, args[0])
-        if what == "setattr":
-            setattr(m, args[0], args[1])
-            return None
-        if what == "binop":
-            import operator
-            op, other = args
-            fns = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "+": operator.add,
-                   "*": operator.mul}
-            if op.startswith("r"):
-                return fns[op[1:]](other, m)
-            return fns[op](m, other)
-        if what == "sizeof":
-            return isinstance(m.__sizeof__(), int_types)
-        if what == "iter_type":
-            return text_type(type(iter(m)).__name__)  # a name, not bytes, on Python 2 too
-        if what == "next_iter":
-            return next(iter(m))
-        if what == "subclass":  # a subclass with its own __init__, on an anonymous map
-            class Sub(self.factory):
-                def __init__(self, *a, **k):
-                    self.seen = len(a)
+        """Named interactions with the map beyond method calls (the `apply` op): the method
+        `_h_<what>` of this class, one per helper."""
+        method = getattr(self, "_h_" + what, None)
+        if method is None:
+            raise ValueError("unknown helper %r" % what)
+        return method(*args)
 
-                __slots__ = ("seen",)
-            sub = Sub(-1, *args)
-            try:
-                return [isinstance(sub, self.factory), len(sub), sub.seen]
-            finally:
-                sub.close()
-        if what == "fork_set":  # a child process assigns m[i] = v; what the parent sees after
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - the child
-                try:
-                    m[args[0]] = args[1]
-                finally:
-                    os._exit(0)
-            os.waitpid(pid, 0)
-            return m[args[0]]
-        if what == "audit_new":  # the mmap.__new__ audit events of one anonymous construction
-            if self.audit_events is None:
-                events = self.audit_events = []
+    def _h_drop(self):
+        return self.drop("drop")
 
-                def hook(event, event_args):
-                    if event == "mmap.__new__":
-                        events.append(list(event_args))
-                sys.addaudithook(hook)
-            del self.audit_events[:]
-            self.factory(-1, *args).close()
-            return list(self.audit_events)
-        if what == "close_fd":  # the caller closes its own descriptor of the mapped file
-            os.close(self.fd)
-            self.fd = None
+    def _h_drop_mapped(self):
+        return self.drop("drop_mapped")
+
+    def _h_hash(self):  # identity hash
+        return hash(self.m) == object.__hash__(self.m)
+
+    def _h_weakref(self):
+        import weakref
+        return weakref.ref(self.m)() is self.m
+
+    def _h_gc_tracked(self):
+        import gc
+        return gc.is_tracked(self.m)
+
+    def _h_pickle(self, *args):
+        import pickle
+        pickle.dumps(self.m, *args)
+
+    def _h_copy(self):
+        import copy
+        copy.copy(self.m)
+
+    def _h_deepcopy(self):
+        import copy
+        copy.deepcopy(self.m)
+
+    def _h_reduce_ex(self, *args):
+        self.m.__reduce_ex__(*args)
+
+    def consumer_target(self):
+        """What a buffer consumer is handed: an exported view, or the closed map itself."""
+        try:
+            return export(self.m)
+        except ValueError:  # closed: hand the map itself to the consumer
+            return self.m
+
+    def _h_int(self):
+        return int(self.consumer_target())
+
+    def _h_bytearray(self):
+        return bytes_type(bytearray(self.consumer_target()))
+
+    def _h_md5(self):
+        return hashlib.md5(self.consumer_target()).hexdigest()
+
+    def _h_unpack_from(self, fmt, *rest):
+        import struct
+        return list(struct.unpack_from(str(fmt), self.consumer_target(), *rest))
+
+    def _h_re_search(self, pattern):
+        import re
+        found = re.search(pattern, self.consumer_target())
+        return None if found is None else [found.start(), found.end()]
+
+    def _h_view_info(self):
+        target = self.consumer_target()
+        try:
+            return [target.format, target.itemsize, target.ndim, list(target.shape),
+                    target.readonly]
+        finally:
+            target.release()
+
+    def _h_is_buffer(self):
+        try:
+            import collections.abc as abc
+        except ImportError:  # pragma: no cover - Python 2
+            import collections as abc
+        if not hasattr(abc, "Buffer"):
+            # before 3.12 (no Buffer ABC): what Buffer.__subclasshook__ looks for
+            return hasattr(type(self.m), "__buffer__")
+        return isinstance(self.m, abc.Buffer)
+
+    def _h_is_sequence(self):
+        try:
+            import collections.abc as abc
+        except ImportError:  # pragma: no cover - Python 2
+            import collections as abc
+        return isinstance(self.m, abc.Sequence)
+
+    def _h_dunder_buffer(self):
+        view = self.m.__buffer__(0)
+        try:
+            return [type(view).__name__, len(view)]
+        finally:
+            view.release()
+
+    def _h_from_buffer(self):  # a writable buffer request through ctypes
+        import ctypes
+        if PY2:  # ctypes asks Python 2's old buffer protocol, which export() cannot give
+            ctypes.c_char.from_buffer(self.m)
             return None
-        if what == "fd_growth":  # descriptors consumed by n maps of the file
-            before = len(os.listdir("/proc/self/fd"))
-            kw = {} if args[1] is None else {"trackfd": args[1]}
-            maps = [self.factory(self.fd, 0, **kw) for _ in range(args[0])]
-            grown = len(os.listdir("/proc/self/fd")) - before
-            for each in maps:
-                each.close()
-            return grown
-        if what == "drop_fds":  # descriptors held by n maps of the file, then once dropped
-            import gc
-            before = len(os.listdir("/proc/self/fd"))
-            kw = {} if args[2] is None else {"trackfd": args[2]}
-            if args[1]:  # all n alive at once, then all dropped without close()
-                maps = [self.factory(self.fd, 0, **kw) for _ in range(args[0])]
-                held = len(os.listdir("/proc/self/fd")) - before
-                del maps[:]
-            else:  # each created and dropped without close() before the next
-                held = None
-                for _ in range(args[0]):
-                    self.factory(self.fd, 0, **kw)
-            gc.collect()
-            return [held, len(os.listdir("/proc/self/fd")) - before]
-        if what == "drop_anon":  # n anonymous maps of `size` bytes made and dropped in turn
-            import gc
-            before = _vm_size()
-            for _ in range(args[0]):
-                self.factory(-1, args[1])
-            gc.collect()
-            return _vm_size() - before < args[2]  # grew by less than args[2] bytes
-        if what == "large_offset":  # a sparse file past 4 GiB mapped at offset 4 GiB
-            path = os.path.join(self.workdir, "large")
-            with open(path, "wb") as f:
-                f.seek(args[0])
-                f.write(b"XYZ")
-                f.truncate(args[0] + 8192)
-            fd = os.open(path, os.O_RDWR)
+        view = export(self.m)  # as every consumer gets the map (PEP 688 by hand before 3.12)
+        try:
+            ctypes.c_char.from_buffer(view)
+        finally:
+            view.release()
+
+    def _h_hasattr(self, name):
+        return hasattr(self.m, name)
+
+    def _h_setattr(self, name, value):
+        setattr(self.m, name, value)
+
+    def _h_binop(self, op, other):
+        import operator
+        fns = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "+": operator.add,
+               "*": operator.mul}
+        if op.startswith("r"):
+            return fns[op[1:]](other, self.m)
+        return fns[op](self.m, other)
+
+    def _h_sizeof(self):
+        return isinstance(self.m.__sizeof__(), int_types)
+
+    def _h_iter_type(self):
+        return text_type(type(iter(self.m)).__name__)  # a name, not bytes, on Python 2 too
+
+    def _h_next_iter(self):
+        return next(iter(self.m))
+
+    def _h_subclass(self, *args):  # a subclass with its own __init__, on an anonymous map
+        class Sub(self.factory):
+            def __init__(self, *a, **k):
+                self.seen = len(a)
+
+            __slots__ = ("seen",)
+        sub = Sub(-1, *args)
+        try:
+            return [isinstance(sub, self.factory), len(sub), sub.seen]
+        finally:
+            sub.close()
+
+    def _h_fork_set(self, index, value):  # a child assigns m[i] = v; what the parent sees after
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
             try:
-                big = self.factory(fd, 4096, offset=args[0])
-                try:
-                    return [big[:3], len(big), big.size()]
-                finally:
-                    big.close()
+                self.m[index] = value
             finally:
-                os.close(fd)
-                os.remove(path)
-        raise ValueError("unknown helper %r" % what)
+                os._exit(0)
+        os.waitpid(pid, 0)
+        return self.m[index]
+
+    def _h_audit_new(self, *args):  # the mmap.__new__ audit events of one anonymous construction
+        if self.audit_events is None:
+            events = self.audit_events = []
+
+            def hook(event, event_args):
+                if event == "mmap.__new__":
+                    events.append(list(event_args))
+            sys.addaudithook(hook)
+        del self.audit_events[:]
+        self.factory(-1, *args).close()
+        return list(self.audit_events)
+
+    def _h_close_fd(self):  # the caller closes its own descriptor of the mapped file
+        os.close(self.fd)
+        self.fd = None
+
+    def _h_fd_growth(self, n, trackfd):  # descriptors consumed by n maps of the file
+        before = len(os.listdir("/proc/self/fd"))
+        kw = {} if trackfd is None else {"trackfd": trackfd}
+        maps = [self.factory(self.fd, 0, **kw) for _ in range(n)]
+        grown = len(os.listdir("/proc/self/fd")) - before
+        for each in maps:
+            each.close()
+        return grown
+
+    def _h_drop_fds(self, n, hold, trackfd):  # descriptors held by n maps, then once dropped
+        import gc
+        before = len(os.listdir("/proc/self/fd"))
+        kw = {} if trackfd is None else {"trackfd": trackfd}
+        if hold:  # all n alive at once, then all dropped without close()
+            maps = [self.factory(self.fd, 0, **kw) for _ in range(n)]
+            held = len(os.listdir("/proc/self/fd")) - before
+            del maps[:]
+        else:  # each created and dropped without close() before the next
+            held = None
+            for _ in range(n):
+                self.factory(self.fd, 0, **kw)
+        gc.collect()
+        return [held, len(os.listdir("/proc/self/fd")) - before]
+
+    def _h_drop_anon(self, n, size, limit):  # n anonymous maps of `size` bytes made and dropped
+        import gc
+        before = _vm_size()
+        for _ in range(n):
+            self.factory(-1, size)
+        gc.collect()
+        return _vm_size() - before < limit  # grew by less than `limit` bytes
+
+    def _h_large_offset(self, offset):  # a sparse file past 4 GiB mapped at offset 4 GiB
+        path = os.path.join(self.workdir, "large")
+        with open(path, "wb") as f:
+            f.seek(offset)
+            f.write(b"XYZ")
+            f.truncate(offset + 8192)
+        fd = os.open(path, os.O_RDWR)
+        try:
+            big = self.factory(fd, 4096, offset=offset)
+            try:
+                return [big[:3], len(big), big.size()]
+            finally:
+                big.close()
+        finally:
+            os.close(fd)
+            os.remove(path)
 
     def drop(self, what):
         """Drop the last reference to the map (this frame holds none): "drop" gives the file's
