@@ -354,78 +354,98 @@ class Executor(object):
 
     # -- ops ----------------------------------------------------------------------------------
     def run(self, name, args):
+        """The outcome of op `name`: the constructor, a method call, a helper, or the method
+        `_op_<name>` of this class (the map as `m`)."""
+        if name == "call":  # the commonest first
+            method, margs, mkwargs = args
+            return getattr(self.m, method)(*self.decode(margs), **self.decode_kw(mkwargs))
         if name == "open":
             return self.open(*args)
-        if name == "apply":  # before `m` below: a helper may drop the last reference to the map
+        if name == "apply":  # the map not held here: a helper may drop its last reference
             return self.helper(args[0], self.decode(args[1]))
-        m = self.m
-        if name == "call":
-            method, margs, mkwargs = args
-            return getattr(m, method)(*self.decode(margs), **self.decode_kw(mkwargs))
-        if name == "getitem":
-            return m[self.decode(args[0])]
-        if name == "setitem":
-            key, value = self.decode(args)
-            m[key] = value
-            return None
-        if name == "delitem":
-            del m[self.decode(args[0])]
-            return None
-        if name == "len":
-            return len(m)
-        if name == "bool":
-            return bool(m)
-        if name == "repr":
-            text = repr(m)  # Python 2's repr is a byte str: still text, not data
-            return text.decode("ascii", "replace") if isinstance(text, bytes_type) else text
-        if name == "closed":
-            return m.closed
-        if name == "list":
-            return list(m)
-        if name == "reversed":
-            return list(reversed(m))
-        if name == "contains":
-            return self.decode(args[0]) in m
-        if name == "enter":
-            return m.__enter__() is m
-        if name == "exit":
-            return m.__exit__(*self.decode(args))
-        if name == "bytes":
-            return bytes_type(export(m))
-        if name == "export":
-            self.views.append(export(m))
-            return None
-        if name == "release":
-            self.views.pop(args[0]).release()
-            return None
-        if name == "view_set":
-            self.views[args[0]][args[1]] = self.decode(args[2])
-            return None
-        if name == "file_write":
-            os.lseek(self.fd, args[0], 0)
-            return os.write(self.fd, self.decode(args[1]))
-        if name == "file_truncate":
-            os.ftruncate(self.fd, args[0])
-            return None
-        if name == "open2":
-            self.m2 = self.factory(self.fd, *self.decode(args[0]), **self.decode_kw(args[1]))
-            return None
-        if name == "get2":
-            return self.m2[:]
-        if name == "set2":
-            data = self.decode(args[1])
-            self.m2[args[0]:args[0] + len(data)] = data
-            return None
-        if name == "close2":
-            return self.m2.close()
-        if name == "module_attr":
-            return getattr(self.constants, args[0])
-        if name == "end":
-            for view in self.views:
-                view.release()
-            self.views = []
-            return m.close()
-        raise ValueError("unknown op %r" % name)
+        op = getattr(self, "_op_" + name, None)
+        if op is None:
+            raise ValueError("unknown op %r" % name)
+        return op(self.m, args)
+
+    def _op_getitem(self, m, args):
+        return m[self.decode(args[0])]
+
+    def _op_setitem(self, m, args):
+        key, value = self.decode(args)
+        m[key] = value
+
+    def _op_delitem(self, m, args):
+        del m[self.decode(args[0])]
+
+    def _op_len(self, m, args):
+        return len(m)
+
+    def _op_bool(self, m, args):
+        return bool(m)
+
+    def _op_repr(self, m, args):
+        text = repr(m)  # Python 2's repr is a byte str: still text, not data
+        return text.decode("ascii", "replace") if isinstance(text, bytes_type) else text
+
+    def _op_closed(self, m, args):
+        return m.closed
+
+    def _op_list(self, m, args):
+        return list(m)
+
+    def _op_reversed(self, m, args):
+        return list(reversed(m))
+
+    def _op_contains(self, m, args):
+        return self.decode(args[0]) in m
+
+    def _op_enter(self, m, args):
+        return m.__enter__() is m
+
+    def _op_exit(self, m, args):
+        return m.__exit__(*self.decode(args))
+
+    def _op_bytes(self, m, args):
+        return bytes_type(export(m))
+
+    def _op_export(self, m, args):
+        self.views.append(export(m))
+
+    def _op_release(self, m, args):
+        self.views.pop(args[0]).release()
+
+    def _op_view_set(self, m, args):
+        self.views[args[0]][args[1]] = self.decode(args[2])
+
+    def _op_file_write(self, m, args):
+        os.lseek(self.fd, args[0], 0)
+        return os.write(self.fd, self.decode(args[1]))
+
+    def _op_file_truncate(self, m, args):
+        os.ftruncate(self.fd, args[0])
+
+    def _op_open2(self, m, args):
+        self.m2 = self.factory(self.fd, *self.decode(args[0]), **self.decode_kw(args[1]))
+
+    def _op_get2(self, m, args):
+        return self.m2[:]
+
+    def _op_set2(self, m, args):
+        data = self.decode(args[1])
+        self.m2[args[0]:args[0] + len(data)] = data
+
+    def _op_close2(self, m, args):
+        return self.m2.close()
+
+    def _op_module_attr(self, m, args):
+        return getattr(self.constants, args[0])
+
+    def _op_end(self, m, args):
+        for view in self.views:
+            view.release()
+        self.views = []
+        return m.close()
 
     def helper(self, what, args):
         """Named interactions with the map beyond method calls (the `apply` op): the method
