@@ -233,19 +233,34 @@ def _fold_cell(results, specs, *, href=""):
             f'data-status="{_statuses(results)}" title="{_e(title)}">{body}</td>')
 
 
+def _columns(order, cell, fold):
+    """A matrix row's cells in the columns' order: the other implementations, then the CPythons
+    folded into one (`fold()`), then each CPython (`cell(spec, family=True)`, shown unfolded)."""
+    out = [cell(s) for s in order["other"]]
+    if order["cpython"]:
+        out.append(fold())
+        out += [cell(s, family=True) for s in order["cpython"]]
+    return out
+
+
 def _matrix_head(m, impls):
     order = m["order"]
-    out = ['<table id="matrix"><thead><tr><th class="corner">clause group</th>']
-    out += [f'<th data-impl="{_e(s)}" class="col"><a href="#impl={_e(s)}" class="jump">{_e(s)}'
-            f'</a><i class="sev-{impls[s]["severity"]}"></i></th>' for s in order["other"]]
-    if order["cpython"]:
+
+    def cell(s, family=False):
+        if family:
+            return (f'<th data-impl="{_e(s)}" data-family="cpython" class="col">{_e(s)}'
+                    f'<i class="sev-{impls[s]["severity"]}"></i></th>')
+        return (f'<th data-impl="{_e(s)}" class="col"><a href="#impl={_e(s)}" class="jump">'
+                f'{_e(s)}</a><i class="sev-{impls[s]["severity"]}"></i></th>')
+
+    def fold():
         worst = min((impls[s]["severity"] for s in order["cpython"]),
                     key=lambda sev: list(SEVERITY_SAID).index(sev))
-        out.append(f'<th data-fold="cpython" class="col">CPython <small>×{len(order["cpython"])}'
-                   f'</small><i class="sev-{worst}"></i></th>')
-        out += [f'<th data-impl="{_e(s)}" data-family="cpython" class="col">{_e(s)}'
-                f'<i class="sev-{impls[s]["severity"]}"></i></th>' for s in order["cpython"]]
-    return out + ["</tr></thead>"]
+        return (f'<th data-fold="cpython" class="col">CPython <small>×{len(order["cpython"])}'
+                f'</small><i class="sev-{worst}"></i></th>')
+
+    return (['<table id="matrix"><thead><tr><th class="corner">clause group</th>']
+            + _columns(order, cell, fold) + ["</tr></thead>"])
 
 
 def _group_rows(m, g, clauses):
@@ -254,15 +269,12 @@ def _group_rows(m, g, clauses):
     out = [f'<tbody data-group="{name}"><tr class="grp" data-group="{name}"><th scope="row">'
            f'<button type="button" class="tog" aria-expanded="false" data-group="{name}">'
            f'{name}</button> <small>{_plural(len(g["clauses"]), "clause")}</small></th>']
-    for s in order["other"]:
-        out.append(_group_cell(s, [clauses[c]["results"].get(s) for c in g["clauses"]],
-                               g["cells"][s]))
-    if order["cpython"]:
-        worst = [combined([clauses[c]["results"].get(s) for c in g["clauses"]])
-                 for s in order["cpython"]]
-        out.append(_fold_cell(worst, order["cpython"]))
-        out += [_group_cell(s, [clauses[c]["results"].get(s) for c in g["clauses"]],
-                            g["cells"][s], family=True) for s in order["cpython"]]
+    def results(s):
+        return [clauses[c]["results"].get(s) for c in g["clauses"]]
+
+    out += _columns(
+        order, lambda s, family=False: _group_cell(s, results(s), g["cells"][s], family=family),
+        lambda: _fold_cell([combined(results(s)) for s in order["cpython"]], order["cpython"]))
     out.append("</tr>")
     for cid in g["clauses"]:
         out.append(_clause_row(m, clauses[cid]))
@@ -287,12 +299,10 @@ def _clause_row(m, c):
     out = [f'<tr class="cl" data-group="{_e(c["group"])}" data-clause="{_e(c["id"])}">'
            f'<th scope="row"><a href="{page}"><code>{_e(c["id"])}</code></a>'
            f'<span class="text">{_e(c["text"])}</span></th>']
-    for s in order["other"]:
-        out.append(_clause_cell(c, s))
-    if order["cpython"]:
-        out.append(_fold_cell([c["results"].get(s) for s in order["cpython"]], order["cpython"],
-                              href=f"{c['page']}#cpython"))
-        out += [_clause_cell(c, s, family=True) for s in order["cpython"]]
+    out += _columns(
+        order, lambda s, family=False: _clause_cell(c, s, family=family),
+        lambda: _fold_cell([c["results"].get(s) for s in order["cpython"]], order["cpython"],
+                           href=f"{c['page']}#cpython"))
     return "".join(out) + "</tr>"
 
 
