@@ -42,7 +42,8 @@ class Arg:
             "selfmv": lambda: f"memoryview(m)[{v[0]}:{v[1]}]",
             "ba": lambda: f"bytearray({_bytes_py(bytes.fromhex(v))})",
             "mv": lambda: f"memoryview({_bytes_py(bytes.fromhex(v))})",
-            "nc": lambda: f"noncontiguous({_bytes_py(bytes.fromhex(v))})",
+            # Every other byte of a buffer twice as long: a view that is not C-contiguous.
+            "nc": lambda: f"memoryview({_bytes_py(bytes(b for x in bytes.fromhex(v) for b in (x, 0)))})[::2]",
         }[t]()
 
     def __repr__(self):

@@ -156,18 +156,10 @@ def _say(op, opened, has_file, viewed=False):
 
 def _plain(line):
     """An op's line with the suite's helper names spelled out."""
-    line = (line.replace("views.append(export(m))", "views.append(memoryview(m))")
+    return (line.replace("views.append(export(m))", "views.append(memoryview(m))")
             .replace("bytes(export(m))", "bytes(memoryview(m))")
             .replace("closed_fd()", "closed_fd")
             .replace("os.open(WORK, os.O_RDONLY)", "os.open(tempfile.gettempdir(), os.O_RDONLY)"))
-    return re.sub(r"noncontiguous\((b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\")\)", _spread, line)
-
-
-def _spread(match):
-    """noncontiguous(data) as the view it is: every other byte of a buffer twice as long."""
-    data = eval(match.group(1))  # a bytes literal o.py() wrote
-    spread = bytes(b for byte in data for b in (byte, 0))
-    return f"memoryview({o.py(spread)})[::2]"
 
 
 def _helper(what, args, has_file):

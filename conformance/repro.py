@@ -76,12 +76,6 @@ def closed_fd():
     return fd
 
 
-def noncontiguous(data):
-    spread = bytearray(2 * len(data))
-    spread[::2] = data
-    return memoryview(bytes(spread))[::2]
-
-
 def drop_map():
     """Drop the last reference to the map, then read its file back, as the suite does."""
     globals()["m"] = None
