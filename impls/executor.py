@@ -159,6 +159,15 @@ def outcome_of_exception(exc):
     return ["exc", type_name(exc), None, message]
 
 
+def _abc():
+    """collections.abc (Python 2: collections)."""
+    try:
+        import collections.abc as abc
+    except ImportError:  # pragma: no cover - Python 2
+        import collections as abc
+    return abc
+
+
 def _mapped(path):
     """The mappings of file `path` in this process (Linux: /proc/self/maps)."""
     real = os.path.realpath(path)
@@ -521,21 +530,14 @@ class Executor(object):
             target.release()
 
     def _h_is_buffer(self):
-        try:
-            import collections.abc as abc
-        except ImportError:  # pragma: no cover - Python 2
-            import collections as abc
+        abc = _abc()
         if not hasattr(abc, "Buffer"):
             # before 3.12 (no Buffer ABC): what Buffer.__subclasshook__ looks for
             return hasattr(type(self.m), "__buffer__")
         return isinstance(self.m, abc.Buffer)
 
     def _h_is_sequence(self):
-        try:
-            import collections.abc as abc
-        except ImportError:  # pragma: no cover - Python 2
-            import collections as abc
-        return isinstance(self.m, abc.Sequence)
+        return isinstance(self.m, _abc().Sequence)
 
     def _h_dunder_buffer(self):
         view = self.m.__buffer__(0)
