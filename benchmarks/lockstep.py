@@ -28,6 +28,7 @@ class Echo:
     real oracle and no implementation, a part of every other kind's time per step."""
 
     spec = name = "echo"
+    batched = False
 
     def __init__(self):
         self.oracle = ReferenceAdapter()  # the reference this subject runs beside
@@ -71,6 +72,7 @@ class NoOp:
     same paths (re-opening after a close) without any implementation behind it."""
 
     spec = name = "noop"
+    batched = False
     profile = "3.11"
 
     def __init__(self):

@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 
+from conformance.lockstep import STOP, Interrupted
 from conformance.options import (  # noqa: F401 - the CLI's names, also imported from here
     Parser,
     Unchecked,
@@ -51,9 +52,6 @@ check something it was asked to (the reference's extension not built or stale, h
 a part of the suite that did not run, clauses without a result): one line says what."""
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, Ctrl-C or --time-limit ended the run early: what it has is written, marked
-    incomplete (a KeyboardInterrupt, so that pytest ends its session as for Ctrl-C)."""
 
 
 def check_expectation_outputs(args):
@@ -513,14 +511,13 @@ def expectations_verdict(args, assigned, infos, rows):
     return unexpected or expectations.failed(verdicts)
 
 
-_stop = {"why": None, "defer": False}  # why the run was stopped early; signals deferred?
 
 
 def _on_signal(signum, frame):
     why = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "Ctrl-C"}.get(signum, "the time limit")
-    if _stop["why"] is not None or _stop["defer"]:
+    if STOP["why"] is not None or STOP["defer"]:
         return  # once is enough; and cleaning up and writing the results must finish
-    _stop["why"] = why
+    STOP["why"] = why
     raise Interrupted(why)
 
 
@@ -528,13 +525,13 @@ def _on_signal(signum, frame):
 def stopping(time_limit=None):
     """SIGTERM, Ctrl-C and --time-limit end the run once, through Interrupted: what the run has
     is then summarised and written, marked incomplete. Restored at the end."""
-    _stop.update(why=None, defer=False)
+    STOP.update(why=None, defer=False)
     signals = [signal.SIGTERM, signal.SIGINT, signal.SIGALRM]
     saved = {sig: signal.signal(sig, _on_signal) for sig in signals}
     if time_limit:
         signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
-        yield _stop
+        yield STOP
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in saved.items():
@@ -564,7 +561,7 @@ def private_tmpdir(sandbox=True):
     try:
         yield harness
     finally:
-        _stop["defer"] = True  # a signal now must not cut the cleanup short
+        STOP["defer"] = True  # a signal now must not cut the cleanup short
         for name, value in saved[0].items():
             if value is None:
                 os.environ.pop(name, None)

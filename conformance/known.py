@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Findings replayed from their stored steps, through the engine's Replayer: the known findings
+"""Findings replayed from their stored steps, through the lockstep engine: the known findings
 of an implementation before anything else runs, and every finding on the host's own mmap.
 
 A replay is deterministic and takes milliseconds: whether a known finding still shows never
@@ -13,9 +13,9 @@ import platform
 import sys
 import time
 
-from conformance import finding
+from conformance.lockstep import Found, HarnessError, Lockstep
 from conformance.ops import from_json
-from conformance.shrink import Found, HarnessError, Replayer, reduce
+from conformance.shrink import reduce
 
 # Where an implementation runs in a host interpreter's worker beside that interpreter's own
 # mmap: what the host does too is the host's. For a subclass of the host's mmap.mmap, a bare
@@ -31,10 +31,11 @@ REDUCE_SECONDS = 5.0
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "known_bugs")
 
 
-def replay(replayer, steps):
-    """The Found that `steps` (op JSON) end in on `replayer`, or None where they all agree."""
+def replay(lockstep, steps):
+    """The Found that `steps` (op JSON) end in, run one at a time on both sides of `lockstep`,
+    or None where they all agree."""
     try:
-        replayer.run([from_json(step) for step in steps])
+        lockstep.play([from_json(step) for step in steps], batched=False)
     except Found as found:
         return found
     return None
@@ -43,14 +44,13 @@ def replay(replayer, steps):
 def replay_known(spec, adapter, reference, entries, *, strict_messages, messages):
     """Result rows of the known `entries` (expectations, with steps) replayed on `adapter`:
     each row names the entry it replays ("replayed": its id)."""
-    from conformance.repro import script
 
-    replayer = Replayer(spec, adapter, reference, strict_messages=strict_messages,
+    lockstep = Lockstep(reference, adapter, strict_messages=strict_messages,
                         messages=messages)
     rows = []
     for entry in entries:
         try:
-            found = replay(replayer, entry["steps"])
+            found = replay(lockstep, entry["steps"])
         except HarnessError as exc:
             rows.append({"impl": spec, "clause": entry["clause"], "status": "error",
                          "repro": None, "replayed": entry["id"],
@@ -63,13 +63,7 @@ def replay_known(spec, adapter, reference, entries, *, strict_messages, messages
                          "detail": f"the known finding's {len(entry['steps'])} stored steps "
                                    "agree with the reference now"})
             continue
-        record = found.record(spec)
-        rows.append({
-            "impl": spec, "clause": found.clause, "status": finding.STATUS[record["kind"]],
-            "detail": finding.detail(found.steps, found.trace[-1], found.got, found.fields),
-            "repro": script(spec, adapter.profile, found.steps, found.trace, found.got,
-                            clause=found.clause, fields=found.fields),
-            "finding": record, "replayed": entry["id"]})
+        rows.append(dict(found.row(spec, adapter.profile), replayed=entry["id"]))
     return rows
 
 
@@ -107,7 +101,6 @@ def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
     reduced (shrink.reduce: fewer steps, a file of zeros, fewer and smaller
     arguments), at most `seconds` for each; its rows then carry the smaller steps, their detail
     and their step-by-step script."""
-    from conformance.repro import script
     from impls.adapters import ReferenceAdapter, Unavailable
     from impls.interpreters import resolve
 
@@ -122,23 +115,20 @@ def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
         try:
             adapter.start()
             reference = ReferenceAdapter(adapter.profile)
-            replayer = Replayer(info["spec"], adapter, reference,
+            lockstep = Lockstep(reference, adapter,
                                 strict_messages=strict_messages, messages=messages)
             done = {}
             for row in mine:
                 identity = row["finding"]["identity"]
                 if identity not in done:
-                    done[identity] = _reduced(replayer, row["finding"], seconds)
+                    done[identity] = _reduced(lockstep, row["finding"], seconds)
                 small = done[identity]
                 if small is None:
                     continue
-                record = small.record(info["spec"])
-                row["finding"].update({k: record[k] for k in (
+                reduced = small.row(info["spec"], adapter.profile)
+                row["finding"].update({k: reduced["finding"][k] for k in (
                     "steps", "expected", "got", "fields", "raised")})
-                row["detail"] = finding.detail(small.steps, small.trace[-1], small.got,
-                                               small.fields)
-                row["repro"] = script(info["spec"], adapter.profile, small.steps, small.trace,
-                                      small.got, clause=small.clause, fields=small.fields)
+                row.update(detail=reduced["detail"], repro=reduced["repro"])
         except Unavailable:
             continue
         finally:
@@ -147,16 +137,16 @@ def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
                 reference.close()
 
 
-def _reduced(replayer, record, seconds):
+def _reduced(lockstep, record, seconds):
     """The reduced Found of a finding `record`, or None where its steps no longer end in it (a
     flaky implementation) or nothing was simpler."""
     try:
-        found = replay(replayer, record["steps"])
+        found = replay(lockstep, record["steps"])
     except HarnessError:
         return None
     if found is None or found.identity != record["identity"]:
         return None
-    small = reduce(replayer, found, time.monotonic() + seconds)
+    small = reduce(lockstep, found, time.monotonic() + seconds)
     if small.identity != record["identity"] or [op.json() for op in small.steps] == record["steps"]:
         return None
     return small
@@ -247,7 +237,7 @@ def _host_verdicts(info, mine, *, timeout, strict_messages, messages):
             except Unavailable:
                 continue
             try:
-                replayer = Replayer(host_spec, adapter, reference,
+                lockstep = Lockstep(reference, adapter,
                                     strict_messages=strict_messages, messages=messages)
                 done = set()
                 for record in (row["finding"] for row in mine):
@@ -256,7 +246,7 @@ def _host_verdicts(info, mine, *, timeout, strict_messages, messages):
                         continue
                     done.add(identity)
                     try:
-                        found = replay(replayer, record["steps"])
+                        found = replay(lockstep, record["steps"])
                     except HarnessError:
                         continue
                     version = adapter.version or sys.version.split()[0]

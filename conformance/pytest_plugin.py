@@ -171,16 +171,18 @@ def mmap_reference(mmap_impl, mmap_adapters):
 
 @pytest.fixture
 def record(request, mmap_impl):
-    """Record one result row: record(clause, status, detail="", repro=None, finding=None),
-    `finding` the finding record (conformance/finding.py) of a divergence."""
+    """Record one result row: record(clause, status, detail=""); record.found(found, clause=None)
+    the row of a difference (conformance/lockstep.py's Found), filed under `clause`."""
 
-    def add(clause, status, detail="", repro=None, finding=None):
-        row = {"impl": mmap_impl.spec, "clause": clause, "status": status, "detail": detail,
-               "repro": repro}
-        if finding is not None:
-            row["finding"] = finding
+    def keep(row):
         request.node.user_properties.append((RESULTS_KEY, json.dumps(row)))
 
+    def add(clause, status, detail=""):
+        keep({"impl": mmap_impl.spec, "clause": clause, "status": status, "detail": detail,
+              "repro": None})
+
+    add.found = lambda found, clause=None: keep(found.row(mmap_impl.spec, mmap_impl.profile,
+                                                          clause))
     return add
 
 
@@ -188,36 +190,29 @@ def record(request, mmap_impl):
 def check(request, mmap_impl, mmap_reference, record):
     """check(*ops) runs ops on the reference and the implementation and compares every step.
 
-    Returns the reference's observations. A divergence fails the test and is recorded on
-    the test's clause with a reproducer and its finding record; agreement records a pass.
+    Returns the reference's observations. A difference fails the test and is recorded on the
+    test's clause with its reproducer and finding record; agreement records a pass.
     """
-    from conformance import finding
-    from conformance.compare import differences
-    from conformance.repro import script
+    from conformance.lockstep import Lockstep
 
     marker = request.node.get_closest_marker("clause")
     clause = marker.args[0] if marker else request.node.name
-    strict = request.config.getoption("--strict-messages")
-    messages = _messages()
+    lockstep = Lockstep(mmap_reference, mmap_impl,
+                        strict_messages=request.config.getoption("--strict-messages"),
+                        messages=_messages())
 
     def run(*ops):
-        steps, expected_all = [], []
+        stream = lockstep.stream(batched=False)
         for op in ops:
-            steps.append(op)
-            expected = mmap_reference.apply(op.json())
-            got = mmap_impl.apply(op.json())
-            expected_all.append(expected)
-            fields = differences(expected, got, strict_messages=strict, messages=messages)
-            if fields:
-                detail = finding.detail(steps, expected, got, fields)
-                record(clause, finding.STATUS[finding.kind(got)], detail, script(
-                    mmap_impl.spec, mmap_impl.profile, steps, expected_all, got,
-                    clause=clause, fields=fields),
-                    finding.record(mmap_impl.spec, steps, expected, got, fields,
-                                   op.clause(expected), expected_all))
-                pytest.fail(f"{mmap_impl.spec}: {detail}", pytrace=False)
+            stream.add(op)
+            if stream.over:
+                break
+        found = stream.finish()
+        if found is not None:
+            record.found(found, clause)
+            pytest.fail(f"{mmap_impl.spec}: {found.detail()}", pytrace=False)
         record(clause, "pass")
-        return expected_all
+        return stream.trace
 
     return run
 

@@ -18,21 +18,11 @@ import sys
 import tempfile
 import time
 
-from conformance import finding
 from conformance import ops as o
-from conformance.repro import script
+from conformance.lockstep import Found, HarnessError, Lockstep, Seen
 from conformance.results import header
-from conformance.rules import RandomSource, Shadow, Swarm, next_rule
-from conformance.shrink import (  # noqa: F401 (Found and HarnessError: the soak's names too)
-    BATCH,
-    Found,
-    HarnessError,
-    Repeat,
-    Replayer,
-    harness_error,
-    kind_of,
-    shrink,
-)
+from conformance.rules import RandomSource, Swarm, next_rule
+from conformance.shrink import harness_error, shrink
 
 # The sweep's first batch: a sequence that diverges at once costs the reference few ops.
 FIRST_BATCH = 8
@@ -42,11 +32,13 @@ FIRST_BATCH = 8
 AVOID = 0.75
 
 
-class Target(Replayer):
-    """One implementation under test, the reference at its profile, and what the soak saw."""
+class Target:
+    """One implementation under test beside the reference at its profile (its Lockstep), and
+    what the soak saw of it."""
 
     def __init__(self, spec, subject, reference, known=()):
-        super().__init__(spec, subject, reference)
+        self.spec, self.subject, self.reference = spec, subject, reference
+        self.lockstep = Lockstep(reference, subject)
         self.known = set(known)
         self.sequences = self.ops = 0
         self.findings = {}  # (clause, kind) -> {"count": how often, "found": the shortest Found}
@@ -54,31 +46,28 @@ class Target(Replayer):
         # before them since: a crash costs two worker starts (a hang two timeouts) and tells
         # nothing new the second time.
         self.crashed = {}
-        self.clauses = None
         # Rules whose op ended a sequence on a finding already made (or was cut before a
         # crash): later sequences mostly leave them out (AVOID).
         self.avoid = set()
 
     def sweep(self, make, length):
-        """One generated sequence, its divergence (if any) kept: the shortest of each kind."""
+        """One generated sequence, its difference (if any) kept: the shortest of each kind."""
         self.sequences += 1
-        try:
-            self.ops += self.run_batched(make, length)
-        except Repeat as repeat:
-            self.ops += repeat.ops
-            self.findings[repeat.key]["count"] += 1
-            self._avoid(make, repeat.ops - 1)
-        except Found as found:
-            self.ops += len(found.steps)
-            if found.kind != "diverge":  # a crash or a hang: a hang waits out --timeout
-                self.crashed.setdefault(found.clause, 0)
-            key = (found.clause, found.kind)
-            seen = self.findings.setdefault(key, {"count": 0, "found": found})
+        outcome, ran = self.generate(make, length)
+        self.ops += ran
+        if isinstance(outcome, Seen):
+            self.findings[(outcome.clause, outcome.kind)]["count"] += 1
+            self._avoid(make, ran - 1)
+        elif isinstance(outcome, Found):
+            if outcome.kind != "diverge":  # a crash or a hang: a hang waits out --timeout
+                self.crashed.setdefault(outcome.clause, 0)
+            seen = self.findings.setdefault((outcome.clause, outcome.kind),
+                                            {"count": 0, "found": outcome})
             seen["count"] += 1
-            if len(found.steps) < len(seen["found"].steps):
-                seen["found"] = found
+            if len(outcome.steps) < len(seen["found"].steps):
+                seen["found"] = outcome
             if seen["count"] > 1:
-                self._avoid(make, len(found.steps) - 1)
+                self._avoid(make, ran - 1)
 
     def tally(self):
         """What this target saw, for the soak that started this job (picklable)."""
@@ -103,58 +92,40 @@ class Target(Replayer):
         if index < len(rules) and rules[index] is not None:
             self.avoid.add(rules[index])
 
-    def run_batched(self, make, length):
-        """A generated sequence the fast way: the reference alone follows the generator, and
-        the ops go to the subject a batch per message, the next batch generated while the
-        worker runs the last. Returns the number of ops run."""
-        if not self.piped:  # the reference in process: step by step costs nothing more
-            return self.run((), make=make, length=length)
-        self.clauses = []  # the clause of each step, for seen()
-        try:
-            return self._run_batched(make, length)
-        finally:
-            self.clauses = None
+    def seen(self, found):
+        """A batch's difference of a clause and kind this soak found before is counted without
+        the step-by-step replay that makes its Found (shrinking still replays every candidate)."""
+        return (found.clause, found.kind) in self.findings
 
-    def seen(self, index, got):
-        """A difference of a clause and kind this soak found before is counted without the
-        step-by-step replay that makes its Found (shrinking still replays every candidate)."""
-        if self.clauses is None:
-            return None
-        key = (self.clauses[index], kind_of(got))
-        return key if key in self.findings else None
-
-    def _run_batched(self, make, length):
-        shadow, steps, trace, pending = Shadow(), [], [], []
-        shadow.peek = self.peek
-        done, flight, exhausted, size = 0, None, False, FIRST_BATCH
-        while True:
-            # Batches start small and double: a sequence that diverges at its first steps
-            # should not cost the reference a hundred ops nobody runs.
-            while not exhausted and len(steps) - (flight[1] if flight else done) < size:
+    def generate(self, make, length):
+        """A generated sequence: the reference alone follows the generator, and a worker gets
+        the ops a batch per message, the next batch made while it runs the last; batches start
+        small and double (a sequence that diverges at its first steps should not cost the
+        reference a hundred ops nobody runs). Returns (the outcome, the ops run)."""
+        lock = self.lockstep
+        shadow, pending = lock.shadow(), []
+        stream = lock.stream(chunk=FIRST_BATCH, seen=self.seen, grow=True)
+        while not stream.over:
+            if not pending:
+                pending = make(shadow, len(stream.steps) >= length)
                 if not pending:
-                    pending = make(shadow, len(steps) >= length)
-                    if not pending:
-                        exhausted = True
-                        break
-                op = pending.pop(0)
-                if not shadow.allows(op):
-                    raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
-                clause, expected = self.expect(shadow, op)
-                if clause in self.crashed:  # the sequence ends before the op (the reference's
-                    self.crashed[clause] += 1  # scenario is replaced by the next one's open)
-                    self._avoid(make, len(steps))
-                    exhausted = True
                     break
-                steps.append(op)
-                trace.append(expected)
-                self.clauses.append(clause)
-            if flight:
-                done, flight = self.collect(steps, trace, *flight), None
-            if done == len(steps):
-                self.finish(steps)
-                return len(steps)
-            flight = self.submit(steps, trace, done, len(steps))
-            size = min(2 * size, BATCH)
+            op = pending.pop(0)
+            if not shadow.allows(op):
+                stream.abandon()
+                raise HarnessError(f"the generator made an op the shadow forbids: {op.py()}")
+            expected = lock.expect(op)
+            shadow.follow(op, expected)
+            clause = op.clause(expected)
+            if clause in self.crashed:  # the sequence ends before the op (the reference's
+                self.crashed[clause] += 1  # scenario is replaced by the next one's open)
+                self._avoid(make, len(stream.steps))
+                break
+            stream.add(op, expected, clause)
+        outcome = stream.finish()
+        ran = (outcome.length if isinstance(outcome, Seen) else len(outcome.steps)
+               if isinstance(outcome, Found) else len(stream.steps))
+        return outcome, ran
 
 
 def sequence_maker(profile, rng, avoid=()):
@@ -279,7 +250,7 @@ def soak(args, out=sys.stdout):
             for (clause, kind), seen in sorted(target.findings.items()):
                 found = seen["found"]
                 small = found if interrupted else shrink(
-                    target, found, time.monotonic() + args.shrink_seconds, harness)
+                    target.lockstep, found, time.monotonic() + args.shrink_seconds, harness)
                 findings.append(_finding(target, clause, kind, seen["count"], found, small,
                                          target.crashed.get(clause, 0) if kind != "diverge" else 0))
     finally:
@@ -468,14 +439,11 @@ def _extension_path():
 
 
 def _finding(target, clause, kind, count, found, small, cut):
-    got = small.got
-    detail = finding.detail(small.steps, small.trace[-1], got, small.fields)
+    row = small.row(target.spec, target.subject.profile)
     return {"impl": target.spec, "clause": clause, "kind": kind, "known": clause in target.known,
             "count": count, "cut_before": cut, "found_length": len(found.steps),
-            "shrunk_length": len(small.steps),
-            "fields": small.fields, "detail": detail,
-            "repro": script(target.spec, target.subject.profile, small.steps, small.trace, got,
-                            clause=clause, fields=small.fields)}
+            "shrunk_length": len(small.steps), "fields": small.fields, "detail": row["detail"],
+            "repro": row["repro"]}
 
 
 def report(doc, out=sys.stdout):

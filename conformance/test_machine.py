@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from conformance import finding
 from conformance.machine import run_lockstep
 from conformance.progress import Tally
 from conformance.pytest_plugin import (
@@ -16,7 +15,6 @@ from conformance.pytest_plugin import (
     known_findings,
     part_examples,
 )
-from conformance.repro import script
 
 PARTS = MACHINE_PARTS
 
@@ -41,21 +39,13 @@ def test_lockstep(mmap_impl, mmap_reference, record, request, part):
         # is found (Hypothesis ends its search after a failure by the clock).
         record_all=seed is not None)
     request.node.user_properties.append((EXAMPLES_KEY, json.dumps(tally.report())))
-    lines = []
     for d in found:
-        steps = d.steps[:d.index + 1]
-        detail = finding.detail(steps, d.expected, d.got, d.fields)
-        record(d.clause, finding.STATUS[finding.kind(d.got)], detail, script(
-            mmap_impl.spec, mmap_impl.profile, steps, d.expected_trace, d.got,
-            clause=d.clause, fields=d.fields),
-            finding.record(mmap_impl.spec, steps, d.expected, d.got, d.fields, d.clause,
-                           d.expected_trace))
-        lines.append(f"{d.clause}: {detail}")
+        record.found(d)
     # How often each clause was hit: a clause the machine reached only a few times is weakly
     # tested, and the report shows it.
     for clause in sorted(set(exercised) - {d.clause for d in found}):
         record(clause, "pass", f"state machine: {exercised[clause]} steps")
     if found:
-        pytest.fail(f"{mmap_impl.spec}: {len(found)} divergence(s)\n" + "\n".join(lines),
-                    pytrace=False)
+        pytest.fail(f"{mmap_impl.spec}: {len(found)} divergence(s)\n" + "\n".join(
+            f"{d.clause}: {d.detail()}" for d in found), pytrace=False)
 

@@ -2,7 +2,8 @@
 """Adapters: the reference in process, and every implementation under test in a worker process.
 
 An adapter has a `spec`, a `name`, the `about` its worker reported, the `profile` (CPython version
-whose behaviour it claims) and `apply(op_json) -> observation`. A worker's death or silence is an
+whose behaviour it claims), `apply(op_json) -> observation`, and one capability, `batched`: True
+where it also takes ops a batch per message (submit_many/results, submit/result, sync). A worker's death or silence is an
 observation too (`{"crash": ...}` / `{"hang": ...}`), and so is anything on its reply channel
 that is not the reply due (`{"protocol": what came}`); the next op starts a fresh worker.
 """
@@ -36,6 +37,8 @@ class UsageError(Exception):
 
 class ReferenceAdapter:
     """The oracle: the C reference at one CPython profile, run in process."""
+
+    batched = False  # every op through apply(), answered at once
 
     def __init__(self, profile=None, platform_name="unix"):
         from impls import reference, windows
@@ -73,6 +76,10 @@ class ReferenceAdapter:
 
 class WorkerAdapter:
     """An implementation living in a worker process under some Python interpreter."""
+
+    # Ops go a batch per message (submit_many, results), one at a time (submit, result), and a
+    # ping (sync) tells what the worker wrote unasked.
+    batched = True
 
     def __init__(self, spec, name, python, target, *, timeout=10.0, argv=None):
         self.spec, self.name, self.target = spec, name, target

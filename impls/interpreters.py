@@ -217,6 +217,8 @@ def find_fmmap():
 class MissingAdapter:
     """A named implementation that is not on this machine: starting it says why."""
 
+    batched = False
+
     def __init__(self, spec, reason):
         self.spec = self.name = spec
         self.reason = reason

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conformance import machine
+from conformance import lockstep, machine
 from conformance.clauses import load as load_catalogue
 from impls.adapters import ReferenceAdapter, WorkerAdapter
 
@@ -14,6 +14,7 @@ class CrashesOnFlush:
     """The reference, but every flush() is a crash; notes the step of the example it came at."""
 
     spec = name = "crashes-on-flush"
+    batched = False
 
     def __init__(self):
         self.inner = ReferenceAdapter()
@@ -132,13 +133,13 @@ def test_a_crash_in_a_batch_is_the_step_that_crashed_and_isolated_after(monkeypa
     The first crash in a batch is found by replaying the example one op at a time; after it,
     an op on that clause goes alone, so a crash again needs no replay (nor a second crash)."""
     subject, reference = worker("tests.hostile.segfault:factory"), ReferenceAdapter()
-    replays, replay = [], machine.LockstepMachine.replay
+    replays, replay = [], lockstep.Stream._replayed
 
-    def counted(self):
-        replays.append(len(self.steps))
-        return replay(self)
+    def counted(self, end):
+        replays.append(end)
+        return replay(self, end)
 
-    monkeypatch.setattr(machine.LockstepMachine, "replay", counted)
+    monkeypatch.setattr(lockstep.Stream, "_replayed", counted)
     try:
         found, _ = machine.run_lockstep(reference, subject, examples=40, seed=2,
                                         record_crashes=True)

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from conformance import ops as o
+from conformance.lockstep import Found, Lockstep
 from conformance.machine import run_lockstep
-from conformance.shrink import Found, Replayer, _at, _replaced, payloads, reduce, simpler_ops
+from conformance.shrink import _at, _replaced, payloads, reduce, simpler_ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -64,7 +65,7 @@ def test_machine_reports_the_shrunk_ops(planted):
     assert [s.name for s in small.steps] == ["open", "call"], [s.py() for s in small.steps]
     assert small.steps[-1].args[0] == "write"
     assert len(small.steps[-1].py()) <= 30, small.steps[-1].py()  # e.g. m.write(b'a')
-    assert len(small.expected_trace) == len(small.steps)
+    assert len(small.trace) == len(small.steps)
     assert small.index == len(small.steps) - 1 and "out" in small.fields
 
 
@@ -84,12 +85,12 @@ def test_reduce_leaves_a_file_of_zeros_and_the_arguments_the_bug_needs(planted):
     subject = resolve(planted)
     subject.start()
     reference = ReferenceAdapter(subject.profile)
-    replayer = Replayer(planted, subject, reference)
+    lockstep = Lockstep(reference, subject)
     steps = [o.Open(bytes(range(200, 256)) * 4, 0), o.Seek(7, 0), o.Call("write", b"abc")]
     try:
         with pytest.raises(Found) as caught:
-            replayer.run(steps)
-        small = reduce(replayer, caught.value, time.monotonic() + 60)
+            lockstep.play(steps, batched=False)
+        small = reduce(lockstep, caught.value, time.monotonic() + 60)
     finally:
         subject.close()
         reference.close()

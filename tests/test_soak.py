@@ -9,11 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
 from conformance import ops as o
 from conformance import soak
+from conformance.rules import Shadow
 from impls.process import _processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,9 +91,9 @@ def test_shrink_drops_what_does_not_matter(planted):
         steps = [o.Open(b"0123456789", 0)] + noise * 20 + [o.Call("write", b"ab")] + noise * 20
         steps += [o.Call("seek", 0), o.Call("read_byte")]
         with pytest.raises(soak.Found) as found:
-            target.run(steps)
+            target.lockstep.play(steps, batched=False)
         assert len(found.value.steps) == len(steps)
-        small = soak.shrink(target, found.value, time.monotonic() + 30)
+        small = soak.shrink(target.lockstep, found.value, time.monotonic() + 30)
         assert [s.py() for s in small.steps] == [steps[0].py(), "m.write(b'a')", "m.read_byte()"]
         assert (small.clause, small.kind) == ("read_byte", "diverge")
     finally:
@@ -101,7 +103,7 @@ def test_shrink_drops_what_does_not_matter(planted):
 
 def test_shadow_forbids_what_would_fault_a_real_map():
     """A truncation below the mapped bytes or a resize beside a second map is never run."""
-    shadow = soak.Shadow()
+    shadow = Shadow()
     assert not shadow.allows(o.Call("read"))  # nothing open yet
     opened = o.Open(b"x" * 100, 0)
     shadow.follow(opened, {"out": ["ok", None], "state": "open", "len": 100, "pos": 0})
@@ -130,7 +132,7 @@ def test_a_job_tally_is_added_to_the_target():
     def found(length):
         return soak.Found("c", "diverge", [o.Read(1)] * length, [{}] * length, {}, ["out"])
 
-    target = soak.Target("x", None, None)
+    target = soak.Target("x", types.SimpleNamespace(spec="x"), None)
     target.sequences, target.ops = 3, 300
     target.findings = {("c", "diverge"): {"count": 2, "found": found(5)}}
     target.crashed, target.avoid = {"k": 1}, {"seek"}
@@ -298,10 +300,10 @@ def test_a_batch_stops_at_the_first_difference_before_a_later_crash(batched):
     """The worker runs no op past one whose observation is not the reference's: the
     divergence is reported, not the crash the ops after it would cause."""
     steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("read_byte"), o.Call("size")]
-    batched.check(steps[:2])
+    batched.lockstep.play(steps[:2])
     pid = batched.subject.worker.proc.pid
     with pytest.raises(soak.Found) as found:
-        batched.check(steps)
+        batched.lockstep.play(steps)
     assert (found.value.kind, len(found.value.steps)) == ("diverge", 3)
     assert batched.subject.worker.proc.pid == pid  # no crash, so no fresh worker was needed
 
@@ -397,18 +399,19 @@ def test_a_protocol_break_after_a_sequences_last_op_is_found_at_it(tmp_path, mon
     assert "protocol" in seen["found"].got
 
 
-def test_a_divergence_found_before_is_counted_without_a_replay(batched):
-    """The first divergence of a clause is replayed step by step for its Found; the same
-    clause and kind again is only counted (the worker's digested answer says enough)."""
+def test_a_divergence_in_a_batch_of_what_an_op_returns_needs_no_replay(batched):
+    """A batch's answer says enough for a difference in what an op returned or raised: its
+    Found is made from it, with no step-by-step replay; the same clause and kind again is only
+    counted."""
     steps = [o.Open(b"abc", 0), o.Call("tell"), o.Call("read_byte"), o.Call("tell")]
-    replays, run = [], batched.run
-    batched.run = lambda ops, **kw: replays.append(len(ops)) or run(ops, **kw)
+    replays, play = [], batched.lockstep.play
+    batched.lockstep.play = lambda ops, **kw: replays.append(len(ops)) or play(ops, **kw)
 
     for _ in range(3):
         batched.sweep(fixed(steps), len(steps))
     (key, seen), = batched.findings.items()
     assert key[1] == "diverge" and seen["count"] == 3 and len(seen["found"].steps) == 3
-    assert replays == [3] and batched.ops == 9
+    assert replays == [] and batched.ops == 9
 
 
 def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
@@ -419,10 +422,10 @@ def test_a_step_that_only_looks_different_lets_the_batch_go_on(batched):
                                   o.Call("seek", 0), o.Call("read", 1)] * 3
     sent, submit = [], batched.subject.submit_many
     batched.subject.submit_many = lambda ops, expect: sent.append(len(ops)) or submit(ops, expect)
-    assert batched.check(steps) == len(steps)
+    assert batched.lockstep.play(steps) == len(steps)
     assert sent == [16, 12, 7, 2]  # stopped after each repr, then went on
     with pytest.raises(soak.Found) as found:
-        batched.check(steps + [o.Call("size")])
+        batched.lockstep.play(steps + [o.Call("size")])
     assert (found.value.kind, len(found.value.steps)) == ("crash", len(steps) + 1)
 
 

@@ -25,7 +25,7 @@ class Found(BaseException):
 class Recorder:
     """Stands in for the reference and remembers its last observation."""
 
-    submit = submit_many = None  # every step goes through apply(), so this wrapper sees it
+    batched = False  # every step goes through apply(), so this wrapper sees it
 
     def __init__(self, adapter):
         self.adapter, self.last = adapter, None
@@ -48,7 +48,7 @@ class Masked:
     divergence that remains is the subject's own bug.
     """
 
-    submit = submit_many = None  # every step goes through apply(), so this wrapper sees it
+    batched = False  # every step goes through apply(), so this wrapper sees it
 
     def __init__(self, adapter, reference, baseline):
         self.adapter, self.reference, self.baseline = adapter, reference, baseline
@@ -72,7 +72,7 @@ class Masked:
 class Tripwire:
     """Stands in for the subject: raises Found as soon as an observation differs."""
 
-    submit = submit_many = None  # every step goes through apply(), so this wrapper sees it
+    batched = False  # every step goes through apply(), so this wrapper sees it
 
     def __init__(self, adapter, reference):
         self.adapter, self.reference = adapter, reference
