@@ -19,6 +19,7 @@ import shutil
 import signal
 import sys
 import tempfile
+from contextlib import closing
 
 from conformance.lockstep import STOP, Interrupted
 from conformance.options import (  # noqa: F401 - the CLI's names, also imported from here
@@ -216,29 +217,23 @@ def expand(specs):
     return list(out.items())
 
 
-def preflight(specs, timeout, infos):
-    """Resolve and start every implementation once: usage errors now, facts for the report
-    (appended to `infos` as they come, so that a run stopped meanwhile keeps them)."""
+def preflight(specs, pool, infos):
+    """Start every implementation (from `pool`, where it stays started for the whole run):
+    usage errors now, facts for the report (appended to `infos` as they come, so that a run
+    stopped meanwhile keeps them)."""
     from impls.adapters import Unavailable, UsageError
-    from impls.interpreters import resolve
 
     for spec, by_name in specs:
+        info = {"spec": spec, "asked": by_name}
         try:
-            adapter = resolve(spec, timeout=timeout)
-        except UsageError as exc:
-            raise Usage(str(exc)) from None
-        info = {"spec": spec, "name": getattr(adapter, "name", spec), "asked": by_name}
-        try:
-            about = adapter.start()
-            info.update(version=adapter.version, profile=adapter.profile, about=about,
-                        package_version=(about or {}).get("package_version"))
+            adapter = pool.get(spec)
+            info.update(version=adapter.version, profile=adapter.profile, about=adapter.about,
+                        package_version=(adapter.about or {}).get("package_version"))
         except Unavailable as exc:
             info.update(version=None, profile=None, status="unavailable", reason=str(exc))
         except UsageError as exc:
             raise Usage(str(exc)) from None
-        finally:
-            adapter.close()
-        infos.append(info)
+        infos.append({"spec": spec, "name": pool.names.get(spec, spec), **info})
     return infos
 
 
@@ -254,14 +249,17 @@ def progress(args, infos, known, scratch):
                    folder=os.path.join(scratch, "progress"))
 
 
-def run_pytest(args, infos, results_path, known=None, shown=None):
-    """Run the clause tests and the machine in pytest; `known` maps a spec to the identities
-    (and hand-written clauses) its expectations already accept: the machine records those
-    instead of shrinking them. `shown` (conformance/progress.py) gets what pytest reports in
-    place of pytest's own output; without it (-v), pytest shows its progress and tracebacks."""
+def run_pytest(args, infos, scratch, pool, known=None, shown=None):
+    """Run the clause tests and the machine in pytest, in `scratch` (the run's own folder), with
+    the implementations of `pool` (already started; pytest-xdist's workers start their own);
+    `known` maps a spec to the identities (and hand-written clauses) its expectations already
+    accept: the machine records those instead of shrinking them. `shown`
+    (conformance/progress.py) gets what pytest reports in place of pytest's own output; without
+    it (-v), pytest shows its progress and tracebacks. Returns the suite plugin's document."""
     import pytest
 
     import conformance
+    from conformance.pytest_plugin import Session
 
     runnable = [i["spec"] for i in infos if i.get("status") != "unavailable"]
     if not runnable:
@@ -272,14 +270,13 @@ def run_pytest(args, infos, results_path, known=None, shown=None):
     if args.only == "clauses":
         paths = [os.path.join(here, f) for f in sorted(os.listdir(here))
                  if f.startswith("test_") and f.endswith(".py") and f != "test_machine.py"]
-    scratch = os.path.dirname(results_path)  # a run's own files all live here, then go
     # Without -v, no terminal output of pytest's: `shown` displays the run.
     output = (["-q", "--tb=short", "-rfE"] if args.verbose or shown is None
               else ["-p", "no:terminal", "--mmap-progress", shown.folder])
     argv = [*paths, *output, "-p", "no:cacheprovider", "-p", "no:benchmark",
             "-p", "no:warnings", "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
             "--basetemp", os.path.join(scratch, "pytest"),
-            "--mmap-scratch", scratch, "--mmap-json", results_path,
+            "--mmap-scratch", scratch,
             "--examples", str(args.examples), "--steps", str(args.steps),
             "--step-timeout", str(args.step_timeout), "--shrink-seconds", str(args.shrink_seconds)]
     for spec in runnable:
@@ -304,11 +301,9 @@ def run_pytest(args, infos, results_path, known=None, shown=None):
     # Opt-in, never autoloaded; `no:mmap_conformance` blocks the pytest11 entry point of that
     # name that installs made before left in their metadata (it would load the plugin twice).
     argv += ["-p", "no:mmap_conformance", "-p", "conformance.pytest_plugin"]
-    code = pytest.main(argv, plugins=[shown.plugin] if shown is not None else [])
-    collected = None
-    if os.path.exists(results_path):
-        with open(results_path) as f:
-            collected = json.load(f)
+    session = Session(pool)
+    code = pytest.main(argv, plugins=[session] + ([shown.plugin] if shown is not None else []))
+    collected = session.document() if session.config is not None else None
     if collected and collected.get("collect_errors"):  # pytest calls these "interrupted" too
         errors = collected["collect_errors"]
         raise Unchecked(f"{len(errors)} test module(s) could not be collected, first "
@@ -602,6 +597,7 @@ def run(argv):
     check_reference()
     from conformance import known as known_findings
     from conformance.pytest_plugin import _messages
+    from impls.adapters import Pool
 
     specs = expand(args.impl or list(DEFAULT_IMPLS))
     args.run_seed, how = exploration_seed(args)
@@ -609,21 +605,22 @@ def run(argv):
     infos, assigned, collected = [], None, None
     with stopping(args.time_limit) as stop:
         try:
-            with private_tmpdir(sandbox=not args.no_sandbox) as tmp:
-                preflight(specs, args.step_timeout, infos)
+            with private_tmpdir(sandbox=not args.no_sandbox) as tmp, closing(
+                    Pool(args.step_timeout)) as pool:
+                preflight(specs, pool, infos)
                 assigned = expectations_assign(args, planned, infos)
                 known = {spec: sorted(parsed["known"])
                          for spec, (_, parsed) in (assigned or {}).items()}
                 # Known findings replayed first, then the exploration; then each finding on
-                # the host's own mmap (conformance/known.py).
-                engine = {"timeout": args.step_timeout, "messages": _messages(),
+                # the host's own mmap (conformance/known.py). Every part takes its
+                # implementations from the pool, started once.
+                engine = {"pool": pool, "messages": _messages(),
                           "strict_messages": args.strict_messages}
                 with progress(args, infos, known, tmp) as shown:
                     replayed = known_findings.replay_all(infos, assigned, **engine)
                     if shown:
                         shown.update(shown.model.add_rows, replayed)
-                    collected = run_pytest(args, infos, os.path.join(tmp, "results.json"),
-                                           known, shown)
+                    collected = run_pytest(args, infos, tmp, pool, known, shown)
                     collected["results"] = replayed + collected["results"]
                     # New findings reduced before anything is written; known ones too when
                     # their stored steps are rewritten or their reproducers written.

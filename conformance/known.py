@@ -67,11 +67,11 @@ def replay_known(spec, adapter, reference, entries, *, strict_messages, messages
     return rows
 
 
-def replay_all(infos, assigned, *, timeout, strict_messages, messages):
+def replay_all(infos, assigned, *, pool, strict_messages, messages):
     """The result rows of every implementation's known findings with stored steps
-    (`assigned`: expectations.assign's), replayed before anything else runs."""
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
+    (`assigned`: expectations.assign's), replayed before anything else runs, each
+    implementation from `pool` (impls.adapters.Pool)."""
+    from impls.adapters import Unavailable
 
     rows = []
     for info in infos:
@@ -79,30 +79,22 @@ def replay_all(infos, assigned, *, timeout, strict_messages, messages):
         entries = [e for e in parsed["known"].values() if e.get("steps")]
         if not entries or info.get("status") == "unavailable":
             continue
-        adapter, reference = resolve(info["spec"], timeout=timeout), None
         try:
-            adapter.start()
-            reference = ReferenceAdapter(adapter.profile)
-            rows += replay_known(info["spec"], adapter, reference, entries,
-                                 strict_messages=strict_messages, messages=messages)
+            adapter = pool.get(info["spec"])
         except Unavailable:
             continue  # the run says so for it
-        finally:
-            adapter.close()
-            if reference is not None:
-                reference.close()
+        rows += replay_known(info["spec"], adapter, pool.reference(adapter.profile), entries,
+                             strict_messages=strict_messages, messages=messages)
     return rows
 
 
-def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
-               seconds=REDUCE_SECONDS):
+def reduce_all(infos, rows, known, *, pool, strict_messages, messages, seconds=REDUCE_SECONDS):
     """Every new finding (a failing row whose identity or clause is not in `known`, {spec:
     [...]}; all of them with an empty `known`, as when expectations are rewritten) replayed and
     reduced (shrink.reduce: fewer steps, a file of zeros, fewer and smaller
     arguments), at most `seconds` for each; its rows then carry the smaller steps, their detail
     and their step-by-step script."""
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
+    from impls.adapters import Unavailable
 
     for info in infos:
         skip = set((known or {}).get(info["spec"], ()))
@@ -111,30 +103,24 @@ def reduce_all(infos, rows, known, *, timeout, strict_messages, messages,
                 and not {r["finding"]["identity"], r["finding"]["clause"]} & skip]
         if not mine or info.get("status") == "unavailable":
             continue
-        adapter, reference = resolve(info["spec"], timeout=timeout), None
         try:
-            adapter.start()
-            reference = ReferenceAdapter(adapter.profile)
-            lockstep = Lockstep(reference, adapter,
-                                strict_messages=strict_messages, messages=messages)
-            done = {}
-            for row in mine:
-                identity = row["finding"]["identity"]
-                if identity not in done:
-                    done[identity] = _reduced(lockstep, row["finding"], seconds)
-                small = done[identity]
-                if small is None:
-                    continue
-                reduced = small.row(info["spec"], adapter.profile)
-                row["finding"].update({k: reduced["finding"][k] for k in (
-                    "steps", "expected", "got", "fields", "raised")})
-                row.update(detail=reduced["detail"], repro=reduced["repro"])
+            adapter = pool.get(info["spec"])
         except Unavailable:
             continue
-        finally:
-            adapter.close()
-            if reference is not None:
-                reference.close()
+        lockstep = Lockstep(pool.reference(adapter.profile), adapter,
+                            strict_messages=strict_messages, messages=messages)
+        done = {}
+        for row in mine:
+            identity = row["finding"]["identity"]
+            if identity not in done:
+                done[identity] = _reduced(lockstep, row["finding"], seconds)
+            small = done[identity]
+            if small is None:
+                continue
+            reduced = small.row(info["spec"], adapter.profile)
+            row["finding"].update({k: reduced["finding"][k] for k in (
+                "steps", "expected", "got", "fields", "raised")})
+            row.update(detail=reduced["detail"], repro=reduced["repro"])
 
 
 def _reduced(lockstep, record, seconds):
@@ -160,7 +146,7 @@ def host_of(info):
         spec == "fmmap" or (":" in spec and not spec.startswith(("python:", "reference"))))
 
 
-def label_origins(infos, rows, *, expectations_dir, timeout, strict_messages, messages):
+def label_origins(infos, rows, *, expectations_dir, pool, strict_messages, messages):
     """Set each failing row's finding origin: "host" where the host's own mmap (or, for a
     subclass of it, a bare subclass) ends the same steps in the same finding, with the reason
     CPython's expectations give where they list it (`host_known`: then it is known); and mark
@@ -170,7 +156,7 @@ def label_origins(infos, rows, *, expectations_dir, timeout, strict_messages, me
         mine = [r for r in rows if r["impl"] == info["spec"] and r.get("finding")]
         if not mine or not host_of(info):
             continue
-        verdicts = _host_verdicts(info, mine, timeout=timeout, strict_messages=strict_messages,
+        verdicts = _host_verdicts(info, mine, pool=pool, strict_messages=strict_messages,
                                   messages=messages)
         for row in mine:
             verdict = verdicts.get(row["finding"]["identity"])
@@ -219,43 +205,35 @@ def _cpython_expectations(folder):
     return cpython
 
 
-def _host_verdicts(info, mine, *, timeout, strict_messages, messages):
+def _host_verdicts(info, mine, *, pool, strict_messages, messages):
     """{identity: (kind, what, host spec, host version)} of an implementation's findings
-    replayed on its hosts, each identity once per host: kind "host" where a host ends the steps
-    in the same finding, "crashes" where the host only dies there."""
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
+    replayed on its hosts (from `pool`), each identity once per host: kind "host" where a host
+    ends the steps in the same finding, "crashes" where the host only dies there."""
+    from impls.adapters import Unavailable
 
-    reference = ReferenceAdapter(info["profile"])
+    reference = pool.reference(info["profile"])
     verdicts = {}
     subclass = bool((info.get("about") or {}).get("subclasses_mmap"))
-    try:
-        for host_spec, what in HOSTS[:1 + subclass]:
-            adapter = resolve(host_spec, timeout=timeout)
-            try:
-                adapter.start()
-            except Unavailable:
+    for host_spec, what in HOSTS[:1 + subclass]:
+        try:
+            adapter = pool.get(host_spec)
+        except Unavailable:
+            continue
+        lockstep = Lockstep(reference, adapter, strict_messages=strict_messages,
+                            messages=messages)
+        done = set()
+        for record in (row["finding"] for row in mine):
+            identity = record["identity"]
+            if identity in done or verdicts.get(identity, (None,))[0] == "host":
                 continue
+            done.add(identity)
             try:
-                lockstep = Lockstep(reference, adapter,
-                                    strict_messages=strict_messages, messages=messages)
-                done = set()
-                for record in (row["finding"] for row in mine):
-                    identity = record["identity"]
-                    if identity in done or verdicts.get(identity, (None,))[0] == "host":
-                        continue
-                    done.add(identity)
-                    try:
-                        found = replay(lockstep, record["steps"])
-                    except HarnessError:
-                        continue
-                    version = adapter.version or sys.version.split()[0]
-                    if found is not None and found.identity == identity:
-                        verdicts[identity] = ("host", what, host_spec, version)
-                    elif found is not None and found.kind != "diverge":
-                        verdicts.setdefault(identity, ("crashes", what, host_spec, version))
-            finally:
-                adapter.close()
-    finally:
-        reference.close()
+                found = replay(lockstep, record["steps"])
+            except HarnessError:
+                continue
+            version = adapter.version or sys.version.split()[0]
+            if found is not None and found.identity == identity:
+                verdicts[identity] = ("host", what, host_spec, version)
+            elif found is not None and found.kind != "diverge":
+                verdicts.setdefault(identity, ("crashes", what, host_spec, version))
     return verdicts

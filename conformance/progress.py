@@ -428,13 +428,12 @@ class Shown:
 
 class Reporter:
     """The pytest plugin of the CLI's own process: what pytest (or pytest-xdist, from its
-    workers) reports, into the model. Rows are read from the suite's plugin once it has
-    gathered them (config._mmap_results)."""
+    workers) reports, into the model; the result rows as the suite's plugin gathers them
+    (its pytest_mmap_results hook)."""
 
     def __init__(self, shown):
         self.shown = shown
         self.config = None
-        self.seen = 0  # the rows of config._mmap_results already counted
 
     def pytest_configure(self, config):
         self.config = config
@@ -459,14 +458,16 @@ class Reporter:
     def pytest_runtest_logstart(self, nodeid, location):
         self.shown.update(self.shown.model.started, nodeid, self._spec(nodeid))
 
+    @pytest.hookimpl(optionalhook=True)  # the suite's hook (conformance/newhooks.py)
+    def pytest_mmap_results(self, rows, report):
+        with self.shown.lock:
+            self.shown.model.add_rows(rows)
+
     @pytest.hookimpl(trylast=True)  # after the suite's plugin has gathered the rows
     def pytest_runtest_logreport(self, report):
-        rows = getattr(self.config, "_mmap_results", [])
-        fresh, self.seen = rows[self.seen:], len(rows)
         examples = next((json.loads(v) for k, v in report.user_properties
                          if k == EXAMPLES_KEY), None)
         with self.shown.lock:
-            self.shown.model.add_rows(fresh)
             if examples and report.when == "call":
                 self.shown.model.counted(report.nodeid, examples["run"], examples["total"],
                                          spec=self._spec(report.nodeid))

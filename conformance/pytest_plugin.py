@@ -67,10 +67,12 @@ def pytest_configure(config):
         from hypothesis.configuration import set_hypothesis_home_dir
 
         set_hypothesis_home_dir(scratch)
-    config._mmap_results = []
-    config._mmap_impls = {}
-    config._mmap_parts = {}  # spec -> the parts ("machine", "clauses") that ran for it
-    config._mmap_collect_errors = []
+    session = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Session)),
+                   None)
+    if session is None:  # pytest run by hand: the plugin's own
+        session = Session()
+        config.pluginmanager.register(session, SESSION)
+    session.configure(config)
     db = getattr(config, "workerinput", {}).get("mmap_db") or config.getoption("--mmap-db")
     if db and config.getoption("--mmap-seed") is not None:
         raise pytest.UsageError("--mmap-db and --mmap-seed: a seeded run uses no example "
@@ -114,53 +116,22 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("mmap_impl", specs, indirect=True, ids=specs, scope="session")
 
 
-class Adapters:
-    """Started adapters, one per spec and one reference per profile, for the whole session."""
-
-    def __init__(self, config):
-        self.config = config
-        self.started, self.failures, self.references = {}, {}, {}
-
-    def get(self, spec):
-        from impls.adapters import Unavailable
-        from impls.interpreters import resolve
-
-        if spec in self.failures:
-            pytest.skip(self.failures[spec])
-        if spec not in self.started:
-            adapter = resolve(spec, timeout=self.config.getoption("--step-timeout"))
-            try:
-                adapter.start()
-            except Unavailable as exc:
-                self.failures[spec] = f"unavailable: {exc}"
-                pytest.skip(self.failures[spec])
-            self.started[spec] = adapter
-        return self.started[spec]
-
-    def reference(self, profile):
-        from impls.adapters import ReferenceAdapter
-
-        if profile not in self.references:
-            self.references[profile] = ReferenceAdapter(profile)
-        return self.references[profile]
-
-    def close(self):
-        for adapter in [*self.started.values(), *self.references.values()]:
-            adapter.close()
-
-
 @pytest.fixture(scope="session")
 def mmap_adapters(request):
-    """Every adapter this session started; all are stopped at the end."""
-    adapters = Adapters(request.config)
-    yield adapters
-    adapters.close()
+    """The adapters of the session (impls.adapters.Pool): the CLI's, each implementation
+    started once for the whole run, or the plugin's own, stopped at the end."""
+    return request.config.pluginmanager.get_plugin(SESSION).pool
 
 
 @pytest.fixture(scope="session")
 def mmap_impl(request, mmap_adapters):
-    """The implementation under test (an adapter), started once per session."""
-    return mmap_adapters.get(request.param)
+    """The implementation under test (an adapter), started once."""
+    from impls.adapters import Unavailable
+
+    try:
+        return mmap_adapters.get(request.param)
+    except Unavailable as exc:
+        pytest.skip(f"unavailable: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -199,7 +170,7 @@ def check(request, mmap_impl, mmap_reference, record):
     clause = marker.args[0] if marker else request.node.name
     lockstep = Lockstep(mmap_reference, mmap_impl,
                         strict_messages=request.config.getoption("--strict-messages"),
-                        messages=_messages())
+                        messages=_messages(), mmap_outcomes=False)
 
     def run(*ops):
         stream = lockstep.stream(batched=False)
@@ -301,64 +272,85 @@ def _error_text(report):
     return " ".join(lines[-3:] if crash is None else lines[:3])[:500]
 
 
-def pytest_runtest_logreport(report):
-    """Gather result rows (from this process or from xdist workers) on the controller.
-
-    Also what decides completeness: which parts of the suite ran for each implementation, and
-    harness errors (a test that failed without recording a divergence or crash, a setup or
-    teardown error, a dead xdist node) as `error` rows with the exception's text."""
-    config = _config_holder.get("config")
-    if config is None:
-        return
-    rows = [json.loads(v) for k, v in report.user_properties if k == RESULTS_KEY]
-    if report.when == "call" or (report.when == "setup" and report.skipped):
-        config._mmap_results.extend(rows)
-    if report.skipped and report.when == "setup" and "[" in report.nodeid:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        spec = (_spec_from_nodeid(config, report.nodeid)
-                or report.nodeid.rsplit("[", 1)[1].rstrip("]"))
-        if reason.startswith("Skipped: "):
-            reason = reason[len("Skipped: "):]
-        config._mmap_impls.setdefault(spec, reason)
-    about = next((json.loads(v) for k, v in report.user_properties if k == ITEM_KEY), None)
-    spec = about["spec"] if about else _spec_from_nodeid(config, report.nodeid)
-    if spec is None:
-        return
-    part = part_of(report.nodeid)
-    if report.when == "call" and (report.passed or report.failed or rows):
-        config._mmap_parts.setdefault(spec, set()).add(part)
-    evidence = report.when == "call" and any(r["status"] in ("diverge", "crash") for r in rows)
-    if report.failed and not evidence:
-        config._mmap_results.append({
-            "impl": spec, "clause": (about or {}).get("clause") or report.nodeid,
-            "status": "error", "repro": None,
-            "detail": f"harness error in {report.nodeid} ({report.when}): {_error_text(report)}"})
+SESSION = "mmap_session"
 
 
-def pytest_collectreport(report):
-    """A test module that cannot be collected: the run cannot check what it holds."""
-    config = _config_holder.get("config")
-    if config is not None and report.failed:
-        config._mmap_collect_errors.append(f"{report.nodeid}: {_error_text(report)}")
+def pytest_addhooks(pluginmanager):
+    from conformance import newhooks
+
+    pluginmanager.add_hookspecs(newhooks)
 
 
-_config_holder = {}
+class Session:
+    """The suite's state in one pytest session, registered as a plugin: the adapters (a Pool:
+    the CLI's, or its own) and, on the controller, the result rows gathered from every test
+    (from pytest-xdist's workers too), with what decides completeness: which parts of the suite
+    ran for each implementation, the implementations skipped, the modules not collected. The
+    CLI reads `document()`; by hand, --mmap-json writes it."""
 
+    def __init__(self, pool=None):
+        self.pool, self.owns_pool = pool, pool is None
+        self.config = None
+        self.results, self.skipped, self.parts, self.collect_errors = [], {}, {}, []
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session):
-    _config_holder["config"] = session.config
+    def configure(self, config):
+        from impls.adapters import Pool
 
+        self.config = config
+        if self.pool is None:
+            self.pool = Pool(config.getoption("--step-timeout"))
 
-def pytest_sessionfinish(session):
-    config = session.config
-    path = config.getoption("--mmap-json")
-    if not path or hasattr(config, "workerinput"):
-        return
-    payload = {"results": config._mmap_results, "skipped": config._mmap_impls,
-               "parts": {spec: sorted(parts) for spec, parts in config._mmap_parts.items()},
-               "collect_errors": config._mmap_collect_errors}
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(payload, f)
-    os.replace(tmp, path)
+    def document(self):
+        return {"results": self.results, "skipped": self.skipped,
+                "parts": {spec: sorted(parts) for spec, parts in self.parts.items()},
+                "collect_errors": self.collect_errors}
+
+    def pytest_runtest_logreport(self, report):
+        """Gather the result rows of a report (pytest_mmap_results tells them on); a test that
+        failed without recording a divergence or crash, a setup or teardown error, a dead xdist
+        node are `error` rows with the exception's text."""
+        config = self.config
+        rows = [json.loads(v) for k, v in report.user_properties if k == RESULTS_KEY]
+        if not (report.when == "call" or (report.when == "setup" and report.skipped)):
+            rows = []
+        if report.skipped and report.when == "setup" and "[" in report.nodeid:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) \
+                else str(report.longrepr)
+            spec = (_spec_from_nodeid(config, report.nodeid)
+                    or report.nodeid.rsplit("[", 1)[1].rstrip("]"))
+            if reason.startswith("Skipped: "):
+                reason = reason[len("Skipped: "):]
+            self.skipped.setdefault(spec, reason)
+        about = next((json.loads(v) for k, v in report.user_properties if k == ITEM_KEY), None)
+        spec = about["spec"] if about else _spec_from_nodeid(config, report.nodeid)
+        if spec is not None:
+            if report.when == "call" and (report.passed or report.failed or rows):
+                self.parts.setdefault(spec, set()).add(part_of(report.nodeid))
+            evidence = report.when == "call" and any(r["status"] in ("diverge", "crash")
+                                                     for r in rows)
+            if report.failed and not evidence:
+                rows = rows + [{
+                    "impl": spec, "clause": (about or {}).get("clause") or report.nodeid,
+                    "status": "error", "repro": None,
+                    "detail": f"harness error in {report.nodeid} ({report.when}): "
+                              f"{_error_text(report)}"}]
+        self.results.extend(rows)
+        if rows:
+            config.hook.pytest_mmap_results(rows=rows, report=report)
+
+    def pytest_collectreport(self, report):
+        """A test module that cannot be collected: the run cannot check what it holds."""
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {_error_text(report)}")
+
+    def pytest_sessionfinish(self, session):
+        path = session.config.getoption("--mmap-json")
+        if path and not hasattr(session.config, "workerinput"):
+            tmp = f"{path}.tmp{os.getpid()}"
+            with open(tmp, "w") as f:
+                json.dump(self.document(), f)
+            os.replace(tmp, path)
+
+    def pytest_unconfigure(self, config):
+        if self.owns_pool:
+            self.pool.close()

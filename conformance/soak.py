@@ -185,29 +185,25 @@ def build_parser():
     return parser
 
 
-def start_targets(args, out):
-    """Resolve and start every implementation: (targets, infos); unavailable ones are listed."""
+def start_targets(args, out, pool):
+    """Every implementation started from `pool`: (targets, infos); unavailable ones are
+    listed."""
     from conformance import clauses, expectations
     from conformance.cli import expand
-    from impls.adapters import ReferenceAdapter, Unavailable
-    from impls.interpreters import resolve
+    from impls.adapters import Unavailable
 
-    infos, targets, references = [], [], {}
+    infos, targets = [], []
     for spec, _ in expand(args.impl or ["stdlib"]):
-        adapter = resolve(spec, timeout=args.timeout)
-        info = {"spec": spec, "name": getattr(adapter, "name", spec)}
         try:
-            about = adapter.start()
+            adapter = pool.get(spec)
         except Unavailable as exc:
-            info.update(version=None, profile=None, status="unavailable", reason=str(exc))
+            infos.append({"spec": spec, "name": pool.names.get(spec, spec), "version": None,
+                          "profile": None, "status": "unavailable", "reason": str(exc)})
             print(f"{spec}: unavailable ({exc})", file=out)
-            infos.append(info)
             continue
-        info.update(version=adapter.version, profile=adapter.profile, about=about)
-        if adapter.profile not in references:
-            references[adapter.profile] = ReferenceAdapter(adapter.profile)
-        targets.append(Target(spec, adapter, references[adapter.profile]))
-        infos.append(info)
+        infos.append({"spec": spec, "name": adapter.name, "version": adapter.version,
+                      "profile": adapter.profile, "about": adapter.about})
+        targets.append(Target(spec, adapter, pool.reference(adapter.profile)))
     planned = expectations.plan(args, clauses.load())
     if planned is not None:
         assigned = expectations.assign(args, planned, [i for i in infos if "about" in i],
@@ -215,21 +211,22 @@ def start_targets(args, out):
         for target in targets:
             target.known = {entry["clause"] for entry in assigned.get(
                 target.spec, (None, {"known": {}}))[1]["known"].values()}
-    return targets, infos, list(references.values())
+    return targets, infos
 
 
 def soak(args, out=sys.stdout):
     """Run the soak; return the results document."""
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
-    try:
-        targets, infos, references = start_targets(args, out)
-    except KeyboardInterrupt as exc:  # before anything ran: an empty document, marked incomplete
-        from impls import process
-
-        process.stop_all()
-        return _document(seed, args, 0.0, [], [], [], [], _why(exc))
+    from impls.adapters import Pool
     from impls.process import forget
+
+    pool = Pool(args.timeout)
+    try:
+        targets, infos = start_targets(args, out, pool)
+    except KeyboardInterrupt as exc:  # before anything ran: an empty document, marked incomplete
+        pool.close()
+        return _document(seed, args, 0.0, [], [], [], [], _why(exc))
 
     harness = []
     started = time.monotonic()
@@ -254,7 +251,7 @@ def soak(args, out=sys.stdout):
                 findings.append(_finding(target, clause, kind, seen["count"], found, small,
                                          target.crashed.get(clause, 0) if kind != "diverge" else 0))
     finally:
-        _close(targets, references)
+        pool.close()
         for process, _ in jobs:
             process.join(5)
             if process.is_alive():  # one that did not answer in time
@@ -263,11 +260,6 @@ def soak(args, out=sys.stdout):
             forget(process.pid)
             shutil.rmtree(process.folder, ignore_errors=True)
     return _document(seed, args, elapsed, targets, infos, findings, harness, interrupted)
-
-
-def _close(targets, references):
-    for adapter in [t.subject for t in targets] + references:
-        adapter.close()
 
 
 # -- more soak processes (--jobs) ------------------------------------------------------------------
@@ -323,11 +315,13 @@ def _job(args, seed, seconds, pipe, folder):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
-    targets, references, harness, stopped = [], [], [], None
+    from impls.adapters import Pool
+
+    targets, harness, stopped, pool = [], [], None, Pool(args.timeout)
     with stopping() as stop:
         try:
             try:
-                targets, _, references = start_targets(args, io.StringIO())
+                targets, _ = start_targets(args, io.StringIO(), pool)
                 _soak_loop(targets, random.Random(seed), args, deadline, harness)
             except KeyboardInterrupt as exc:
                 stopped = _why(exc)
@@ -338,7 +332,7 @@ def _job(args, seed, seconds, pipe, folder):
             answer = {"error": f"soak job {seed}: {type(exc).__name__}: {exc}"}
         finally:
             stop["defer"] = True
-            _close(targets, references)
+            pool.close()
         try:
             pipe.send(answer)
         except OSError:  # the soak is gone (killed): nobody to tell
