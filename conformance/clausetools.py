@@ -42,7 +42,7 @@ def since(impl, version):
     """Whether the implementation's profile is `version` or newer: only for a test whose
     assertions differ by version within one clause (every branch asserting something). A clause
     that holds only in some versions says so in the catalogue's `versions`, and its tests
-    record `na` elsewhere (conformance/conftest.py); see holds() for a fact of another clause."""
+    record `na` elsewhere (conformance/clause_tests/conftest.py); see holds() for a fact of another clause."""
     return key(impl.profile) >= key(version)
 
 

@@ -22,8 +22,11 @@ def _parse(path):
         return ast.parse(f.read(), filename=path)
 
 
-def clause_tests(folder=HERE):
-    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/test_*.py."""
+CLAUSE_TESTS = os.path.join(HERE, "clause_tests")
+
+
+def clause_tests(folder=CLAUSE_TESTS):
+    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/clause_tests."""
     found = {}
     for path in sorted(glob.glob(os.path.join(folder, "test_*.py"))):
         for node in ast.walk(_parse(path)):

@@ -16,9 +16,9 @@ CATALOGUE = clauses.load()
 
 
 def marked_ids():
-    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/test_*.py."""
+    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/clause_tests."""
     found = {}
-    for path in glob.glob(os.path.join(ROOT, "conformance", "test_*.py")):
+    for path in glob.glob(os.path.join(ROOT, "conformance", "clause_tests", "test_*.py")):
         for node in ast.walk(ast.parse(open(path).read())):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "clause" and node.args
@@ -41,7 +41,7 @@ def test_catalogue_is_well_formed():
 
 
 @pytest.mark.parametrize("where, ids", [
-    ("conformance/test_*.py @pytest.mark.clause", sorted(marked_ids())),
+    ("conformance/clause_tests @pytest.mark.clause", sorted(marked_ids())),
     ("ops.METHOD_CLAUSES", sorted({c for cs in ops.METHOD_CLAUSES.values() for c in cs})),
     ("ops.NAME_CLAUSES", sorted({c for cs in ops.NAME_CLAUSES.values() for c in cs})),
     ("ops.HELPERS", sorted({c for _, cs in ops.HELPERS.values() for c in cs})),
@@ -55,14 +55,14 @@ def test_every_used_id_is_in_the_catalogue(where, ids):
 
 
 def test_every_clause_has_a_clause_test():
-    """Each clause is checked by a test in conformance/test_*.py, which ship in the package."""
+    """Each clause is checked by a test in conformance/clause_tests, which ships in the package."""
     used = marked_ids()
     missing = sorted(cid for cid in CATALOGUE if cid not in used)
     assert not missing, f"clauses without a @pytest.mark.clause test: {missing}"
 
 
 def test_windows_clauses_are_checked_on_the_windows_profile_only():
-    """The Windows clauses' tests are conformance/test_windows.py's (the reference's Windows
+    """The Windows clauses' tests are conformance/clause_tests/test_windows.py's (the reference's Windows
     profile), and that file checks nothing else."""
     used = marked_ids()
     windows = {cid for cid, c in CATALOGUE.items() if c["platform"] == "windows"}

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The reference's emulated Windows constructor beyond the catalogue's clauses (signature,
 keywords, access modes, granularity); the clause tests of the Windows clauses ship in the
-package, conformance/test_windows.py, whose fixtures these share. The reference is the only
+package, conformance/clause_tests/test_windows.py, whose fixtures these share. The reference is the only
 subject."""
 
 import os
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conformance.test_windows import DATA, W, disk
+from conformance.clause_tests.test_windows import DATA, W, disk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +25,7 @@ def f(tmp_path):
 
 def test_the_windows_clause_tests_pass():
     """The package's Windows clause tests, which a run collects but records nothing of."""
-    path = os.path.join(ROOT, "conformance", "test_windows.py")
+    path = os.path.join(ROOT, "conformance", "clause_tests", "test_windows.py")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              "-c", os.path.join(ROOT, "conformance", "pytest.ini"),
                              "--rootdir", os.path.join(ROOT, "conformance"), path],
