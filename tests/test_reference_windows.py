@@ -10,17 +10,9 @@ import sys
 
 import pytest
 
-from conformance.clause_tests.test_windows import DATA, W, disk
+from conformance.clause_tests.test_windows import DATA, W, data_file, disk  # noqa: F401 (the fixture f)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture
-def f(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(DATA)
-    with open(path, "r+b") as file:
-        yield file
 
 
 def test_the_windows_clause_tests_pass():

@@ -14,8 +14,9 @@ W = windows.module("3.11")
 DATA = b"0123456789"
 
 
-@pytest.fixture
-def f(tmp_path):
+@pytest.fixture(name="f")
+def data_file(tmp_path):
+    """A file of DATA, open for update."""
     path = tmp_path / "f"
     path.write_bytes(DATA)
     with open(path, "r+b") as f:
