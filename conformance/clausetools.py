@@ -3,6 +3,7 @@
 profile of the implementation under test."""
 
 import errno
+import functools
 
 import pytest
 
@@ -38,8 +39,28 @@ def errno_of(obs):
 
 
 def since(impl, version):
-    """Whether the implementation's profile is `version` or newer."""
+    """Whether the implementation's profile is `version` or newer: only for a test whose
+    assertions differ by version within one clause (every branch asserting something). A clause
+    that holds only in some versions says so in the catalogue's `versions`, and its tests
+    record `na` elsewhere (conformance/clause_tests/conftest.py); see holds() for a fact of another clause."""
     return key(impl.profile) >= key(version)
+
+
+def holds(impl, clause):
+    """Whether catalogue clause `clause` holds at the implementation's profile (its `versions`
+    in conformance/clauses.toml): a test that depends on what another clause states (repr()
+    showing the access, madvise() to split a mapping) asks the catalogue, not a version."""
+    from conformance import clauses
+
+    return clauses.holds(catalogue()[clause], impl.profile)
+
+
+@functools.cache
+def catalogue():
+    """conformance/clauses.toml, loaded once."""
+    from conformance import clauses
+
+    return clauses.load()
 
 
 def checks_item_first(impl):

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Which clauses the suite exercises, without running it: the clause tests'
-`@pytest.mark.clause("id")`, the Windows profile tests' CLAUSES, and the clauses a state machine
-step can land on (the ones the reference names, and each op's primary clause).
+`@pytest.mark.clause("id")` (the Windows clauses' among them, checked on the reference's Windows
+profile), and the clauses a state machine step can land on (the ones the reference names, and
+each op's primary clause). Only what ships in the package counts: an installed copy reports
+the same.
 
 `python -m conformance clauses [--uncovered]` prints this; it never imports pytest.
 """
@@ -13,7 +15,6 @@ import glob
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 
 
 def _parse(path):
@@ -21,8 +22,11 @@ def _parse(path):
         return ast.parse(f.read(), filename=path)
 
 
-def clause_tests(folder=HERE):
-    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/test_*.py."""
+CLAUSE_TESTS = os.path.join(HERE, "clause_tests")
+
+
+def clause_tests(folder=CLAUSE_TESTS):
+    """{clause id: [test file, ...]} from @pytest.mark.clause("id") in conformance/clause_tests."""
     found = {}
     for path in sorted(glob.glob(os.path.join(folder, "test_*.py"))):
         for node in ast.walk(_parse(path)):
@@ -32,21 +36,6 @@ def clause_tests(folder=HERE):
                     and isinstance(node.args[0].value, str)):
                 found.setdefault(node.args[0].value, []).append(os.path.basename(path))
     return found
-
-
-WINDOWS_TESTS = os.path.join(ROOT, "tests", "test_reference_windows.py")
-
-
-def windows_tests(path=WINDOWS_TESTS):
-    """The Windows clauses tests/test_reference_windows.py checks on the reference (its CLAUSES)."""
-    if not os.path.exists(path):
-        return set()
-    for node in _parse(path).body:
-        if (isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "CLAUSES" for t in node.targets)):
-            return {e.value for e in getattr(node.value, "elts", [])
-                    if isinstance(e, ast.Constant) and isinstance(e.value, str)}
-    return set()
 
 
 def machine_clauses(catalogue=None):
@@ -68,12 +57,10 @@ def coverage(catalogue=None):
     from conformance import clauses
 
     catalogue = clauses.load() if catalogue is None else catalogue
-    tests, windows, machine = clause_tests(), windows_tests(), machine_clauses(catalogue=catalogue)
+    tests, machine = clause_tests(), machine_clauses(catalogue=catalogue)
     out = {}
     for cid in catalogue:
         by = list(dict.fromkeys(tests.get(cid, [])))
-        if cid in windows:
-            by.append("tests/test_reference_windows.py")
         if cid in machine:
             by.append("machine")
         out[cid] = by

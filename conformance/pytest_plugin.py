@@ -71,8 +71,9 @@ def pytest_configure(config):
                    None)
     if session is None:  # pytest run by hand: the plugin's own
         session = Session()
-        config.pluginmanager.register(session, SESSION)
+        config.pluginmanager.register(session)
     session.configure(config)
+    config.stash[SESSION] = session
     db = getattr(config, "workerinput", {}).get("mmap_db") or config.getoption("--mmap-db")
     if db and config.getoption("--mmap-seed") is not None:
         raise pytest.UsageError("--mmap-db and --mmap-seed: a seeded run uses no example "
@@ -120,7 +121,7 @@ def pytest_generate_tests(metafunc):
 def mmap_adapters(request):
     """The adapters of the session (impls.adapters.Pool): the CLI's, each implementation
     started once for the whole run, or the plugin's own, stopped at the end."""
-    return request.config.pluginmanager.get_plugin(SESSION).pool
+    return request.config.stash[SESSION].pool
 
 
 @pytest.fixture(scope="session")
@@ -272,9 +273,6 @@ def _error_text(report):
     return " ".join(lines[-3:] if crash is None else lines[:3])[:500]
 
 
-SESSION = "mmap_session"
-
-
 def pytest_addhooks(pluginmanager):
     from conformance import newhooks
 
@@ -354,3 +352,6 @@ class Session:
     def pytest_unconfigure(self, config):
         if self.owns_pool:
             self.pool.close()
+
+
+SESSION = pytest.StashKey[Session]()  # config.stash[SESSION]: the session's Session

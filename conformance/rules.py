@@ -18,9 +18,9 @@ import itertools
 import random
 import re
 
+from conformance import clauses
 from conformance import ops as o
 from impls.executor import DIGEST
-from impls.profiles import key
 
 PAGE = 4096
 HUGE = (2**63, 2**100, -(2**63) - 1)
@@ -402,17 +402,18 @@ def _live(sh):
     return sh.live
 
 
-def rule(weight, when=_live, since=None):
-    """Register a rule: its weight, when the state allows it, the first profile that has it."""
+def rule(weight, when=_live, clause=None):
+    """Register a rule: its weight, when the state allows it and, for a method that not every
+    version has, the catalogue clause of that method: its `versions` say which profiles have it."""
     def register(fn):
         RULES[fn.__name__] = (weight, when, fn)
-        if since is not None:
-            SINCE[fn.__name__] = since
+        if clause is not None:
+            NEEDS[fn.__name__] = clause
         return fn
     return register
 
 
-SINCE = {}  # rule name -> the first profile with the method it calls
+NEEDS = {}  # rule name -> the catalogue clause whose versions are the profiles with its method
 
 
 def _settled(sh):  # closing ends a scenario: only after a few ops on the open map
@@ -671,7 +672,7 @@ def madvise(v):
     yield o.Call("madvise", v.pick([0, 1, 2, 3, 999]), *extra)
 
 
-@rule(1, since="3.15")
+@rule(1, clause="set_name")
 def set_name(v):
     """Names around the 66-byte limit (in UTF-8 bytes), empty, with a NUL, not a str."""
     name = v.pick(["x", "a" * 66, "a" * 67, "\xe9" * 33, "\xe9" * 34, "", "a\0b"])
@@ -779,7 +780,12 @@ FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
 def _rules_for(profile):
     """(name, weight, when) of the rules whose method `profile` has."""
     return tuple((name, weight, when) for name, (weight, when, _) in RULES.items()
-                 if name not in SINCE or key(profile) >= key(SINCE[name]))
+                 if name not in NEEDS or clauses.holds(_catalogue()[NEEDS[name]], profile))
+
+
+@functools.cache
+def _catalogue():
+    return clauses.load()
 
 
 @functools.cache

@@ -199,7 +199,7 @@ def test_a_tally_in_the_display_s_own_process_tells_it_and_opens_no_file(tmp_pat
 def test_a_test_id_is_resolved_to_its_clause_as_a_controller_must():
     here = os.path.join(ROOT, "conformance")
     assert progress.clause_of(
-        here, "test_find.py::test_empty_needle_gives_clamped_bound[stdlib-find-args0-0]"
+        here, "clause_tests/test_find.py::test_empty_needle_gives_clamped_bound[stdlib-find-args0-0]"
     ) == "find.empty"
     assert progress.clause_of(here, "test_machine.py::test_lockstep[stdlib-0]") is None
     assert progress.clause_of(here, "test_nothing_here.py::test_x[stdlib]") is None

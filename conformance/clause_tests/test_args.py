@@ -7,22 +7,12 @@ in every version: probed on CPython 2.7.18, 3.6-3.12, 3.13.0, 3.13.18, 3.14.10 a
 import pytest
 
 from conformance import ops as o
-from conformance.clausetools import DATA, na, ok, raised, since
+from conformance.clausetools import DATA, holds, ok, raised, since
 
 HUGE = 2**100
 # ops.Float(x) is a float the executor builds; a plain 1.5 would be encoded the same way, but
 # spelling it out keeps the intent visible.
 F = o.Float
-
-
-def needs_madvise(impl):
-    if not since(impl, "3.8"):
-        na("madvise() arrived in 3.8")
-
-
-def needs_python3(impl, what):
-    if not since(impl, "3.6"):
-        na(what)
 
 
 # -- seek ----------------------------------------------------------------------------------------
@@ -78,7 +68,6 @@ def test_write_takes_no_keywords(check, kwargs):
 @pytest.mark.clause("write_byte.index")
 def test_write_byte_accepts_index_objects_and_bool(check, mmap_impl, value, byte):
     """write_byte() accepts __index__ objects and bool (2.7 takes a 1-character str)."""
-    needs_python3(mmap_impl, "2.7's write_byte() takes a 1-character str")
     obs = check(o.Open(DATA, 0), o.Call("write_byte", value))
     assert obs[-1]["out"] == ok() and obs[-1]["data"] == (byte + DATA[1:]).hex()
 
@@ -283,7 +272,6 @@ def test_move_takes_no_keywords(check, args, kwargs):
 def test_madvise_rejects_non_integers(check, mmap_impl, args):
     """madvise() with a float, None or str option or start, or a float or str length, raises
     TypeError."""
-    needs_madvise(mmap_impl)
     obs = check(o.Open(DATA, 0), o.Call("madvise", *args))
     assert raised(obs[-1]) == "TypeError"
 
@@ -294,7 +282,6 @@ def test_madvise_rejects_non_integers(check, mmap_impl, args):
 def test_madvise_accepts_index_objects_and_bool(check, mmap_impl, args):
     """madvise() accepts __index__ objects and bool as option, start and length (MADV_NORMAL is 0
     on Linux)."""
-    needs_madvise(mmap_impl)
     obs = check(o.Open(DATA, 0), o.Call("madvise", *args))
     assert obs[-1]["out"] == ok()
 
@@ -303,7 +290,6 @@ def test_madvise_accepts_index_objects_and_bool(check, mmap_impl, args):
 @pytest.mark.clause("madvise.huge")
 def test_madvise_huge_arguments_raise_overflowerror(check, mmap_impl, args):
     """madvise() with an option, start or length of 2**100 raises OverflowError."""
-    needs_madvise(mmap_impl)
     obs = check(o.Open(DATA, 0), o.Call("madvise", *args))
     assert raised(obs[-1]) == "OverflowError"
 
@@ -313,7 +299,6 @@ def test_madvise_huge_arguments_raise_overflowerror(check, mmap_impl, args):
 @pytest.mark.clause("madvise.kw")
 def test_madvise_takes_no_keywords(check, mmap_impl, args, kwargs):
     """madvise() takes no keyword arguments (TypeError), in every version."""
-    needs_madvise(mmap_impl)
     obs = check(o.Open(DATA, 0), o.Call("madvise", *args, **kwargs))
     assert raised(obs[-1]) == "TypeError"
 
@@ -331,8 +316,7 @@ def test_methods_without_parameters_reject_arguments(check, mmap_impl, method, a
     """close(), size(), tell(), read_byte(), readline(), seekable() and __enter__() take no
     arguments, positional or keyword (TypeError)."""
     obs = check(o.Open(DATA, 0), o.Call(method, *args, **kwargs))
-    absent = (method == "seekable" and not since(mmap_impl, "3.13")
-              or method == "__enter__" and not since(mmap_impl, "3.6"))
+    absent = not holds(mmap_impl, {"seekable": "seekable", "__enter__": "ctx"}.get(method, "noargs.all"))
     assert raised(obs[1]) == ("AttributeError" if absent else "TypeError")
     assert obs[0]["state"] == obs[1]["state"] == "open"
 
@@ -343,7 +327,6 @@ def test_methods_without_parameters_reject_arguments(check, mmap_impl, method, a
 def test_exit_arguments(check, mmap_impl, args, kwargs):
     """__exit__() takes any positional arguments up to 3.13 and exactly 3 from 3.14; keyword
     arguments raise TypeError."""
-    needs_python3(mmap_impl, "2.7's map is no context manager")
     obs = check(o.Open(DATA, 0), o.Call("__exit__", *args, **kwargs))
     if kwargs or since(mmap_impl, "3.14"):
         assert raised(obs[-1]) == "TypeError" and obs[-1]["state"] == "open"
@@ -354,11 +337,9 @@ def test_exit_arguments(check, mmap_impl, args, kwargs):
 @pytest.mark.parametrize("args, kwargs", [((), {}), ((o.Text("a"), o.Text("b")), {}),
                                           ((), {"name": o.Text("x")}), ((None,), {}), ((1,), {})])
 @pytest.mark.clause("set_name.args")
-def test_set_name_arguments(check, mmap_impl, args, kwargs):
+def test_set_name_arguments(check, args, kwargs):
     """set_name() takes exactly one positional argument: none, two or a keyword raise TypeError,
     and so does a name of None or an int."""
-    if not since(mmap_impl, "3.15"):
-        na("set_name() arrived in 3.15")
     obs = check(o.Open(None, 10), o.Call("set_name", *args, **kwargs))
     assert raised(obs[-1]) == "TypeError"
 
@@ -462,10 +443,8 @@ def test_ctor_keywords(check, args, kwargs, error):
 @pytest.mark.parametrize("trackfd, tracked", [(None, False), (F(0.0), False), (o.Text(""), False),
                                               (o.Index(0), True), (o.Text("no"), True)])
 @pytest.mark.clause("ctor.trackfd.truth")
-def test_trackfd_takes_any_truth_value(check, mmap_impl, trackfd, tracked):
+def test_trackfd_takes_any_truth_value(check, trackfd, tracked):
     """trackfd takes any object's truth value: None and 0.0 are false."""
-    if not since(mmap_impl, "3.13"):
-        na("trackfd arrived in 3.13")
     obs = check(o.Open(DATA, 0, trackfd=trackfd), o.Call("size"))
     assert obs[0]["out"] == ok()
     if tracked:

@@ -362,10 +362,8 @@ def test_subclass_with_own_init_constructs_maps(check):
 
 
 @pytest.mark.clause("ctor.audit")
-def test_construction_raises_audit_event(check, mmap_impl):
+def test_construction_raises_audit_event(check):
     """Construction raises the audit event mmap.__new__ with (fileno, length, access, offset)."""
-    if not since(mmap_impl, "3.8"):
-        na("audit hooks arrived in 3.8")
     obs = check(o.Open(None, 1), o.Apply("audit_new", 10))
     assert obs[-1]["out"] == ok([[-1, 10, 0, 0]])
 
@@ -385,19 +383,15 @@ def test_trackfd_is_keyword_only_from_3_13(check, mmap_impl):
 
 
 @pytest.mark.clause("trackfd.no-dup")
-def test_trackfd_false_consumes_no_descriptor(check, mmap_impl):
+def test_trackfd_false_consumes_no_descriptor(check):
     """trackfd=False consumes no file descriptor."""
-    if not since(mmap_impl, "3.13"):
-        na("trackfd arrived in 3.13")
     obs = check(o.Open(DATA, 0), o.Apply("fd_growth", 5, False), o.Apply("fd_growth", 5, None))
     assert (obs[1]["out"], obs[2]["out"]) == (ok(0), ok(5))
 
 
 @pytest.mark.clause("trackfd.rw")
-def test_trackfd_false_map_works_after_descriptor_closed(check, mmap_impl):
+def test_trackfd_false_map_works_after_descriptor_closed(check):
     """A trackfd=False map keeps working after its descriptor is closed."""
-    if not since(mmap_impl, "3.13"):
-        na("trackfd arrived in 3.13")
     obs = check(o.Open(DATA, 0, trackfd=False), o.Apply("close_fd"), o.Call("write", b"ab"),
                 o.Call("flush"), o.Seek(0), o.Read(3), o.Closed())
     assert obs[3]["file"].startswith(b"ab".hex()) and obs[-1]["out"] == ok(False)

@@ -4,7 +4,7 @@
 import pytest
 
 from conformance import ops as o
-from conformance.clausetools import DATA, ok, raised, since
+from conformance.clausetools import DATA, ok, raised
 
 
 @pytest.mark.clause("doc.read-write.position")
@@ -82,10 +82,10 @@ def test_read_of_non_integer_raises_typeerror(check, arg):
 
 
 @pytest.mark.clause("read.index")
-def test_read_accepts_index_objects(check, mmap_impl):
+def test_read_accepts_index_objects(check):
     """read() accepts __index__ objects from 3.7 (TypeError on 3.6)."""
     obs = check(o.Open(DATA, 0), o.Read(o.Index(2)))
-    assert obs[-1]["out"] == (ok(b"01") if since(mmap_impl, "3.7") else obs[-1]["out"])
+    assert obs[-1]["out"] == ok(b"01")
 
 
 @pytest.mark.clause("read.huge")
