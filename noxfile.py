@@ -157,7 +157,7 @@ def soak(session):
                UBSAN_OPTIONS=f"halt_on_error=1:print_stacktrace=1:log_path={logs}")
     try:
         # -P: the checkout's impls/ (with its plain build) must not come before the tree's.
-        _run(session, "python", "-P", "-m", "conformance.soak", *args, env=env)
+        _run(session, "python", "-P", "-m", "conformance", "soak", *args, env=env)
     finally:
         found = sorted(glob.glob(logs + ".*"))
         for path in found:
@@ -174,16 +174,16 @@ def cpython_suite(session):
     against that interpreter's mmap: `nox -s cpython-suite -- --python PATH ... [--json PATH]`."""
     _install(session)
     # By default every CPython found here (pyenv, python3.X on PATH) and the session's own.
-    _run(session, "python", "-m", "conformance.cpython_suite", *(session.posargs or ["--all"]))
+    _run(session, "python", "-m", "conformance", "cpython-suite", *(session.posargs or ["--all"]))
 
 
 @nox.session(default=False)
 def report(session):
     """Build reports/out/compat.{md,html,json}, clauses/ and findings/ from a results JSON:
     `nox -s report -- RESULTS.json [--out DIR] [--run]`."""
-    # conformance/report.py is stdlib only: nothing to install; its parser explains a missing
+    # conformance/reporting/report.py is stdlib only: nothing to install; its parser explains a missing
     # RESULTS.json.
-    _run(session, "python", "-m", "conformance.report", *session.posargs)
+    _run(session, "python", "-m", "conformance", "report", *session.posargs)
 
 
 @nox.session(default=False)
@@ -198,7 +198,7 @@ def publish(session):
     session.run("python", "-m", "conformance", "--impl", "all", "-n", "2", "--json",
                 "reports/results.json", "--expectations-dir", "expectations", "--repro-dir",
                 "reports/out/findings", *session.posargs, success_codes=[0, 1])
-    _run(session, "python", "-m", "conformance.report", "reports/results.json", "--out",
+    _run(session, "python", "-m", "conformance", "report", "reports/results.json", "--out",
          "reports/out", "--run")
 
 

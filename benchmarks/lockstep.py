@@ -17,7 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from conformance.clauses import load as load_catalogue  # noqa: E402
-from conformance.machine import run_lockstep  # noqa: E402
+from conformance.engine.machine import run_lockstep  # noqa: E402
 from impls.adapters import ReferenceAdapter, Unavailable, WorkerAdapter  # noqa: E402
 from impls.interpreters import resolve  # noqa: E402
 

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import ops as o  # noqa: E402
+from conformance.engine import ops as o  # noqa: E402
 from impls.adapters import ReferenceAdapter  # noqa: E402
 from impls.interpreters import resolve  # noqa: E402
 

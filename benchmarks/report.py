@@ -20,7 +20,7 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(ROOT, "reports")
 sys.path.insert(0, ROOT)
 
-from conformance.options import Parser, Usage  # noqa: E402
+from conformance.cli.options import Parser, Usage  # noqa: E402
 from conformance.results import header as document_header  # noqa: E402
 from conformance.results import write_atomically  # noqa: E402
 
@@ -174,19 +174,19 @@ SECTIONS = [
     ("workers", "Worker start-up and round trips", [PY, "benchmarks/workers.py"],
      ["--starts", "2", "--steps", "500"]),
     ("soak_in_process", "Soak sweep in process (reference against the reference, no worker)",
-     [PY, "-m", "conformance.soak", "--impl", "reference", "--minutes", "0.5", "--seed", "1"],
+     [PY, "-m", "conformance", "soak", "--impl", "reference", "--minutes", "0.5", "--seed", "1"],
      ["--minutes", "0.05"]),
     ("soak_worker", "Soak sweep against the stdlib in a CPython worker",
-     [PY, "-m", "conformance.soak", "--impl", "stdlib", "--minutes", "0.5", "--seed", "1",
+     [PY, "-m", "conformance", "soak", "--impl", "stdlib", "--minutes", "0.5", "--seed", "1",
       "--expectations-dir", "expectations"], ["--minutes", "0.05"]),
     ("soak_worker_jobs", "The same soak in 2 jobs (--jobs 2: a harness and a worker each)",
-     [PY, "-m", "conformance.soak", "--impl", "stdlib", "--minutes", "0.5", "--seed", "1",
+     [PY, "-m", "conformance", "soak", "--impl", "stdlib", "--minutes", "0.5", "--seed", "1",
       "--expectations-dir", "expectations", "--jobs", "2"], ["--minutes", "0.05"]),
     ("soak_pypy", "Soak sweep against PyPy's mmap in a PyPy worker",
-     [PY, "-m", "conformance.soak", "--impl", "pypy3", "--minutes", "0.5", "--seed", "1",
+     [PY, "-m", "conformance", "soak", "--impl", "pypy3", "--minutes", "0.5", "--seed", "1",
       "--expectations-dir", "expectations"], ["--minutes", "0.05"]),
     ("soak_pyodide", "Soak sweep against Pyodide's mmap in a Pyodide worker (node)",
-     [PY, "-m", "conformance.soak", "--impl", "pyodide", "--minutes", "0.5", "--seed", "1",
+     [PY, "-m", "conformance", "soak", "--impl", "pyodide", "--minutes", "0.5", "--seed", "1",
       "--expectations-dir", "expectations"], ["--minutes", "0.05"]),
     ("default_run", "Wall time of the default run (reference + stdlib, as `nox -s conformance`)",
      [PY, "-m", "conformance", "--expectations-dir", "expectations"], ["--examples", "20"]),

@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance import ops as o  # noqa: E402
+from conformance.engine import ops as o  # noqa: E402
 from impls import adapters, interpreters  # noqa: E402
 
 # A cheap step that still touches the map and sends its observation back (12 bytes inline).

@@ -4,7 +4,7 @@
     impl = "stdlib"            # optional: the --impl spec or name it is for
     [[known]]
     id = "find @ find.empty: returns int, got raises ValueError"
-                               # the finding's identity (conformance/finding.py); written by
+                               # the finding's identity (conformance/engine/finding.py); written by
                                # --update-expectations with its steps:
     steps = ["[\"open\", ...]", ...]   # the finding's minimal ops, as JSON: replayed first
     clause = "read_byte"       # a catalogue clause id
@@ -30,7 +30,7 @@ import json
 import os
 import re
 
-from conformance.ops import from_json
+from conformance.engine.ops import from_json
 from conformance.results import FAILING, NotRegular, cells, open_regular, write_atomically
 from impls.profiles import BOUND, within
 

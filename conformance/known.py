@@ -13,9 +13,9 @@ import platform
 import sys
 import time
 
-from conformance.lockstep import Found, HarnessError, Lockstep
-from conformance.ops import from_json
-from conformance.shrink import reduce
+from conformance.engine.lockstep import Found, HarnessError, Lockstep
+from conformance.engine.ops import from_json
+from conformance.engine.shrink import reduce
 
 # Where an implementation runs in a host interpreter's worker beside that interpreter's own
 # mmap: what the host does too is the host's. For a subclass of the host's mmap.mmap, a bare

@@ -57,7 +57,7 @@ def pytest_addoption(parser):
                     "not with --mmap-seed, which turns the database off. Default: none")
     group.addoption("--mmap-progress", default=None, metavar="DIR",
                     help="the state machine writes how many examples it has run into DIR, for "
-                    "the CLI's progress display (conformance/progress.py). Default: none")
+                    "the CLI's progress display (conformance/cli/progress.py). Default: none")
 
 
 def pytest_configure(config):
@@ -144,7 +144,7 @@ def mmap_reference(mmap_impl, mmap_adapters):
 @pytest.fixture
 def record(request, mmap_impl):
     """Record one result row: record(clause, status, detail=""); record.found(found, clause=None)
-    the row of a difference (conformance/lockstep.py's Found), filed under `clause`."""
+    the row of a difference (conformance/engine/lockstep.py's Found), filed under `clause`."""
 
     def keep(row):
         request.node.user_properties.append((RESULTS_KEY, json.dumps(row)))
@@ -165,7 +165,7 @@ def check(request, mmap_impl, mmap_reference, record):
     Returns the reference's observations. A difference fails the test and is recorded on the
     test's clause with its reproducer and finding record; agreement records a pass.
     """
-    from conformance.lockstep import Lockstep
+    from conformance.engine.lockstep import Lockstep
 
     marker = request.node.get_closest_marker("clause")
     clause = marker.args[0] if marker else request.node.name
@@ -292,7 +292,7 @@ class Session:
         self.results, self.skipped, self.parts, self.collect_errors = [], {}, {}, []
 
     def configure(self, config):
-        from impls.adapters import Pool
+        from impls.pool import Pool
 
         self.config = config
         if self.pool is None:

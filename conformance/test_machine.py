@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from conformance.machine import run_lockstep
-from conformance.progress import Tally
+from conformance.cli.progress import Tally
+from conformance.engine.machine import run_lockstep
 from conformance.pytest_plugin import (
     EXAMPLES_KEY,
     MACHINE_PARTS,

@@ -118,7 +118,7 @@ def cpythons():
 
 def cpython_of_profile(profile):
     """A real CPython whose release has reference profile `profile`, or None: what a profile is
-    held against (tests/test_reference_profiles.py, conformance.replay)."""
+    held against (tests/test_reference_profiles.py, conformance.reporting.replay)."""
     from impls.profiles import profile_for
 
     return next((path for release, _, path in cpythons()

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""conformance/citations.toml: every clause cites where its claim comes from, from the package
+"""conformance/reporting/citations.toml: every clause cites where its claim comes from, from the package
 alone (an installed wheel has no spec folder), and the file is what the spec says today."""
 
 import os
@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from conformance import clauses, issues
+from conformance import clauses
+from conformance.reporting import issues
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPEC = os.path.join(ROOT, os.pardir, "shared", "spec")

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from conformance import clauses, ops
+from conformance import clauses
+from conformance.engine import ops
 from impls import reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

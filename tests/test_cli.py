@@ -185,7 +185,7 @@ def test_the_run_ends_with_a_summary_of_findings_files_and_next_commands(tmp_pat
     assert "results JSON: r.json" in summary and "reproducers:  repro (2 finding(s)" in summary
     made = os.listdir(tmp_path / "repro")  # NAME.md, NAME.py, and beside a plain NAME.py
     assert len([n for n in made if not n.endswith(".trace.py")]) == 4  # its NAME.trace.py
-    assert "python -m conformance.replay r.json" in summary
+    assert "python -m conformance replay r.json" in summary
     assert "--expectations-dir expectations --update-expectations" in summary
     assert "--only clauses -k" in summary and summary.rstrip().endswith("exit status 1")
     findings = out[out.index("findings of offbyone:factory"):out.index("\nsummary")]
@@ -225,7 +225,7 @@ def test_the_console_script_is_the_same_cli_and_reports_is_not_installed():
     assert project["project"]["scripts"] == {"mmap-conformance": "conformance.cli:main"}
     assert "reports" not in project["tool"]["setuptools"]["packages"]
     code = ("import sys; sys.argv[0] = '/venv/bin/mmap-conformance'\n"
-            "from conformance.cli import main; sys.exit(main(['--bogus']))")
+            "from conformance.cli.run import main; sys.exit(main(['--bogus']))")
     env = dict(os.environ, PYTHONPATH=ROOT)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, timeout=60)

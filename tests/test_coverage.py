@@ -5,7 +5,8 @@ import os
 import subprocess
 import sys
 
-from conformance import clauses, coverage
+from conformance import clauses
+from conformance.cli import coverage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,7 +58,7 @@ def test_windows_clauses_are_covered_by_the_packages_windows_clause_tests():
 def test_every_clause_a_short_machine_run_hits_is_one_it_can_land_on():
     """machine_clauses() never misses a clause the machine really lands on (hit counts are
     recorded per run in the pass rows' detail)."""
-    from conformance.machine import run_lockstep
+    from conformance.engine.machine import run_lockstep
     from impls.adapters import ReferenceAdapter
     from impls.interpreters import resolve
 

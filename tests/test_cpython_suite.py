@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""CPython's own test_mmap.py against the reference (conformance/cpython_suite.py): the running
+"""CPython's own test_mmap.py against the reference (conformance/cli/cpython_suite.py): the running
 interpreter's file passes, every failure is either not applicable for a stated reason or a
 reference bug, and a test that kills the runner is recorded without ending the run."""
 
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conformance import cpython_suite
+from conformance.cli import cpython_suite
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_a_file_that_does_not_load_is_one_line(tmp_path):
 
 def test_cli_writes_markdown_and_json(tmp_path):
     out = tmp_path / "suite.json"
-    done = subprocess.run([sys.executable, "-m", "conformance.cpython_suite", "--json", str(out)],
+    done = subprocess.run([sys.executable, "-m", "conformance", "cpython-suite", "--json", str(out)],
                           cwd=cpython_suite.ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| interpreter | profile | implementation | run | pass | fail | n/a | skip | note |" in done.stdout
@@ -97,7 +97,7 @@ def test_cli_writes_markdown_and_json(tmp_path):
 
 
 def test_cli_usage_errors_are_one_line():
-    done = subprocess.run([sys.executable, "-m", "conformance.cpython_suite", "--python",
+    done = subprocess.run([sys.executable, "-m", "conformance", "cpython-suite", "--python",
                            "/no/such/python"], cwd=cpython_suite.ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2

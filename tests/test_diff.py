@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conformance.diff import compare
+from conformance.reporting.diff import compare
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

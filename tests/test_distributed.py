@@ -167,7 +167,7 @@ def test_a_failure_found_on_one_host_is_replayed_first_on_the_next_run():
 
 KEYS = textwrap.dedent("""
     from hypothesis.database import ExampleDatabase
-    from conformance.machine import run_lockstep
+    from conformance.engine.machine import run_lockstep
     from impls.adapters import ReferenceAdapter
 
     class Keys(ExampleDatabase):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conformance.cli import build_parser
+from conformance.cli.run import build_parser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = ["README.md", "docs/your-implementation.md"]

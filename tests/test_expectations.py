@@ -242,7 +242,7 @@ def test_a_divergence_reached_by_chance_that_passes_is_unchecked_and_kept(tmp_pa
 # -- known findings: stored with their identity and steps, replayed first ---------------------
 
 def test_update_stores_each_finding_with_its_identity_and_steps(mutant_dir):
-    from conformance.ops import from_json
+    from conformance.engine.ops import from_json
 
     entries = known_of(mutant_dir)["known"]
     assert entries and all(k["id"] and k["steps"] for k in entries)

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `tests.mutants` is imported by path, as the workers do
     sys.path.insert(0, str(ROOT))
 
-from conformance import finding, rules  # noqa: E402
-from conformance import ops as o  # noqa: E402
-from conformance.machine import run_lockstep  # noqa: E402
+from conformance.engine import finding, rules  # noqa: E402
+from conformance.engine import ops as o  # noqa: E402
+from conformance.engine.machine import run_lockstep  # noqa: E402
 from tests.mutants import measure  # noqa: E402
 
 # Planted bugs of tests/mutants, one per area: each found under two seeds through other ops.

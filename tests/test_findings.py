@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""conformance/findings.py: divergences grouped by cause, on a synthetic results document."""
+"""conformance/reporting/findings.py: divergences grouped by cause, on a synthetic results document."""
 
-from conformance.compare import fields_differ
-from conformance.findings import cause, diverging_clauses, findings, kind, op_name, parse
+from conformance.engine.compare import fields_differ
+from conformance.reporting.findings import cause, diverging_clauses, findings, kind, op_name, parse
 
 
 def row(impl, clause, detail, status="diverge", repro="print(1)\n"):
@@ -102,7 +102,7 @@ def test_a_divergence_shows_the_values_that_differ():
 
 
 def _row(impl, clause, steps, expected, got, fields, origin="implementation"):
-    from conformance.finding import STATUS, kind, record
+    from conformance.engine.finding import STATUS, kind, record
 
     rec = dict(record(impl, steps, expected, got, fields, clause), origin=origin)
     return {"impl": impl, "clause": clause, "status": STATUS[kind(got)], "detail": "",
@@ -112,7 +112,7 @@ def _row(impl, clause, steps, expected, got, fields, origin="implementation"):
 def test_findings_are_grouped_from_their_records_and_the_hosts_apart():
     """Rows with finding records group by the op and outcome kinds (no detail line is read);
     what the host does too is a finding of its own, listed after the implementation's."""
-    from conformance import ops as o
+    from conformance.engine import ops as o
 
     none, four = {"out": ["ok", None]}, {"out": ["ok", 4]}
     crash = {"crash": 7, "signal": "SIGBUS"}

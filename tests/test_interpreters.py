@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conformance import ops as o
+from conformance.engine import ops as o
 from impls import adapters, interpreters
 from impls.executor import Executor
 

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: MIT
-"""conformance/issues.py: per finding a reproducer and an issue text whose output was got by
-running the script on both sides; conformance/replay.py's shared runner and its import check."""
+"""conformance/reporting/issues.py: per finding a reproducer and an issue text whose output was got by
+running the script on both sides; conformance/reporting/replay.py's shared runner and its import check."""
 
 import json
 import os
 import subprocess
 import sys
 
-from conformance import clauses, issues, replay
-from conformance.findings import findings
+from conformance import clauses
+from conformance.reporting import issues, replay
+from conformance.reporting.findings import findings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUTANT = "tests.mutants:seek_return_flipped"
@@ -114,8 +115,8 @@ def test_titles_read_as_bug_reports():
 def test_replay_counts_a_reproducer_that_cannot_import_its_module_apart(tmp_path, capsys):
     """A module:factory script run where its module does not import never ran a step: not "did
     not hold", and not a difference shown either (its exit 2 is not 1)."""
-    from conformance import ops as o
-    from conformance.repro import script
+    from conformance.engine import ops as o
+    from conformance.engine.repro import script
 
     steps = [o.Open(None, 10)]
     expected = [{"out": ["ok", None], "state": "open", "len": 10, "pos": 0, "data": "00" * 10}]
@@ -148,8 +149,8 @@ def test_an_implementation_this_checkout_does_not_know_is_not_run(tmp_path):
 def test_an_issue_text_says_first_when_cpython_crashes_there_and_whose_finding_it_is():
     """The record's facts come first: CPython itself crashing at the step, and the host's
     origin; the title and steps are made from the record."""
-    from conformance import ops as o
-    from conformance.finding import record
+    from conformance.engine import ops as o
+    from conformance.engine.finding import record
 
     steps = [o.Open(b"ab"), o.Resize(0)]
     expected = {"out": ["exc", "OSError", "EINVAL", "[Errno 22] Invalid argument"]}

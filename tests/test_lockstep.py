@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The lockstep engine (conformance/lockstep.py): one op sequence on both sides, step by step or
+"""The lockstep engine (conformance/engine/lockstep.py): one op sequence on both sides, step by step or
 in batches, ends in the same Found either way."""
 
 import os
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from conformance import ops as o
-from conformance.lockstep import Found, Lockstep, Seen
+from conformance.engine import ops as o
+from conformance.engine.lockstep import Found, Lockstep, Seen
 from impls.adapters import ReferenceAdapter, WorkerAdapter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""The lockstep machine's own bookkeeping (conformance/machine.py)."""
+"""The lockstep machine's own bookkeeping (conformance/engine/machine.py)."""
 
 import sys
 
 import pytest
 
-from conformance import lockstep, machine
 from conformance.clauses import load as load_catalogue
+from conformance.engine import lockstep, machine
 from impls.adapters import ReferenceAdapter, WorkerAdapter
 
 

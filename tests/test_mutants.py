@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `tests.mutants` is imported by path, as the workers do
     sys.path.insert(0, str(ROOT))
 
-from conformance.machine import run_lockstep  # noqa: E402
+from conformance.engine.machine import run_lockstep  # noqa: E402
 from impls.adapters import WorkerAdapter  # noqa: E402
 from tests.mutants import (  # noqa: E402
     CLAUSE_ONLY,
@@ -110,7 +110,7 @@ def test_context_mutant_is_reported(name):
 @pytest.mark.slow
 def test_reported_divergence_replays(reference, faithful):
     """The shrunk divergence run_lockstep reports for a mutant tells it apart from faithful."""
-    from conformance.compare import differences
+    from conformance.engine.compare import differences
 
     subject = measure.subject("write_returns_none")
     try:

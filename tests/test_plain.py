@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""conformance/plain.py: a finding as a few lines of plain Python, run both ways for real."""
+"""conformance/reporting/plain.py: a finding as a few lines of plain Python, run both ways for real."""
 
 import os
 import subprocess
@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from conformance import ops as o
-from conformance import plain
-from conformance.finding import record
+from conformance.engine import ops as o
+from conformance.engine.finding import record
+from conformance.reporting import plain
 from impls.adapters import ReferenceAdapter
 
 # A buggy module the scripts import: seek returns the position, read_byte skips a byte.
@@ -33,7 +33,7 @@ def reference():
 def made(reference, steps, got):
     """The plain script of a finding whose last step's outcome is `got` on the implementation
     (the rest of its observation as the reference's)."""
-    from conformance.compare import differences
+    from conformance.engine.compare import differences
 
     trace = [reference.apply(op.json()) for op in steps]
     got = {**{k: v for k, v in trace[-1].items() if k != "clause"}, **got}  # as observed

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""What a run shows while it runs (conformance/progress.py): the model from what pytest reports,
+"""What a run shows while it runs (conformance/cli/progress.py): the model from what pytest reports,
 the plain lines of a log and their pace, the machine's tallies, and the CLI's output in a log
 and on a terminal."""
 
@@ -14,8 +14,8 @@ import textwrap
 
 import pytest
 
-from conformance import progress
-from conformance.progress import PlainDisplay, Progress, Tally
+from conformance.cli import progress
+from conformance.cli.progress import PlainDisplay, Progress, Tally
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -262,7 +262,7 @@ def test_a_log_gets_a_few_lines_per_implementation_with_its_counts(tmp_path, imp
 
 
 def test_a_harness_error_in_the_report_says_where_its_traceback_is():
-    from conformance.cli import report
+    from conformance.cli.run import report
 
     out = io.StringIO()
     info = {"spec": "lib", "version": "3.11.7", "profile": "3.11", "status": "incomplete",

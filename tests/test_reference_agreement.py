@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from conformance.machine import run_lockstep
+from conformance.engine.machine import run_lockstep
 from impls.adapters import ReferenceAdapter, WorkerAdapter
 
 # Two halves of the 10,000 sequences, so pytest-xdist can run them on both cores.

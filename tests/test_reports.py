@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""conformance/report.py: a results JSON becomes compat.md, compat.html and compat.json; what a reader
+"""conformance/reporting/report.py: a results JSON becomes compat.md, compat.html and compat.json; what a reader
 of the HTML page sees is checked in headless Chromium when it is installed."""
 
 import html
@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from conformance import report as build
+from conformance.reporting import report as build
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPRO = "import mmap\nm = mmap.mmap(-1, 1)\nassert m.read_byte() == 0  # <got 1>\n"
@@ -149,7 +149,7 @@ def test_a_rebuild_drops_the_findings_that_are_gone(tmp_path, built):
 
 def run_build(*args, cwd):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "conformance.report", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "conformance", "report", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -183,7 +183,7 @@ def test_bad_results_leave_an_earlier_report_alone(tmp_path, built):
 def test_reports_never_import_pytest(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(results()))
     code = ("import sys, runpy; sys.argv = ['build', 'results.json', '--out', 'out']\n"
-            "try:\n    runpy.run_module('conformance.report', run_name='__main__')\n"
+            "try:\n    runpy.run_module('conformance', run_name='__main__')\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
             "assert 'pytest' not in sys.modules and '_pytest' not in sys.modules\n")
     env = dict(os.environ, PYTHONPATH=ROOT)
@@ -313,7 +313,7 @@ def test_findings_group_one_cause_over_clauses_with_one_reproducer(tmp_path):
                               "- [`resize.a`](clauses/resize.a.html): ")
     section = section.split("\n### ")[0]
     assert "reproducer: [`findings/mutant-resize-oserror-not-returns-none.py`]" in section
-    from conformance import issues
+    from conformance.reporting import issues
 
     issues.write(doc, str(tmp_path), run=False)
     script = tmp_path / "mutant-resize-oserror-not-returns-none.py"
@@ -435,7 +435,7 @@ def test_a_clause_page_has_the_clause_its_citation_every_result_and_the_reproduc
 
 
 # A row as `python -m conformance` wrote it for PyPy 3.11 (its finding record whole, the long
-# step-by-step script cut): conformance/upstream.toml knows the issue behind it.
+# step-by-step script cut): conformance/reporting/upstream.toml knows the issue behind it.
 PYPY_ROW = {
     "impl": "pypy3", "clause": "buffer.close-exported", "status": "diverge",
     "detail": "step 3 m.close(): expected raises BufferError: cannot close exported pointers "
@@ -471,7 +471,7 @@ def test_a_clause_page_links_the_upstream_issue_and_shows_the_plain_reproducer(t
     assert html.escape(script.strip()) in page
 
 def test_clause_pages_are_named_by_clause_id_and_never_collide():
-    from conformance import site
+    from conformance.reporting import site
 
     assert site.page_of("seek.oob") == "clauses/seek.oob.html"
     odd = ["tests/test_x.py::test[a]", "tests/test_x.py::test[b]", "..", "a b", "a_b"]

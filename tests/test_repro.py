@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from conformance import ops as o
-from conformance.repro import script
+from conformance.engine import ops as o
+from conformance.engine.repro import script
 from impls.adapters import ReferenceAdapter
 from impls.executor import DIGEST
 
@@ -74,9 +74,9 @@ def test_a_differing_step_exits_1(tmp_path):
 
 
 def test_replay_runs_each_reproducer_on_its_implementation_and_on_cpython(tmp_path):
-    """conformance.replay: a reproducer holds on the implementation when it exits 1, on the
+    """conformance.reporting.replay: a reproducer holds on the implementation when it exits 1, on the
     CPython of its profile when it exits 0; here both sides run the stdlib, so the second fails."""
-    from conformance import replay
+    from conformance.reporting import replay
     from impls.profiles import profile_for
 
     steps = [o.Open(b"abc"), o.Call("read_byte")]

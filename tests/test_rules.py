@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""The op rules (conformance/rules.py): one description drawn by two drivers, edge-seeking values,
+"""The op rules (conformance/engine/rules.py): one description drawn by two drivers, edge-seeking values,
 swarm testing, and scenarios with a file around the map."""
 
 import random
 from collections import Counter
 
-from conformance import machine, rules
-from conformance import ops as o
+from conformance.engine import machine, rules
+from conformance.engine import ops as o
 from impls.adapters import ReferenceAdapter
 from impls.executor import digest
 from impls.profiles import PROFILES, key
@@ -17,7 +17,7 @@ PAGE = rules.PAGE
 def generate(seed, sequences=120, length=30, swarm=None, profile="3.11"):
     """Ops the rules make from a seeded random source against the reference, with the shadow
     state before each: [(shadow copy of (len, pos, offset, file_size, anon), op, observation)]."""
-    from conformance import soak
+    from conformance.cli import soak
 
     reference = ReferenceAdapter(profile)
     rng = random.Random(seed)

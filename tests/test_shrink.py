@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Shrinking (conformance/shrink.py): the Hypothesis machine reports what delta debugging of
+"""Shrinking (conformance/engine/shrink.py): the Hypothesis machine reports what delta debugging of
 the ops leaves, payloads cut to what still shows the bug."""
 
 import os
@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from conformance import ops as o
-from conformance.lockstep import Found, Lockstep
-from conformance.machine import run_lockstep
-from conformance.shrink import _at, _replaced, payloads, reduce, simpler_ops
+from conformance.engine import ops as o
+from conformance.engine.lockstep import Found, Lockstep
+from conformance.engine.machine import run_lockstep
+from conformance.engine.shrink import _at, _replaced, payloads, reduce, simpler_ops
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The soak (conformance/soak.py): silent on the reference, finds and shrinks a planted bug."""
+"""The soak (conformance/cli/soak.py): silent on the reference, finds and shrinks a planted bug."""
 
 import contextlib
 import json
@@ -13,9 +13,9 @@ import types
 
 import pytest
 
-from conformance import ops as o
-from conformance import soak
-from conformance.rules import Shadow
+from conformance.cli import soak
+from conformance.engine import ops as o
+from conformance.engine.rules import Shadow
 from impls.process import _processes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -48,7 +48,7 @@ def planted(tmp_path, monkeypatch):
 
 def run_soak(tmp_path, *args):
     out = tmp_path / "soak.json"
-    proc = subprocess.run([sys.executable, "-m", "conformance.soak", "--json", str(out), *args],
+    proc = subprocess.run([sys.executable, "-m", "conformance", "soak", "--json", str(out), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     return proc, json.loads(out.read_text())
 
@@ -162,7 +162,7 @@ def test_a_killed_job_is_a_harness_error_and_leaves_nothing_behind(tmp_path):
     the job's files; the job's workers die with it."""
     out, scratch = tmp_path / "soak.json", tmp_path / "tmp"
     scratch.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "soak", "--json", str(out),
                              "--minutes", "30", "--impl", "stdlib", "--jobs", "2"], cwd=ROOT,
                             env=dict(os.environ, TMPDIR=str(scratch)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -222,7 +222,7 @@ def test_a_stopped_soak_keeps_the_results_so_far(tmp_path, signum, why, jobs):
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch))
-    proc = subprocess.Popen([sys.executable, "-m", "conformance.soak", "--json", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", "soak", "--json", str(out),
                              "--minutes", "30", "--impl", "stdlib", "--jobs", jobs], cwd=ROOT,
                             env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -457,7 +457,7 @@ def test_sequences_mostly_leave_out_the_rules_to_avoid():
     about AVOID of the sequences that would have had it."""
     import random
 
-    from conformance.rules import Shadow
+    from conformance.engine.rules import Shadow
     from impls.adapters import ReferenceAdapter
 
     reference = ReferenceAdapter("3.11")

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""conformance/upstream.toml and the Upstream line of an issue text."""
+"""conformance/reporting/upstream.toml and the Upstream line of an issue text."""
 
 import fnmatch
 
-from conformance import clauses, upstream
-from conformance import ops as o
-from conformance.finding import record
+from conformance import clauses
+from conformance.engine import ops as o
+from conformance.engine.finding import record
+from conformance.reporting import upstream
 
 
 def _record(clause, steps, expected, got, fields, **extra):

@@ -4,7 +4,7 @@
 
 import pytest
 
-from conformance.compare import differences, same
+from conformance.engine.compare import differences, same
 from conformance.results import (
     EXIT_CONFORMANT,
     EXIT_FAILED,

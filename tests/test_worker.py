@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conformance import ops as o
+from conformance.engine import ops as o
 from impls.adapters import Unavailable, UsageError, WorkerAdapter
 from impls.process import WORKER, Worker, WorkerDied, WorkerFailed, WorkerHung
 

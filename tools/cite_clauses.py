@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""`python tools/cite_clauses.py [--check] [SPEC_DIR]`: conformance/citations.toml, each clause's
+"""`python tools/cite_clauses.py [--check] [SPEC_DIR]`: conformance/reporting/citations.toml, each clause's
 citation (the documentation sentence it comes from, or its row of the de-facto catalogue with
 that row's versions), read from the spec folder (default ../shared/spec beside the checkout).
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import ok, raised, since
+from conformance.engine import ops as o
 
 TEXT = b"one two one two one"
 

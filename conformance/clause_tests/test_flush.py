@@ -5,8 +5,8 @@ import errno
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import DATA, errno_of, ok, raised, since
+from conformance.engine import ops as o
 
 PAGE = 4096
 

@@ -3,8 +3,8 @@
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import holds, na, ok, raised, since
+from conformance.engine import ops as o
 
 
 @pytest.mark.clause("mod.error-alias")

@@ -3,8 +3,8 @@
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import DATA, ok, raised
+from conformance.engine import ops as o
 
 
 @pytest.mark.clause("doc.read-write.position")

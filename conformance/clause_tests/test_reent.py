@@ -3,8 +3,8 @@
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import DATA, ok, raised, since
+from conformance.engine import ops as o
 
 X = o.Closer(10)
 REENT_CLOSE = [

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import DATA, ok, raised, since
+from conformance.engine import ops as o
 
 
 @pytest.mark.clause("doc.seek.moves")

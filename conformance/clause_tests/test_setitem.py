@@ -3,8 +3,8 @@
 
 import pytest
 
-from conformance import ops as o
 from conformance.clausetools import DATA, checks_item_first, ok, raised
+from conformance.engine import ops as o
 
 READ = {"access": o.Const("ACCESS_READ")}
 

@@ -58,7 +58,7 @@ class Masked:
         return getattr(self.adapter, name)
 
     def apply(self, op):
-        from conformance.compare import differences
+        from conformance.engine.compare import differences
 
         got = self.adapter.apply(op)
         base = self.baseline.apply(op)
@@ -81,7 +81,7 @@ class Tripwire:
         return getattr(self.adapter, name)
 
     def apply(self, op):
-        from conformance.compare import differences
+        from conformance.engine.compare import differences
 
         got = self.adapter.apply(op)
         fields = differences(self.reference.last, got)
@@ -119,7 +119,7 @@ def subject(name):
 def time_to_detection(ref, subj, *, examples, seed, baseline=None):
     """(examples run, seconds) until the first divergence, or (None, seconds) if none. With a
     `baseline` adapter, divergences the baseline shares with the subject do not count."""
-    from conformance import machine
+    from conformance.engine import machine
 
     count = [0]
     original = machine.LockstepMachine.__init__
@@ -160,7 +160,7 @@ def stdlib_known():
 def time_to_report(ref, subj, *, seed, known):
     """(divergences reported outside `known`, seconds) for one run of the machine at the
     suite's defaults."""
-    from conformance.machine import run_lockstep
+    from conformance.engine.machine import run_lockstep
     from conformance.pytest_plugin import DEFAULT_EXAMPLES, DEFAULT_SHRINK_SECONDS, DEFAULT_STEPS
 
     start = time.monotonic()

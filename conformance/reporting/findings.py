@@ -4,7 +4,7 @@
 One bug shows on many clauses (a `resize` that always fails breaks every clause that resizes);
 a reader needs the bug once, with the clauses it touches and one reproducer. Works on the rows
 of a results JSON ({impl, clause, status, detail, repro, finding}), from each failing row's
-finding record (conformance/finding.py); what the host's own mmap does too (origin "host") is
+finding record (conformance/engine/finding.py); what the host's own mmap does too (origin "host") is
 kept apart from the implementation's own. Rows of results written before the records existed
 are read from their `detail` line ("step N CODE: expected OUTCOME, got OUTCOME (FIELDS
 differ)"). Stdlib only.
@@ -90,10 +90,10 @@ def facts(f):
     record = f.get("finding")
     if record is None:
         return parse(f.get("detail"))
-    from conformance.compare import describe
-    from conformance.finding import short
-    from conformance.ops import from_json
-    from conformance.repro import step_code
+    from conformance.engine.compare import describe
+    from conformance.engine.finding import short
+    from conformance.engine.ops import from_json
+    from conformance.engine.repro import step_code
 
     ops = [from_json(step) for step in record["steps"]]
     return {"step": len(ops), "code": ops[-1].py(), "op": record["op"],
@@ -123,8 +123,8 @@ def _cause(d, record):
         name = missing.group(2)
         return ("missing", name), f"no attribute {name!r} (raises AttributeError)"
     if record is not None:
-        from conformance.finding import outcome, subject
-        from conformance.ops import from_json
+        from conformance.engine.finding import outcome, subject
+        from conformance.engine.ops import from_json
 
         op = subject(from_json(record["steps"][-1]))
         expected, got = outcome(record["expected"]), outcome(record["got"])

@@ -107,7 +107,7 @@ def render(changes, old_path, new_path, caveat=None, caveat_lines=()):
 
 
 def main(argv, out=sys.stdout):
-    from conformance.options import Parser, Unchecked, Usage
+    from conformance.cli.options import Parser, Unchecked, Usage
 
     parser = Parser(prog="python -m conformance diff",
                     description="Compare two results JSON files per implementation and clause.",

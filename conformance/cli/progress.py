@@ -55,7 +55,7 @@ class Impl:
         self.examples = {}  # nodeid -> the examples a machine part has run so far
         self.phase = {}  # nodeid -> what a running machine part does: "explore", "shrink"
         self.failing = []  # the rows of its divergences and crashes
-        self.found = None  # their findings (conformance/findings.py), once asked for
+        self.found = None  # their findings (conformance/reporting/findings.py), once asked for
         self.errors = 0  # harness errors
 
 
@@ -169,7 +169,7 @@ class Progress:
         """{"clauses", "clauses_done", "files", "files_done", "parts", "parts_started",
         "parts_done", "examples", "examples_run", "shrinking", "findings", "known", "new",
         "host", "errors"} of one implementation."""
-        from conformance.findings import findings
+        from conformance.reporting.findings import findings
 
         if spec in self.cache:
             return self.cache[spec]

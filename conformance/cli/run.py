@@ -21,8 +21,8 @@ import sys
 import tempfile
 from contextlib import closing
 
-from conformance.lockstep import STOP, Interrupted
-from conformance.options import (  # noqa: F401 - the CLI's names, also imported from here
+from conformance.cli.commands import SUBCOMMANDS
+from conformance.cli.options import (  # noqa: F401 - the CLI's names, also imported from here
     Parser,
     Unchecked,
     Usage,
@@ -32,6 +32,7 @@ from conformance.options import (  # noqa: F401 - the CLI's names, also imported
     positive_int,
     seconds,
 )
+from conformance.engine.lockstep import STOP, Interrupted
 from conformance.pytest_plugin import (
     DEFAULT_EXAMPLES,
     DEFAULT_IMPLS,
@@ -71,11 +72,14 @@ def build_parser():
                     description="Check mmap implementations against the reference in lockstep.",
                     epilog=EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "list", "clauses", "diff", "provision"],
+                        choices=["run", "list", *SUBCOMMANDS],
                         help="run the suite (default), list the implementations found, "
                         "`clauses [--uncovered]` the catalogue and its coverage, "
-                        "`diff OLD.json NEW.json` two runs, or `provision [--pyodide]` fetch "
-                        "CPython 3.13-3.15 and PyPy 3.11 (or Pyodide) into a private folder")
+                        "`diff OLD.json NEW.json` two runs, `provision [--pyodide]` fetch "
+                        "CPython 3.13-3.15 and PyPy 3.11 (or Pyodide) into a private folder, "
+                        "`soak` long random sequences, `report RESULTS.json` the report, "
+                        "`replay RESULTS.json` every reproducer both ways, `cpython-suite` "
+                        "CPython's own test_mmap on the reference; each has its --help")
     parser.add_argument("--impl", action="append", metavar="SPEC",
                         help="implementation to check, repeatable: reference, stdlib, fmmap, "
                         "pypy3, pyodide, cpython3.X, all, python:/path/to/python or "
@@ -238,12 +242,12 @@ def preflight(specs, pool, infos):
 
 
 def progress(args, infos, known, scratch):
-    """The per-implementation progress shown while the suite runs (conformance/progress.py),
+    """The per-implementation progress shown while the suite runs (conformance/cli/progress.py),
     or, with -v, nothing: pytest's own output then."""
     runnable = [i["spec"] for i in infos if i.get("status") != "unavailable"]
     if args.verbose or not runnable:
         return contextlib.nullcontext()
-    from conformance.progress import showing
+    from conformance.cli.progress import showing
 
     return showing(runnable, examples=args.examples, known=known,
                    folder=os.path.join(scratch, "progress"))
@@ -254,7 +258,7 @@ def run_pytest(args, infos, scratch, pool, known=None, shown=None):
     the implementations of `pool` (already started; pytest-xdist's workers start their own);
     `known` maps a spec to the identities (and hand-written clauses) its expectations already
     accept: the machine records those instead of shrinking them. `shown`
-    (conformance/progress.py) gets what pytest reports in place of pytest's own output; without
+    (conformance/cli/progress.py) gets what pytest reports in place of pytest's own output; without
     it (-v), pytest shows its progress and tracebacks. Returns the suite plugin's document."""
     import pytest
 
@@ -402,7 +406,7 @@ def report(infos, rows, out=sys.stdout):
             if key not in bad or len(r["repro"] or "") < len(bad[key]["repro"] or ""):
                 bad[key] = r
     from conformance import clauses
-    from conformance.findings import findings
+    from conformance.reporting.findings import findings
 
     catalogue = clauses.load()
     for r in bad.values():
@@ -454,19 +458,6 @@ def finding_tags(f):
     record = f.get("finding") or {}
     return ([t for t, on in (("known", f.get("known")), ("host", f.get("origin") == "host"),
                              ("CPython crashes too", record.get("cpython"))) if on])
-
-
-def subcommand(argv):
-    """`clauses`, `diff` and `provision` take their own arguments: (handler, rest) or None."""
-    if argv and argv[0] == "clauses":
-        from conformance.coverage import main as handler
-    elif argv and argv[0] == "diff":
-        from conformance.diff import main as handler
-    elif argv and argv[0] == "provision":
-        from impls.provision import main as handler
-    else:
-        return None
-    return handler, argv[1:]
 
 
 def expectations_plan(args):
@@ -581,10 +572,6 @@ def check_reference():
 
 
 def run(argv):
-    sub = subcommand(argv)
-    if sub:
-        handler, rest = sub
-        return handler(rest)
     args = parse(argv)
     planned = expectations_plan(args)
     if args.command == "list":
@@ -596,7 +583,7 @@ def run(argv):
     check_reference()
     from conformance import known as known_findings
     from conformance.pytest_plugin import _messages
-    from impls.adapters import Pool
+    from impls.pool import Pool
 
     specs = expand(args.impl or list(DEFAULT_IMPLS))
     args.run_seed, how = exploration_seed(args)
@@ -668,7 +655,7 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
             write_atomically(args.json, json.dumps(doc, indent=1))
             written.append(args.json)
         if args.repro_dir:  # per finding NAME.py and NAME.md, each script run both ways
-            from conformance import issues
+            from conformance.reporting import issues
 
             issues.write(doc, args.repro_dir, run=not interrupted)
     except OSError as exc:
@@ -679,7 +666,7 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
     diverged = expected_failed if assigned is not None else any(
         not r.get("expected") for r in bad)
     code = exit_status(infos, diverged=diverged)
-    from conformance.findings import findings
+    from conformance.reporting.findings import findings
 
     print_summary(args, argv, infos, rows, assigned,
                   sum(1 for f in findings(rows) if f["repro"]),
@@ -720,7 +707,7 @@ def _command(argv, *, drop=(), add=()):
 def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrupted, out=None):
     """The block a reader acts on: each implementation's verdict with its findings and
     diverging clauses, where the files are, and the next command to run."""
-    from conformance.findings import diverging_clauses, findings
+    from conformance.reporting.findings import diverging_clauses, findings
 
     out = out or sys.stdout
     found = findings(rows)
@@ -764,7 +751,7 @@ def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrup
                       _command(argv, drop=("-k",), add=add)))
     if args.json and reproducers:
         steps.append(("re-check every reproducer both ways",
-                      f"python -m conformance.replay {args.json}"))
+                      f"python -m conformance replay {args.json}"))
     unknown = [f for f in found if not f["known"]]  # a known finding needs no next step
     if unknown:
         first = unknown[0]

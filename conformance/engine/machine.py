@@ -3,7 +3,7 @@
 implementation under test, and every observation must agree.
 
 `run_lockstep(reference, subject, ...)` runs it with Hypothesis and returns the shrunk
-divergences (one per bug: its identity, conformance/finding.py) and the clauses the run exercised.
+divergences (one per bug: its identity, conformance/engine/finding.py) and the clauses the run exercised.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, rule
 
-from conformance import ops as o
-from conformance import rules
-from conformance.lockstep import Found, Lockstep, stop_if_asked
-from conformance.shrink import shrink
+from conformance.engine import ops as o
+from conformance.engine import rules
+from conformance.engine.lockstep import Found, Lockstep, stop_if_asked
+from conformance.engine.shrink import shrink
 
 if sys.version_info < (3, 11):  # Hypothesis brings the backport
     from exceptiongroup import BaseExceptionGroup
@@ -63,7 +63,7 @@ class LockstepMachine(RuleBasedStateMachine):
     crashy = set()  # the clauses the subject crashed or hung on in this run
     exercised = Counter()
     features = Counter()  # what kinds of scenario ran: access modes, anonymous, offsets, ...
-    tally = None  # counts the examples run (conformance/progress.py's Tally)
+    tally = None  # counts the examples run (conformance/cli/progress.py's Tally)
 
     def __init__(self):
         stop_if_asked()
@@ -159,10 +159,10 @@ class LockstepMachine(RuleBasedStateMachine):
         if not self.concluded:
             self.conclude()
 
-    # -- the rules: conformance/rules.py, drawn through Hypothesis ----------------------------
+    # -- the rules: conformance/engine/rules.py, drawn through Hypothesis ----------------------------
     @rule(data=st.data())
     def act(self, data):
-        """One rule of conformance/rules.py (its ops, one after the other, on both sides)."""
+        """One rule of conformance/engine/rules.py (its ops, one after the other, on both sides)."""
         source = rules.HypothesisSource(engine_data(data))
         if self.swarm is None:  # the rules and features this example may use
             self.swarm = rules.Swarm.draw(source)
@@ -195,7 +195,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
     source, which a class made here has none of, so by its name; that name is the key, the same
     in every process and on every host.
 
-    `tally` (conformance/progress.py's Tally) counts each example as it starts, and is told
+    `tally` (conformance/cli/progress.py's Tally) counts each example as it starts, and is told
     when the run shrinks what it found and when it is over.
     """
     crashes = {}
@@ -215,7 +215,7 @@ def run_lockstep(reference, subject, *, examples=100, steps=30, seed=None,
     try:
         # Hypothesis finds (it looks on for other bugs after the first, as when it shrinks);
         # the ops are shrunk afterwards by delta debugging, whole candidate sequences replayed
-        # a batch per worker message (conformance/shrink.py): Hypothesis's own shrinker
+        # a batch per worker message (conformance/engine/shrink.py): Hypothesis's own shrinker
         # replays its candidates step by step and took most of the time to a report.
         with shrink_deadline(0), fixed_constants():
             test()
@@ -283,7 +283,7 @@ def shrink_deadline(seconds):
 
 # The modules whose constants (page sizes, bounds) Hypothesis may mix into the draws: always
 # these, whatever else a run happened to load.
-CONSTANT_MODULES = ("conformance.rules", "conformance.ops", "impls.executor", "impls.profiles",
+CONSTANT_MODULES = ("conformance.engine.rules", "conformance.engine.ops", "impls.executor", "impls.profiles",
                     "impls.reference")
 
 

@@ -2,8 +2,8 @@
 """The lockstep engine: the same ops to the reference (assumed correct) and to one
 implementation under test, every observation compared, the first difference a `Found`.
 
-Everything that runs ops runs them here: the Hypothesis machine (conformance/machine.py), the
-shrinker (conformance/shrink.py), the soak, the clause tests' `check` fixture and the replay of
+Everything that runs ops runs them here: the Hypothesis machine (conformance/engine/machine.py), the
+shrinker (conformance/engine/shrink.py), the soak, the clause tests' `check` fixture and the replay of
 known findings. A `Stream` is one sequence of ops: the reference runs each at once (what comes
 next may depend on it), the subject either step by step or, where its adapter `batched`, a batch
 per worker message that it runs while more ops are made.
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
-from conformance import finding
-from conformance.compare import describe, differences
-from conformance.repro import script
-from conformance.rules import Shadow
+from conformance.engine import finding
+from conformance.engine.compare import describe, differences
+from conformance.engine.repro import script
+from conformance.engine.rules import Shadow
 from impls.executor import compact
 
 # Ops a worker runs per message at the most.
@@ -80,7 +80,7 @@ class Found(AssertionError):
         return self.trace[-1]
 
     def record(self, impl):
-        """The finding record (conformance/finding.py) of this difference."""
+        """The finding record (conformance/engine/finding.py) of this difference."""
         return finding.record(impl, self.steps, self.expected, self.got, self.fields,
                               self.clause, self.trace)
 

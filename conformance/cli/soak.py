@@ -2,7 +2,7 @@
 """Soak: long random op sequences (hundreds of ops each) against the reference, for minutes,
 without Hypothesis in the loop; each divergence found is shrunk by delta debugging.
 
-`python -m conformance.soak --minutes N [--impl SPEC ...] [--json PATH]` (`nox -s soak`).
+`python -m conformance soak --minutes N [--impl SPEC ...] [--json PATH]` (`nox -s soak`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import sys
 import tempfile
 import time
 
-from conformance import ops as o
-from conformance.lockstep import Found, HarnessError, Lockstep, Seen
+from conformance.engine import ops as o
+from conformance.engine.lockstep import Found, HarnessError, Lockstep, Seen
+from conformance.engine.rules import RandomSource, Swarm, next_rule
+from conformance.engine.shrink import harness_error, shrink
 from conformance.results import header
-from conformance.rules import RandomSource, Swarm, next_rule
-from conformance.shrink import harness_error, shrink
 
 # The sweep's first batch: a sequence that diverges at once costs the reference few ops.
 FIRST_BATCH = 8
@@ -129,7 +129,7 @@ class Target:
 
 
 def sequence_maker(profile, rng, avoid=()):
-    """`make(shadow, done)` for Target.run: the rules of conformance/rules.py drawn from `rng`
+    """`make(shadow, done)` for Target.run: the rules of conformance/engine/rules.py drawn from `rng`
     (one swarm of enabled rules per sequence, each rule in `avoid` left out with probability
     AVOID), op by op, then End. `make.rules` names the rule of each op made (End: None)."""
     source = RandomSource(rng)
@@ -160,10 +160,10 @@ def sequence_maker(profile, rng, avoid=()):
 # -- the command ---------------------------------------------------------------------------------
 def build_parser():
     from conformance import expectations
-    from conformance.options import Parser, positive, positive_int, seconds
+    from conformance.cli.options import Parser, positive, positive_int, seconds
 
     parser = Parser(
-        prog="python -m conformance.soak",
+        prog="python -m conformance soak",
         description="Long random op sequences against the reference, for a while.")
     parser.add_argument("--minutes", type=positive("minutes"), default=1.0,
                         help="how long to generate (shrinking comes after). Default: %(default)r")
@@ -189,7 +189,7 @@ def start_targets(args, out, pool):
     """Every implementation started from `pool`: (targets, infos); unavailable ones are
     listed."""
     from conformance import clauses, expectations
-    from conformance.cli import expand
+    from conformance.cli.run import expand
     from impls.adapters import Unavailable
 
     infos, targets = [], []
@@ -218,7 +218,7 @@ def soak(args, out=sys.stdout):
     """Run the soak; return the results document."""
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     rng = random.Random(seed)
-    from impls.adapters import Pool
+    from impls.pool import Pool
     from impls.process import forget
 
     pool = Pool(args.timeout)
@@ -306,7 +306,7 @@ def _job(args, seed, seconds, pipe, folder):
     (if it did) go back through `pipe`; SIGTERM or Ctrl-C stop it as they stop the soak."""
     import ctypes
 
-    from conformance.cli import stopping
+    from conformance.cli.run import stopping
 
     deadline = time.monotonic() + seconds
     os.environ["TMPDIR"], tempfile.tempdir = folder, None  # its workers inherit it too
@@ -315,7 +315,7 @@ def _job(args, seed, seconds, pipe, folder):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
-    from impls.adapters import Pool
+    from impls.pool import Pool
 
     targets, harness, stopped, pool = [], [], None, Pool(args.timeout)
     with stopping() as stop:
@@ -468,8 +468,8 @@ def report(doc, out=sys.stdout):
 
 def main(argv=None):
     from conformance import expectations
-    from conformance.cli import stopping
-    from conformance.options import Usage, check_output_folders
+    from conformance.cli.options import Usage, check_output_folders
+    from conformance.cli.run import stopping
     from conformance.results import write_atomically
     from impls.adapters import UsageError
 
@@ -477,7 +477,7 @@ def main(argv=None):
         args = build_parser().parse_args(argv)
         check_output_folders(args, "json")
     except Usage as exc:
-        print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
+        print(f"python -m conformance soak: error: {exc}", file=sys.stderr)
         return 2
     _keep_preload_from_workers()
     try:
@@ -485,13 +485,13 @@ def main(argv=None):
         with stopping():
             doc = soak(args)
     except (UsageError, expectations.BadExpectations) as exc:
-        print(f"python -m conformance.soak: error: {exc}", file=sys.stderr)
+        print(f"python -m conformance soak: error: {exc}", file=sys.stderr)
         return 2
     report(doc)
     if args.json:
         write_atomically(args.json, json.dumps(doc, indent=1))
     if doc.get("incomplete"):
-        print("python -m conformance.soak: interrupted: the results so far are written, "
+        print("python -m conformance soak: interrupted: the results so far are written, "
               "marked incomplete", file=sys.stderr)
         return 3
     new = [f for f in doc["findings"] if not f["known"]]

@@ -3,7 +3,7 @@
 a title, the implementation, what CPython does and why, the script, its output on both sides).
 
 Written by `python -m conformance --repro-dir DIR` and, next to compat.md, by
-`python -m conformance.report`. The output is got by running the script (conformance.replay's
+`python -m conformance report`. The output is got by running the script (conformance.reporting.replay's
 `run_both`), never made up: a side that cannot run here says why. Stdlib only.
 """
 
@@ -15,7 +15,7 @@ import os
 import re
 import signal
 
-from conformance.findings import facts, findings, kind, op_name
+from conformance.reporting.findings import facts, findings, kind, op_name
 from conformance.results import write_atomically
 
 CITATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "citations.toml")
@@ -138,7 +138,7 @@ def title(f, profile):
 
 @functools.cache
 def _citations():
-    """{clause id: {"where", "says"[, "versions"]}}: conformance/citations.toml, which
+    """{clause id: {"where", "says"[, "versions"]}}: conformance/reporting/citations.toml, which
     tools/cite_clauses.py writes from the spec (shipped in the package: the spec is not)."""
     try:
         import tomllib
@@ -222,7 +222,7 @@ def text(f, info, clauses, ran, command=None, date=None):
     version = (f"version {info['package_version']}, on Python {info.get('version') or '?'}"
                if info.get("package_version") else
                f"version {info.get('version') or 'unknown'}")
-    from conformance import upstream
+    from conformance.reporting import upstream
 
     lines += [upstream.line(record, f["impl"], name=info.get("name")),
               f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, {version})",
@@ -313,7 +313,7 @@ def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
                                                if (f["impl"], c) in known})) or None)
         ran = None
         if f.get("repro"):
-            from conformance import plain
+            from conformance.reporting import plain
 
             # The plain script where its steps allow one, the step-by-step one beside it.
             f["plain"] = f.get("finding") and plain.script(f["finding"], f["impl"],
@@ -323,7 +323,7 @@ def write(doc, out_dir, *, run=True, found=None, timeout=TIMEOUT):
             if f["plain"]:
                 write_atomically(os.path.join(out_dir, f["name"] + ".trace.py"), f["repro"])
             if run:
-                from conformance.replay import run_both
+                from conformance.reporting.replay import run_both
 
                 ran = run_both(f["impl"], info.get("profile"), script, f["status"],
                                timeout=timeout)

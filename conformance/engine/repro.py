@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import inspect
 
-from conformance import ops as o
-from conformance.compare import describe, fields_differ, render
+from conformance.engine import ops as o
+from conformance.engine.compare import describe, fields_differ, render
 from impls import executor
 
 PRELUDE = '''\
@@ -110,7 +110,7 @@ def release_all(views):
         views.pop().release()
 
 
-# Helpers the `apply` op's steps call (conformance/ops.py HELPERS).
+# Helpers the `apply` op's steps call (conformance/engine/ops.py HELPERS).
 def binop(op, a, b):
     import operator
     fns = {{"==": operator.eq, "!=": operator.ne, "<": operator.lt, "+": operator.add,

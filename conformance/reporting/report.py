@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""`python -m conformance.report RESULTS.json [--out DIR] [--run]`: the results JSON of a conformance
+"""`python -m conformance report RESULTS.json [--out DIR] [--run]`: the results JSON of a conformance
 run as compat.md, compat.html (a static offline page: the implementations worst first, then clause
-groups x implementations, with filters), one page per clause (clauses/ID.html, conformance/site.py)
+groups x implementations, with filters), one page per clause (clauses/ID.html, conformance/reporting/site.py)
 and compat.json, in DIR (default reports/out), and per finding DIR/findings/NAME.py (its
-reproducer) and NAME.md (its issue text, conformance/issues.py), which the documents link. A pure
+reproducer) and NAME.md (its issue text, conformance/reporting/issues.py), which the documents link. A pure
 function from JSON to documents, stdlib only, no pytest; `--run` also runs each script on both
 sides for its output."""
 
@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-from conformance import clause_pages, issues, site, upstream
+from conformance.reporting import clause_pages, issues, site, upstream
 from conformance.results import (
     FAILING,
     STATUSES,
@@ -159,7 +159,7 @@ def _groups(clauses, specs):
 
 
 def _upstream(f, name):
-    """The tracker issues recorded for a finding (conformance/upstream.toml), as its issue
+    """The tracker issues recorded for a finding (conformance/reporting/upstream.toml), as its issue
     text's Upstream line finds them: by its record, so none for a row without one."""
     record = f.get("finding")
     if not record:
@@ -366,7 +366,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    parser = _Parser(prog="python -m conformance.report",
+    parser = _Parser(prog="python -m conformance report",
                      description="Build compat.md/.html/.json from a conformance results JSON.")
     parser.add_argument("results", metavar="RESULTS.json")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
@@ -378,10 +378,10 @@ def main(argv=None):
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
         paths = build(args.results, args.out, run=args.run)
     except BadResults as exc:
-        print(f"python -m conformance.report: error: {exc}", file=sys.stderr)
+        print(f"python -m conformance report: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"python -m conformance.report: error: cannot write {exc.filename or args.out}: "
+        print(f"python -m conformance report: error: cannot write {exc.filename or args.out}: "
               f"{exc.strerror or exc}", file=sys.stderr)
         return 2
     for path in paths:

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""The report as a static offline site, from conformance/report.py's model: compat.html (the
+"""The report as a static offline site, from conformance/reporting/report.py's model: compat.html (the
 implementations worst first, the clause groups x implementations matrix, the findings), and what
-the clause pages (conformance/clause_pages.py) share with it. site.css and site.js are inlined:
+the clause pages (conformance/reporting/clause_pages.py) share with it. site.css and site.js are inlined:
 every page stands alone, nothing is loaded from elsewhere. Stdlib only."""
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from conformance import ops as o
-from conformance.compare import render
+from conformance.engine import ops as o
+from conformance.engine.compare import render
 from impls.executor import DIGEST
 
 INDEX = ["class Index(object):  # an integer whose __index__ may act on the map first",

@@ -4,7 +4,7 @@
     {"impl", "identity", "clause", "kind", "op", "steps", "expected", "got", "fields", "origin",
      "raised"}
 
-`steps` are the ops' JSON forms (conformance.ops.from_json reads them back), `expected` and
+`steps` are the ops' JSON forms (conformance.engine.ops.from_json reads them back), `expected` and
 `got` the last step's observations on the reference and on the implementation. The identity
 says what the bug is, not how it was reached: the operation that differs, the re-entrant
 arguments it was given, the clause the reference's check named there, and the kinds of outcome
@@ -15,7 +15,7 @@ Prose is made from the record only where a reader sees it (terminal, Markdown, H
 
 from __future__ import annotations
 
-from conformance.compare import describe, fields_differ
+from conformance.engine.compare import describe, fields_differ
 
 # A failing row's status in the results JSON: crashes, hangs and broken protocols are crashes.
 STATUS = {"diverge": "diverge", "crash": "crash", "hang": "crash", "protocol": "crash"}
@@ -61,7 +61,7 @@ def outcome(obs):
 def short(obs):
     """An observation's outcome as a title says it: "returns -1", "raises OSError [errno
     EINVAL]", "crashes (SIGBUS)", "returns a list" (a value too long to quote)."""
-    from conformance.compare import render
+    from conformance.engine.compare import render
 
     kind_said = outcome(obs)
     if "crash" in obs:
@@ -92,7 +92,7 @@ def label(op):
 
 def reentrant(value):
     """The re-entrant argument tags inside `value` (an op's arguments, at any depth)."""
-    from conformance.ops import Arg
+    from conformance.engine.ops import Arg
 
     if isinstance(value, Arg):
         return {value.tag} & set(REENTRANT)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Known upstream issues of a finding (conformance/upstream.toml): an issue text says whether the
+"""Known upstream issues of a finding (conformance/reporting/upstream.toml): an issue text says whether the
 tracker already knows, or that none was recorded as of the data's date. Stdlib only."""
 
 from __future__ import annotations

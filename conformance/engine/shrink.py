@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Shrinking a difference by delta debugging: whole candidate sequences played through the
-lockstep engine (conformance/lockstep.py), a batch per worker message, each on fresh scenarios.
+lockstep engine (conformance/engine/lockstep.py), a batch per worker message, each on fresh scenarios.
 The soak, the Hypothesis machine and the known findings all report what this shrinks."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 import time
 import traceback
 
-from conformance.lockstep import Found
+from conformance.engine.lockstep import Found
 
 
 def attempt(target, identity, candidate, harness=None):

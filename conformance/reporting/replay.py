@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""`python -m conformance.replay RESULTS.json [--json OUT]`: run every reproducer of a results
+"""`python -m conformance replay RESULTS.json [--json OUT]`: run every reproducer of a results
 file both ways, as someone checking the report would.
 
 1. On the implementation that diverged (its interpreter, its module): a reproducer holds there
@@ -29,6 +29,7 @@ import tempfile
 from impls import interpreters
 
 TIMEOUT = 60
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the project
 OUTPUT = 8000  # characters of a script's output kept
 
 
@@ -61,7 +62,7 @@ def _run(python, script, *args, timeout=TIMEOUT):
         with open(path, "w") as f:
             f.write(script)
         # The project (for the reference) and the caller's folder (for a module:factory).
-        path_entries = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.getcwd()]
+        path_entries = [ROOT, os.getcwd()]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(path_entries))
         try:
             done = subprocess.run([python, path, *args], cwd=work, env=env, capture_output=True,
@@ -174,7 +175,7 @@ def summary(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m conformance.replay",
+    parser = argparse.ArgumentParser(prog="python -m conformance replay",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("results", metavar="RESULTS.json")
     parser.add_argument("--json", metavar="OUT", help="write every row as JSON")

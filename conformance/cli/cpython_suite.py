@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """CPython's own `Lib/test/test_mmap.py`, run against the reference at that version's profile.
 
-    python -m conformance.cpython_suite [--python PATH ...] [--all] [--profile X.Y]
+    python -m conformance cpython-suite [--python PATH ...] [--all] [--profile X.Y]
                                         [--testsuite-root DIR] [--json PATH]
 
 For each interpreter: ask it where its `test/test_mmap.py` is (never a copy in this repo), run
@@ -30,8 +30,9 @@ import tempfile
 
 from conformance.results import header
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNNER = os.path.join(ROOT, "conformance", "cpython_suite_runner.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+RUNNER = os.path.join(HERE, "cpython_suite_runner.py")
 RUN_TIMEOUT = 900  # seconds for one run of one test file
 MAX_RESTARTS = 5   # a test that kills the process is recorded, and the run resumes after it
 
@@ -288,7 +289,7 @@ def exit_status(entries):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m conformance.cpython_suite",
+    parser = argparse.ArgumentParser(prog="python -m conformance cpython-suite",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", action="append", default=[], metavar="PATH",
                         help="a CPython interpreter (repeatable; default: this one)")

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The report's page per clause, clauses/ID.html (a permalink: named by the clause id), from
-conformance/report.py's model: the clause and where it comes from, every implementation's result
+conformance/reporting/report.py's model: the clause and where it comes from, every implementation's result
 and detail, and each finding that touches it with its upstream issues, issue text and reproducer.
 Stdlib only."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import os
 
-from conformance.site import (
+from conformance.reporting.site import (
     anchor,
     code,
     cpython_title,

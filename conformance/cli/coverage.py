@@ -22,7 +22,7 @@ def _parse(path):
         return ast.parse(f.read(), filename=path)
 
 
-CLAUSE_TESTS = os.path.join(HERE, "clause_tests")
+CLAUSE_TESTS = os.path.join(os.path.dirname(HERE), "clause_tests")
 
 
 def clause_tests(folder=CLAUSE_TESTS):
@@ -41,8 +41,9 @@ def clause_tests(folder=CLAUSE_TESTS):
 def machine_clauses(catalogue=None):
     """Catalogue clauses a state machine step can land on: each one the reference can name for
     the op it runs (impls/reference.py reported_clauses), and each op's own primary clause
-    (conformance/ops.py). Which of them a run reached, it counts as it goes."""
-    from conformance import clauses, ops
+    (conformance/engine/ops.py). Which of them a run reached, it counts as it goes."""
+    from conformance import clauses
+    from conformance.engine import ops
     from impls import reference
 
     catalogue = clauses.load() if catalogue is None else catalogue
@@ -88,7 +89,7 @@ def listing(catalogue=None):
 
 def main(argv):
     """`python -m conformance clauses [--uncovered]`; returns the exit status."""
-    from conformance.options import Parser
+    from conformance.cli.options import Parser
 
     parser = Parser(prog="python -m conformance clauses",
                     description="List the clause catalogue and what exercises each clause.")

@@ -19,7 +19,7 @@ import random
 import re
 
 from conformance import clauses
-from conformance import ops as o
+from conformance.engine import ops as o
 from impls.executor import DIGEST
 
 PAGE = 4096
