@@ -304,37 +304,43 @@ class Session:
                 "collect_errors": self.collect_errors}
 
     def pytest_runtest_logreport(self, report):
-        """Gather the result rows of a report (pytest_mmap_results tells them on); a test that
-        failed without recording a divergence or crash, a setup or teardown error, a dead xdist
-        node are `error` rows with the exception's text."""
-        config = self.config
+        """Gather the result rows of a report (pytest_mmap_results tells them on)."""
         rows = [json.loads(v) for k, v in report.user_properties if k == RESULTS_KEY]
         if not (report.when == "call" or (report.when == "setup" and report.skipped)):
             rows = []
         if report.skipped and report.when == "setup" and "[" in report.nodeid:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) \
-                else str(report.longrepr)
-            spec = (_spec_from_nodeid(config, report.nodeid)
-                    or report.nodeid.rsplit("[", 1)[1].rstrip("]"))
-            if reason.startswith("Skipped: "):
-                reason = reason[len("Skipped: "):]
-            self.skipped.setdefault(spec, reason)
+            self._skipped(report)
         about = next((json.loads(v) for k, v in report.user_properties if k == ITEM_KEY), None)
-        spec = about["spec"] if about else _spec_from_nodeid(config, report.nodeid)
+        spec = about["spec"] if about else _spec_from_nodeid(self.config, report.nodeid)
         if spec is not None:
             if report.when == "call" and (report.passed or report.failed or rows):
                 self.parts.setdefault(spec, set()).add(part_of(report.nodeid))
-            evidence = report.when == "call" and any(r["status"] in ("diverge", "crash")
-                                                     for r in rows)
-            if report.failed and not evidence:
-                rows = rows + [{
-                    "impl": spec, "clause": (about or {}).get("clause") or report.nodeid,
-                    "status": "error", "repro": None,
-                    "detail": f"harness error in {report.nodeid} ({report.when}): "
-                              f"{_error_text(report)}"}]
+            rows = rows + self._harness_error(report, rows, spec, about)
         self.results.extend(rows)
         if rows:
-            config.hook.pytest_mmap_results(rows=rows, report=report)
+            self.config.hook.pytest_mmap_results(rows=rows, report=report)
+
+    def _skipped(self, report):
+        """An implementation skipped at its setup: why (unavailable here, say)."""
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        spec = (_spec_from_nodeid(self.config, report.nodeid)
+                or report.nodeid.rsplit("[", 1)[1].rstrip("]"))
+        if reason.startswith("Skipped: "):
+            reason = reason[len("Skipped: "):]
+        self.skipped.setdefault(spec, reason)
+
+    @staticmethod
+    def _harness_error(report, rows, spec, about):
+        """[the `error` row] of a test that failed without recording a divergence or crash, a
+        setup or teardown error, a dead xdist node, with the exception's text; else []."""
+        evidence = report.when == "call" and any(r["status"] in ("diverge", "crash")
+                                                 for r in rows)
+        if not report.failed or evidence:
+            return []
+        return [{"impl": spec, "clause": (about or {}).get("clause") or report.nodeid,
+                 "status": "error", "repro": None,
+                 "detail": f"harness error in {report.nodeid} ({report.when}): "
+                           f"{_error_text(report)}"}]
 
     def pytest_collectreport(self, report):
         """A test module that cannot be collected: the run cannot check what it holds."""

@@ -262,7 +262,7 @@ def test_a_log_gets_a_few_lines_per_implementation_with_its_counts(tmp_path, imp
 
 
 def test_a_harness_error_in_the_report_says_where_its_traceback_is():
-    from conformance.cli.run import report
+    from conformance.cli.summary import report
 
     out = io.StringIO()
     info = {"spec": "lib", "version": "3.11.7", "profile": "3.11", "status": "incomplete",

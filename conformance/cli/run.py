@@ -32,6 +32,7 @@ from conformance.cli.options import (  # noqa: F401 - the CLI's names, also impo
     positive_int,
     seconds,
 )
+from conformance.cli.summary import print_summary, prog, report
 from conformance.engine.lockstep import STOP, Interrupted
 from conformance.pytest_plugin import (
     DEFAULT_EXAMPLES,
@@ -262,12 +263,38 @@ def run_pytest(args, infos, scratch, pool, known=None, shown=None):
     it (-v), pytest shows its progress and tracebacks. Returns the suite plugin's document."""
     import pytest
 
-    import conformance
     from conformance.pytest_plugin import Session
 
     runnable = [i["spec"] for i in infos if i.get("status") != "unavailable"]
     if not runnable:
         return {"results": [], "skipped": {}}
+    argv = pytest_argv(args, runnable, scratch, known, shown)
+    session = Session(pool)
+    code = pytest.main(argv, plugins=[session] + ([shown.plugin] if shown is not None else []))
+    collected = session.document() if session.config is not None else None
+    if collected and collected.get("collect_errors"):  # pytest calls these "interrupted" too
+        errors = collected["collect_errors"]
+        raise Unchecked(f"{len(errors)} test module(s) could not be collected, first "
+                        f"{errors[0]}")
+    if code == pytest.ExitCode.INTERRUPTED:
+        collected = collected or {"results": [], "skipped": {}}
+        collected["interrupted"] = True
+        return collected
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED and args.keyword is not None:
+        raise Usage(f"-k {args.keyword!r} selects no test; try a test, op or clause name "
+                    "(`python -m conformance clauses` lists the clauses)")
+    if code == pytest.ExitCode.USAGE_ERROR and args.keyword is not None:
+        raise Usage(f"-k {args.keyword!r}: pytest refused it (its message is above)")
+    if code not in (0, 1) or collected is None:
+        raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
+    return collected
+
+
+def pytest_argv(args, runnable, scratch, known, shown):
+    """pytest's command line for the run: the parts asked for, the suite's options, one pytest
+    worker per implementation (up to the cores) where there are several."""
+    import conformance
+
     here = os.path.dirname(os.path.abspath(conformance.__file__))
     targets = {"machine": ["test_machine.py"], "clauses": None}.get(args.only)
     paths = [os.path.join(here, t) for t in targets] if targets else [here]
@@ -304,25 +331,7 @@ def run_pytest(args, infos, scratch, pool, known=None, shown=None):
     # Opt-in, never autoloaded; `no:mmap_conformance` blocks the pytest11 entry point of that
     # name that installs made before left in their metadata (it would load the plugin twice).
     argv += ["-p", "no:mmap_conformance", "-p", "conformance.pytest_plugin"]
-    session = Session(pool)
-    code = pytest.main(argv, plugins=[session] + ([shown.plugin] if shown is not None else []))
-    collected = session.document() if session.config is not None else None
-    if collected and collected.get("collect_errors"):  # pytest calls these "interrupted" too
-        errors = collected["collect_errors"]
-        raise Unchecked(f"{len(errors)} test module(s) could not be collected, first "
-                        f"{errors[0]}")
-    if code == pytest.ExitCode.INTERRUPTED:
-        collected = collected or {"results": [], "skipped": {}}
-        collected["interrupted"] = True
-        return collected
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED and args.keyword is not None:
-        raise Usage(f"-k {args.keyword!r} selects no test; try a test, op or clause name "
-                    "(`python -m conformance clauses` lists the clauses)")
-    if code == pytest.ExitCode.USAGE_ERROR and args.keyword is not None:
-        raise Usage(f"-k {args.keyword!r}: pytest refused it (its message is above)")
-    if code not in (0, 1) or collected is None:
-        raise Unchecked(f"the test run itself failed (pytest exit status {int(code)})")
-    return collected
+    return argv
 
 
 def summarise(infos, collected, only=None, keyword=None):
@@ -376,88 +385,6 @@ def document(infos, rows, argv, seed=None):
         "results": [dict(r, origin=r["finding"].get("origin", "implementation"))
                     if r.get("finding") else r for r in rows],
     }
-
-
-def report(infos, rows, out=sys.stdout):
-    """One line per implementation (clauses by worst status), then each failing clause once,
-    with its shortest reproducer. Returns those failing rows."""
-    from conformance.results import cells
-
-    verdicts = cells(rows)
-    width = max([20] + [len(info["spec"]) for info in infos])
-    print("", file=out)
-    for info in infos:
-        mine = [v for (impl, _), v in verdicts.items() if impl == info["spec"]]
-        version = f"{info.get('version') or '?'} (profile {info.get('profile') or '?'})"
-        line = f"{info['spec']:<{width}} {version:<28} {shown_status(info, rows):<12}"
-        if info["status"] == "unavailable":
-            line += f" {info.get('reason', '')}"
-        else:
-            line += " clauses:" + ",".join(
-                f" {sum(v == s for v in mine)} {s}"
-                for s in ("pass", "diverge", "crash", "na", "error"))
-            if info["status"] == "incomplete":
-                line += f"\n{'':<{width}} not checked: {info.get('reason', '')}"
-        print(line, file=out)
-    bad = {}
-    for r in rows:
-        key = (r["impl"], r["clause"])
-        if r["status"] == verdicts[key] and r["status"] in ("diverge", "crash"):
-            if key not in bad or len(r["repro"] or "") < len(bad[key]["repro"] or ""):
-                bad[key] = r
-    from conformance import clauses
-    from conformance.reporting.findings import findings
-
-    catalogue = clauses.load()
-    for r in bad.values():
-        text = catalogue.get(r["clause"], {}).get("text") or "(not in the catalogue)"
-        known = " (known)" if r.get("expected") else ""
-        print(f"\n{r['impl']}: {r['status']}{known} on {r['clause']}: {' '.join(text.split())}"
-              f"\n  {r['detail']}", file=out)
-    found = findings(rows)
-    for info in infos:
-        mine = [f for f in found if f["impl"] == info["spec"]]
-        if not mine:
-            continue
-        touched = len({c for f in mine for c in f["clauses"]})
-        print(f"\nfindings of {info['spec']}: {len(mine)} cause(s) over {touched} diverging "
-              "clause(s)", file=out)
-        for n, f in enumerate(mine, 1):
-            more = f" (+{len(f['clauses']) - 6} more)" if len(f["clauses"]) > 6 else ""
-            tags = "".join(f"[{t}] " for t in finding_tags(f))
-            print(f"  {n}. {tags}{f['title']}: {', '.join(f['clauses'][:6])}{more}", file=out)
-            record = f.get("finding") or {}
-            for said in (record.get("host"), record.get("host_known"), record.get("cpython")):
-                if said:
-                    print(f"     {said}", file=out)
-    errors = [r for r in rows if r["status"] == "error"]
-    for r in errors[:3]:
-        print(f"\n{r['impl']}: error on {r['clause']}\n  {r['detail']}", file=out)
-    if len(errors) > 3:
-        print(f"\n... and {len(errors) - 3} more harness error(s) (all in --json)", file=out)
-    if errors:
-        print("(-v shows pytest's own output instead of the progress lines: the traceback of "
-              "each test that failed)", file=out)
-    return list(bad.values())
-
-
-def shown_status(info, rows):
-    """An implementation's status as shown: a crash or divergence that its expectations
-    already know says so ("crashed (all known)")."""
-    status = info["status"]
-    failing = [r for r in rows if r["impl"] == info["spec"] and r["status"] in ("diverge",
-                                                                                 "crash")]
-    known = [r for r in failing if r.get("expected")]
-    if status not in ("crashed", "divergent") or not known:
-        return status
-    return f"{status} ({'all' if len(known) == len(failing) else len(known)} known)"
-
-
-def finding_tags(f):
-    """What a reader is told first of a finding: known, the host's, CPython crashes too."""
-    record = f.get("finding") or {}
-    return ([t for t, on in (("known", f.get("known")), ("host", f.get("origin") == "host"),
-                             ("CPython crashes too", record.get("cpython"))) if on])
 
 
 def expectations_plan(args):
@@ -629,35 +556,21 @@ def run(argv):
 def conclude(args, argv, specs, infos, assigned, collected, interrupted):
     """Verdicts, the report, and the files asked for; an interrupted run says so and exits 3."""
     collected = collected or {"results": [], "skipped": {}}
-    done = {i["spec"] for i in infos}
-    infos = infos + [{"spec": spec, "name": spec, "asked": by_name, "version": None,
-                      "profile": None, "status": "incomplete",
-                      "reason": "not started before the run was stopped"}
-                     for spec, by_name in specs if spec not in done]
-    infos = summarise(infos, collected, args.only, args.keyword)
+    infos = summarise(_with_unstarted(infos, specs), collected, args.only,
+                      args.keyword)
     if interrupted:
         for info in infos:
             if info["status"] == "incomplete":
                 info["reason"] = f"stopped by {interrupted}: {info.get('reason')}"
     rows = collected["results"]
-    expected_failed = False
-    written = []
+    if assigned is not None and interrupted:
+        args.update_expectations = False  # never rewrite them from a partial run
     try:
-        if assigned is not None:  # before anything is shown or written: known rows get
-            if interrupted:  # "expected"
-                args.update_expectations = False  # never rewrite them from a partial run
-            expected_failed = expectations_verdict(args, assigned, infos, rows)
+        # Before anything is shown or written: known rows get "expected".
+        expected_failed = (expectations_verdict(args, assigned, infos, rows)
+                           if assigned is not None else False)
         bad = report(infos, rows)
-        doc = document(infos, rows, argv, getattr(args, "run_seed", None))
-        if args.json:
-            if interrupted:
-                doc.update(incomplete=True, stopped_by=interrupted)
-            write_atomically(args.json, json.dumps(doc, indent=1))
-            written.append(args.json)
-        if args.repro_dir:  # per finding NAME.py and NAME.md, each script run both ways
-            from conformance.reporting import issues
-
-            issues.write(doc, args.repro_dir, run=not interrupted)
+        written = _write(args, argv, infos, rows, interrupted)
     except OSError as exc:
         raise Unchecked(f"results not written: {exc.filename or ''}: "
                         f"{exc.strerror or exc}") from None
@@ -671,100 +584,42 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
     print_summary(args, argv, infos, rows, assigned,
                   sum(1 for f in findings(rows) if f["repro"]),
                   EXIT_UNCHECKED if interrupted else code, interrupted)
+    _complete(infos, code, interrupted, args.json if written else None)
+    return code
+
+
+def _complete(infos, code, interrupted, json_path):
+    """Unchecked where the run was stopped or left something unchecked."""
     if interrupted:
-        where = f"; results so far in {args.json}, marked incomplete" if written else ""
+        where = f"; results so far in {json_path}, marked incomplete" if json_path else ""
         raise Unchecked(f"stopped by {interrupted} before the run was complete{where}")
     if code == EXIT_UNCHECKED:
         raise Unchecked("not checked: " + "; ".join(
             f"{i['spec']} ({i.get('reason')})" for i in infos if i["status"] == "incomplete"))
-    return code
 
 
-def prog():
-    """How the user started the CLI: `mmap-conformance` (the console script) or `python -m`."""
-    name = os.path.basename(sys.argv[0] if sys.argv else "")
-    return "mmap-conformance" if name.startswith("mmap-conformance") else "python -m conformance"
+def _with_unstarted(infos, specs):
+    """`infos` and, incomplete, the implementations a stopped run never started."""
+    done = {i["spec"] for i in infos}
+    return infos + [{"spec": spec, "name": spec, "asked": by_name, "version": None,
+                     "profile": None, "status": "incomplete",
+                     "reason": "not started before the run was stopped"}
+                    for spec, by_name in specs if spec not in done]
 
 
-def _command(argv, *, drop=(), add=()):
-    """The run's own command line again, without the options in `drop` (and their values),
-    plus `add`: a command to copy."""
-    import shlex
+def _write(args, argv, infos, rows, interrupted):
+    """The results JSON (--json) and the reproducers (--repro-dir); whether the JSON was
+    written."""
+    doc = document(infos, rows, argv, getattr(args, "run_seed", None))
+    if args.json:
+        if interrupted:
+            doc.update(incomplete=True, stopped_by=interrupted)
+        write_atomically(args.json, json.dumps(doc, indent=1))
+    if args.repro_dir:  # per finding NAME.py and NAME.md, each script run both ways
+        from conformance.reporting import issues
 
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        name = arg.split("=", 1)[0]
-        if name in drop:
-            skip = "=" not in arg and name not in ("--update-expectations",)
-            continue
-        kept.append(arg)
-    return " ".join([prog(), *map(shlex.quote, [*kept, *add])])
-
-
-def print_summary(args, argv, infos, rows, assigned, reproducers, code, interrupted, out=None):
-    """The block a reader acts on: each implementation's verdict with its findings and
-    diverging clauses, where the files are, and the next command to run."""
-    from conformance.reporting.findings import diverging_clauses, findings
-
-    out = out or sys.stdout
-    found = findings(rows)
-    width = max([12] + [len(i["spec"]) for i in infos])
-    selection = f" (on the -k {args.keyword!r} selection)" if args.keyword is not None else ""
-    print(f"\nsummary{selection}:", file=out)
-    for info in infos:
-        spec = info["spec"]
-        clauses = diverging_clauses(rows, spec)
-        mine = [f for f in found if f["impl"] == spec]
-        counts = ((sum(bool(f["known"]) for f in mine), "known"),
-                  (sum(f["origin"] == "host" for f in mine), "the host's"))
-        said = [f"{n} {word}" for n, word in counts if n]
-        line = (f"  {spec:<{width}} {shown_status(info, rows):<11} {len(mine)} finding(s)"
-                f"{' (' + ', '.join(said) + ')' if said else ''}, "
-                f"{len(clauses)} diverging clause(s)")
-        if clauses:
-            line += ": " + ", ".join(clauses[:8]) + (f" (+{len(clauses) - 8} more)"
-                                                    if len(clauses) > 8 else "")
-        elif info["status"] in ("unavailable", "incomplete") and info.get("reason"):
-            line += f" ({' '.join(str(info['reason']).split())[:160]})"
-        print(line, file=out)
-    print(f"  results JSON: {args.json or 'not written (add --json results.json)'}", file=out)
-    if args.repro_dir:
-        print(f"  reproducers:  {args.repro_dir} ({reproducers} finding(s): NAME.py, the script, "
-              "and NAME.md, its issue text with its output on both sides)", file=out)
-    elif reproducers:
-        print(f"  reproducers:  in the JSON (`repro` of each row); --repro-dir DIR writes one "
-              f"script and issue text per finding ({reproducers})", file=out)
-    steps = []
-    if interrupted:
-        steps.append(("finish the run", _command(argv, drop=("--time-limit",))))
-    new = [r for r in rows if r["status"] in ("diverge", "crash") and "expected" not in r]
-    if new and not interrupted and not args.update_expectations:
-        if assigned is not None:
-            add = ["--update-expectations"]
-        else:
-            add = ["--expectations-dir", "expectations", "--update-expectations"]
-        steps.append((f"accept the {len({(r['impl'], r['clause']) for r in new})} new "
-                      "divergence(s) as known, after reading them (from a whole run: not -k)",
-                      _command(argv, drop=("-k",), add=add)))
-    if args.json and reproducers:
-        steps.append(("re-check every reproducer both ways",
-                      f"python -m conformance replay {args.json}"))
-    unknown = [f for f in found if not f["known"]]  # a known finding needs no next step
-    if unknown:
-        first = unknown[0]
-        op = next((c for c in first["clauses"]), None)
-        steps.append((f"iterate on {first['impl']}'s first finding",
-                      _command(argv, drop=("--only", "-k", "--update-expectations", "--json",
-                                           "--repro-dir", "--impl"),
-                               add=["--impl", first["impl"], "--only", "clauses", "-k", op])))
-    if steps:
-        print("next:", file=out)
-        for why, command in steps:
-            print(f"  {command}\n      ({why})", file=out)
-    print(f"exit status {code}", file=out)
+        issues.write(doc, args.repro_dir, run=not interrupted)
+    return bool(args.json)
 
 
 def main(argv=None):

@@ -104,25 +104,43 @@ def reduce(target, found, deadline, harness=None):
 def simpler_ops(op):
     """Variants of `op` one step simpler, simplest first: its file all zeros, then half as long;
     its last positional argument or a keyword dropped; an integer argument 0, then halved."""
-    head, args, kwargs = (op.args if op.name in ("open", "call") else (None, op.args, {}))
-    if op.name == "open" and head is not None:
-        data = bytes.fromhex(head["data"])
-        for smaller in (bytes(len(data)), data[:len(data) // 2]):
-            if smaller != data and (smaller or data):
-                yield dataclasses.replace(op, args=({**head, "data": smaller.hex()}, args, kwargs))
     if op.name not in ("open", "call"):
         return
-    if len(args) > (2 if op.name == "open" else 0):  # a map needs its fileno and length
-        yield dataclasses.replace(op, args=(head, args[:-1], kwargs))
+    head, args, kwargs = op.args
+    for args_ in _smaller_files(op, head):
+        yield dataclasses.replace(op, args=args_)
+    for args_ in _fewer_arguments(op, head, args, kwargs):
+        yield dataclasses.replace(op, args=args_)
+    for args_ in _smaller_integers(op, head, args, kwargs):
+        yield dataclasses.replace(op, args=args_)
+
+
+def _smaller_files(op, head):
+    """A scenario's file of zeros, then half as long (op.args each)."""
+    if op.name != "open" or head is None:
+        return
+    data = bytes.fromhex(head["data"])
+    for smaller in (bytes(len(data)), data[:len(data) // 2]):
+        if smaller != data and (smaller or data):
+            yield {**head, "data": smaller.hex()}, op.args[1], op.args[2]
+
+
+def _fewer_arguments(op, head, args, kwargs):
+    """The last positional argument dropped (a map keeps its fileno and length), then each
+    keyword."""
+    if len(args) > (2 if op.name == "open" else 0):
+        yield head, args[:-1], kwargs
     for key in kwargs:
-        yield dataclasses.replace(op, args=(head, args, {k: v for k, v in kwargs.items()
-                                                         if k != key}))
+        yield head, args, {k: v for k, v in kwargs.items() if k != key}
+
+
+def _smaller_integers(op, head, args, kwargs):
+    """Each integer argument (not a map's fileno) 0, then halved towards 0."""
     for n, value in enumerate(args):
         if type(value) is int and value and not (op.name == "open" and n == 0):
             for smaller in dict.fromkeys((0, value // 2 if value > 0 else -(-value // 2))):
                 if smaller != value:
-                    yield dataclasses.replace(op, args=(head, args[:n] + (smaller,) + args[n + 1:],
-                                                        kwargs))
+                    yield head, args[:n] + (smaller,) + args[n + 1:], kwargs
 
 
 def payloads(value, path=()):
