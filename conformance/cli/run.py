@@ -215,7 +215,7 @@ def expand(specs):
         if spec == "all":
             from impls import interpreters
 
-            for found in getattr(interpreters, "all_specs", lambda: list(DEFAULT_IMPLS))():
+            for found in interpreters.all_specs():
                 out.setdefault(found, False)
         else:
             out[spec] = True
@@ -504,8 +504,7 @@ def run(argv):
     if args.command == "list":
         from impls import interpreters
 
-        listing = getattr(interpreters, "listing", None)
-        print(listing() if listing else "\n".join(DEFAULT_IMPLS))
+        print(interpreters.listing())
         return 0
     check_reference()
     from conformance import known as known_findings
