@@ -69,15 +69,33 @@ def parse(path, catalogue, missing_ok=False):
         if missing_ok:
             return {"impl": None, "known": {}}
         raise BadExpectations(f"expectations {path}: no such file")
+    impl, entries = _top_level(path, _load(path))
+    known = {}
+    for n, entry in enumerate(entries, 1):
+        where = f"expectations {path}: [[known]] #{n}"
+        key, parsed = _entry(where, entry, catalogue)
+        if key in known:
+            raise BadExpectations(f"{where}: {'id' if parsed['id'] else 'clause'} {key!r} is "
+                                  "listed twice")
+        known[key] = parsed
+    return {"impl": impl, "known": known}
+
+
+def _load(path):
+    """The TOML of the file at `path`, as a dict."""
     try:
         with open_regular(path) as f:
-            data = tomllib.load(f)
+            return tomllib.load(f)
     except NotRegular as exc:
         raise BadExpectations(f"expectations {exc}: give a TOML file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadExpectations(f"expectations {path}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise BadExpectations(f"expectations {path}: cannot read it ({exc.strerror})") from None
+
+
+def _top_level(path, data):
+    """(impl, the [[known]] tables) of a file's TOML, checked."""
     extra = sorted(set(data) - {"impl", "known"})
     if extra:
         raise BadExpectations(f"expectations {path}: unknown top-level key {extra[0]!r} "
@@ -88,56 +106,65 @@ def parse(path, catalogue, missing_ok=False):
     entries = data.get("known", [])
     if not isinstance(entries, list):
         raise BadExpectations(f"expectations {path}: known must be [[known]] tables")
-    known = {}
-    for n, entry in enumerate(entries, 1):
-        where = f"expectations {path}: [[known]] #{n}"
-        if not isinstance(entry, dict):
-            raise BadExpectations(f"{where} is not a table")
-        extra = sorted(set(entry) - set(KEYS) - set(OPTIONAL))
-        if extra:
-            raise BadExpectations(f"{where} has an unknown key {extra[0]!r} "
-                                  f"(expected {', '.join(KEYS + OPTIONAL)})")
-        versions = entry.get("versions")
-        if versions is not None and not (isinstance(versions, str) and all(
-                BOUND.match(b) for b in versions.split(","))):
-            raise BadExpectations(f"{where}: versions {versions!r}, expected bounds like "
-                                  "\"<3.13.8\" or \">=3.11,<3.11.4\"")
-        if not isinstance(entry.get("by_chance", False), bool):
-            raise BadExpectations(f"{where}: by_chance must be true or false")
-        ident, steps = entry.get("id"), entry.get("steps")
-        if ident is not None and (not isinstance(ident, str) or " @ " not in ident):
-            raise BadExpectations(f"{where}: id must be a finding's identity, as "
-                                  "--update-expectations writes it")
-        if steps is not None:
-            if ident is None:
-                raise BadExpectations(f"{where}: steps without the id of their finding")
-            try:
-                steps = [json.loads(step) for step in steps]
-                ops = [from_json(step) for step in steps]
-            except (TypeError, ValueError, KeyError, IndexError) as exc:
-                raise BadExpectations(f"{where}: steps are not the ops --update-expectations "
-                                      f"writes ({type(exc).__name__}: {exc})") from None
-            if not ops:
-                raise BadExpectations(f"{where}: steps is empty")
-        for key in KEYS:
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise BadExpectations(f"{where} needs {key} = \"...\"")
-        clause, status = entry["clause"], entry["status"]
-        # A finding's clause (with its id) is the one the engine named at the diverging step.
-        if catalogue and clause not in catalogue and ident is None:
-            close = [c for c in catalogue if c.split(".")[0] == clause.split(".")[0]][:3]
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise BadExpectations(f"{where}: clause {clause!r} is not in the catalogue{hint}")
-        if not set(status.split("|")) <= set(FAILING):
-            raise BadExpectations(f"{where}: status {status!r}, expected diverge, crash or "
-                                  "crash|diverge")
-        key = ident or clause
-        if key in known:
-            raise BadExpectations(f"{where}: {'id' if ident else 'clause'} {key!r} is listed twice")
-        known[key] = {"clause": clause, "status": status, "reason": entry["reason"],
-                      "versions": versions, "by_chance": entry.get("by_chance", False),
-                      "id": ident, "steps": steps}
-    return {"impl": impl, "known": known}
+    return impl, entries
+
+
+def _entry(where, entry, catalogue):
+    """(its key: id or clause, the entry as parse() gives it) of one [[known]] table, checked."""
+    if not isinstance(entry, dict):
+        raise BadExpectations(f"{where} is not a table")
+    extra = sorted(set(entry) - set(KEYS) - set(OPTIONAL))
+    if extra:
+        raise BadExpectations(f"{where} has an unknown key {extra[0]!r} "
+                              f"(expected {', '.join(KEYS + OPTIONAL)})")
+    versions = _versions(where, entry.get("versions"))
+    if not isinstance(entry.get("by_chance", False), bool):
+        raise BadExpectations(f"{where}: by_chance must be true or false")
+    ident = entry.get("id")
+    if ident is not None and (not isinstance(ident, str) or " @ " not in ident):
+        raise BadExpectations(f"{where}: id must be a finding's identity, as "
+                              "--update-expectations writes it")
+    steps = _steps(where, ident, entry.get("steps"))
+    for key in KEYS:
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise BadExpectations(f"{where} needs {key} = \"...\"")
+    clause, status = entry["clause"], entry["status"]
+    # A finding's clause (with its id) is the one the engine named at the diverging step.
+    if catalogue and clause not in catalogue and ident is None:
+        close = [c for c in catalogue if c.split(".")[0] == clause.split(".")[0]][:3]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise BadExpectations(f"{where}: clause {clause!r} is not in the catalogue{hint}")
+    if not set(status.split("|")) <= set(FAILING):
+        raise BadExpectations(f"{where}: status {status!r}, expected diverge, crash or "
+                              "crash|diverge")
+    return ident or clause, {"clause": clause, "status": status, "reason": entry["reason"],
+                             "versions": versions, "by_chance": entry.get("by_chance", False),
+                             "id": ident, "steps": steps}
+
+
+def _versions(where, versions):
+    if versions is not None and not (isinstance(versions, str) and all(
+            BOUND.match(b) for b in versions.split(","))):
+        raise BadExpectations(f"{where}: versions {versions!r}, expected bounds like "
+                              "\"<3.13.8\" or \">=3.11,<3.11.4\"")
+    return versions
+
+
+def _steps(where, ident, steps):
+    """An entry's steps as JSON values, checked to be ops; None without any."""
+    if steps is None:
+        return None
+    if ident is None:
+        raise BadExpectations(f"{where}: steps without the id of their finding")
+    try:
+        steps = [json.loads(step) for step in steps]
+        ops = [from_json(step) for step in steps]
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise BadExpectations(f"{where}: steps are not the ops --update-expectations "
+                              f"writes ({type(exc).__name__}: {exc})") from None
+    if not ops:
+        raise BadExpectations(f"{where}: steps is empty")
+    return steps
 
 
 def plan(args, catalogue):
@@ -159,41 +186,16 @@ def assign(args, planned, infos, catalogue):
     implementation), then DIR/<name>.toml for the rest."""
     out = {}
     for path, parsed in planned:
-        want = parsed["impl"]
-        if want is None:
-            if len(infos) != 1:
-                raise BadExpectations(f"expectations {path}: say which implementation it is for "
-                                      f"(impl = \"...\"), the run checks {len(infos)}")
-            target = infos[0]
-        else:
-            target = next((i for i in infos if want in (i["spec"], i.get("name"))), None)
-            if target is None:
-                raise BadExpectations(f"expectations {path}: impl {want!r} is not one of this "
-                                      f"run's --impl ({', '.join(i['spec'] for i in infos)})")
+        target = _target(path, parsed["impl"], infos)
         if target["spec"] in out:
             raise BadExpectations(f"expectations {path}: a second file for {target['spec']} "
                                   f"(first {out[target['spec']][0]})")
         out[target["spec"]] = (path, parsed)
     if args.expectations_dir:
         for info in infos:
-            if info["spec"] in out:
-                continue
-            about = info.get("about") or {}
-            # The stdlib of CPython 3.11, and cpython3.11.2 beside cpython3.11, share the file of
-            # their CPython branch: the same implementation. fmmap or Pyodide, though they run
-            # on a CPython, do not.
-            versioned = f"{about.get('implementation', '')}{about.get('version', '')}"
-            own_mmap = info["spec"] == "stdlib" or info["spec"].startswith(("cpython", "python:"))
-            names = [info.get("name") or info["spec"], info["spec"]] + [versioned] * (
-                bool(about) and own_mmap and about.get("runtime") != "pyodide")
-            for name in dict.fromkeys(names):
-                path = os.path.join(args.expectations_dir, filename(name))
-                if os.path.exists(path):
-                    break
-            else:
-                path = os.path.join(args.expectations_dir,
-                                    filename(info.get("name") or info["spec"]))
-            out[info["spec"]] = (path, parse(path, catalogue, missing_ok=True))
+            if info["spec"] not in out:
+                path = _in_folder(args.expectations_dir, info)
+                out[info["spec"]] = (path, parse(path, catalogue, missing_ok=True))
     for info in infos:  # an entry for other releases of the same implementation does not apply
         if info["spec"] in out:
             path, parsed = out[info["spec"]]
@@ -201,6 +203,38 @@ def assign(args, planned, infos, catalogue):
             known = holding(parsed["known"], release)
             out[info["spec"]] = (path, dict(parsed, known=known, all_known=parsed["known"]))
     return out
+
+
+def _target(path, want, infos):
+    """The implementation (of `infos`) that the file at `path`, for `want`, is for."""
+    if want is None:
+        if len(infos) != 1:
+            raise BadExpectations(f"expectations {path}: say which implementation it is for "
+                                  f"(impl = \"...\"), the run checks {len(infos)}")
+        return infos[0]
+    target = next((i for i in infos if want in (i["spec"], i.get("name"))), None)
+    if target is None:
+        raise BadExpectations(f"expectations {path}: impl {want!r} is not one of this "
+                              f"run's --impl ({', '.join(i['spec'] for i in infos)})")
+    return target
+
+
+def _in_folder(directory, info):
+    """The path of an implementation's file in --expectations-dir: the first of its names
+    that has one, else the file its name would have."""
+    about = info.get("about") or {}
+    # The stdlib of CPython 3.11, and cpython3.11.2 beside cpython3.11, share the file of
+    # their CPython branch: the same implementation. fmmap or Pyodide, though they run
+    # on a CPython, do not.
+    versioned = f"{about.get('implementation', '')}{about.get('version', '')}"
+    own_mmap = info["spec"] == "stdlib" or info["spec"].startswith(("cpython", "python:"))
+    names = [info.get("name") or info["spec"], info["spec"]] + [versioned] * (
+        bool(about) and own_mmap and about.get("runtime") != "pyodide")
+    for name in dict.fromkeys(names):
+        path = os.path.join(directory, filename(name))
+        if os.path.exists(path):
+            return path
+    return os.path.join(directory, filename(info.get("name") or info["spec"]))
 
 
 def judge(assigned, infos, rows, out):
@@ -236,49 +270,62 @@ def _verdict(known, rows):
     by_clause = {e["clause"]: e for e in known.values() if not e.get("id")}
     seen = set()
     for row in rows:
-        if row["status"] not in FAILING:
-            continue
-        record = row.get("finding") or {}
-        ident = record.get("identity")
-        entry = by_id.get(ident) or by_clause.get(row["clause"]) or by_clause.get(
-            record.get("clause"))
-        what = _named(row["clause"], ident)
-        if entry is None and record.get("host_known"):  # the host's own, known to the host
-            row["expected"] = record["host_known"]
-            _add(v["known"], (what, row["status"]))
-        elif entry is None:
-            if row.get("replayed") in by_id:  # a known finding's steps, failing otherwise
-                entry = by_id[row["replayed"]]
-                _add(v["changed"], (_named(entry["clause"], entry["id"]),
-                                    f"{row['status']}: {what}"))
-                seen.add(row["replayed"])
-            _add(v["new"], (what, row["status"]))
-        elif row["status"] not in entry["status"].split("|"):
-            _add(v["changed"], (what, row["status"]))
-        else:
-            row["expected"] = entry["reason"]
-            seen.add(entry["id"] or entry["clause"])
-            _add(v["known"], (what, row["status"]))
+        if row["status"] in FAILING:
+            _judge_failing(v, row, by_id, by_clause, seen)
     statuses = cells(rows)
     replayed = {r["replayed"]: r for r in rows if r.get("replayed")}
     for key, entry in sorted(known.items()):
         if key in seen:
             continue
         if entry.get("id"):
-            row = replayed.get(key)
-            if row is not None and row["status"] == "pass":
-                _add(v["stale"], (_named(entry["clause"], key), entry["status"]))
-            elif row is None:
-                _add(v["unchecked"], (_named(entry["clause"], key), entry["status"]))
-            continue
-        status = statuses.get((rows[0]["impl"], entry["clause"])) if rows else None
-        # A known crash a run did not reach is no evidence of a fix: reaching it depends on
-        # the ops drawn; so is one marked by_chance. A known divergence that passes is stale.
-        if status == "pass" and not _by_chance(entry):
-            _add(v["stale"], (key, entry["status"]))
-        elif status in (None, "na", "pass"):
-            _add(v["unchecked"], (key, entry["status"]))
+            _judge_unmet_finding(v, key, entry, replayed.get(key))
+        else:
+            status = statuses.get((rows[0]["impl"], entry["clause"])) if rows else None
+            _judge_unmet_clause(v, key, entry, status)
     return v
+
+
+def _judge_failing(v, row, by_id, by_clause, seen):
+    """A failing row: known (its row marked `expected`, its entry `seen`), new or changed."""
+    record = row.get("finding") or {}
+    ident = record.get("identity")
+    entry = by_id.get(ident) or by_clause.get(row["clause"]) or by_clause.get(
+        record.get("clause"))
+    what = _named(row["clause"], ident)
+    if entry is None and record.get("host_known"):  # the host's own, known to the host
+        row["expected"] = record["host_known"]
+        _add(v["known"], (what, row["status"]))
+    elif entry is None:
+        if row.get("replayed") in by_id:  # a known finding's steps, failing otherwise
+            entry = by_id[row["replayed"]]
+            _add(v["changed"], (_named(entry["clause"], entry["id"]),
+                                f"{row['status']}: {what}"))
+            seen.add(row["replayed"])
+        _add(v["new"], (what, row["status"]))
+    elif row["status"] not in entry["status"].split("|"):
+        _add(v["changed"], (what, row["status"]))
+    else:
+        row["expected"] = entry["reason"]
+        seen.add(entry["id"] or entry["clause"])
+        _add(v["known"], (what, row["status"]))
+
+
+def _judge_unmet_finding(v, key, entry, replayed):
+    """A known finding the run did not meet: stale when its steps, `replayed`, now pass."""
+    if replayed is not None and replayed["status"] == "pass":
+        _add(v["stale"], (_named(entry["clause"], key), entry["status"]))
+    elif replayed is None:
+        _add(v["unchecked"], (_named(entry["clause"], key), entry["status"]))
+
+
+def _judge_unmet_clause(v, key, entry, status):
+    """A hand-written entry the run did not meet, its clause's `status` in the run."""
+    # A known crash a run did not reach is no evidence of a fix: reaching it depends on
+    # the ops drawn; so is one marked by_chance. A known divergence that passes is stale.
+    if status == "pass" and not _by_chance(entry):
+        _add(v["stale"], (key, entry["status"]))
+    elif status in (None, "na", "pass"):
+        _add(v["unchecked"], (key, entry["status"]))
 
 
 def _named(clause, identity):
@@ -303,45 +350,58 @@ def update(assigned, infos, rows, out):
         if spec not in assigned:
             continue
         path, parsed = assigned[spec]
-        known = parsed["known"]
         lines = [f"# Known divergences of {spec} from the reference (python -m conformance "
                  "--update-expectations).",
                  "# Each [[known]] needs a reason; its steps are replayed first in every run: a "
                  "new finding, or one of these passing, fails the run.",
                  f"impl = {_toml(parsed['impl'] or spec)}", ""]
-        shortest = {}
-        for row in rows:
-            record = row.get("finding")
-            if row["impl"] != spec or row["status"] not in FAILING or record is None:
-                continue
-            if record.get("host_known"):
-                continue  # the host's, listed in the host's own expectations
-            best = shortest.get(record["identity"])
-            if best is None or len(record["steps"]) < len(best[0]["steps"]):
-                shortest[record["identity"]] = (record, row)
-        written = set()
-        for ident, (record, row) in sorted(shortest.items()):
-            old = known.get(ident) or next(
-                (e for e in known.values() if not e.get("id") and e["clause"] in (
-                    row["clause"], record["clause"])), None) or {}
-            reason = old.get("reason") or "TODO: why this is accepted. First seen: " + (
-                (row.get("detail") or "").splitlines() or [""])[0]
-            written.add(old.get("id") or old.get("clause"))
-            lines += _entry_lines({**old, "id": ident, "clause": record["clause"],
-                                   "status": row["status"], "reason": reason,
-                                   "steps": record["steps"]})
-        # Hand-written entries this run did not meet stay when a run may miss them (crashes, by
-        # chance), and so do those for other releases.
-        for key, entry in sorted(known.items()):
-            if key not in written and not entry.get("id") and _by_chance(entry):
-                lines += _entry_lines(entry)
-        for key, entry in sorted(parsed.get("all_known", {}).items()):
-            if key not in known:
-                lines += _entry_lines(entry)
+        lines += _kept_and_found(parsed, _shortest(rows, spec))
         folder = os.path.dirname(os.path.abspath(path))
         os.makedirs(folder, exist_ok=True)
         write_atomically(path, "\n".join(lines))
         print(f"expectations {path} for {spec}: rewritten", file=out)
+
+
+def _shortest(rows, spec):
+    """{identity: (record, row)} of each finding of `spec` in `rows`, with its shortest steps
+    (the host's own findings left out: they are in the host's own expectations)."""
+    shortest = {}
+    for row in rows:
+        record = row.get("finding")
+        if row["impl"] != spec or row["status"] not in FAILING or record is None:
+            continue
+        if record.get("host_known"):
+            continue
+        best = shortest.get(record["identity"])
+        if best is None or len(record["steps"]) < len(best[0]["steps"]):
+            shortest[record["identity"]] = (record, row)
+    return shortest
+
+
+def _kept_and_found(parsed, shortest):
+    """The [[known]] lines of a rewritten file: this run's findings, each keeping the reason
+    of the entry it met, then the entries to keep although the run did not meet them."""
+    known = parsed["known"]
+    lines, written = [], set()
+    for ident, (record, row) in sorted(shortest.items()):
+        old = known.get(ident) or next(
+            (e for e in known.values() if not e.get("id") and e["clause"] in (
+                row["clause"], record["clause"])), None) or {}
+        reason = old.get("reason") or "TODO: why this is accepted. First seen: " + (
+            (row.get("detail") or "").splitlines() or [""])[0]
+        written.add(old.get("id") or old.get("clause"))
+        lines += _entry_lines({**old, "id": ident, "clause": record["clause"],
+                               "status": row["status"], "reason": reason,
+                               "steps": record["steps"]})
+    # Hand-written entries this run did not meet stay when a run may miss them (crashes, by
+    # chance), and so do those for other releases.
+    for key, entry in sorted(known.items()):
+        if key not in written and not entry.get("id") and _by_chance(entry):
+            lines += _entry_lines(entry)
+    for key, entry in sorted(parsed.get("all_known", {}).items()):
+        if key not in known:
+            lines += _entry_lines(entry)
+    return lines
 
 
 def cpython_entry(directory, version, record, release=None):

@@ -149,25 +149,40 @@ def verdict(rows, *, profile, parts_wanted, parts_ran, catalogue):
         return "crashed", None
     if "diverge" in statuses:
         return "divergent", None
+    missing = (_harness_errors(rows) or _parts_missing(parts_wanted, parts_ran)
+               or ("clauses" in parts_wanted and _clauses_missing(rows, profile, catalogue)))
+    return ("incomplete", missing) if missing else ("conformant", None)
+
+
+def _harness_errors(rows):
+    """What keeps the rows from being evidence: harness errors, or None."""
     errors = [r for r in rows if r["status"] == "error"]
-    if errors:
-        first = (errors[0].get("detail") or "").splitlines() or [""]
-        where = len({r["clause"] for r in errors})
-        return "incomplete", (f"{len(errors)} harness error(s) on {where} clause(s) or test(s), "
-                              f"first on {errors[0]['clause']}: {first[0][:300]}")
-    missing_parts = [p for p in PARTS if p in parts_wanted and p not in parts_ran]
-    if missing_parts:
-        return "incomplete", ("no results from " + " and ".join(
-            {"machine": "the lockstep machine", "clauses": "the clause tests"}[p]
-            for p in missing_parts))
-    if "clauses" in parts_wanted:
-        have = {r["clause"] for r in rows}
-        missing = sorted(c for c, entry in catalogue.items()
-                         if applies(entry, profile) and c not in have)
-        if missing:
-            return "incomplete", (f"no result for {len(missing)} clause(s) of the catalogue: "
-                                  f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-    return "conformant", None
+    if not errors:
+        return None
+    first = (errors[0].get("detail") or "").splitlines() or [""]
+    where = len({r["clause"] for r in errors})
+    return (f"{len(errors)} harness error(s) on {where} clause(s) or test(s), "
+            f"first on {errors[0]['clause']}: {first[0][:300]}")
+
+
+def _parts_missing(parts_wanted, parts_ran):
+    """The parts of the suite asked for that gave no results, or None."""
+    missing = [p for p in PARTS if p in parts_wanted and p not in parts_ran]
+    if not missing:
+        return None
+    return "no results from " + " and ".join(
+        {"machine": "the lockstep machine", "clauses": "the clause tests"}[p] for p in missing)
+
+
+def _clauses_missing(rows, profile, catalogue):
+    """The catalogue's clauses for `profile` that have no row, or None."""
+    have = {r["clause"] for r in rows}
+    missing = sorted(c for c, entry in catalogue.items()
+                     if applies(entry, profile) and c not in have)
+    if not missing:
+        return None
+    return (f"no result for {len(missing)} clause(s) of the catalogue: "
+            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
 
 
 def exit_status(infos, *, diverged):

@@ -118,6 +118,13 @@ class Index(object):
         return "Index(%d)" % self.value
 
 
+def noncontiguous(raw):
+    """A non-contiguous view whose bytes are `raw`: every other byte of a buffer twice as long."""
+    spread = bytearray(2 * len(raw))
+    spread[::2] = raw
+    return memoryview(bytes_type(spread))[::2]
+
+
 def export(m):
     """A buffer over the map: PEP 688's __buffer__ where the interpreter cannot call it itself."""
     if sys.version_info < (3, 12) and hasattr(type(m), "__buffer__"):
@@ -211,46 +218,37 @@ class Executor(object):
         if not isinstance(v, dict):
             return v
         (tag, arg), = v.items()
-        if tag == "kw":  # the commonest tags first
-            return self.decode_kw(arg)
-        if tag == "b":
-            return unhex(arg)
-        if tag == "ba":
-            return bytearray(unhex(arg))
-        if tag == "mv":
-            return memoryview(unhex(arg))
-        if tag == "nc":  # a non-contiguous view whose bytes are `arg`
-            raw = unhex(arg)
-            spread = bytearray(2 * len(raw))
-            spread[::2] = raw
-            return memoryview(bytes_type(spread))[::2]
-        if tag == "text":
-            return arg
-        if tag == "float":
-            return float(arg)
-        if tag == "idx":
-            return Index(arg)
-        if tag == "fdidx":
-            return Index(self.fd)
-        if tag == "closer":
-            return Index(arg, lambda: self.m.close())
-        if tag == "resizer":
-            return Index(arg[1], lambda: self.m.resize(arg[0]))
-        if tag == "slice":
-            return slice(*self.decode(arg))
-        if tag == "const":
-            return getattr(self.constants, arg)
-        if tag == "fd":
-            return self.fileno(arg)
-        if tag == "self":
-            return self.m
-        if tag == "other":
-            return self.m2
-        if tag == "selfmv":
-            view = export(self.m)
-            self.temp_views.append(view)
-            return view[arg[0]:arg[1]]
-        raise ValueError("unknown value tag %r" % tag)
+        decoder = self.DECODERS.get(tag)
+        if decoder is None:
+            raise ValueError("unknown value tag %r" % tag)
+        return decoder(self, arg)
+
+    # Each tag's value from its argument, for an executor (the map, its fd, its constants).
+    DECODERS = {
+        "kw": lambda self, arg: self.decode_kw(arg),
+        "b": lambda self, arg: unhex(arg),
+        "ba": lambda self, arg: bytearray(unhex(arg)),
+        "mv": lambda self, arg: memoryview(unhex(arg)),
+        "nc": lambda self, arg: noncontiguous(unhex(arg)),
+        "text": lambda self, arg: arg,
+        "float": lambda self, arg: float(arg),
+        "idx": lambda self, arg: Index(arg),
+        "fdidx": lambda self, arg: Index(self.fd),
+        "closer": lambda self, arg: Index(arg, lambda: self.m.close()),
+        "resizer": lambda self, arg: Index(arg[1], lambda: self.m.resize(arg[0])),
+        "slice": lambda self, arg: slice(*self.decode(arg)),
+        "const": lambda self, arg: getattr(self.constants, arg),
+        "fd": lambda self, arg: self.fileno(arg),
+        "self": lambda self, arg: self.m,
+        "other": lambda self, arg: self.m2,
+        "selfmv": lambda self, arg: self.self_view(arg[0], arg[1]),
+    }
+
+    def self_view(self, start, stop):
+        """A view of the map's [start:stop], released once the op is done."""
+        view = export(self.m)
+        self.temp_views.append(view)
+        return view[start:stop]
 
     def decode_kw(self, kwargs):
         return dict((k, self.decode(x)) for k, x in kwargs.items()) if kwargs else {}

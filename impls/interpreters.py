@@ -244,52 +244,76 @@ def resolve(spec, *, timeout=10.0):
     Raise UsageError for a bad spec or a name we do not know; a known name that is missing here
     resolves to an adapter whose start() raises Unavailable with the one-line reason.
     """
-    if spec == "reference":
-        return ReferenceAdapter()
-    if spec.startswith("reference@"):
-        profile = spec.partition("@")[2]
-        if profile not in PROFILES:
-            raise UsageError(f"unknown reference profile {profile!r}; "
-                             f"choose one of {', '.join(PROFILES)}")
-        return ReferenceAdapter(profile)
+    if spec == "reference" or spec.startswith("reference@"):
+        return _reference(spec)
     if spec == "stdlib":
         return WorkerAdapter(spec, "stdlib", sys.executable, "mmap:mmap", timeout=timeout)
     if ":" in spec and not spec.startswith("python:"):
-        module, _, factory = spec.partition(":")
-        if not module or not factory or not all(p.isidentifier() for p in module.split(".")):
-            raise UsageError(f"--impl {spec!r}: expected package.module:factory")
-        return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
+        return _module_factory(spec, timeout)
     if spec.startswith("python:"):
-        path = spec.partition(":")[2]
-        if not path:
-            raise UsageError(f"--impl {spec!r}: expected python:/path/to/python")
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            return MissingAdapter(spec, f"{path} is not an executable file: give the full path "
-                                        "of a Python interpreter")
-        return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
-    cpython = re.match(r"cpython(\d+\.\d+(\.\d+)?)$", spec)
-    pypy = re.match(r"pypy3(\.\d+)?$", spec)
+        return _python_path(spec, timeout)
     try:
-        if cpython:
-            _, path = find_cpython(cpython.group(1))
-            return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
-        if pypy:
-            _, path = find_pypy3(spec[len("pypy"):] if pypy.group(1) else None)
-            return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
-        if spec == "fmmap":
-            find_fmmap()
-            return WorkerAdapter(spec, spec, sys.executable, "fmmap:mmap", timeout=timeout)
-        if spec == "pyodide":
-            node, folder, _ = find_pyodide()
-            return WorkerAdapter(spec, spec, None, "mmap:mmap", timeout=timeout,
-                                 argv=[node, RUNNER, folder, "mmap:mmap"])
+        adapter = _named(spec, timeout)
     except Unavailable as exc:
         return MissingAdapter(spec, str(exc))
+    if adapter is not None:
+        return adapter
     if spec == "all":
         raise UsageError("--impl all expands to several implementations: use all_specs()")
     raise UsageError(f"unknown --impl {spec!r}: use one of {', '.join(NAMES)}, cpythonX.Y.Z, "
                      "pypy3.X, python:/path/to/python or package.module:factory "
                      "(`python -m conformance list` shows what is installed)")
+
+
+def _reference(spec):
+    """`reference`, or `reference@PROFILE`."""
+    if spec == "reference":
+        return ReferenceAdapter()
+    profile = spec.partition("@")[2]
+    if profile not in PROFILES:
+        raise UsageError(f"unknown reference profile {profile!r}; "
+                         f"choose one of {', '.join(PROFILES)}")
+    return ReferenceAdapter(profile)
+
+
+def _module_factory(spec, timeout):
+    """`package.module:factory`, run by this interpreter."""
+    module, _, factory = spec.partition(":")
+    if not module or not factory or not all(p.isidentifier() for p in module.split(".")):
+        raise UsageError(f"--impl {spec!r}: expected package.module:factory")
+    return WorkerAdapter(spec, spec, sys.executable, spec, timeout=timeout)
+
+
+def _python_path(spec, timeout):
+    """`python:PATH`: the mmap of the interpreter at PATH."""
+    path = spec.partition(":")[2]
+    if not path:
+        raise UsageError(f"--impl {spec!r}: expected python:/path/to/python")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return MissingAdapter(spec, f"{path} is not an executable file: give the full path "
+                                    "of a Python interpreter")
+    return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
+
+
+def _named(spec, timeout):
+    """A named implementation found on this machine (Unavailable when it is not here), or
+    None for a name that is none of them."""
+    cpython = re.match(r"cpython(\d+\.\d+(\.\d+)?)$", spec)
+    pypy = re.match(r"pypy3(\.\d+)?$", spec)
+    if cpython:
+        _, path = find_cpython(cpython.group(1))
+        return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
+    if pypy:
+        _, path = find_pypy3(spec[len("pypy"):] if pypy.group(1) else None)
+        return WorkerAdapter(spec, spec, path, "mmap:mmap", timeout=timeout)
+    if spec == "fmmap":
+        find_fmmap()
+        return WorkerAdapter(spec, spec, sys.executable, "fmmap:mmap", timeout=timeout)
+    if spec == "pyodide":
+        node, folder, _ = find_pyodide()
+        return WorkerAdapter(spec, spec, None, "mmap:mmap", timeout=timeout,
+                             argv=[node, RUNNER, folder, "mmap:mmap"])
+    return None
 
 
 def discover():

@@ -329,6 +329,29 @@ def rescore(args):
 
 
 def main(argv=None):
+    args = _parser().parse_args(argv)
+    if args.budget <= 0 or args.timeout <= 0:
+        print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
+        return 2
+    if args.rescore:
+        return rescore(args)
+    with open(SOURCE, encoding="utf-8") as f:
+        text = f.read()
+    chosen = _chosen(mutants(text), args)
+    if args.list:
+        for m in chosen:
+            print(f"{m.line:4} {m.kind:10} {m.key}")
+        print(f"{len(chosen)} mutants")
+        return 0
+    random.Random(args.seed).shuffle(chosen)
+    ran = _run(chosen, text, args)
+    if ran is None:
+        return 1
+    _write(*ran, len(chosen), args)
+    return 0
+
+
+def _parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=600.0,
                         help="seconds for the whole run; mutants left over are not run. Default: 600")
@@ -352,27 +375,21 @@ def main(argv=None):
     parser.add_argument("--shard", metavar="K/N", type=_shard, default=(0, 1),
                         help="run only every Nth mutant from the Kth (0-based), so that N "
                         "processes share the cores; merge with --resume of each one's --json")
-    args = parser.parse_args(argv)
-    if args.budget <= 0 or args.timeout <= 0:
-        print("mutate_c.py: error: --budget and --timeout must be more than 0", file=sys.stderr)
-        return 2
-    if args.rescore:
-        return rescore(args)
-    with open(SOURCE, encoding="utf-8") as f:
-        text = f.read()
-    every = mutants(text)
+    return parser
+
+
+def _chosen(every, args):
+    """The mutants --only and --shard pick."""
     chosen = [m for m in every if not args.only or any(text in m.key for text in args.only)]
     shard, shards = args.shard
-    chosen = chosen[shard::shards]
-    if args.list:
-        for m in chosen:
-            print(f"{m.line:4} {m.kind:10} {m.key}")
-        print(f"{len(chosen)} mutants")
-        return 0
-    random.Random(args.seed).shuffle(chosen)
-    equivalents = load_equivalents()
-    earlier, survived = {}, {}  # results taken as they are; survivors, run again if there is time
-    for path in args.resume or []:
+    return chosen[shard::shards]
+
+
+def _earlier(paths, equivalents):
+    """({key: result} taken as they are, {key: result} of survivors, run again if there is
+    time) from the --resume files at `paths`."""
+    earlier, survived = {}, {}
+    for path in paths:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
         for r in doc["results"] if isinstance(doc, dict) else doc:
@@ -382,30 +399,26 @@ def main(argv=None):
                 earlier[r["key"]] = r
             elif r["status"] == "survived":
                 survived[r["key"]] = r
+    return earlier, survived
+
+
+def _run(chosen, text, args):
+    """(the results of the `chosen` mutants of the source `text`, the seconds taken), or None
+    when the run cannot judge them (the unmutated source fails, or native/ changed under it)."""
+    equivalents = load_equivalents()
+    earlier, survived = _earlier(args.resume or [], equivalents)
     began = time.monotonic()
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
         builder = Builder(work)
-        # The unmutated source must pass, or every mutant would look killed.
-        problem, original_code = builder.build(text)
-        outcome, took = run_stages(builder, args.timeout * 3)
-        if problem is not None or outcome[0] != "survived":
-            print(f"mutate_c: the unmutated reference fails its own tests ({outcome[1]}); fix "
-                  "that first", file=sys.stderr)
-            return 1
-        # A stage that takes several times as long as it did on the unmutated source hangs.
-        limits = {name: max(15.0, 4 * seconds) for name, seconds in took.items()}
-        # The whole mutant may take every stage's limit: a slow stage (the profiles' real
-        # interpreters) must not turn --timeout into a kill.
-        timeout = max(args.timeout, sum(limits.values()))
-        print("baseline: " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()), flush=True)
+        baseline = _baseline(builder, text, args.timeout)
+        if baseline is None:
+            return None
+        original_code, limits, timeout = baseline
         for n, m in enumerate(chosen, 1):
-            if m.key in earlier:
-                results.append({**earlier[m.key], "line": m.line, "reused": True})
-                continue
-            if m.key in survived and m.key in equivalents:  # survived, and explained since
-                results.append({**survived[m.key], "line": m.line, "reused": True,
-                                "status": "equivalent", "detail": equivalents[m.key]})
+            reused = _reused(m, earlier, survived, equivalents)
+            if reused is not None:
+                results.append(reused)
                 continue
             if time.monotonic() - began > args.budget:
                 if m.key in survived:  # past the budget: an earlier survivor, not run again
@@ -414,23 +427,60 @@ def main(argv=None):
             if buildinfo.source_digest() != builder.digest:
                 print("mutate_c: native/ changed during the run; the tests would now refuse every "
                       "mutant's version. Stopped; run again.", file=sys.stderr)
-                return 1
-            problem, code = builder.build(m.apply(text))
-            if problem is not None:
-                status, detail = "stillborn", problem.replace(work + os.sep, "")
-            elif code == original_code:
-                status, detail = "equivalent", "compiles to the same machine code"
-            else:
-                (status, detail), _ = run_stages(builder, timeout, limits)
-                if status == "survived" and m.key in equivalents:
-                    status, detail = "equivalent", equivalents[m.key]
+                return None
+            status, detail = _judge(builder, m, text, original_code, timeout, limits, equivalents)
             results.append({"line": m.line, "function": m.function, "kind": m.kind, "key": m.key,
                             "original": m.original, "mutated": m.mutated, "status": status,
                             "detail": detail})
             print(f"[{n}/{len(chosen)} {time.monotonic() - began:5.0f}s] {status:10} "
                   f"{m.line}: {m.mutated}  {detail}", flush=True)
-    seconds = time.monotonic() - began
-    report = markdown(results, len(chosen), seconds, args)
+    return results, time.monotonic() - began
+
+
+def _baseline(builder, text, timeout):
+    """(the unmutated machine code, each stage's limit, one mutant's timeout) from a run of the
+    stages on the unmutated source; None when it fails them (every mutant would look killed)."""
+    problem, original_code = builder.build(text)
+    outcome, took = run_stages(builder, timeout * 3)
+    if problem is not None or outcome[0] != "survived":
+        print(f"mutate_c: the unmutated reference fails its own tests ({outcome[1]}); fix "
+              "that first", file=sys.stderr)
+        return None
+    # A stage that takes several times as long as it did on the unmutated source hangs.
+    limits = {name: max(15.0, 4 * seconds) for name, seconds in took.items()}
+    # The whole mutant may take every stage's limit: a slow stage (the profiles' real
+    # interpreters) must not turn --timeout into a kill.
+    print("baseline: " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()), flush=True)
+    return original_code, limits, max(timeout, sum(limits.values()))
+
+
+def _reused(m, earlier, survived, equivalents):
+    """Mutant `m`'s result from an earlier run (a survivor explained since is equivalent), or
+    None to run it."""
+    if m.key in earlier:
+        return {**earlier[m.key], "line": m.line, "reused": True}
+    if m.key in survived and m.key in equivalents:  # survived, and explained since
+        return {**survived[m.key], "line": m.line, "reused": True,
+                "status": "equivalent", "detail": equivalents[m.key]}
+    return None
+
+
+def _judge(builder, m, text, original_code, timeout, limits, equivalents):
+    """(status, detail) of mutant `m`, built and run through the stages."""
+    problem, code = builder.build(m.apply(text))
+    if problem is not None:
+        return "stillborn", problem.replace(builder.work + os.sep, "")
+    if code == original_code:
+        return "equivalent", "compiles to the same machine code"
+    (status, detail), _ = run_stages(builder, timeout, limits)
+    if status == "survived" and m.key in equivalents:
+        return "equivalent", equivalents[m.key]
+    return status, detail
+
+
+def _write(results, seconds, total, args):
+    """The report (and --json), then a one-line summary."""
+    report = markdown(results, total, seconds, args)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(report)
@@ -439,12 +489,11 @@ def main(argv=None):
             json.dump({**header("mutation"),
                        "args": {"budget": args.budget, "timeout": args.timeout, "seed": args.seed,
                                 "resume": args.resume},
-                       "total": len(chosen), "seconds": seconds, "results": results}, f, indent=1)
+                       "total": total, "seconds": seconds, "results": results}, f, indent=1)
     survived = [r for r in results if r["status"] == "survived"]
     print(f"{len(results)} mutants run: {sum(r['status'] in ('killed', 'timeout') for r in results)} "
           f"killed, {sum(r['status'] == 'equivalent' for r in results)} equivalent, "
           f"{len(survived)} survived; {args.out}")
-    return 0
 
 
 if __name__ == "__main__":

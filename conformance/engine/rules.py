@@ -130,33 +130,57 @@ class Shadow:
 
     def follow(self, op, expected):
         """Move on to what the reference observed after `op`."""
-        ok = (expected.get("out") or ["", None])[0] == "ok"
-        n = op.name
-        if n == "open":
-            setup, args, kwargs = op.args
-            self.anon = setup is None
-            offset = kwargs.get("offset", 0)
-            self.offset = 0 if self.anon or not isinstance(offset, int) else max(offset, 0)
-            content = b"" if self.anon else bytes.fromhex(setup["data"])
-            self.file_size = len(content)
-            self.data = content[self.offset:]
-            self.m2, self.m2_end, self.views = False, 0, 0
-        elif n == "call" and op.args[0] == "resize" and ok and not self.anon:
+        moved = self.MOVES.get(op.name)
+        if moved is not None:
+            moved(self, op, (expected.get("out") or ["", None])[0] == "ok")
+        self._observe(expected)
+        return expected
+
+    # What an op changes beyond what the reference observes of the map (`ok`: it returned).
+    def _opened(self, op, ok):
+        setup, args, kwargs = op.args
+        self.anon = setup is None
+        offset = kwargs.get("offset", 0)
+        self.offset = 0 if self.anon or not isinstance(offset, int) else max(offset, 0)
+        content = b"" if self.anon else bytes.fromhex(setup["data"])
+        self.file_size = len(content)
+        self.data = content[self.offset:]
+        self.m2, self.m2_end, self.views = False, 0, 0
+
+    def _called(self, op, ok):
+        if op.args[0] == "resize" and ok and not self.anon:
             size = op.args[1][0]
             self.file_size = self.offset + size if isinstance(size, int) else self.file_size
-        elif n == "file_write" and ok:
+
+    def _file_written(self, op, ok):
+        if ok:
             self.file_size = max(self.file_size, op.args[0] + len(op.args[1]))
-        elif n == "file_truncate" and ok:
+
+    def _file_truncated(self, op, ok):
+        if ok:
             self.file_size = op.args[0]
-        elif n == "open2":
-            self.m2 = ok
-            self.m2_end = self.file_size if ok else 0
-        elif n == "close2":
-            self.m2, self.m2_end = False, 0
-        elif n == "export" and ok:
+
+    def _opened2(self, op, ok):
+        self.m2 = ok
+        self.m2_end = self.file_size if ok else 0
+
+    def _closed2(self, op, ok):
+        self.m2, self.m2_end = False, 0
+
+    def _exported(self, op, ok):
+        if ok:
             self.views += 1
-        elif n == "release" and ok:
+
+    def _released(self, op, ok):
+        if ok:
             self.views -= 1
+
+    MOVES = {"open": _opened, "call": _called, "file_write": _file_written,
+             "file_truncate": _file_truncated, "open2": _opened2, "close2": _closed2,
+             "export": _exported, "release": _released}
+
+    def _observe(self, expected):
+        """The map's state, length, bytes and position as the reference observed them."""
         opened = expected.get("state") == "open" and self.state != "open"
         self.ops_since_open = 0 if opened else self.ops_since_open + 1
         self.state = expected.get("state", self.state)
@@ -170,7 +194,6 @@ class Shadow:
             self.data = (self.data + bytes(self.len))[:self.len]
         pos = expected.get("pos", 0)
         self.pos = pos if isinstance(pos, int) else 0
-        return expected
 
 
 def has_tag(args, tag):

@@ -209,10 +209,23 @@ def _output(label, command, verdict, code, text):
 def text(f, info, clauses, ran, command=None, date=None):
     """NAME.md of one finding: `info` its implementation's entry, `clauses` {id: entry}, `ran`
     run_both()'s answer or None (not run)."""
-    name, profile = f["name"], info.get("profile") or "?"
+    profile = info.get("profile") or "?"
     d = facts(f) or {}
+    lines = ([f"# {f['issue']}", ""] + _about(f, info, profile, command, date)
+             + _what_happens(f, d, profile) + _why(f, d, clauses, profile)
+             + ["", "## Reproducer", ""])
+    if not f.get("repro"):
+        return "\n".join(lines + ["No reproducer was recorded for this finding.", ""])
+    lines += _reproducer(f, d, profile) + ["## Output", ""]
+    if ran is None:
+        return "\n".join(lines + ["Not run (built without running the scripts).", ""])
+    return "\n".join(lines + _outputs(f, ran, profile))
+
+
+def _about(f, info, profile, command, date):
+    """The list at the top: what was compared with what, found how, known or not."""
     record = f.get("finding") or {}
-    lines = [f"# {f['issue']}", ""]
+    lines = []
     if record.get("cpython"):  # first: the spec's own CPython is no model at this step
         lines.append(f"- **CPython itself:** {record['cpython']}")
     if f.get("origin") == "host":
@@ -226,22 +239,29 @@ def text(f, info, clauses, ran, command=None, date=None):
 
     lines += [upstream.line(record, f["impl"], name=info.get("name")),
               f"- **Implementation:** `{f['impl']}` ({info.get('name') or f['impl']}, {version})",
-             f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
-             "profile, as mmap-conformance's C reference reproduces it",
-             f"- **Scope:** {f['status']} on {len(f['clauses'])} clause(s) ({f['rows']} "
-             "result(s)); the script below is the shortest of them"]
+              f"- **Compared with:** the behaviour of CPython {profile}, the implementation's "
+              "profile, as mmap-conformance's C reference reproduces it",
+              f"- **Scope:** {f['status']} on {len(f['clauses'])} clause(s) ({f['rows']} "
+              "result(s)); the script below is the shortest of them"]
     if command:
         lines.append(f"- **Found by:** `{command}`" + (f" ({date})" if date else ""))
     if f.get("expected"):
         lines.append(f"- **Known divergence:** {f['expected']}")
-    lines += ["", "## What happens", ""]
-    if d:
-        lines += [f"At step {d['step']}, `{d['code']}`:", "",
-                  f"- CPython {profile}: {d['expected']}", f"- `{f['impl']}`: {d['got']}",
-                  f"- differing: {', '.join(d['fields'])}"]
-    else:
-        lines.append(f["detail"] or "(no detail recorded)")
-    lines += ["", f"## What CPython {profile} does, and why", ""]
+    return lines
+
+
+def _what_happens(f, d, profile):
+    lines = ["", "## What happens", ""]
+    if not d:
+        return lines + [f["detail"] or "(no detail recorded)"]
+    return lines + [f"At step {d['step']}, `{d['code']}`:", "",
+                    f"- CPython {profile}: {d['expected']}", f"- `{f['impl']}`: {d['got']}",
+                    f"- differing: {', '.join(d['fields'])}"]
+
+
+def _why(f, d, clauses, profile):
+    """The clauses the finding breaks, the op's own first, each with its source."""
+    lines = ["", f"## What CPython {profile} does, and why", ""]
     main, others = _relevant(f, d)
     for cid in main:
         c = clauses.get(cid, {"id": cid})
@@ -250,35 +270,38 @@ def text(f, info, clauses, ran, command=None, date=None):
     if others:
         lines += ["", f"The same cause also shows through {len(others)} other clause(s) whose "
                   "tests take this step: " + ", ".join(f"`{c}`" for c in others) + "."]
-    lines += ["", "## Reproducer", ""]
-    if not f.get("repro"):
-        return "\n".join(lines + ["No reproducer was recorded for this finding.", ""])
+    return lines
+
+
+def _reproducer(f, d, profile):
+    """The script: the plain one in full, or what the step-by-step one does and its steps."""
+    name = f["name"]
     if f.get("plain"):
-        lines += [f"[`{name}.py`]({name}.py), plain Python: it exits 1 where the implementation "
-                  f"does otherwise than CPython {profile}, and 0 with `--stdlib` (the running "
-                  "interpreter's own `mmap`) on that CPython. "
-                  f"[`{name}.trace.py`]({name}.trace.py) runs the same steps and prints each "
-                  "one's outcome on both sides.", "", "```python", f["plain"].rstrip("\n"),
-                  "```", ""]
-    else:
-        lines += [f"[`{name}.py`]({name}.py) is standalone (Python 2.7 to 3.15): it runs the "
-                  "steps below on the implementation and prints, step by step, what it did next "
-                  f"to what CPython {profile} does; exit 1 when a step differs. `--stdlib` runs "
-                  "the same steps on the running interpreter's own `mmap` (exit 0 on CPython "
-                  f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the "
-                  "script.", ""]
-        steps = d.get("steps") or _steps(f["repro"])
-        lines += (["```python"] + steps + ["```", ""]) if steps else []
-    lines += ["## Output", ""]
-    if ran is None:
-        return "\n".join(lines + ["Not run (built without running the scripts).", ""])
-    lines += _output(f"On `{f['impl']}`", ran.get("impl_python") and
-                     f"{ran['impl_python']} {name}.py", ran["on_impl"], ran.get("impl_code"),
-                     ran.get("impl_output", ""))
-    lines += _output(f"On CPython {profile}, with `--stdlib`", ran.get("cpython") and
-                     f"{ran['cpython']} {name}.py --stdlib", ran["on_cpython"],
-                     ran.get("cpython_code"), ran.get("cpython_output", ""))
-    return "\n".join(lines)
+        return [f"[`{name}.py`]({name}.py), plain Python: it exits 1 where the implementation "
+                f"does otherwise than CPython {profile}, and 0 with `--stdlib` (the running "
+                "interpreter's own `mmap`) on that CPython. "
+                f"[`{name}.trace.py`]({name}.trace.py) runs the same steps and prints each "
+                "one's outcome on both sides.", "", "```python", f["plain"].rstrip("\n"),
+                "```", ""]
+    lines = [f"[`{name}.py`]({name}.py) is standalone (Python 2.7 to 3.15): it runs the "
+             "steps below on the implementation and prints, step by step, what it did next "
+             f"to what CPython {profile} does; exit 1 when a step differs. `--stdlib` runs "
+             "the same steps on the running interpreter's own `mmap` (exit 0 on CPython "
+             f"{profile}). Its helpers (`new_file`, `Index`, ...) are defined in the "
+             "script.", ""]
+    steps = d.get("steps") or _steps(f["repro"])
+    return lines + ((["```python"] + steps + ["```", ""]) if steps else [])
+
+
+def _outputs(f, ran, profile):
+    """The script's output on the implementation, then on CPython with --stdlib."""
+    name = f["name"]
+    return (_output(f"On `{f['impl']}`", ran.get("impl_python") and
+                    f"{ran['impl_python']} {name}.py", ran["on_impl"], ran.get("impl_code"),
+                    ran.get("impl_output", ""))
+            + _output(f"On CPython {profile}, with `--stdlib`", ran.get("cpython") and
+                      f"{ran['cpython']} {name}.py --stdlib", ran["on_cpython"],
+                      ran.get("cpython_code"), ran.get("cpython_output", "")))
 
 
 def public(text):

@@ -164,88 +164,109 @@ def _plain(line):
 
 def _helper(what, args, has_file):
     """(lines, value) of an `apply` helper (impls/executor.py Executor.helper), written out."""
-    p = [o.py(x) for x in args]
-    args = [x.value if isinstance(x, o.Arg) and x.tag == "text" else x for x in args]
-    q = p + [""] * 3  # indexed where a table names arguments its helper may not take
-    kw = "" if len(args) < 2 or args[-1] is None else f", trackfd={p[-1]}"
-    simple = {
-        "hash": "hash(m) == object.__hash__(m)",
-        "weakref": "weakref.ref(m)() is m",
-        "gc_tracked": "gc.is_tracked(m)",
-        "is_sequence": "isinstance(m, collections.abc.Sequence)",
-        "sizeof": "isinstance(m.__sizeof__(), int)",
-        "iter_type": "type(iter(m)).__name__",
-        "next_iter": "next(iter(m))",
-        "hasattr": f"hasattr(m, {q[0]})",
-    }
-    if what in simple:
-        return [], simple[what]
-    statements = {
-        "pickle": f"pickle.dumps(m, {', '.join(p)})", "copy": "copy.copy(m)",
-        "deepcopy": "copy.deepcopy(m)", "reduce_ex": f"m.__reduce_ex__({', '.join(p)})",
-        "from_buffer": "ctypes.c_char.from_buffer(m)", "close_fd": "os.close(fd)",
-        "setattr": f"setattr(m, {', '.join(p)})",
-    }
-    if what in statements:
-        return [statements[what]], None
-    consumers = {
-        "int": "int(target)", "bytearray": "bytes(bytearray(target))",
-        "md5": "hashlib.md5(target).hexdigest()",
-        "unpack_from": f"list(struct.unpack_from({', '.join([q[0], 'target'] + p[1:])}))",
-        "view_info": "[target.format, target.itemsize, target.ndim, list(target.shape), "
-                     "target.readonly]",
-    }
-    if what in consumers:
-        return list(CONSUMER), consumers[what]
-    if what == "re_search":
-        return CONSUMER + [f"found = re.search({p[0]}, target)"], \
-            "None if found is None else [found.start(), found.end()]"
-    if what == "is_buffer":
-        return [], ("isinstance(m, collections.abc.Buffer) if hasattr(collections.abc, 'Buffer') "
-                    "else hasattr(type(m), '__buffer__')")
-    if what == "dunder_buffer":
-        return ["v = m.__buffer__(0)"], "[type(v).__name__, len(v)]"
-    if what == "binop":
-        op, other = args[0], p[1]
-        if op.lstrip("r") not in BINOPS:
-            raise ValueError(f"unknown operator {op!r}")
-        return [], f"{other} {op[1:]} m" if op.startswith("r") else f"m {op} {other}"
-    if what == "subclass":
-        return ["class Sub(factory):", "    __slots__ = ('seen',)",
-                "    def __init__(self, *a, **k): self.seen = len(a)",
-                f"sub = Sub(-1, {', '.join(p)})"], "[isinstance(sub, factory), len(sub), sub.seen]"
-    if what == "fork_set":
-        return ["pid = os.fork()", "if pid == 0:  # the child assigns, the parent reads",
-                f"    try: m[{p[0]}] = {p[1]}", "    finally: os._exit(0)",
-                "os.waitpid(pid, 0)"], f"m[{p[0]}]"
-    if what == "audit_new":
-        return ["events = []",
-                "sys.addaudithook(lambda e, a: e == 'mmap.__new__' and events.append(list(a)))",
-                f"factory(-1, {', '.join(p)}).close()"], "events"
-    if what == "fd_growth":
-        return [f"before = {FDS}", f"maps = [factory(fd, 0{kw}) for _ in range({p[0]})]"], \
-            f"{FDS} - before"
-    if what == "drop_fds":
-        if args[1]:
-            return [f"before = {FDS}", f"maps = [factory(fd, 0{kw}) for _ in range({p[0]})]",
-                    f"held = {FDS} - before", "del maps[:]; gc.collect()"], \
-                f"[held, {FDS} - before]"
-        return [f"before = {FDS}", f"for _ in range({p[0]}): factory(fd, 0{kw})",
-                "gc.collect()"], f"[None, {FDS} - before]"
-    if what == "drop_anon":
-        return [f"before = {VMSIZE}", f"for _ in range({p[0]}): factory(-1, {p[1]})",
-                "gc.collect()"], f"{VMSIZE} - before < {p[2]}"
-    if what == "large_offset":
-        return ["big = tempfile.mkstemp()[1]",
-                f"with open(big, 'wb') as f: f.seek({p[0]}); f.write(b'XYZ'); "
-                f"f.truncate({p[0]} + 8192)",
-                f"big = factory(os.open(big, os.O_RDWR), 4096, offset={p[0]})"], \
-            "[big[:3], len(big), big.size()]"
-    if what == "drop":
-        return ["del m; gc.collect()"], "open(path, 'rb').read()" if has_file else "None"
-    if what == "drop_mapped":
-        return [f"before = {MAPPED}", "del m; gc.collect()"], f"[before > 0, {MAPPED}]"
-    raise ValueError(f"no plain form for helper {what!r}")
+    form = HELPER_FORMS.get(what)
+    a = _HelperArgs(args, has_file)
+    if form is None:
+        raise ValueError(f"no plain form for helper {what!r}")
+    return form(a)
+
+
+class _HelperArgs:
+    """An `apply` helper's arguments as its plain form spells them: `p` each one's Python, `q`
+    the same padded (where a form names arguments its helper may not take), `values` as the
+    helper takes them (text as a str), `all` all of them, `trackfd` its keyword or nothing."""
+
+    def __init__(self, args, has_file):
+        self.p = [o.py(x) for x in args]
+        self.values = [x.value if isinstance(x, o.Arg) and x.tag == "text" else x for x in args]
+        self.q = self.p + [""] * 3
+        self.all = ", ".join(self.p)
+        self.trackfd = ("" if len(self.values) < 2 or self.values[-1] is None
+                        else f", trackfd={self.p[-1]}")
+        self.has_file = has_file
+
+
+def _consumed(value, *lines):
+    """A buffer consumer's form: `target` is a view of the map (the map itself once closed)."""
+    return CONSUMER + list(lines), value
+
+
+def _binop(a):
+    op, other = a.values[0], a.p[1]
+    if op.lstrip("r") not in BINOPS:
+        raise ValueError(f"unknown operator {op!r}")
+    return [], f"{other} {op[1:]} m" if op.startswith("r") else f"m {op} {other}"
+
+
+def _drop_fds(a):
+    p = a.p
+    if a.values[1]:
+        return [f"before = {FDS}", f"maps = [factory(fd, 0{a.trackfd}) for _ in range({p[0]})]",
+                f"held = {FDS} - before", "del maps[:]; gc.collect()"], f"[held, {FDS} - before]"
+    return [f"before = {FDS}", f"for _ in range({p[0]}): factory(fd, 0{a.trackfd})",
+            "gc.collect()"], f"[None, {FDS} - before]"
+
+
+# Each helper's plain form: (lines, value) from its _HelperArgs.
+HELPER_FORMS = {
+    # an expression
+    "hash": lambda a: ([], "hash(m) == object.__hash__(m)"),
+    "weakref": lambda a: ([], "weakref.ref(m)() is m"),
+    "gc_tracked": lambda a: ([], "gc.is_tracked(m)"),
+    "is_sequence": lambda a: ([], "isinstance(m, collections.abc.Sequence)"),
+    "sizeof": lambda a: ([], "isinstance(m.__sizeof__(), int)"),
+    "iter_type": lambda a: ([], "type(iter(m)).__name__"),
+    "next_iter": lambda a: ([], "next(iter(m))"),
+    "hasattr": lambda a: ([], f"hasattr(m, {a.q[0]})"),
+    "is_buffer": lambda a: ([], "isinstance(m, collections.abc.Buffer) if hasattr(collections.abc, "
+                                "'Buffer') else hasattr(type(m), '__buffer__')"),
+    "binop": _binop,
+    # a statement
+    "pickle": lambda a: ([f"pickle.dumps(m, {a.all})"], None),
+    "copy": lambda a: (["copy.copy(m)"], None),
+    "deepcopy": lambda a: (["copy.deepcopy(m)"], None),
+    "reduce_ex": lambda a: ([f"m.__reduce_ex__({a.all})"], None),
+    "from_buffer": lambda a: (["ctypes.c_char.from_buffer(m)"], None),
+    "close_fd": lambda a: (["os.close(fd)"], None),
+    "setattr": lambda a: ([f"setattr(m, {a.all})"], None),
+    # a buffer consumer
+    "int": lambda a: _consumed("int(target)"),
+    "bytearray": lambda a: _consumed("bytes(bytearray(target))"),
+    "md5": lambda a: _consumed("hashlib.md5(target).hexdigest()"),
+    "unpack_from": lambda a: _consumed(
+        f"list(struct.unpack_from({', '.join([a.q[0], 'target'] + a.p[1:])}))"),
+    "view_info": lambda a: _consumed(
+        "[target.format, target.itemsize, target.ndim, list(target.shape), target.readonly]"),
+    "re_search": lambda a: _consumed("None if found is None else [found.start(), found.end()]",
+                                     f"found = re.search({a.p[0]}, target)"),
+    # a few lines
+    "dunder_buffer": lambda a: (["v = m.__buffer__(0)"], "[type(v).__name__, len(v)]"),
+    "subclass": lambda a: (["class Sub(factory):", "    __slots__ = ('seen',)",
+                            "    def __init__(self, *a, **k): self.seen = len(a)",
+                            f"sub = Sub(-1, {a.all})"],
+                           "[isinstance(sub, factory), len(sub), sub.seen]"),
+    "fork_set": lambda a: (["pid = os.fork()", "if pid == 0:  # the child assigns, the parent reads",
+                            f"    try: m[{a.p[0]}] = {a.p[1]}", "    finally: os._exit(0)",
+                            "os.waitpid(pid, 0)"], f"m[{a.p[0]}]"),
+    "audit_new": lambda a: (["events = []", "sys.addaudithook(lambda e, a: e == 'mmap.__new__' "
+                             "and events.append(list(a)))", f"factory(-1, {a.all}).close()"],
+                            "events"),
+    "fd_growth": lambda a: ([f"before = {FDS}",
+                             f"maps = [factory(fd, 0{a.trackfd}) for _ in range({a.p[0]})]"],
+                            f"{FDS} - before"),
+    "drop_fds": _drop_fds,
+    "drop_anon": lambda a: ([f"before = {VMSIZE}", f"for _ in range({a.p[0]}): factory(-1, {a.p[1]})",
+                             "gc.collect()"], f"{VMSIZE} - before < {a.p[2]}"),
+    "large_offset": lambda a: (["big = tempfile.mkstemp()[1]",
+                                f"with open(big, 'wb') as f: f.seek({a.p[0]}); f.write(b'XYZ'); "
+                                f"f.truncate({a.p[0]} + 8192)",
+                                f"big = factory(os.open(big, os.O_RDWR), 4096, offset={a.p[0]})"],
+                               "[big[:3], len(big), big.size()]"),
+    "drop": lambda a: (["del m; gc.collect()"],
+                       "open(path, 'rb').read()" if a.has_file else "None"),
+    "drop_mapped": lambda a: ([f"before = {MAPPED}", "del m; gc.collect()"],
+                              f"[before > 0, {MAPPED}]"),
+}
 
 
 # -- the last step, checked -------------------------------------------------------------------------
@@ -253,43 +274,52 @@ def _helper(what, args, has_file):
 def _check(record, lines, value, cpython, py2=False):
     """The last step (`lines`, then its outcome `value`) with CPython's outcome checked
     (`py2`: on Python 2, where an OSError of mmap's is an EnvironmentError)."""
-    expected, got, fields = record["expected"], record.get("got") or {}, record["fields"]
-    out = expected.get("out") or [""]
-    other = (got.get("out") or [""])[0]
+    out = record["expected"].get("out") or [""]
     if out[0] == "exc":
-        name, code = out[1], out[2]
-        name = "EnvironmentError" if py2 and name == "OSError" else name
-        step = lines + ([value] if value else [])
-        body = ["try: " + step[0]] if len(step) == 1 else \
-            ["try:"] + ["    " + line for line in step]
-        if "out" not in fields and set(fields) - {"crash", "protocol", "hang"}:
-            # Both raise; the state left after differs.
-            return body + [f"except {name}: pass"] + _states(fields, expected, cpython) + \
-                _read_back(record)
-        if isinstance(code, (int, str)):
-            want = f"errno.{code}" if isinstance(code, str) else str(code)
-            caught = (f"except {name} as e: assert e.errno == {want}, "
-                      f"({f'{cpython}: {name} [errno {code}]'!r}, e)")
-        else:
-            caught = f"except {name}: print({f'{name}, as on {cpython}'!r})"
-        # A crash shows when the map is read back, as the suite does after each step: before
-        # saying the exception is missing (a map grown past its pages dies there), and after
-        # it (a map over a file truncated under it).
-        back = "m[:]; " if _read_back(record) else ""
-        return body + [caught, f"else: {back}sys.exit({f'{cpython} raises {name} here'!r})"] + \
+        return _check_raises(record, lines + ([value] if value else []), cpython, py2)
+    return _check_outcome(record, lines, value, cpython)
+
+
+def _check_raises(record, step, cpython, py2):
+    """The last step's statements `step`, where CPython raises."""
+    expected, fields = record["expected"], record["fields"]
+    name, code = expected["out"][1], expected["out"][2]
+    name = "EnvironmentError" if py2 and name == "OSError" else name
+    body = ["try: " + step[0]] if len(step) == 1 else ["try:"] + ["    " + line for line in step]
+    if "out" not in fields and set(fields) - {"crash", "protocol", "hang"}:
+        # Both raise; the state left after differs.
+        return body + [f"except {name}: pass"] + _states(fields, expected, cpython) + \
             _read_back(record)
+    if isinstance(code, (int, str)):
+        want = f"errno.{code}" if isinstance(code, str) else str(code)
+        caught = (f"except {name} as e: assert e.errno == {want}, "
+                  f"({f'{cpython}: {name} [errno {code}]'!r}, e)")
+    else:
+        caught = f"except {name}: print({f'{name}, as on {cpython}'!r})"
+    # A crash shows when the map is read back, as the suite does after each step: before
+    # saying the exception is missing (a map grown past its pages dies there), and after
+    # it (a map over a file truncated under it).
+    back = "m[:]; " if _read_back(record) else ""
+    return body + [caught, f"else: {back}sys.exit({f'{cpython} raises {name} here'!r})"] + \
+        _read_back(record)
+
+
+def _check_outcome(record, lines, value, cpython):
+    """The last step's `lines` and outcome `value`, where CPython returns."""
+    expected, fields = record["expected"], record["fields"]
+    out = expected.get("out") or [""]
+    other = ((record.get("got") or {}).get("out") or [""])[0]
     checks = list(lines)
-    if value is None:
-        pass
-    elif ("out" in fields or set(fields) & {"crash", "protocol", "hang"}) and other != "exc":
-        test = _value_test(out[1] if out[0] == "ok" else None)
+    if value is not None:
+        compared = "out" in fields or set(fields) & {"crash", "protocol", "hang"}
+        # Where the implementation raises and CPython does not, running it is the check.
+        test = _value_test(out[1] if out[0] == "ok" else None) \
+            if compared and other != "exc" else None
         if test is None:
             checks.append(value)
         else:
             want, assertion = test
             checks += [f"r = {value}", f"assert {assertion}, ({f'{cpython}: {want}'!r}, r)"]
-    else:  # the implementation raises where CPython does not: running it is the check
-        checks.append(value)
     if other != "exc":  # a raise leaves the state as it is: the other fields follow from it
         checks += _states(fields, expected, cpython)
     return checks + _read_back(record)
