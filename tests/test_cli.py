@@ -222,10 +222,10 @@ def test_the_console_script_is_the_same_cli_and_reports_is_not_installed():
         import tomli as tomllib
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)
-    assert project["project"]["scripts"] == {"mmap-conformance": "conformance.cli:main"}
+    assert project["project"]["scripts"] == {"mmap-conformance": "conformance.cli.main:main"}
     assert "reports" not in project["tool"]["setuptools"]["packages"]
     code = ("import sys; sys.argv[0] = '/venv/bin/mmap-conformance'\n"
-            "from conformance.cli.run import main; sys.exit(main(['--bogus']))")
+            "from conformance.cli.main import main; sys.exit(main(['--bogus']))")
     env = dict(os.environ, PYTHONPATH=ROOT)
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, timeout=60)

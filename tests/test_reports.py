@@ -182,7 +182,7 @@ def test_bad_results_leave_an_earlier_report_alone(tmp_path, built):
 
 def test_reports_never_import_pytest(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps(results()))
-    code = ("import sys, runpy; sys.argv = ['build', 'results.json', '--out', 'out']\n"
+    code = ("import sys, runpy; sys.argv = ['conformance', 'report', 'results.json', '--out', 'out']\n"
             "try:\n    runpy.run_module('conformance', run_name='__main__')\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
             "assert 'pytest' not in sys.modules and '_pytest' not in sys.modules\n")

@@ -42,7 +42,6 @@ from conformance.pytest_plugin import (
 )
 from conformance.results import (
     EXIT_UNCHECKED,
-    EXIT_USAGE,
     exit_status,
     header,
     verdict,
@@ -619,24 +618,3 @@ def _write(args, argv, infos, rows, interrupted):
 
         issues.write(doc, args.repro_dir, run=not interrupted)
     return bool(args.json)
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        return run(argv)
-    except Usage as exc:
-        print(f"{prog()}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except Unchecked as exc:
-        print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return EXIT_UNCHECKED
-    except ImportError as exc:  # something the run needs cannot be loaded: nothing was checked
-        print("python -m conformance: error: " + " ".join(str(exc).split()), file=sys.stderr)
-        return EXIT_UNCHECKED
-    except KeyboardInterrupt:
-        print("python -m conformance: interrupted", file=sys.stderr)
-        return 130
-    except RuntimeError as exc:
-        print(f"python -m conformance: error: {exc}", file=sys.stderr)
-        return 1
