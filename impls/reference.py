@@ -115,7 +115,56 @@ _EMULATED = frozenset([lib.REFMMAP_E_WIN_UNALIGNED, lib.REFMMAP_E_WIN_ANON_EMPTY
                        lib.REFMMAP_E_WIN_EXTEND_READ, lib.REFMMAP_E_WIN_TOO_BIG,
                        lib.REFMMAP_E_TAG_NUL])
 
-# Codes whose message a profile words its own way (impls/profiles.py MESSAGES).
+# Messages a release words its own way: key -> (message, feature, message, ...), each later
+# message the wording from the first release with that feature (native/refmmap.c `features`).
+# {name}, {n}, {pos}, {most}, {type} are filled in by _msg().
+_WORDINGS = {
+    "del_item": ("mmap object doesn't support item deletion",
+                 "int_items", "mmap doesn't support item deletion"),
+    "pickle": ("can't pickle mmap objects", "int_items", "can't pickle mmap.mmap objects",
+               "new_pickle_message", "cannot pickle 'mmap.mmap' object"),
+    # Argument parsing (getargs).
+    "no_kwargs": ("{name}() takes no keyword arguments",
+                  "kwargs_qualname", "mmap.{name}() takes no keyword arguments"),
+    "noargs_kwargs": ("{name}() takes no keyword arguments",
+                      "noargs_qualname", "mmap.{name}() takes no keyword arguments"),
+    "int_required": ("an integer is required", "int_items", "an integer is required (got type {type})",
+                     "index_message", "'{type}' object cannot be interpreted as an integer"),
+    "read_type": ("an integer is required", "int_items", "integer argument expected, got '{type}'",
+                  "read_index", "argument should be integer or None, not '{type}'"),
+    "read_float": ("integer argument expected, got float",
+                   "int_items", "'float' object cannot be interpreted as an integer",
+                   "read_index", "argument should be integer or None, not 'float'"),
+    "no_args": ("{name}() takes no arguments ({n} given)",
+                "noargs_qualname", "mmap.{name}() takes no arguments ({n} given)"),
+    "bad_kwarg": ("'{name}' is an invalid keyword argument for this function",
+                  "keyword_message", "this function got an unexpected keyword argument '{name}'"),
+    "missing_arg": ("Required argument '{name}' (pos {pos}) not found",
+                    "function_message", "function missing required argument '{name}' (pos {pos})"),
+    "dup_arg": ("Argument given by name ('{name}') and position ({pos})",
+                "function_message", "argument for function given by name ('{name}') and position ({pos})"),
+    "too_many": ("function takes at most {most} arguments ({n} given)",
+                 "keyword_message", "function takes at most {most} positional arguments ({n} given)"),
+    "shared_anon": ("mmap: can't expand a shared anonymous mapping on Linux",
+                    "shared_anon_message", "mmap: can't expand a shared anonymous mapping"),
+    "slice_index": ("slice indices must be integers or None or have an __index__ method",
+                    "slice_index_message", "slice indices must be integers or have an __index__ method"),
+    "float_int": ("integer argument expected, got float",
+                  "index_message", "'float' object cannot be interpreted as an integer"),
+}
+
+
+def _msg(p, key, **fields):
+    """Profile p's wording of message `key`, with its {fields} filled in."""
+    steps = _WORDINGS[key]
+    message = steps[0]
+    for i in range(1, len(steps), 2):
+        if getattr(p, steps[i]):
+            message = steps[i + 1]
+    return message.format(**fields)
+
+
+# Codes whose message a profile words its own way (_WORDINGS).
 _PROFILE_WORDING = {lib.REFMMAP_E_SHARED_ANON: "shared_anon", lib.REFMMAP_E_DEL_ITEM: "del_item"}
 
 # One call of an op walked by the C library (refmmap_run), and its "returned early" answer.
@@ -286,7 +335,7 @@ _OWN = {
 MESSAGES = frozenset(
     [msg for code, (_, msg) in _ERRORS.items() if not msg.startswith("refmmap:")
      and code not in _EMULATED] + list(_OWN.values())
-    + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap " in msg]
+    + [msg for steps in _WORDINGS.values() for msg in steps[::2] if "mmap " in msg]
 )
 
 
@@ -307,7 +356,7 @@ def _check(rc, clause=None):
 def _index(obj, profile):
     """operator.index with the TypeError wording of the profile."""
     if isinstance(obj, float):
-        raise TypeError(profile.messages["float_int"])
+        raise TypeError(_msg(profile, "float_int"))
     return _convert(operator.index, obj)
 
 
@@ -319,7 +368,7 @@ def _ssize(obj, profile, overflow=OverflowError, message="Python int too large t
     if getargs and not profile.ssize_arg_index and not isinstance(obj, int):
         # 2.7's getargs takes any object with __int__ (nb_int), and no __index__-only one.
         if isinstance(obj, float):
-            raise TypeError(profile.messages["float_int"])
+            raise TypeError(_msg(profile, "float_int"))
         if not hasattr(type(obj), "__int__"):
             raise TypeError("an integer is required")
         value = _convert(int, obj)
@@ -364,14 +413,14 @@ def _py2_type(value):
 def _byte_or_int(obj, profile):
     """The integer conversion shared by the 'i' and 'b' formats."""
     if isinstance(obj, float):
-        raise TypeError(profile.messages["float_int"])
+        raise TypeError(_msg(profile, "float_int"))
     if not profile.int_arg_index and not isinstance(obj, int):
         # Before 3.8 the 'i' and 'b' formats call __int__ (nb_int), never __index__.
         if not hasattr(type(obj), "__int__"):
-            raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+            raise TypeError(_msg(profile, "int_required", type=type(obj).__name__))
         return _convert(int, obj)
     if not hasattr(type(obj), "__index__"):
-        raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+        raise TypeError(_msg(profile, "int_required", type=type(obj).__name__))
     return _convert(operator.index, obj)
 
 
@@ -380,7 +429,7 @@ def _slice_index(obj, profile):
     if obj is None:
         return None
     if isinstance(obj, float) or not hasattr(type(obj), "__index__"):
-        raise TypeError(profile.messages["slice_index"])
+        raise TypeError(_msg(profile, "slice_index"))
     return max(-SSIZE_MAX - 1, min(SSIZE_MAX, _convert(operator.index, obj)))
 
 
@@ -415,12 +464,12 @@ def _arity(p, name, args, kwargs, lo, hi):
 
 def _count(p, name, args, kwargs, lo, hi):
     if kwargs:
-        raise TypeError(p.msg("noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
+        raise TypeError(_msg(p, "noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
     n = len(args)
     if lo <= n <= hi:
         return
     if hi == 0:
-        raise TypeError(p.msg("no_args", name=name, n=n))
+        raise TypeError(_msg(p, "no_args", name=name, n=n))
     if p.ac_conversion:
         if name in _METH_O:
             raise TypeError(f"mmap.{name}() takes exactly one argument ({n} given)")
@@ -435,17 +484,17 @@ def _count(p, name, args, kwargs, lo, hi):
 def parse_call(p, names, required, args, kwargs, extra=()):
     """A constructor's (args, kwargs) -> {name: value}, rejecting what its getargs rejects."""
     if len(args) > len(names):
-        raise TypeError(p.msg("too_many", most=len(names), n=len(args)))
+        raise TypeError(_msg(p, "too_many", most=len(names), n=len(args)))
     values = dict(zip(names, args))
     for name, value in kwargs.items():
         if name not in names and name not in extra:
-            raise TypeError(p.msg("bad_kwarg", name=name))
+            raise TypeError(_msg(p, "bad_kwarg", name=name))
         if name in values:
-            raise TypeError(p.msg("dup_arg", name=name, pos=names.index(name) + 1))
+            raise TypeError(_msg(p, "dup_arg", name=name, pos=names.index(name) + 1))
         values[name] = value
     for i, name in enumerate(names[:required]):
         if name not in values:
-            raise TypeError(p.msg("missing_arg", name=name, pos=i + 1))
+            raise TypeError(_msg(p, "missing_arg", name=name, pos=i + 1))
     return values
 
 
@@ -584,7 +633,7 @@ class _Methods:
 
     def __exit__(self, *args, **kwargs):
         if kwargs:
-            raise TypeError(self._profile.msg("no_kwargs", name="__exit__"))
+            raise TypeError(_msg(self._profile, "no_kwargs", name="__exit__"))
         if self._profile.ac_conversion and len(args) != 3:
             raise TypeError(f"__exit__ expected 3 arguments, got {len(args)}")
         self.close()
@@ -593,10 +642,10 @@ class _Methods:
         if not self._profile.int_items and protocol == 2:  # 2.7 has no protocol past 2
             # Python 2's object.__reduce_ex__(2) pickles a C object with no state: it "works".
             return _py2_newobj, (self._profile.version,), None, None, None
-        raise TypeError(self._profile.messages["pickle"])
+        raise TypeError(_msg(self._profile, "pickle"))
 
     def __reduce__(self):
-        raise TypeError(self._profile.messages["pickle"])
+        raise TypeError(_msg(self._profile, "pickle"))
 
     def __repr__(self):
         if not self._profile.new_repr:
@@ -679,7 +728,7 @@ class _Methods:
             err = ffi.errno
             return _named(OSError(err, os.strerror(err)), clause)
         wording = _PROFILE_WORDING.get(rc)
-        return _fail(rc, None if wording is None else self._profile.messages[wording])
+        return _fail(rc, None if wording is None else _msg(self._profile, wording))
 
     def __getitem__(self, key):
         m = self._m
@@ -886,7 +935,7 @@ class _Methods:
             n = args[0] if args else None
             if not p.int_items:  # 2.7: read(n), "n" format
                 if isinstance(n, float):
-                    raise TypeError(p.messages["read_float"])
+                    raise TypeError(_msg(p, "read_float"))
                 n = _ssize(n, p)
             elif n is None:
                 n = -1
@@ -896,7 +945,7 @@ class _Methods:
                 n = _ssize(n, p, OverflowError, _FIT, getargs=False)
             else:
                 key = "read_float" if isinstance(n, float) else "read_type"
-                raise TypeError(p.msg(key, type=type(n).__name__))
+                raise TypeError(_msg(p, key, type=type(n).__name__))
             c.a[0] = n
             m = self._m
             _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
