@@ -56,8 +56,15 @@ _verify_abi()
 SSIZE_MAX = sys.maxsize
 CLOSED = "mmap closed or invalid"
 READONLY = "mmap can't modify a readonly memory map."
+# 2.7 names an int past a C long "long".
+_FIT = ("cannot fit 'long' into an index-sized integer",
+        "int_items", "cannot fit 'int' into an index-sized integer")
 
-# The one place C error codes become exceptions, with CPython's exact messages.
+# The one table of the reference's errors, with CPython's exact messages: key -> (exception
+# class, wording). A key is a C code (REFMMAP_E_*) or the name of a check the Python layer makes
+# (argument conversion and counting, and the protocols C has no part in). A wording is a message,
+# or (message, feature, message, ...): each later message is the wording from the first release
+# with that feature (native/refmmap.c `features`). _raise() fills in {fields}.
 _ERRORS = {
     lib.REFMMAP_E_CLOSED: (ValueError, CLOSED),
     lib.REFMMAP_E_READONLY: (TypeError, READONLY),
@@ -76,7 +83,9 @@ _ERRORS = {
     lib.REFMMAP_E_NEWSIZE: (ValueError, "new size out of range"),
     lib.REFMMAP_E_NORESIZE: (TypeError, "mmap can't resize a readonly or copy-on-write memory map."),
     lib.REFMMAP_E_TRACKFD: (ValueError, "mmap can't resize with trackfd=False."),
-    lib.REFMMAP_E_SHARED_ANON: (ValueError, "mmap: can't expand a shared anonymous mapping on Linux"),
+    lib.REFMMAP_E_SHARED_ANON: (ValueError, ("mmap: can't expand a shared anonymous mapping on Linux",
+                                             "shared_anon_message",
+                                             "mmap: can't expand a shared anonymous mapping")),
     lib.REFMMAP_E_MADV_START: (ValueError, "madvise start out of bounds"),
     lib.REFMMAP_E_MADV_LENGTH: (ValueError, "madvise length invalid"),
     lib.REFMMAP_E_MADV_OVERFLOW: (OverflowError, "madvise length too large"),
@@ -96,7 +105,8 @@ _ERRORS = {
     lib.REFMMAP_E_WRITE_READONLY: (TypeError, READONLY),
     lib.REFMMAP_E_WRITE_BYTE_READONLY: (TypeError, READONLY),
     lib.REFMMAP_E_MOVE_READONLY: (TypeError, READONLY),
-    lib.REFMMAP_E_DEL_ITEM: (TypeError, "mmap doesn't support item deletion"),  # profile wording
+    lib.REFMMAP_E_DEL_ITEM: (TypeError, ("mmap object doesn't support item deletion",
+                                         "int_items", "mmap doesn't support item deletion")),
     lib.REFMMAP_E_DEL_SLICE: (TypeError, "mmap object doesn't support slice deletion"),
     lib.REFMMAP_E_GET_KEY: (TypeError, "mmap indices must be integers"),
     lib.REFMMAP_E_SET_KEY: (TypeError, "mmap indices must be integer"),  # sic: CPython's singular
@@ -109,20 +119,138 @@ _ERRORS = {
                                     os.strerror(errno.EACCES)),
     lib.REFMMAP_E_WIN_TOO_BIG: (OverflowError, "Python int too large to convert to C long"),
     lib.REFMMAP_E_TAG_NUL: (ValueError, "embedded null byte"),  # os.memfd_create()'s
+    "tagname_type": (TypeError, "argument 3 must be str or None, not {type}"),
+    # Argument conversion, as CPython's getargs formats (and PyNumber_AsSsize_t) word it.
+    "float_int": (TypeError, ("integer argument expected, got float",
+                              "index_message", "'float' object cannot be interpreted as an integer")),
+    "int_required": (TypeError, ("an integer is required",
+                                 "int_items", "an integer is required (got type {type})",
+                                 "index_message", "'{type}' object cannot be interpreted as an integer")),
+    "ssize": (OverflowError, ("Python int too large to convert to C long",  # 2.7: through a C long
+                              "ssize_arg_index", "Python int too large to convert to C ssize_t")),
+    "index_fit": (IndexError, _FIT),
+    "item_fit": (TypeError, _FIT),
+    "read_fit": (OverflowError, _FIT),
+    "clong": (OverflowError, "Python int too large to convert to C long"),
+    "clinic_cint": (OverflowError, "Python int too large to convert to C int"),
+    "int_max": (OverflowError, "signed integer is greater than maximum"),
+    "int_min": (OverflowError, "signed integer is less than minimum"),
+    "byte_max": (OverflowError, "unsigned byte integer is greater than maximum"),
+    "byte_min": (OverflowError, "unsigned byte integer is less than minimum"),
+    "py2_char": (TypeError, "write_byte() argument 1 must be char, not {type}"),
+    "slice_index": (TypeError, ("slice indices must be integers or None or have an __index__ method",
+                                "slice_index_message",
+                                "slice indices must be integers or have an __index__ method")),
+    "slice_step": (ValueError, "slice step cannot be zero"),
+    "read_type": (TypeError, ("an integer is required",
+                              "int_items", "integer argument expected, got '{type}'",
+                              "read_index", "argument should be integer or None, not '{type}'")),
+    "read_float": (TypeError, ("integer argument expected, got float",
+                               "int_items", "'float' object cannot be interpreted as an integer",
+                               "read_index", "argument should be integer or None, not 'float'")),
+    "item_type": (TypeError, "mmap item value must be an int"),
+    "py2_item": (IndexError, "mmap assignment must be single-character string"),
+    "py2_slice": (IndexError, "mmap slice assignment must be a string"),
+    "py2_bytes_arg": (TypeError, "{name}() argument 1 must be string or read-only buffer, not {type}"),
+    "bytes_like": (TypeError, "a bytes-like object is required, not '{type}'"),
+    "set_name_type": (TypeError, "set_name() argument must be str, not {type}"),
+    "name_nul": (ValueError, "embedded null character"),
+    # Argument counting and keywords.
+    "no_kwargs": (TypeError, ("{name}() takes no keyword arguments",
+                              "kwargs_qualname", "mmap.{name}() takes no keyword arguments")),
+    "noargs_kwargs": (TypeError, ("{name}() takes no keyword arguments",
+                                  "noargs_qualname", "mmap.{name}() takes no keyword arguments")),
+    "no_args": (TypeError, ("{name}() takes no arguments ({n} given)",
+                            "noargs_qualname", "mmap.{name}() takes no arguments ({n} given)")),
+    "count": (TypeError, "{name}() takes {how} {bound} argument{s} ({n} given)"),
+    "clinic_count": (TypeError, "{name} expected {how}{bound} argument{s}, got {n}"),
+    "clinic_one": (TypeError, "mmap.{name}() takes exactly one argument ({n} given)"),
+    "positional": (TypeError, "{name}() takes at most {most} positional arguments ({n} given)"),
+    "unexpected_kwarg": (TypeError, "{name}() got an unexpected keyword argument '{kw}'"),
+    "exit_args": (TypeError, "__exit__ expected 3 arguments, got {n}"),
+    "too_many": (TypeError, ("function takes at most {most} arguments ({n} given)",
+                             "keyword_message",
+                             "function takes at most {most} positional arguments ({n} given)")),
+    "bad_kwarg": (TypeError, ("'{name}' is an invalid keyword argument for this function",
+                              "keyword_message",
+                              "this function got an unexpected keyword argument '{name}'")),
+    "missing_arg": (TypeError, ("Required argument '{name}' (pos {pos}) not found",
+                                "function_message",
+                                "function missing required argument '{name}' (pos {pos})")),
+    "dup_arg": (TypeError, ("Argument given by name ('{name}') and position ({pos})",
+                            "function_message",
+                            "argument for function given by name ('{name}') and position ({pos})")),
+    # The object protocols.
+    "closed_attr": (AttributeError, "attribute 'closed' of 'mmap.mmap' objects is not writable"),
+    "pickle": (TypeError, ("can't pickle mmap objects", "int_items", "can't pickle mmap.mmap objects",
+                           "new_pickle_message", "cannot pickle 'mmap.mmap' object")),
+    "operand": (TypeError, "unsupported operand type(s) for {op}: '{left}' and '{right}'"),
+    "py2_concat": (TypeError, "cannot concatenate 'str' and 'mmap.mmap' objects"),
+    "py2_buffer": (TypeError, "cannot make memory view because object does not have the buffer "
+                              "interface"),
+    "not_writable": (BufferError, "Object is not writable."),
+    "noncontiguous": (BufferError, "memoryview: underlying buffer is not C-contiguous"),
 }
-# Codes whose message is no mmap string of CPython's (the Windows emulation's).
-_EMULATED = frozenset([lib.REFMMAP_E_WIN_UNALIGNED, lib.REFMMAP_E_WIN_ANON_EMPTY,
+# Codes whose message is no mmap string of CPython's (the Windows emulation's, and BADARG).
+_NOT_CPYTHON = frozenset([lib.REFMMAP_E_WIN_UNALIGNED, lib.REFMMAP_E_WIN_ANON_EMPTY,
                        lib.REFMMAP_E_WIN_EXTEND_READ, lib.REFMMAP_E_WIN_TOO_BIG,
-                       lib.REFMMAP_E_TAG_NUL])
+                       lib.REFMMAP_E_TAG_NUL, lib.REFMMAP_E_BADARG])
 
-# Codes whose message a profile words its own way (impls/profiles.py MESSAGES).
-_PROFILE_WORDING = {lib.REFMMAP_E_SHARED_ANON: "shared_anon", lib.REFMMAP_E_DEL_ITEM: "del_item"}
+
+def _wording(wording, p):
+    """Profile p's message of a table wording (p None: the first)."""
+    if type(wording) is str:
+        return wording
+    message = wording[0]
+    if p is not None:
+        for i in range(1, len(wording), 2):
+            if getattr(p, wording[i]):
+                message = wording[i + 1]
+    return message
+
+
+def _raise(key, p=None, clause=None, branch=None, **fields):
+    """The one place the reference raises an mmap error: the exception of `key` (_ERRORS) in
+    profile p's wording, its {fields} filled in, carrying the clause of its check (a C code's
+    own, else `clause`). REFMMAP_E_OS keeps errno and takes `branch`, the branch the caller was
+    in (REFMMAP_E_OS_FILE: none, as a file's preparation is no branch's)."""
+    # Built in _exception(), whose frame is gone by now: a frame of the traceback holding its
+    # own exception would be a reference cycle, leaving the op's frames (maps, buffers, C calls)
+    # to the cyclic GC instead of freeing them as the exception is dropped.
+    raise _exception(key, p, clause, branch, fields)
+
+
+def _exception(key, p, clause, branch, fields):
+    if key == lib.REFMMAP_E_OS or key == lib.REFMMAP_E_OS_FILE:
+        err = ffi.errno
+        exc = OSError(err, os.strerror(err))
+        exc.clause = branch if key == lib.REFMMAP_E_OS else None
+        return exc
+    cls, wording = _ERRORS[key]
+    exc = cls(_wording(wording, p).format(**fields))
+    exc.clause = _CLAUSES.get(key, clause)
+    return exc
+
+
+def _check(rc, p=None, branch=None):
+    """Raise the exception of a C return code (_raise), if it is an error."""
+    if rc < 0:
+        _raise(rc, p, branch=branch)
+
+
+# mmap's own strings, which --strict-messages compares exactly: each C check's first wording,
+# and every wording that names "mmap " (as before the table was one: the newer wording of
+# REFMMAP_E_SHARED_ANON is not in it).
+MESSAGES = frozenset(
+    message for key, (_, wording) in _ERRORS.items() if key not in _NOT_CPYTHON
+    for message in ((wording,) if type(wording) is str else wording[::2])
+    if (type(key) is int and message in (wording, wording[0])) or "mmap " in message
+)
 
 # One call of an op walked by the C library (refmmap_run), and its "returned early" answer.
 _CALL = "refmmap_call_t *"
 _DONE = lib.REFMMAP_DONE
 _SSIZE_MIN = -SSIZE_MAX - 1
-_FIT = "cannot fit 'int' into an index-sized integer"
 _WHOLE = slice(None)
 
 
@@ -155,7 +283,7 @@ def _plain_slice(key):
 
 # The clause of each code's check, as C names it (native/refmmap.c `clauses`).
 _CLAUSES = {code: ffi.string(lib.refmmap_clause(code)).decode() for code in _ERRORS
-            if lib.refmmap_clause(code) != ffi.NULL}
+            if type(code) is int and lib.refmmap_clause(code) != ffi.NULL}
 
 # Every clause the Python layer names: its own checks' raises, the branch an op took (the
 # constructor's as C chose it: refmmap_ctor_t.clause), and the re-entrant changes (with
@@ -264,71 +392,29 @@ def _convert(fn, obj):
         LEDGER.converting -= 1
 
 
-def _named(exc, clause):
-    """`exc`, carrying the clause of the check that raises it."""
-    exc.clause = clause
-    return exc
-
-
-def _fail(code, message=None):
-    """The exception of a C code's check raised by the Python layer (where CPython's order puts
-    it before the C call), with that check's clause."""
-    exc, msg = _ERRORS[code]
-    return _named(exc(msg if message is None else message), _CLAUSES.get(code))
-
-# mmap's own strings raised outside the C layer.
-_OWN = {
-    "item_type": "mmap item value must be an int",
-    "py2_item": "mmap assignment must be single-character string",
-    "py2_slice": "mmap slice assignment must be a string",
-}
-
-MESSAGES = frozenset(
-    [msg for code, (_, msg) in _ERRORS.items() if not msg.startswith("refmmap:")
-     and code not in _EMULATED] + list(_OWN.values())
-    + [msg for steps in profiles.MESSAGES.values() for _, msg in steps if "mmap " in msg]
-)
-
-
-def _check(rc, clause=None):
-    """Raise the exception for a C return code, with its check's clause; REFMMAP_E_OS keeps
-    errno and takes `clause`, the branch the caller was in (REFMMAP_E_OS_FILE: none, as a
-    file's preparation is no branch's)."""
-    if rc == 0:
-        return
-    if rc == lib.REFMMAP_E_OS or rc == lib.REFMMAP_E_OS_FILE:
-        err = ffi.errno
-        raise _named(OSError(err, os.strerror(err)), clause if rc == lib.REFMMAP_E_OS else None)
-    raise _fail(rc)
-
-
 # ---- argument conversion, as CPython's getargs formats do it ----
 
 def _index(obj, profile):
     """operator.index with the TypeError wording of the profile."""
     if isinstance(obj, float):
-        raise TypeError(profile.messages["float_int"])
+        _raise("float_int", profile)
     return _convert(operator.index, obj)
 
 
-def _ssize(obj, profile, overflow=OverflowError, message="Python int too large to convert to C ssize_t",
-           getargs=True):
-    """The 'n' format (or, getargs=False, PyNumber_AsSsize_t with `overflow`): a ssize_t."""
-    if getargs and not profile.ssize_arg_index and message.endswith("C ssize_t"):
-        message = "Python int too large to convert to C long"  # 2.7 converts through a C long
-    if getargs and not profile.ssize_arg_index and not isinstance(obj, int):
+def _ssize(obj, profile, overflow="ssize"):
+    """The 'n' format (or, with another `overflow` than "ssize", PyNumber_AsSsize_t raising
+    that error of _ERRORS past the range): a ssize_t."""
+    if overflow == "ssize" and not profile.ssize_arg_index and not isinstance(obj, int):
         # 2.7's getargs takes any object with __int__ (nb_int), and no __index__-only one.
         if isinstance(obj, float):
-            raise TypeError(profile.messages["float_int"])
+            _raise("float_int", profile)
         if not hasattr(type(obj), "__int__"):
-            raise TypeError("an integer is required")
+            _raise("int_required", profile)
         value = _convert(int, obj)
     else:
         value = _index(obj, profile)
     if not -SSIZE_MAX - 1 <= value <= SSIZE_MAX:
-        if not profile.int_items:  # Python 2: an int past a ssize_t is a long
-            message = message.replace("'int'", "'long'")
-        raise overflow(message)
+        _raise(overflow, profile)
     return value
 
 
@@ -337,19 +423,19 @@ def _cint(obj, profile, clinic=False):
     from 3.14 (seek's whence, madvise's option), whose int converter has one overflow message."""
     value = _byte_or_int(obj, profile)
     if clinic and profile.ac_conversion and not -(2**31) <= value <= 2**31 - 1:
-        raise OverflowError("Python int too large to convert to C int")
+        _raise("clinic_cint")
     _clong(value)
     if value > 2**31 - 1:
-        raise OverflowError("signed integer is greater than maximum")
+        _raise("int_max")
     if value < -(2**31):
-        raise OverflowError("signed integer is less than minimum")
+        _raise("int_min")
     return value
 
 
 def _clong(value):
     """PyLong_AsLong's overflow, which the 'i' and 'b' formats meet before their own range checks."""
     if not -2**63 <= value < 2**63:
-        raise OverflowError("Python int too large to convert to C long")
+        _raise("clong")
 
 
 def _py2_type(value):
@@ -364,14 +450,14 @@ def _py2_type(value):
 def _byte_or_int(obj, profile):
     """The integer conversion shared by the 'i' and 'b' formats."""
     if isinstance(obj, float):
-        raise TypeError(profile.messages["float_int"])
+        _raise("float_int", profile)
     if not profile.int_arg_index and not isinstance(obj, int):
         # Before 3.8 the 'i' and 'b' formats call __int__ (nb_int), never __index__.
         if not hasattr(type(obj), "__int__"):
-            raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+            _raise("int_required", profile, type=type(obj).__name__)
         return _convert(int, obj)
     if not hasattr(type(obj), "__index__"):
-        raise TypeError(profile.msg("int_required", type=type(obj).__name__))
+        _raise("int_required", profile, type=type(obj).__name__)
     return _convert(operator.index, obj)
 
 
@@ -380,7 +466,7 @@ def _slice_index(obj, profile):
     if obj is None:
         return None
     if isinstance(obj, float) or not hasattr(type(obj), "__index__"):
-        raise TypeError(profile.messages["slice_index"])
+        _raise("slice_index", profile)
     return max(-SSIZE_MAX - 1, min(SSIZE_MAX, _convert(operator.index, obj)))
 
 
@@ -388,7 +474,7 @@ def _unpack_slice(s, profile):
     """PySlice_Unpack: step first, then start, stop; adjusting to a size happens later."""
     step = _slice_index(s.step, profile)
     if step == 0:
-        raise ValueError("slice step cannot be zero")
+        _raise("slice_step")
     return (_slice_index(s.start, profile), _slice_index(s.stop, profile),
             1 if step is None else max(step, -SSIZE_MAX))
 
@@ -406,46 +492,38 @@ _METH_O = ("write", "write_byte", "resize")
 def _arity(p, name, args, kwargs, lo, hi):
     """Keyword and count checks with getargs' wording at profile p (Argument Clinic's from 3.14),
     raised with the method's argument clause."""
-    try:
-        _count(p, name, args, kwargs, lo, hi)
-    except TypeError as exc:
-        raise _named(exc, _ARG_CLAUSES.get(name, (None, None, None))[2]
-                     or ("noargs.all" if hi == 0 else None)) from None
-
-
-def _count(p, name, args, kwargs, lo, hi):
+    clause = _ARG_CLAUSES.get(name, (None, None, None))[2] or ("noargs.all" if hi == 0 else None)
     if kwargs:
-        raise TypeError(p.msg("noargs_kwargs" if hi == 0 else "no_kwargs", name=name))
+        _raise("noargs_kwargs" if hi == 0 else "no_kwargs", p, clause, name=name)
     n = len(args)
     if lo <= n <= hi:
         return
     if hi == 0:
-        raise TypeError(p.msg("no_args", name=name, n=n))
-    if p.ac_conversion:
-        if name in _METH_O:
-            raise TypeError(f"mmap.{name}() takes exactly one argument ({n} given)")
-        bound = lo if n < lo else hi
-        how = "" if lo == hi else ("at least " if n < lo else "at most ")
-        raise TypeError(f"{name} expected {how}{bound} argument{'s' if bound != 1 else ''}, got {n}")
+        _raise("no_args", p, clause, name=name, n=n)
+    if p.ac_conversion and name in _METH_O:
+        _raise("clinic_one", p, clause, name=name, n=n)
     bound = lo if n < lo else hi
     how = "exactly" if lo == hi else ("at least" if n < lo else "at most")
-    raise TypeError(f"{name}() takes {how} {bound} argument{'s' if bound != 1 else ''} ({n} given)")
+    if p.ac_conversion:
+        how = "" if lo == hi else how + " "
+    _raise("clinic_count" if p.ac_conversion else "count", p, clause, name=name, how=how,
+           bound=bound, s="s" if bound != 1 else "", n=n)
 
 
 def parse_call(p, names, required, args, kwargs, extra=()):
     """A constructor's (args, kwargs) -> {name: value}, rejecting what its getargs rejects."""
     if len(args) > len(names):
-        raise TypeError(p.msg("too_many", most=len(names), n=len(args)))
+        _raise("too_many", p, most=len(names), n=len(args))
     values = dict(zip(names, args))
     for name, value in kwargs.items():
         if name not in names and name not in extra:
-            raise TypeError(p.msg("bad_kwarg", name=name))
+            _raise("bad_kwarg", p, name=name)
         if name in values:
-            raise TypeError(p.msg("dup_arg", name=name, pos=names.index(name) + 1))
+            _raise("dup_arg", p, name=name, pos=names.index(name) + 1)
         values[name] = value
     for i, name in enumerate(names[:required]):
         if name not in values:
-            raise TypeError(p.msg("missing_arg", name=name, pos=i + 1))
+            _raise("missing_arg", p, name=name, pos=i + 1)
     return values
 
 
@@ -456,7 +534,7 @@ class _ClosedAttr:
         return self if obj is None else obj._m.data == ffi.NULL
 
     def __set__(self, obj, value):
-        raise AttributeError("attribute 'closed' of 'mmap.mmap' objects is not writable")
+        _raise("closed_attr")
 
 
 # CPython hands out one shared object per 1-byte bytes value; so does the reference.
@@ -479,7 +557,7 @@ class _Items:
     def __getitem__(self, i, item=lib.refmmap_item, one=_ONE_BYTE):
         value = item(self._m, i)
         if value < 0:
-            _check(value)
+            _check(value, self._map._profile)
         return one[value]
 
 
@@ -491,7 +569,7 @@ def _reversed_items(m, count):
         if value < 0:
             if value == lib.REFMMAP_E_INDEX:
                 return
-            _check(value)
+            _check(value, m._profile)
         yield _ONE_BYTE[value]
 
 
@@ -562,7 +640,7 @@ class _Methods:
                 raise
             rc = construct(cls._profile.c, handle, c)
         clause = _ctor_clause(c.clause)
-        _check(rc, clause)
+        _check(rc, cls._profile, clause)
         self = object.__new__(cls)
         self._m = handle
         _applies(handle, clause)
@@ -573,30 +651,30 @@ class _Methods:
 
     def close(self, *args, **kwargs):
         _arity(self._profile, "close", args, kwargs, 0, 0)
-        _check(lib.refmmap_close(self._m))
+        _check(lib.refmmap_close(self._m), self._profile)
         if LEDGER.converting:  # an argument's __index__ closed the map its op converts for
             LEDGER.reent = (weakref.ref(self._m), "reent.close")
 
     def __enter__(self, *args, **kwargs):
         _arity(self._profile, "__enter__", args, kwargs, 0, 0)
-        _check(lib.refmmap_check_valid(self._m))
+        _check(lib.refmmap_check_valid(self._m), self._profile)
         return self
 
     def __exit__(self, *args, **kwargs):
         if kwargs:
-            raise TypeError(self._profile.msg("no_kwargs", name="__exit__"))
+            _raise("no_kwargs", self._profile, name="__exit__")
         if self._profile.ac_conversion and len(args) != 3:
-            raise TypeError(f"__exit__ expected 3 arguments, got {len(args)}")
+            _raise("exit_args", n=len(args))
         self.close()
 
     def __reduce_ex__(self, protocol):
         if not self._profile.int_items and protocol == 2:  # 2.7 has no protocol past 2
             # Python 2's object.__reduce_ex__(2) pickles a C object with no state: it "works".
             return _py2_newobj, (self._profile.version,), None, None, None
-        raise TypeError(self._profile.messages["pickle"])
+        _raise("pickle", self._profile)
 
     def __reduce__(self):
-        raise TypeError(self._profile.messages["pickle"])
+        _raise("pickle", self._profile)
 
     def __repr__(self):
         if not self._profile.new_repr:
@@ -613,7 +691,7 @@ class _Methods:
     def __len__(self):
         size = lib.refmmap_length(self._m)
         if size < 0:
-            _check(size)
+            _check(size, self._profile)
         return size
 
     def __iter__(self):
@@ -627,7 +705,7 @@ class _Methods:
         if kind is bytes or kind is int or kind is str:
             rc = lib.refmmap_holds(self._m, item[0] if kind is bytes and len(item) == 1 else -1)
             if rc < 0:
-                _check(rc)
+                _check(rc, self._profile)
             return rc == 1
         return item in iter(_Items(self))
 
@@ -662,24 +740,14 @@ class _Methods:
                 _argument_clause(exc, _OP_NAMES.get(c.op))
                 raise
             rc = lib.refmmap_run(cp, m, c)
-        if rc < 0:
-            raise self._error(rc, branch[0] if branch else None)
+        _check(rc, self._profile, branch[0] if branch else None)
         return rc
 
     def _go(self, c):
         """Run a call whose arguments are all converted (call.ready) in one C walk."""
         rc = lib.refmmap_run(self._profile.c, self._m, c)
-        if rc < 0:
-            raise self._error(rc)
+        _check(rc, self._profile)
         return rc
-
-    def _error(self, rc, clause=None):
-        """The exception of C code `rc` in this profile's wording (`clause`: an OSError's)."""
-        if rc == lib.REFMMAP_E_OS:
-            err = ffi.errno
-            return _named(OSError(err, os.strerror(err)), clause)
-        wording = _PROFILE_WORDING.get(rc)
-        return _fail(rc, None if wording is None else self._profile.messages[wording])
 
     def __getitem__(self, key):
         m = self._m
@@ -698,7 +766,7 @@ class _Methods:
                 convert = None
             else:
                 def convert(step):
-                    i = c.a[0] = _ssize(key, p, IndexError, _FIT, getargs=False)
+                    i = c.a[0] = _ssize(key, p, "index_fit")
                     if i < 0:
                         _applies(self._m, "getitem.neg")
             if self._run(c, convert) == _DONE:
@@ -724,7 +792,8 @@ class _Methods:
             if c.stride == 1:  # the common case in one copy; C checked both ends
                 return ffi.buffer(self._m.data + c.start, c.count)[:]
             out = bytearray(c.count)
-            _check(lib.refmmap_get_slice(self._m, c.start, c.stride, c.count, ffi.from_buffer(out)))
+            rc = lib.refmmap_get_slice(self._m, c.start, c.stride, c.count, ffi.from_buffer(out))
+            _check(rc, self._profile)
             return bytes(out)
         self._run(ffi.new(_CALL, [lib.REFMMAP_OP_GETKEY]))
 
@@ -753,7 +822,7 @@ class _Methods:
             else:
                 def convert(step):
                     if step == lib.REFMMAP_STEP_CONVERT:
-                        c.a[0] = _ssize(key, p, IndexError, _FIT, getargs=False)
+                        c.a[0] = _ssize(key, p, "index_fit")
                     else:
                         c.a[1] = self._item_value(value)
             self._run(c, convert)
@@ -769,7 +838,7 @@ class _Methods:
                     _applies(self._m, "setslice" if stride == 1 else "setslice.step")
                     return
                 if not p.int_items and not isinstance(value, bytes):
-                    raise _named(IndexError(_OWN["py2_slice"]), "setslice.type")
+                    _raise("py2_slice", clause="setslice.type")
                 c.src, c.srclen, buf = self._bytes_arg(value)
                 keep.append(buf)
 
@@ -790,11 +859,11 @@ class _Methods:
         p = self._profile
         if not p.int_items:
             if not isinstance(value, bytes) or len(value) != 1:
-                raise _named(IndexError(_OWN["py2_item"]), "setitem.type")
+                _raise("py2_item", clause="setitem.type")
             return value[0]
         if not hasattr(type(value), "__index__"):
-            raise _named(TypeError(_OWN["item_type"]), "setitem.type")
-        return _ssize(value, p, TypeError, _FIT, getargs=False)
+            _raise("item_type", clause="setitem.type")
+        return _ssize(value, p, "item_fit")
 
     def _bytes_arg(self, obj, name=None):
         """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
@@ -803,34 +872,31 @@ class _Methods:
             if isinstance(obj, str):
                 obj = obj.encode("ascii")  # UnicodeEncodeError, as 2.7's default encoding
             elif not isinstance(obj, (bytes, _Base)):
-                raise _named(TypeError(f"{name}() argument 1 must be string or read-only buffer, "
-                                       f"not {_py2_type(obj)}"), "bytes-arg.type")
+                _raise("py2_bytes_arg", clause="bytes-arg.type", name=name, type=_py2_type(obj))
         if isinstance(obj, _Base):
             # Hold an export, as CPython's y* does: closing that map meanwhile is a BufferError,
             # never a dangling pointer.
             obj = obj._export(0)
         if isinstance(obj, str) or not _has_buffer(obj):
-            raise _named(TypeError(f"a bytes-like object is required, not '{type(obj).__name__}'"),
-                         "bytes-arg.type")
+            _raise("bytes_like", clause="bytes-arg.type", type=type(obj).__name__)
         if isinstance(obj, memoryview) and not obj.c_contiguous:
-            raise BufferError("memoryview: underlying buffer is not C-contiguous")
+            _raise("noncontiguous")
         buf = ffi.from_buffer(obj)
         return ffi.cast("char *", buf), len(buf), buf
 
     def __buffer__(self, flags):
         if not self._profile.int_items:  # 2.7 has only the old buffer protocol
-            raise TypeError("cannot make memory view because object does not have the buffer "
-                            "interface")
+            _raise("py2_buffer")
         return self._export(flags)
 
     def _export(self, flags):
-        _check(lib.refmmap_check_valid(self._m))
+        _check(lib.refmmap_check_valid(self._m), self._profile)
         readonly = self._m.access == lib.REFMMAP_ACCESS_READ
         if readonly and flags & 1:  # PyBUF_WRITABLE
-            raise BufferError("Object is not writable.")
+            _raise("not_writable")
         array_type = ctypes.c_ubyte * self._m.size
         array = array_type.from_address(int(ffi.cast("uintptr_t", self._m.data)))
-        _check(lib.refmmap_export(self._m, 1))
+        _check(lib.refmmap_export(self._m, 1), self._profile)
         # The export lives exactly as long as the array: every view made from it holds it, so
         # release() of the last one (or its garbage collection) ends the export.
         weakref.finalize(array, _release_export, self._m)
@@ -841,20 +907,20 @@ class _Methods:
         """Nothing to do: the export ends when `view`'s memory object is freed (see __buffer__)."""
 
     def __add__(self, other):
-        raise TypeError(f"unsupported operand type(s) for +: 'mmap.mmap' and '{type(other).__name__}'")
+        _raise("operand", op="+", left="mmap.mmap", right=type(other).__name__)
 
     def __radd__(self, other):
         if not self._profile.int_items and isinstance(other, bytes):
-            raise TypeError("cannot concatenate 'str' and 'mmap.mmap' objects")
+            _raise("py2_concat")
         if isinstance(other, (bytes, bytearray)):
             return other + self[:]
-        raise TypeError(f"unsupported operand type(s) for +: '{type(other).__name__}' and 'mmap.mmap'")
+        _raise("operand", op="+", left=type(other).__name__, right="mmap.mmap")
 
     def __mul__(self, other):
-        raise TypeError(f"unsupported operand type(s) for *: 'mmap.mmap' and '{type(other).__name__}'")
+        _raise("operand", op="*", left="mmap.mmap", right=type(other).__name__)
 
     def __rmul__(self, other):
-        raise TypeError(f"unsupported operand type(s) for *: '{type(other).__name__}' and 'mmap.mmap'")
+        _raise("operand", op="*", left=type(other).__name__, right="mmap.mmap")
 
     # ---- file-like methods ----
 
@@ -886,17 +952,17 @@ class _Methods:
             n = args[0] if args else None
             if not p.int_items:  # 2.7: read(n), "n" format
                 if isinstance(n, float):
-                    raise TypeError(p.messages["read_float"])
+                    _raise("read_float", p)
                 n = _ssize(n, p)
             elif n is None:
                 n = -1
             elif isinstance(n, int) or hasattr(type(n), "__index__") and (
                     # 3.6 asks PyNumber_Check (nb_int or nb_float) first, then converts by __index__.
                     p.read_index or hasattr(type(n), "__int__")):
-                n = _ssize(n, p, OverflowError, _FIT, getargs=False)
+                n = _ssize(n, p, "read_fit")
             else:
                 key = "read_float" if isinstance(n, float) else "read_type"
-                raise TypeError(p.msg(key, type=type(n).__name__))
+                _raise(key, p, type=type(n).__name__)
             c.a[0] = n
             m = self._m
             _applies(m, "read.all" if n < 0 else "read.eof" if m.pos >= m.size else "read.n")
@@ -908,13 +974,13 @@ class _Methods:
     def read_byte(self, *args, **kwargs):
         _arity(self._profile, "read_byte", args, kwargs, 0, 0)
         out = ffi.new("unsigned char *")
-        _check(lib.refmmap_read_byte(self._m, out))
+        _check(lib.refmmap_read_byte(self._m, out), self._profile)
         return self._byte(out[0])
 
     def readline(self, *args, **kwargs):
         _arity(self._profile, "readline", args, kwargs, 0, 0)
         start, count = ffi.new("ssize_t *"), ffi.new("ssize_t *")
-        _check(lib.refmmap_readline(self._m, start, count))
+        _check(lib.refmmap_readline(self._m, start, count), self._profile)
         return ffi.buffer(self._m.data + start[0], count[0])[:]
 
     def write(self, *args, **kwargs):
@@ -954,15 +1020,15 @@ class _Methods:
             value = args[0]
             if not p.int_items:
                 if not isinstance(value, bytes) or len(value) != 1:
-                    raise TypeError(f"write_byte() argument 1 must be char, not {_py2_type(value)}")
+                    _raise("py2_char", type=_py2_type(value))
                 value = value[0]
             else:
                 value = _byte_or_int(value, p)
                 _clong(value)
                 if value > 255:
-                    raise OverflowError("unsigned byte integer is greater than maximum")
+                    _raise("byte_max")
                 if value < 0:
-                    raise OverflowError("unsigned byte integer is less than minimum")
+                    _raise("byte_min")
             c.a[0] = value
 
         self._run(c, convert)
@@ -997,28 +1063,28 @@ class _Methods:
         _arity(self._profile, "tell", args, kwargs, 0, 0)
         pos = lib.refmmap_tell(self._m)
         if pos < 0:
-            _check(pos)
+            _check(pos, self._profile)
         return pos
 
     def size(self, *args, **kwargs):
         _arity(self._profile, "size", args, kwargs, 0, 0)
         out = ffi.new("int64_t *")
-        _check(lib.refmmap_size(self._m, out, self._profile.c.anon_size))
+        _check(lib.refmmap_size(self._m, out, self._profile.c.anon_size), self._profile)
         return out[0]
 
     def set_name(self, *args, **kwargs):
         if kwargs:
-            raise TypeError("mmap.set_name() takes no keyword arguments")
+            _raise("no_kwargs", self._profile, name="set_name")
         if len(args) != 1:
-            raise TypeError(f"mmap.set_name() takes exactly one argument ({len(args)} given)")
+            _raise("clinic_one", name="set_name", n=len(args))
         if not isinstance(args[0], str):
             # Argument Clinic's wording names None "None", not its type.
             got = "None" if args[0] is None else type(args[0]).__name__
-            raise TypeError(f"set_name() argument must be str, not {got}")
+            _raise("set_name_type", type=got)
         name = args[0].encode("utf-8")  # UnicodeEncodeError on surrogates, as CPython's
         if b"\0" in name:
-            raise ValueError("embedded null character")
-        _check(lib.refmmap_set_name(self._m, name, len(name)))
+            _raise("name_nul")
+        _check(lib.refmmap_set_name(self._m, name, len(name)), self._profile)
 
     def resize(self, *args, **kwargs):
         p = self._profile
@@ -1057,12 +1123,11 @@ class _Methods:
         p = self._profile
         if p.flush_flags:  # 3.15: flush(offset=0, size=-1, /, *, flags=0)
             if set(kwargs) - {"flags"}:
-                raise TypeError(f"flush() got an unexpected keyword argument "
-                                f"'{min(set(kwargs) - {'flags'})}'")
+                _raise("unexpected_kwarg", name="flush", kw=min(set(kwargs) - {"flags"}))
             if len(args) + len(kwargs) > 3:
-                raise TypeError(f"flush() takes at most 3 arguments ({len(args) + len(kwargs)} given)")
+                _raise("count", name="flush", how="at most", bound=3, s="s", n=len(args) + len(kwargs))
             if len(args) > 2:
-                raise TypeError(f"flush() takes at most 2 positional arguments ({len(args)} given)")
+                _raise("positional", name="flush", most=2, n=len(args))
         else:
             self._start("flush", args, kwargs, 0, 2)
         c = ffi.new(_CALL, [lib.REFMMAP_OP_FLUSH])
@@ -1165,7 +1230,7 @@ def _offset(values, p):
     """The 'L' format's offset (a C long long)."""
     offset = _byte_or_int(values.get("offset", 0), p)
     if not -2**63 <= offset < 2**63:
-        raise OverflowError("Python int too large to convert to C long")
+        _raise("clong")
     return offset
 
 

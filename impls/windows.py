@@ -5,7 +5,7 @@ emulated on Linux for the reference's "windows" platform: tag names, file extens
 import weakref
 
 from impls import reference
-from impls.reference import _cint, _ctor, _offset, _ssize, ffi, lib, parse_call
+from impls.reference import _cint, _ctor, _offset, _raise, _ssize, ffi, lib, parse_call
 
 # Windows maps views at multiples of the allocation granularity, not of the page size.
 ALLOCATIONGRANULARITY = lib.REFMMAP_WIN_GRANULARITY
@@ -33,7 +33,7 @@ def constructor(cls, *args, **kwargs):
     values = parse_call(p, _NAMES, 2, args, kwargs)
     tagname = values.get("tagname")
     if tagname is not None and not isinstance(tagname, str):
-        raise TypeError(f"argument 3 must be str or None, not {type(tagname).__name__}")
+        _raise("tagname_type", type=type(tagname).__name__)
     c = _ctor(values)
     c.offset = _offset(values, p)
     c.fd = _cint(values["fileno"], p)

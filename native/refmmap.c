@@ -122,57 +122,60 @@ const char *refmmap_clause(int code)
 
 long refmmap_pagesize(void) { return sysconf(_SC_PAGESIZE); }
 
-/* Names the Python layer asks for; a name missing here is absent on this platform. */
-static const struct { const char *name; long value; } constants[] = {
-    {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
-    {"MAP_ANON", MAP_ANONYMOUS}, {"MAP_ANONYMOUS", MAP_ANONYMOUS},
+/* Names the Python layer asks for, with the first release that has each on Linux
+ * (mod.map-consts); a name missing here is absent on this platform. */
+static const struct { const char *name; long value; const char *since; } constants[] = {
+    {"MAP_SHARED", MAP_SHARED, "2.7"}, {"MAP_PRIVATE", MAP_PRIVATE, "2.7"},
+    {"MAP_ANON", MAP_ANONYMOUS, "2.7"}, {"MAP_ANONYMOUS", MAP_ANONYMOUS, "2.7"},
 #ifdef MAP_DENYWRITE
-    {"MAP_DENYWRITE", MAP_DENYWRITE},
+    {"MAP_DENYWRITE", MAP_DENYWRITE, "2.7"},
 #endif
 #ifdef MAP_EXECUTABLE
-    {"MAP_EXECUTABLE", MAP_EXECUTABLE},
+    {"MAP_EXECUTABLE", MAP_EXECUTABLE, "2.7"},
 #endif
+    {"PROT_READ", PROT_READ, "2.7"}, {"PROT_WRITE", PROT_WRITE, "2.7"},
+    {"PROT_EXEC", PROT_EXEC, "2.7"},
 #ifdef MAP_POPULATE
-    {"MAP_POPULATE", MAP_POPULATE},
+    {"MAP_POPULATE", MAP_POPULATE, "3.10"},
 #endif
 #ifdef MAP_STACK
-    {"MAP_STACK", MAP_STACK},
+    {"MAP_STACK", MAP_STACK, "3.11"},
 #endif
 #ifdef MAP_NORESERVE
-    {"MAP_NORESERVE", MAP_NORESERVE},
+    {"MAP_NORESERVE", MAP_NORESERVE, "3.13"},
 #endif
 #ifdef MAP_32BIT
-    {"MAP_32BIT", MAP_32BIT},
+    {"MAP_32BIT", MAP_32BIT, "3.13"},
 #endif
-    {"PROT_READ", PROT_READ}, {"PROT_WRITE", PROT_WRITE}, {"PROT_EXEC", PROT_EXEC},
-    {"MADV_NORMAL", MADV_NORMAL}, {"MADV_RANDOM", MADV_RANDOM},
-    {"MADV_SEQUENTIAL", MADV_SEQUENTIAL}, {"MADV_WILLNEED", MADV_WILLNEED},
-    {"MADV_DONTNEED", MADV_DONTNEED},
+    {"MADV_NORMAL", MADV_NORMAL, "3.8"}, {"MADV_RANDOM", MADV_RANDOM, "3.8"},
+    {"MADV_SEQUENTIAL", MADV_SEQUENTIAL, "3.8"}, {"MADV_WILLNEED", MADV_WILLNEED, "3.8"},
+    {"MADV_DONTNEED", MADV_DONTNEED, "3.8"},
 #ifdef MADV_REMOVE
-    {"MADV_REMOVE", MADV_REMOVE},
+    {"MADV_REMOVE", MADV_REMOVE, "3.8"},
 #endif
 #ifdef MADV_DONTFORK
-    {"MADV_DONTFORK", MADV_DONTFORK}, {"MADV_DOFORK", MADV_DOFORK},
+    {"MADV_DONTFORK", MADV_DONTFORK, "3.8"}, {"MADV_DOFORK", MADV_DOFORK, "3.8"},
 #endif
 #ifdef MADV_HWPOISON
-    {"MADV_HWPOISON", MADV_HWPOISON},
+    {"MADV_HWPOISON", MADV_HWPOISON, "3.8"},
 #endif
 #ifdef MADV_MERGEABLE
-    {"MADV_MERGEABLE", MADV_MERGEABLE}, {"MADV_UNMERGEABLE", MADV_UNMERGEABLE},
+    {"MADV_MERGEABLE", MADV_MERGEABLE, "3.8"}, {"MADV_UNMERGEABLE", MADV_UNMERGEABLE, "3.8"},
 #endif
 #ifdef MADV_SOFT_OFFLINE
-    {"MADV_SOFT_OFFLINE", MADV_SOFT_OFFLINE},
+    {"MADV_SOFT_OFFLINE", MADV_SOFT_OFFLINE, "3.8"},
 #endif
 #ifdef MADV_HUGEPAGE
-    {"MADV_HUGEPAGE", MADV_HUGEPAGE}, {"MADV_NOHUGEPAGE", MADV_NOHUGEPAGE},
+    {"MADV_HUGEPAGE", MADV_HUGEPAGE, "3.8"}, {"MADV_NOHUGEPAGE", MADV_NOHUGEPAGE, "3.8"},
 #endif
 #ifdef MADV_DONTDUMP
-    {"MADV_DONTDUMP", MADV_DONTDUMP}, {"MADV_DODUMP", MADV_DODUMP},
+    {"MADV_DONTDUMP", MADV_DONTDUMP, "3.8"}, {"MADV_DODUMP", MADV_DODUMP, "3.8"},
 #endif
 #ifdef MADV_FREE
-    {"MADV_FREE", MADV_FREE},
+    {"MADV_FREE", MADV_FREE, "3.8"},
 #endif
-    {"MS_SYNC", MS_SYNC}, {"MS_ASYNC", MS_ASYNC}, {"MS_INVALIDATE", MS_INVALIDATE},
+    {"MS_SYNC", MS_SYNC, "3.15"}, {"MS_ASYNC", MS_ASYNC, "3.15"},
+    {"MS_INVALIDATE", MS_INVALIDATE, "3.15"},
 };
 
 int refmmap_constant(const char *name, long *out)
@@ -931,8 +934,62 @@ int refmmap_madvise(refmmap_t *m, int option, ssize_t start, ssize_t length)
 /* ---- profiles: each op's checks in each CPython release's order ---- */
 
 /* Item assignment checks the access mode, key, deletion and value before "closed" and the range:
- * seen on 3.13.18 and 3.14.10, not on 3.13.0 and 3.14.2 (Pyodide). */
+ * seen on 3.13.18 and 3.14.10, not on 3.13.0 and 3.14.2 (Pyodide); the first patch releases with
+ * it are not known here, so the releases it was seen on stand for them. */
 #define SETITEM_FIRST "3.13.18,3.14.10"
+
+/* What a release has, by the first release that has it: one release, or the first patch release
+ * of each branch that got it ("3.13.18,3.14.10"; later branches have it from their .0). The one
+ * home of these facts: the flags below that C uses are set from it, and the Python layer reads
+ * every entry through refmmap_feature_at() (impls/profiles.py Profile) instead of restating it.
+ * Catalogue clauses in the comments. */
+static const struct { const char *name; const char *since; } features[] = {
+    /* Python 3's object model (2.7 is the only earlier profile): int items, weakref, ordering,
+     * pickle protocol 2, str + m, and the wording of Python 3's messages */
+    {"int_items", "3.6"},
+    {"gc_tracked", "3.10"},           /* mod.gc: before, the C type was not a gc type */
+    {"closed_attr", "3.6"},           /* closed.attr (3.2) */
+    {"context_manager", "3.6"},       /* ctx (3.2) */
+    {"write_returns_count", "3.6"},   /* write.basic (bpo-26335) */
+    {"ssize_arg_index", "3.6"},       /* the 'n' argument format accepts __index__ objects */
+    {"int_arg_index", "3.8"},         /* the 'i' format too (before: "an integer is required") */
+    {"access_default", "3.7"},        /* mod.access-consts */
+    {"read_index", "3.7"},            /* read.index: read() accepts __index__ objects, and words
+                                       * its TypeError "argument should be integer or None" */
+    {"flush_returns_none", "3.8"},    /* flush.return (bpo-2122); 0 before */
+    {"madvise", "3.8"},               /* madvise.*, mod.madv-consts */
+    {"new_pickle_message", "3.8"},    /* pickle: "cannot pickle 'mmap.mmap' object" */
+    {"new_repr", "3.9"},              /* repr.open / repr.closed (bpo-34953) */
+    {"index_message", "3.10"},        /* ctor.length.type: "'float' object cannot be ..." */
+    {"seekable", "3.13"},             /* seekable */
+    {"trackfd", "3.13"},              /* ctor.trackfd */
+    {"seek_returns_pos", "3.13"},     /* seek.return (gh-111835) */
+    {"attr_dict_message", "3.13"},    /* mod.type: "... and no __dict__ for setting new ..." */
+    /* Argument Clinic conversion (not verifiable here: 3.14 sources): arguments are converted
+     * before the closed check, find/rfind accept None bounds, flush(offset) flushes to the end,
+     * madvise(option, start, None) means "to the end". */
+    {"ac_conversion", "3.14"},
+    /* 3.15 (probed on 3.15.2): flush(offset, size=-1, /, *, flags) flushes to the end and takes
+     * msync() flags (MS_* constants); set_name() names anonymous maps. */
+    {"flush_flags", "3.15"},
+    {"set_name", "3.15"},
+    /* getargs' wording: METH_NOARGS errors name "mmap.<method>()" (3.9), keyword refusals
+     * too (3.11); "function missing required argument" (3.7); "unexpected keyword argument",
+     * "positional arguments" (3.13) */
+    {"noargs_qualname", "3.9"},
+    {"kwargs_qualname", "3.11"},
+    {"function_message", "3.7"},
+    {"keyword_message", "3.13"},
+    {"shared_anon_message", SETITEM_FIRST},  /* gh-154258 dropped "on Linux" */
+    {"slice_index_message", "3.15"},  /* "slice indices must be integers or have an ..." */
+    /* The differences C itself makes (refmmap_profile_t's flags). */
+    {"setitem_checks_first", SETITEM_FIRST},
+    {"shared_anon_grow_refused", "3.13.8,3.14"},  /* gh-138204 */
+    {"flush_to_end", "3.15"},
+    {"find_empty_past_end", "3.15"},
+    {"anon_size", "3.15"},  /* size() of an anonymous map is its length; trackfd=False: error */
+    {"audit", "3.8"},       /* the constructor's mmap.__new__ audit event */
+};
 
 #define S(x) REFMMAP_STEP_##x
 #define CONV S(CONVERT)
@@ -1047,6 +1104,16 @@ static int applies(const int v[3], const char *since)
     return v[0] > first[0] || (v[0] == first[0] && v[1] > first[1]);
 }
 
+/* Whether profile p has the feature `name` of the `features` table (a name not in it: no). */
+static int has(const refmmap_profile_t *p, const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+        if (strcmp(features[i].name, name) == 0)
+            return applies(p->version, features[i].since);
+    return 0;
+}
+
 int refmmap_profile_init(refmmap_profile_t *p, const char *version)
 {
     size_t i;
@@ -1060,13 +1127,30 @@ int refmmap_profile_init(refmmap_profile_t *p, const char *version)
     for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
         if (applies(p->version, orders[i].since))
             memcpy(p->order[orders[i].op], orders[i].steps, REFMMAP_STEPS_MAX);
-    p->setitem_checks_first = applies(p->version, SETITEM_FIRST);
-    p->shared_anon_grow_refused = applies(p->version, "3.13.8,3.14");
-    p->flush_to_end = applies(p->version, "3.15");
-    p->find_empty_past_end = applies(p->version, "3.15");
-    p->anon_size = applies(p->version, "3.15");
-    p->audit = applies(p->version, "3.8");
+    p->setitem_checks_first = has(p, "setitem_checks_first");
+    p->shared_anon_grow_refused = has(p, "shared_anon_grow_refused");
+    p->flush_to_end = has(p, "flush_to_end");
+    p->find_empty_past_end = has(p, "find_empty_past_end");
+    p->anon_size = has(p, "anon_size");
+    p->audit = has(p, "audit");
     return REFMMAP_OK;
+}
+
+int refmmap_feature_at(const refmmap_profile_t *p, int i, const char **name)
+{
+    if (p == NULL || name == NULL || i < 0 || (size_t)i >= sizeof(features) / sizeof(features[0]))
+        return REFMMAP_E_BADARG;
+    *name = features[i].name;
+    return applies(p->version, features[i].since);
+}
+
+int refmmap_constant_at(const refmmap_profile_t *p, int i, const char **name)
+{
+    if (p == NULL || name == NULL || i < 0 ||
+        (size_t)i >= sizeof(constants) / sizeof(constants[0]))
+        return REFMMAP_E_BADARG;
+    *name = constants[i].name;
+    return applies(p->version, constants[i].since);
 }
 
 ssize_t refmmap_tell(const refmmap_t *m)

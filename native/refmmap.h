@@ -269,6 +269,12 @@ int refmmap_find(const refmmap_t *m, const char *needle, ssize_t nlen, ssize_t s
                  ssize_t end, int reverse, ssize_t *out);
 /* version: "3.13.18"; unknown releases take the newest profile not newer than them. */
 int refmmap_profile_init(refmmap_profile_t *p, const char *version);
+/* The per-release tables, read by the Python layer (impls/profiles.py) so it restates none of
+ * them: entry i's name into *name, and 1 if profile p has it, 0 if not; REFMMAP_E_BADARG past
+ * the last entry. Features are what a release has (native/refmmap.c `features`), constants the
+ * module's names this platform defines (refmmap_constant() gives their values). */
+int refmmap_feature_at(const refmmap_profile_t *p, int i, const char **name);
+int refmmap_constant_at(const refmmap_profile_t *p, int i, const char **name);
 /* Runs call->op's steps from call->step on, in the profile's order, then the op itself. */
 int refmmap_run(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *call);
 /* The position / length of an open map, or REFMMAP_E_CLOSED. */

@@ -730,6 +730,31 @@ def test_profile_flags_follow_the_release_and_its_patch_branches(version, first,
             p.find_empty_past_end, p.anon_size) == (first, refused, to_end, to_end, to_end)
 
 
+def test_the_feature_and_constant_tables_are_read_entry_by_entry():
+    """refmmap_feature_at() / refmmap_constant_at(): each entry's name and whether the release
+    has it, REFMMAP_E_BADARG past the end (the Python layer's one source of version facts)."""
+    name = ffi.new("const char **")
+    for read in (lib.refmmap_feature_at, lib.refmmap_constant_at):
+        assert read(ffi.NULL, 0, name) == lib.REFMMAP_E_BADARG
+        assert read(profile("3.8"), 0, ffi.NULL) == lib.REFMMAP_E_BADARG
+        assert read(profile("3.8"), -1, name) == lib.REFMMAP_E_BADARG
+        assert read(profile("3.8"), 10_000, name) == lib.REFMMAP_E_BADARG
+
+    def table(read, version):
+        out, i = {}, 0
+        while (has := read(profile(version), i, name)) >= 0:
+            out[ffi.string(name[0]).decode()] = has
+            i += 1
+        return out
+
+    assert table(lib.refmmap_feature_at, "3.7")["madvise"] == 0
+    assert table(lib.refmmap_feature_at, "3.8")["madvise"] == 1
+    assert table(lib.refmmap_feature_at, "3.14.2")["setitem_checks_first"] == 0
+    assert table(lib.refmmap_feature_at, "3.14.10")["setitem_checks_first"] == 1
+    assert table(lib.refmmap_constant_at, "3.12")["MS_SYNC"] == 0
+    assert table(lib.refmmap_constant_at, "3.15")["MS_SYNC"] == 1
+
+
 def test_a_closed_check_before_conversion_answers_before_the_python_layer_is_asked(m):
     """2.7-3.13 check "closed" before converting seek()'s arguments; 3.14 converts first."""
     lib.refmmap_close(m)
