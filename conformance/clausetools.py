@@ -65,7 +65,7 @@ def catalogue():
 
 def checks_item_first(impl):
     """Item assignment checks access, key, deletion and value before "closed" and the range
-    (3.13.18, 3.14.10 and later: impls/profiles.py SETITEM_FIRST)."""
+    (3.13.18, 3.14.10 and later: the C reference's per-profile features, native/refmmap.c)."""
     from impls.profiles import Profile
 
     return Profile(impl.profile).setitem_checks_first
