@@ -81,3 +81,38 @@ def test_the_reference_names_every_c_check():
     assert codes - set(_CLAUSES) == {lib.REFMMAP_E_BADARG, lib.REFMMAP_E_WIN_TOO_BIG,
                                      lib.REFMMAP_E_TAG_NUL}
     assert set(_CLAUSES.values()) <= reference.reported_clauses()
+
+
+SEEKABLE_EARLY = '''\
+from tests.mutants import Faithful
+
+
+class SeekableEarly(Faithful):
+    """seekable() on a 3.11 map, a method CPython only has from 3.13."""
+
+    def seekable(self):
+        return True
+'''
+
+
+def test_a_clause_outside_its_versions_is_na_only_where_every_step_agreed(tmp_path):
+    """`seekable` holds from 3.13: at the host's 3.11 profile a faithful map records `na`, but
+    one that answers m.seekable() where CPython 3.11 has no such method diverges there."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "seekable_early.py").write_text(SEEKABLE_EARLY)
+    out = tmp_path / "r.json"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    subprocess.run([sys.executable, "-m", "conformance", "--impl", "seekable_early:SeekableEarly",
+                    "--impl", "tests.mutants:faithful", "--only", "clauses", "-k", "seekable",
+                    "--json", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                   timeout=600)
+    rows = json.loads(out.read_text())["results"]
+    statuses = {(r["impl"], r["status"]) for r in rows if r["clause"] == "seekable"}
+    profile = json.loads(out.read_text())["implementations"][0]["profile"]
+    if profile not in ("3.11", "3.12"):
+        pytest.skip(f"the host's profile {profile} has seekable(): no version to be outside")
+    assert ("seekable_early:SeekableEarly", "diverge") in statuses, statuses
+    assert {s for i, s in statuses if i == "tests.mutants:faithful"} == {"na"}, statuses
