@@ -45,6 +45,6 @@ Y = o.Resizer(50, 60)
 @pytest.mark.clause("reent.resize")
 def test_shrinking_index_bounds_use_new_size(check, op, error, value):
     """An __index__ argument that shrinks the map makes bounds checks use the new size (seen on
-    3.6 to 3.13)."""
+    3.6 to 3.15)."""
     obs = check(o.Open(b"\0" * 100, 0), op)
     assert raised(obs[-1]) == error and (error or obs[-1]["out"] == ok(value))
