@@ -61,8 +61,8 @@ def lint(session):
 
 def _private_build(session, build_env):
     """Build the extension with `build_env` (build_refmmap.py's knobs) into a private copy of
-    impls/ and return that tree: with PYTHONPATH=tree Python imports the copy, and the
-    checkout's own build is left alone."""
+    impls/ (beside a copy of conformance/) and return that tree: with PYTHONPATH=tree Python
+    imports the copy, and the checkout's own build is left alone."""
     import os
     import shutil
 
@@ -71,6 +71,10 @@ def _private_build(session, build_env):
     shutil.rmtree(os.path.join(tree, "impls"), ignore_errors=True)
     shutil.copytree("impls", os.path.join(tree, "impls"),
                     ignore=shutil.ignore_patterns("*.so", "*.o", "_refmmap.c", "__pycache__"))
+    # The Windows clause tests ship in the package; the reference's tests run them from there.
+    shutil.rmtree(os.path.join(tree, "conformance"), ignore_errors=True)
+    shutil.copytree("conformance", os.path.join(tree, "conformance"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy("pyproject.toml", tree)
     session.run("python", "native/build_refmmap.py", env={**build_env, "REFMMAP_BUILD_DIR": tree},
                 silent=True)
