@@ -75,6 +75,7 @@ class LockstepMachine(RuleBasedStateMachine):
         self.stream = self.lockstep.stream(chunk=CHUNK, seen=self.seen, awake=True)
         self.dead = False  # the subject is out of this example: the reference goes on alone
         self.concluded = False  # the example's difference was raised or recorded
+        self.midstep = False  # an exception left a step: the example ends there, no final close
         self.shadow = self.lockstep.shadow()  # the map as the reference saw it
         self.swarm = None  # drawn at the first step
 
@@ -85,6 +86,12 @@ class LockstepMachine(RuleBasedStateMachine):
         are checked as they come back and at the example's end (conclude): raising a difference
         mid-example would end its draws at a point that depends on how its steps were batched.
         An in-process subject answers at once."""
+        self.midstep = True
+        expected = self._step(op)
+        self.midstep = False
+        return expected
+
+    def _step(self, op):
         expected = self.lockstep.expect(op)
         if self.dead:
             return self.shadow.follow(op, expected)
@@ -152,7 +159,7 @@ class LockstepMachine(RuleBasedStateMachine):
             self.crashes[found.identity] = found
 
     def teardown(self):
-        if self.concluded:
+        if self.concluded or self.midstep:
             return
         if self.shadow.live:  # the final close and file contents
             self.step(o.End())
