@@ -151,3 +151,33 @@ def test_a_crash_in_a_batch_is_the_step_that_crashed_and_isolated_after(monkeypa
     for d in crashes:
         assert d.steps[-1].name == "call" and d.steps[-1].args[0] == "find", d.steps[-1].py()
     assert 0 < len(replays) <= len({d.clause for d in crashes}) + 1
+
+
+class Stop(BaseException):
+    """Raised by a subject mid-step; a BaseException, so that Hypothesis passes it on."""
+
+
+class RaisesOnSecondOp(CrashesOnFlush):
+    spec = name = "raises-on-second-op"
+
+    def apply(self, op):
+        self.steps += 1
+        if self.steps == 2:
+            raise Stop
+        return self.inner.apply(op)
+
+
+def test_an_exception_that_leaves_a_step_ends_the_example_without_a_final_close():
+    """Teardown runs no final close on the reference after a step raised: the example ends at
+    that step (a close after, say, a failed constructor is no mmap outcome: a harness error that
+    would replace the exception)."""
+    reference, subject, names = ReferenceAdapter(), RaisesOnSecondOp(), []
+    apply = reference.apply
+    reference.apply = lambda op: names.append(op[0]) or apply(op)
+    try:
+        with pytest.raises(Stop):
+            machine.run_lockstep(reference, subject, examples=5, seed=0)
+    finally:
+        subject.close()
+        reference.close()
+    assert len(names) == 2 and "end" not in names, names
