@@ -241,15 +241,15 @@ class Stream:
         so that a crash there is this op's without a replay."""
         lock = self.lockstep
         if not self.batched:
-            pipelined = expected is None and lock.subject.batched
-            if pipelined:  # the worker runs it while the reference does
+            if expected is None and lock.subject.batched:  # the worker runs it meanwhile
                 lock.subject.submit(op.json())
-            try:
+                try:
+                    expected = lock.expect(op)
+                finally:
+                    got = lock.subject.result()
+            else:
                 if expected is None:
                     expected = lock.expect(op)
-            finally:
-                got = lock.subject.result() if pipelined else None
-            if got is None:
                 got = lock.subject.apply(op.json())
             self._append(op, expected, clause)
             self.done = self.compared = len(self.steps)
