@@ -228,7 +228,7 @@ def preflight(specs, pool, infos):
     from impls.adapters import Unavailable, UsageError
 
     for spec, by_name in specs:
-        info = {"spec": spec, "asked": by_name}
+        info = {"asked": by_name}
         try:
             adapter = pool.get(spec)
             info.update(version=adapter.version, profile=adapter.profile, about=adapter.about,

@@ -189,21 +189,15 @@ def start_targets(args, out, pool):
     """Every implementation started from `pool`: (targets, infos); unavailable ones are
     listed."""
     from conformance import clauses, expectations
-    from conformance.cli.run import expand
-    from impls.adapters import Unavailable
+    from conformance.cli.run import expand, preflight
 
-    infos, targets = [], []
-    for spec, _ in expand(args.impl or ["stdlib"]):
-        try:
-            adapter = pool.get(spec)
-        except Unavailable as exc:
-            infos.append({"spec": spec, "name": pool.names.get(spec, spec), "version": None,
-                          "profile": None, "status": "unavailable", "reason": str(exc)})
-            print(f"{spec}: unavailable ({exc})", file=out)
+    infos, targets = preflight(expand(args.impl or ["stdlib"]), pool, []), []
+    for info in infos:
+        if info.get("status") == "unavailable":
+            print(f"{info['spec']}: unavailable ({info['reason']})", file=out)
             continue
-        infos.append({"spec": spec, "name": adapter.name, "version": adapter.version,
-                      "profile": adapter.profile, "about": adapter.about})
-        targets.append(Target(spec, adapter, pool.reference(adapter.profile)))
+        adapter = pool.get(info["spec"])
+        targets.append(Target(info["spec"], adapter, pool.reference(adapter.profile)))
     planned = expectations.plan(args, clauses.load())
     if planned is not None:
         assigned = expectations.assign(args, planned, [i for i in infos if "about" in i],
@@ -471,7 +465,6 @@ def main(argv=None):
     from conformance.cli.options import Usage, check_output_folders
     from conformance.cli.run import stopping
     from conformance.results import write_atomically
-    from impls.adapters import UsageError
 
     try:
         args = build_parser().parse_args(argv)
@@ -484,7 +477,7 @@ def main(argv=None):
         # SIGTERM too, and Ctrl-C even where SIGINT came ignored (a background job's children).
         with stopping():
             doc = soak(args)
-    except (UsageError, expectations.BadExpectations) as exc:
+    except (Usage, expectations.BadExpectations) as exc:
         print(f"python -m conformance soak: error: {exc}", file=sys.stderr)
         return 2
     report(doc)
