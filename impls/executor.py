@@ -118,6 +118,21 @@ class Index(object):
         return "Index(%d)" % self.value
 
 
+class Buffer(object):
+    """A bytes-like argument of PEP 688 (3.12+): __buffer__ may act on the map first."""
+
+    def __init__(self, data, action=None):
+        self.data, self.action = data, action
+
+    def __buffer__(self, flags):
+        if self.action is not None:
+            self.action()
+        return memoryview(self.data)
+
+    def __repr__(self):
+        return "Buffer(%r)" % (self.data,)
+
+
 def noncontiguous(raw):
     """A non-contiguous view whose bytes are `raw`: every other byte of a buffer twice as long."""
     spread = bytearray(2 * len(raw))
@@ -236,6 +251,9 @@ class Executor(object):
         "fdidx": lambda self, arg: Index(self.fd),
         "closer": lambda self, arg: Index(arg, lambda: self.m.close()),
         "resizer": lambda self, arg: Index(arg[1], lambda: self.m.resize(arg[0])),
+        "seeker": lambda self, arg: Index(arg[1], lambda: self.m.seek(arg[0])),
+        "writer": lambda self, arg: Index(arg[2], lambda: self.write_at(arg[0], unhex(arg[1]))),
+        "rebuf": lambda self, arg: Buffer(unhex(arg[0]), self.decode(arg[1]).action),
         "slice": lambda self, arg: slice(*self.decode(arg)),
         "const": lambda self, arg: getattr(self.constants, arg),
         "fd": lambda self, arg: self.fileno(arg),
@@ -243,6 +261,10 @@ class Executor(object):
         "other": lambda self, arg: self.m2,
         "selfmv": lambda self, arg: self.self_view(arg[0], arg[1]),
     }
+
+    def write_at(self, at, data):
+        """A re-entrant argument's write: slice assignment, which leaves the position alone."""
+        self.m[at:at + len(data)] = data
 
     def self_view(self, start, stop):
         """A view of the map's [start:stop], released once the op is done."""

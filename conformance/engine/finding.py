@@ -16,11 +16,10 @@ Prose is made from the record only where a reader sees it (terminal, Markdown, H
 from __future__ import annotations
 
 from conformance.engine.compare import describe, fields_differ
+from conformance.engine.ops import REENTRANT, Arg, args_in
 
 # A failing row's status in the results JSON: crashes, hangs and broken protocols are crashes.
 STATUS = {"diverge": "diverge", "crash": "crash", "hang": "crash", "protocol": "crash"}
-# Arguments whose conversion acts on the map itself: a bug of its own, whatever the method.
-REENTRANT = ("closer", "resizer")
 # Names of ops that are not method calls, as a reader knows them.
 LABELS = {"open": "mmap()", "open2": "mmap()", "getitem": "m[...]", "setitem": "m[...] = v",
           "delitem": "del m[...]", "len": "len()", "bool": "bool()", "repr": "repr()",
@@ -91,11 +90,10 @@ def label(op):
 
 
 def reentrant(value):
-    """The re-entrant argument tags inside `value` (an op's arguments, at any depth)."""
-    from conformance.engine.ops import Arg
-
+    """The re-entrant argument tags inside `value` (an op's arguments, at any depth): arguments
+    whose conversion acts on the map itself are a bug of their own, whatever the method."""
     if isinstance(value, Arg):
-        return {value.tag} & set(REENTRANT)
+        return {arg.tag for arg in args_in(value)} & set(REENTRANT)
     if isinstance(value, (list, tuple)):
         return set().union(*map(reentrant, value)) if value else set()
     if isinstance(value, dict):

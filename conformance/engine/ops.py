@@ -29,8 +29,11 @@ class Arg:
         return {
             "idx": lambda: f"Index({v})",
             "fdidx": lambda: "Index(fd)",
-            "closer": lambda: f"Index({v}, lambda: m.close())",
-            "resizer": lambda: f"Index({v[1]}, lambda: m.resize({v[0]}))",
+            "closer": lambda: f"Index({v}, lambda: {action_py(self)})",
+            "resizer": lambda: f"Index({v[1]}, lambda: {action_py(self)})",
+            "seeker": lambda: f"Index({v[1]}, lambda: {action_py(self)})",
+            "writer": lambda: f"Index({v[2]}, lambda: {action_py(self)})",
+            "rebuf": lambda: f"Buffer({_bytes_py(bytes.fromhex(v[0]))}, lambda: {action_py(decode(v[1]))})",
             "text": lambda: repr(v),
             "float": lambda: repr(float(v)),
             "const": lambda: f"mmap.{v}",
@@ -62,6 +65,45 @@ def Closer(n):  # noqa: N802
 def Resizer(size, n):  # noqa: N802
     """An index argument whose __index__ resizes the map to `size`, then returns n."""
     return Arg("resizer", [size, n])
+
+
+def Seeker(pos, n):  # noqa: N802
+    """An index argument whose __index__ seeks the map to `pos`, then returns n."""
+    return Arg("seeker", [pos, n])
+
+
+def Writer(at, data, n):  # noqa: N802
+    """An index argument whose __index__ writes `data` into the map at `at` (slice assignment,
+    the position untouched), then returns n."""
+    return Arg("writer", [at, bytes(data).hex(), n])
+
+
+def ReBuffer(data, via):  # noqa: N802
+    """A bytes-like argument (PEP 688, 3.12+) whose __buffer__ first does what the re-entrant
+    index argument `via` does (close, resize, seek, write), then exports `data`."""
+    return Arg("rebuf", [bytes(data).hex(), via.json()])
+
+
+# What a re-entrant argument does to the map `m` before it converts, as Python.
+ACTIONS = {
+    "closer": lambda v: "m.close()",
+    "resizer": lambda v: f"m.resize({v[0]})",
+    "seeker": lambda v: f"m.seek({v[0]})",
+    "writer": lambda v: f"m.__setitem__(slice({v[0]}, {v[0] + len(v[1]) // 2}), "
+                        f"{_bytes_py(bytes.fromhex(v[1]))})",
+}
+REENTRANT = (*ACTIONS, "rebuf")  # the tags of arguments that act on the map as they convert
+
+
+def stands_for(value):
+    """The int a re-entrant index argument converts to (anything else: itself)."""
+    if isinstance(value, Arg) and value.tag in ACTIONS:
+        return value.value if value.tag == "closer" else value.value[-1]
+    return value
+
+
+def action_py(arg):
+    return ACTIONS[arg.tag](arg.value)
 
 
 def Text(s):  # noqa: N802
@@ -120,7 +162,7 @@ def encode(v):
 
 # The tags of Arg values (encode() writes a one-key dict for each); "b", "slice", "float" and
 # "text" are plain values' tags.
-ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "text", "float", "const", "fd", "self", "other",
+ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "seeker", "writer", "rebuf", "text", "float", "const", "fd", "self", "other",
             "selfmv", "ba", "mv", "nc")
 
 
@@ -132,6 +174,8 @@ def args_in(value):
         item = todo.pop()
         if isinstance(item, Arg):
             found.append(item)
+            if item.tag == "rebuf":  # and the action it does first
+                todo.append(decode(item.value[1]))
         elif isinstance(item, (list, tuple)):
             todo.extend(item)
         elif isinstance(item, dict):

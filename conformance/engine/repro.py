@@ -278,8 +278,10 @@ sys.exit(1 if differs else 0)
 '''
 
 
-# The reproducer's Index is the executor's own, so a script behaves as the suite's run did.
-INDEX_SOURCE = inspect.getsource(executor.Index).rstrip()
+# The reproducer's Index and Buffer are the executor's own, so a script behaves as the suite's
+# run did.
+INDEX_SOURCE = (inspect.getsource(executor.Index).rstrip() + "\n\n\n"
+                + inspect.getsource(executor.Buffer).rstrip())
 # And its export(): a Python-level map's buffer on Pythons without PEP 688 in bytes() & co.
 EXPORT_SOURCE = inspect.getsource(executor.export).rstrip()
 DIGEST_SOURCE = inspect.getsource(executor.digest).rstrip()

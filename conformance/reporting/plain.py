@@ -21,6 +21,11 @@ INDEX = ["class Index(object):  # an integer whose __index__ may act on the map 
          "    def __init__(self, n, then=None): self.n, self.then = n, then",
          "    def __index__(self): return (self.then and self.then()) or self.n",
          "    __int__ = __index__  # what Python 2 asks for"]
+BUFFER = ["class Buffer(object):  # bytes whose __buffer__ (PEP 688, 3.12+) may act on the map first",
+          "    def __init__(self, data, then=None): self.data, self.then = data, then",
+          "    def __buffer__(self, flags):",
+          "        if self.then: self.then()",
+          "        return memoryview(self.data)"]
 MODES = {"r+": "os.O_RDWR", "r": "os.O_RDONLY", "w": "os.O_WRONLY"}
 # Modules a step may use, imported where its text names them.
 MODULES = ("collections.abc", "ctypes", "copy", "errno", "gc", "hashlib", "operator", "pickle",
@@ -84,6 +89,8 @@ def _head(head, body, spec, ops, record):
                      f"# CPython answers at once; a hang exits 1")
     if "Index(" in text:
         lines += INDEX
+    if "Buffer(" in text:
+        lines += BUFFER
     if "views" in text:
         lines.append("views = []")
     return lines + body
