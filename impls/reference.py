@@ -2,9 +2,11 @@
 """The reference mmap: CPython's `mmap` API at any profile 2.7-3.14, on top of the C layer in
 native/. The oracle of the conformance suite; it never imports the stdlib `mmap` module."""
 
+import contextlib
 import ctypes
 import errno
 import functools
+import inspect
 import operator
 import os
 import sys
@@ -301,7 +303,8 @@ _PYTHON_CLAUSES = {
     "item": ("getitem.slice", "getitem.slice-step", "getitem.neg", "getitem.badkey",
              "setslice", "setslice.step", "setitem.type", "setslice.type"),
     "write": ("write.bytes-like",),
-    "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize"),
+    "closed": ("after-close.main-order", "reent.close", "reent.close.seek-flush", "reent.resize",
+               "reent.resize.value"),
     "args": ("bytes-arg.type", "noargs.all"),
 }
 
@@ -350,7 +353,7 @@ class _Ledger:
     freed then, descriptors and memory included). impls/adapters.py resets it before an op and
     reads it after, through clause()."""
 
-    __slots__ = ("branch", "reent", "converting")
+    __slots__ = ("branch", "reent", "converting", "values")
 
     def __init__(self):
         self.reset()
@@ -358,6 +361,7 @@ class _Ledger:
     def reset(self):
         self.branch = self.reent = None
         self.converting = 0  # > 0 while an argument's own __index__ (or __int__) runs
+        self.values = 0  # > 0 while that argument is a value (an item's, or data: a buffer)
 
     def clause(self, handle, error=None):
         """The clause of the op just run on the map `handle`, or None (the op's own then)."""
@@ -381,8 +385,8 @@ def _applies(m, clause):
 
 
 def _convert(fn, obj):
-    """fn(obj) (operator.index or int): an object's own __index__ may close or resize a map,
-    which those note as re-entrant while this runs."""
+    """fn(obj) (operator.index or int, or a buffer's export): an object's own __index__ may
+    close or resize a map, which those note as re-entrant while this runs."""
     if type(obj) is int:
         return obj
     LEDGER.converting += 1
@@ -390,6 +394,17 @@ def _convert(fn, obj):
         return fn(obj)
     finally:
         LEDGER.converting -= 1
+
+
+@contextlib.contextmanager
+def _value():
+    """Converting a value (m[i] = v's v, data), not an index, count or bound: CPython checked
+    the bounds before it (gh-157335), so a resize meanwhile is a clause of its own."""
+    LEDGER.values += 1
+    try:
+        yield
+    finally:
+        LEDGER.values -= 1
 
 
 # ---- argument conversion, as CPython's getargs formats do it ----
@@ -863,7 +878,8 @@ class _Methods:
             return value[0]
         if not hasattr(type(value), "__index__"):
             _raise("item_type", clause="setitem.type")
-        return _ssize(value, p, "item_fit")
+        with _value():
+            return _ssize(value, p, "item_fit")
 
     def _bytes_arg(self, obj, name=None):
         """(char pointer, length, keep-alive) of a bytes-like argument, incl. a reference map."""
@@ -877,7 +893,14 @@ class _Methods:
             # Hold an export, as CPython's y* does: closing that map meanwhile is a BufferError,
             # never a dangling pointer.
             obj = obj._export(0)
-        if isinstance(obj, str) or not _has_buffer(obj):
+        if _python_buffer(obj):
+            # PEP 688: a Python class's __buffer__ (which may act on this map) is a buffer
+            # from 3.12; called here, once, whatever the running interpreter's version.
+            if not self._profile.pep688:
+                _raise("bytes_like", clause="bytes-arg.type", type=type(obj).__name__)
+            with _value():
+                obj = _convert(lambda o: type(o).__buffer__(o, 0), obj)
+        elif isinstance(obj, str) or not _has_buffer(obj):
             _raise("bytes_like", clause="bytes-arg.type", type=type(obj).__name__)
         if isinstance(obj, memoryview) and not obj.c_contiguous:
             _raise("noncontiguous")
@@ -1101,7 +1124,7 @@ class _Methods:
         m = self._m
         self._run(c, convert, clause)
         if LEDGER.converting:  # an argument's __index__ resized the map its op converts for
-            LEDGER.reent = (weakref.ref(m), "reent.resize")
+            LEDGER.reent = (weakref.ref(m), "reent.resize.value" if LEDGER.values else "reent.resize")
 
     def move(self, *args, **kwargs):
         p = self._profile
@@ -1261,6 +1284,13 @@ def _resize_clause(m, newsize):
         return "resize.past-pos"
     return ("resize.file-grow" if newsize > m.size else "resize.same" if newsize == m.size
             else "resize.file-shrink")
+
+
+def _python_buffer(obj):
+    """Whether `obj`'s __buffer__ is a Python function (not a built-in type's, nor a reference
+    map's own, which stands for CPython's C slot)."""
+    return (not isinstance(obj, _Base)
+            and isinstance(inspect.getattr_static(type(obj), "__buffer__", None), types.FunctionType))
 
 
 def _has_buffer(obj):

@@ -960,6 +960,7 @@ static const struct { const char *name; const char *since; } features[] = {
     {"madvise", "3.8"},               /* madvise.*, mod.madv-consts */
     {"new_pickle_message", "3.8"},    /* pickle: "cannot pickle 'mmap.mmap' object" */
     {"new_repr", "3.9"},              /* repr.open / repr.closed (bpo-34953) */
+    {"pep688", "3.12"},               /* dunder-buffer: a Python class's __buffer__ is a buffer */
     {"index_message", "3.10"},        /* ctor.length.type: "'float' object cannot be ..." */
     {"seekable", "3.13"},             /* seekable */
     {"trackfd", "3.13"},              /* ctor.trackfd */
@@ -1027,8 +1028,9 @@ static const struct order {
                                   S(SIZE), S(EMPTY), S(VALID)}},
     {REFMMAP_OP_SETSLICE, "3.11", {S(VALID), S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
                                    S(SIZE), S(VALID), S(EMPTY)}},
+    /* From SETITEM_FIRST the slice meets the size the value's buffer left (gh-157335). */
     {REFMMAP_OP_SETSLICE, SETITEM_FIRST, {S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
-                                          S(VALID), S(SIZE), S(EMPTY)}},
+                                          S(ADJUST), S(VALID), S(SIZE), S(EMPTY)}},
     {REFMMAP_OP_SETSLICE_NOSTEP, "2.7", {CONV, S(VALID), S(DELETE), S(CONVERT_VALUE), S(SIZE),
                                          S(WRITABLE)}},
     {REFMMAP_OP_SETSLICE_NOSTEP, "3.6", {S(VALID), S(WRITABLE), CONV, S(DELETE),
@@ -1036,7 +1038,7 @@ static const struct order {
     {REFMMAP_OP_SETSLICE_NOSTEP, "3.11", {S(VALID), S(WRITABLE), CONV, S(DELETE),
                                           S(CONVERT_VALUE), S(SIZE), S(VALID), S(EMPTY)}},
     {REFMMAP_OP_SETSLICE_NOSTEP, SETITEM_FIRST, {S(WRITABLE), CONV, S(DELETE), S(CONVERT_VALUE),
-                                                 S(VALID), S(SIZE), S(EMPTY)}},
+                                                 S(ADJUST), S(VALID), S(SIZE), S(EMPTY)}},
     {REFMMAP_OP_SETKEY, "2.7", {S(VALID)}},
     {REFMMAP_OP_SETKEY, "3.6", {S(VALID), S(WRITABLE)}},
     {REFMMAP_OP_SETKEY, SETITEM_FIRST, {S(WRITABLE)}},
@@ -1294,6 +1296,9 @@ static int check(const refmmap_profile_t *p, refmmap_t *m, refmmap_call_t *c, in
         return a[1] < 0 || a[1] > 255 ? REFMMAP_E_VALUE : REFMMAP_OK;
     case REFMMAP_STEP_SIZE:
         return c->srclen != c->count ? REFMMAP_E_SLICE_SIZE : REFMMAP_OK;
+    case REFMMAP_STEP_ADJUST:
+        adjust_slice(m, c);
+        return REFMMAP_OK;
     case REFMMAP_STEP_EMPTY:
         if (c->op == REFMMAP_OP_READ)
             c->count = wanted(m, a[0]);

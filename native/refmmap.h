@@ -121,7 +121,8 @@ enum {
     REFMMAP_STEP_LENGTH = 23,       /* madvise()'s length */
     REFMMAP_STEP_NEGLENGTH = 24,    /* 3.14 madvise(): a negative length as it is converted */
     REFMMAP_STEP_RESIZEABLE = 25,
-    REFMMAP_STEP_NEWSIZE = 26
+    REFMMAP_STEP_NEWSIZE = 26,
+    REFMMAP_STEP_ADJUST = 27        /* a slice's bounds against the size now, once more */
 };
 
 #define REFMMAP_STEPS_MAX 10
