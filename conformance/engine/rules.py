@@ -134,6 +134,8 @@ class Shadow:
         if moved is not None:
             moved(self, op, (expected.get("out") or ["", None])[0] == "ok")
         self._observe(expected)
+        if not self.anon and self.state == "open" and op.name != "call" and has_tag(op.args, "resizer"):
+            self.file_size = self.offset + self.len  # an argument resized the map, and its file
         return expected
 
     # What an op changes beyond what the reference observes of the map (`ok`: it returned).
@@ -208,8 +210,11 @@ def has_tag(args, tag):
             todo.extend(value.values())
         elif isinstance(value, slice):
             todo.extend((value.start, value.stop, value.step))
-        elif isinstance(value, o.Arg) and value.tag == tag:
-            return True
+        elif isinstance(value, o.Arg):
+            if value.tag == tag:
+                return True
+            if value.tag == "rebuf":  # a buffer that acts on the map as it is exported
+                todo.append(o.decode(value.value[1]))
     return False
 
 
@@ -303,9 +308,37 @@ class Values:
             return o.Index(self.position() - self.pick([0, n]))
         if choice == 1:
             return self.pick(HUGE + (True, o.Float(1.0), o.Text("1"), None))
-        if self.sh.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
-            return o.Closer(min(1, n))
-        return self.pick([o.Closer(min(1, n)), o.Resizer(max(n // 2, 1), 1)])
+        return self.reentrant(self.pick([min(1, n), n - 1, -1, 0]))
+
+    def reentrant(self, n):
+        """`n` as an argument whose conversion first acts on this very map: closes it, shrinks
+        or grows it, seeks it, or writes into it (at a page edge, where a stale bound lands)."""
+        sh = self.sh
+        kinds = ["close", "seek", "write"]
+        if not sh.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
+            kinds += ["shrink", "grow", "shrink"]
+        kind = self.pick(kinds)
+        if kind == "close":
+            return o.Closer(n)
+        if kind == "shrink":
+            return o.Resizer(self.pick([max(sh.len // 2, 1), PAGE, 1, max(sh.len - PAGE, 1)]), n)
+        if kind == "grow":
+            return o.Resizer(sh.len + self.pick([PAGE, 1, 2 * PAGE]), n)
+        if kind == "seek":
+            return o.Seeker(min(max(self.position(), 0), sh.len), n)
+        data = self.pick([b"W", b"WXYZ", b"\n\n"])
+        at = min(max(self.pick(self.edges()) - 1, 0), max(sh.len - len(data), 0))
+        return o.Writer(at, data[:sh.len], n) if sh.len else o.Closer(n)
+
+    def reenter(self, value, percent=8):
+        """`value` (an int) now and then as a re-entrant argument of that value (with specials)."""
+        if self.specials and type(value) is int and self.chance(percent):
+            return self.reentrant(value)
+        return value
+
+    def rebuffer(self, data):
+        """`data` as a buffer whose __buffer__ acts on the map first (PEP 688: from 3.12)."""
+        return o.ReBuffer(data, self.reentrant(0))
 
     def index(self, allow_special=True):
         """An item index: an end or one past it (from either end), an edge position, any, or
@@ -329,7 +362,7 @@ class Values:
             return None
         if choice <= 6:
             p = self.position(*centers)
-            return p - n if self.chance(30) else p
+            return self.reenter(p - n if self.chance(30) else p)
         return self.src.integer(-n - 3, n + 3)
 
     # data
@@ -353,10 +386,13 @@ class Values:
         return (pattern * (size // len(pattern) + 1))[:size]
 
     def payload(self, size=None):
-        """Bytes to write at pos: to its ends, a page and more, as one of several kinds."""
+        """Bytes to write at pos: to its ends, a page and more, as one of several kinds (with
+        specials, now and then a buffer that acts on the map as it is exported)."""
         if size is None:
             size = self.count(max(self.sh.len - self.sh.pos, 0))
         kind = self.src.integer(0, 19) if self.specials else self.pick([5, 0, 1, 2, 5, 5])
+        if kind == 19 and has_clause(self.profile, "dunder-buffer"):
+            return self.rebuffer(self.data(size))
         return payload_arg(kind, self.data(size), self.sh.len, self.profile)
 
     def needle(self):
@@ -405,7 +441,9 @@ class Values:
         return slice(self.bound(), self.bound(), step)
 
     def slice_size(self, key):
-        return len(range(*key.indices(self.sh.len))) if key.step != 0 else 0
+        """How many bytes `key` selects now (a re-entrant bound counts as the int it gives)."""
+        start, stop, step = (o.stands_for(x) for x in (key.start, key.stop, key.step))
+        return len(range(*slice(start, stop, step).indices(self.sh.len))) if step != 0 else 0
 
     def map_size(self):
         """A map or file size: one to a few pages and one byte either side, or small."""
@@ -508,7 +546,7 @@ def file_map_kwargs(offset, kind, invalid_access):
 def read(v):
     choice = v.src.integer(0, 6)
     if choice <= 3:
-        yield o.Call("read", v.count(max(v.sh.len - v.sh.pos, 0)))
+        yield o.Call("read", v.reenter(v.count(max(v.sh.len - v.sh.pos, 0))))
     elif choice == 6 and v.specials:
         yield o.Call("read", v.special_index())
     else:
@@ -534,17 +572,22 @@ def write_then_flush(v):
 
 @rule(3)
 def write_byte(v):
-    yield o.Call("write_byte", byte(v, [b"a", o.Index(65), o.Float(1.0), o.Closer(1)]))
+    yield o.Call("write_byte", byte(v, [b"a", o.Index(65), o.Float(1.0), REENTRANT_BYTE]))
+
+
+REENTRANT_BYTE = object()  # in a list of odd byte values: one that acts on the map as it converts
 
 
 def byte(v, odd):
-    """A byte value: any, its edges and one past them, or (with specials) an odd type."""
+    """A byte value: any, its edges and one past them, or (with specials) an odd type, or
+    one whose __index__ acts on the map first."""
     choice = v.src.integer(0, 9)
     if choice <= 4:
         return v.src.integer(0, 255)
     if choice <= 7 or not v.specials:
         return v.pick([0, 255, 256, -1])
-    return v.pick(odd)
+    value = v.pick(odd)
+    return v.reentrant(v.pick([65, 0, 255])) if value is REENTRANT_BYTE else value
 
 
 @rule(4)
@@ -559,7 +602,7 @@ def seek(v):
         pos = v.position() - base
     else:
         pos = v.src.integer(-sh.len - 2, sh.len + 2)
-    yield o.Call("seek", pos) if whence is None else o.Call("seek", pos, whence)
+    yield o.Call("seek", pos) if whence is None else o.Call("seek", pos, v.reenter(whence))
 
 
 @rule(4)
@@ -607,7 +650,8 @@ def setitem(v):
             size += v.pick([-1, 1])
         yield o.SetItem(key, v.payload(max(size, 0)))
     else:
-        yield o.SetItem(v.index(), byte(v, [b"A", o.Index(66), True, o.Float(2.0), o.Closer(3)]))
+        yield o.SetItem(v.index(), byte(v, [b"A", o.Index(66), True, o.Float(2.0), REENTRANT_BYTE,
+                                            REENTRANT_BYTE]))
 
 
 @rule(1)
@@ -623,9 +667,11 @@ def find(v):
         yield from planted_find(v)
         return
     needle, at, start = v.needle()
+    k = len(needle) if type(needle) is bytes else 1
+    if k and v.specials and v.chance(6) and has_clause(v.profile, "dunder-buffer"):
+        needle = v.rebuffer(needle)
     args = [needle]
     if at is not None:  # the occurrence's ends, and one either side
-        k = len(needle)
         args += [v.pick([start, at, at - 1, start - 1, at + 1, 0, start, v.bound()]),
                  v.pick([at + k, v.sh.len, at + k - 1, at + k + 1, v.bound()])]
         args = args[:v.pick([3, 2, 3, 1 if v.sh.pos <= at else 3])]
@@ -663,14 +709,15 @@ def move(v):
     def place():
         return v.pick([0, 1, room, room + 1, room - 1, -1, PAGE, v.src.integer(0, room + 1)])
 
-    yield o.Call("move", place(), place(), count)
+    yield o.Call("move", v.reenter(place()), v.reenter(place()), v.reenter(count))
 
 
 @rule(3, _no_m2)
 def resize(v):
     n, pos = v.sh.len, v.sh.pos
-    yield o.Call("resize", v.pick([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE - 1, PAGE + 1,
-                                   2 * PAGE, -1, max(pos - 1, 1), pos, PAGE + 7, -1]))
+    yield o.Call("resize", v.reenter(v.pick([0, 1, max(n - 1, 0), n, n + 1, PAGE, PAGE - 1,
+                                             PAGE + 1, 2 * PAGE, -1, max(pos - 1, 1), pos,
+                                             PAGE + 7, -1])))
 
 
 @rule(3)
@@ -683,7 +730,7 @@ def flush(v):
     page = PAGE * v.src.integer(1, max(n // PAGE, 1))  # a page boundary within the map
     offset = v.pick([0, page, page, n, 1])
     size = v.pick([n - offset, n - offset + 1, n - offset, n - offset - 1, 1, 0, PAGE])
-    yield o.Call("flush", offset, size)
+    yield o.Call("flush", v.reenter(offset), v.reenter(size))
 
 
 @rule(1)
@@ -692,7 +739,7 @@ def madvise(v):
     start = v.pick([0, PAGE, n, n - 1, -1, 2 * PAGE])
     extra = v.pick([(), (start,), (start, n - start), (start, n - start + 1), (start, 1),
                     (0, -1), (0, 2**62)])
-    yield o.Call("madvise", v.pick([0, 1, 2, 3, 999]), *extra)
+    yield o.Call("madvise", v.reenter(v.pick([0, 1, 2, 3, 999])), *(v.reenter(x) for x in extra))
 
 
 @rule(1, clause="set_name")
@@ -803,12 +850,18 @@ FEATURES = tuple(name for name in RULES if name != "open_map") + ("specials",)
 def _rules_for(profile):
     """(name, weight, when) of the rules whose method `profile` has."""
     return tuple((name, weight, when) for name, (weight, when, _) in RULES.items()
-                 if name not in NEEDS or clauses.holds(_catalogue()[NEEDS[name]], profile))
+                 if name not in NEEDS or has_clause(profile, NEEDS[name]))
 
 
 @functools.cache
 def _catalogue():
     return clauses.load()
+
+
+@functools.cache
+def has_clause(profile, clause):
+    """Whether the catalogue clause `clause` holds at `profile` (what that CPython has)."""
+    return clauses.holds(_catalogue()[clause], profile)
 
 
 @functools.cache
