@@ -3,7 +3,7 @@
 
 import pytest
 
-from conformance.clausetools import DATA, ok, raised, since
+from conformance.clausetools import DATA, checks_item_first, holds, na, ok, raised, since
 from conformance.engine import ops as o
 
 X = o.Closer(10)
@@ -48,3 +48,46 @@ def test_shrinking_index_bounds_use_new_size(check, op, error, value):
     3.6 to 3.15)."""
     obs = check(o.Open(b"\0" * 100, 0), op)
     assert raised(obs[-1]) == error and (error or obs[-1]["out"] == ok(value))
+
+
+
+PAGE = 4096
+
+
+def shrink(n):
+    """A value whose __index__ (or __buffer__) first shrinks a 4-page map to one page."""
+    return o.Resizer(PAGE, n)
+
+
+@pytest.mark.parametrize("index", [-1, PAGE - 1, 3 * PAGE], ids=["last", "new-last", "old-tail"])
+@pytest.mark.clause("reent.resize.value")
+def test_shrinking_value_in_item_assignment(check, mmap_impl, index):
+    """m[i] = v where v.__index__ shrinks the map: 3.13.18, 3.14.10 and 3.15 check the index
+    after converting the value (m[-1] is then the new last byte); earlier releases checked it
+    before and write past the new end (gh-157335), where the reference raises IndexError as a
+    re-check would. 2.7 takes only a 1-character str, so nothing converts."""
+    obs = check(o.Open(b"abcd" * PAGE, 0), o.SetItem(index, shrink(65)), o.GetItem(slice(-2, None)))
+    late = index == 3 * PAGE or (index == -1 and not checks_item_first(mmap_impl))
+    if late or not since(mmap_impl, "3.6"):
+        assert raised(obs[1]) == "IndexError"
+    else:
+        assert raised(obs[1]) is None and obs[2]["out"] == ok(b"cA")
+
+
+@pytest.mark.parametrize("key", [slice(-1, None), slice(PAGE - 1, PAGE), slice(3 * PAGE, 3 * PAGE + 1)],
+                         ids=["last", "new-last", "old-tail"])
+@pytest.mark.clause("reent.resize.value")
+def test_shrinking_buffer_in_slice_assignment(check, mmap_impl, key):
+    """m[i:j] = data whose __buffer__ (PEP 688, 3.12+) shrinks the map: 3.13.18, 3.14.10 and 3.15
+    adjust the slice to the new size after taking the buffer; 3.12 and the releases before
+    those adjusted it first (gh-157335; the reference raises IndexError where they write past
+    the end)."""
+    if not holds(mmap_impl, "dunder-buffer"):
+        na("a Python class's __buffer__ is a buffer from 3.12 (PEP 688)")
+    obs = check(o.Open(b"abcd" * PAGE, 0), o.SetItem(key, o.ReBuffer(b"A", shrink(0))),
+                o.GetItem(slice(-2, None)))
+    late = key.start == 3 * PAGE or (key.start == -1 and not checks_item_first(mmap_impl))
+    if late:
+        assert raised(obs[1]) == "IndexError"
+    else:
+        assert raised(obs[1]) is None and obs[2]["out"] == ok(b"cA")
