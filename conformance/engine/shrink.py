@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 import traceback
 
 from conformance.engine.lockstep import Found
+from conformance.engine.ops import REENTRANT, Arg, args_in, stands_for
 
 
 def attempt(target, identity, candidate, harness=None):
@@ -62,6 +64,7 @@ def shrink(target, found, deadline, harness=None):
                 break
             chunks = min(len(best.steps), chunks * 2)
     best = earlier_scenarios_dropped(best)
+    best = without_reentrancy(target, best, harness)
 
     # Then each payload as short as still diverges the same way: a reproducer to read.
     index = 0
@@ -79,6 +82,50 @@ def shrink(target, found, deadline, harness=None):
                 best = again
         index += 1
     return best
+
+
+def without_reentrancy(target, found, harness=None):
+    """`found` again with every re-entrant argument made the plain value it converts to, when
+    the same operation still diverges the same way without them: then the bug is not about
+    re-entrancy, and its identity (and reproducer) must not say it is."""
+    plain = [_plain_op(op) for op in found.steps]
+    if plain == found.steps:
+        return found
+    try:
+        target.play(plain)
+    except Found as again:
+        if _without_tags(again.identity) == _without_tags(found.identity):
+            return again
+    except Exception as exc:
+        if harness is not None:
+            harness.append(harness_error(target, exc))
+    return found
+
+
+def _without_tags(identity):
+    """An identity without its re-entrant tags and its clause: the operation and the outcomes."""
+    return re.sub(r" @ [^:]*:", ":", re.sub(r" \[[^\]]*\] @", " @", identity, count=1), count=1)
+
+
+def _plain_op(op):
+    if any(arg.tag in REENTRANT for arg in args_in(op.args)):
+        return dataclasses.replace(op, args=_plain_value(op.args))
+    return op
+
+
+def _plain_value(value):
+    """`value` with each re-entrant argument the plain value it stands for."""
+    if isinstance(value, Arg) and value.tag == "rebuf":
+        return bytes.fromhex(value.value[0])
+    if isinstance(value, Arg):
+        return stands_for(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain_value(x) for x in value)
+    if isinstance(value, dict):
+        return {k: _plain_value(x) for k, x in value.items()}
+    if isinstance(value, slice):
+        return slice(*(_plain_value(x) for x in (value.start, value.stop, value.step)))
+    return value
 
 
 def reduce(target, found, deadline, harness=None):
