@@ -654,6 +654,36 @@ def setitem(v):
                                             REENTRANT_BYTE]))
 
 
+def _open_no_m2(sh):  # a resize would cut the file under the second map: SIGBUS for any mmap
+    return sh.state == "open" and not sh.m2
+
+
+@rule(3, _open_no_m2)
+def reentrant_value(v):
+    """A value whose conversion acts on the map, on purpose: m[i] = v for an i near the end
+    while v shrinks the map below it (python/cpython#157335), closes or grows it; write_byte's
+    value; and from 3.12 the data of m[i:j] = data, write() and find() as a buffer that does
+    so as it is exported."""
+    n = v.sh.len
+    i = v.pick([-1, n - 1, n - 2, -1, max(n - PAGE, 0), -PAGE if n >= PAGE else -1])
+    # Below i's page (where CPython < 3.13.18 faults), or within it (where it writes unseen).
+    shrink = o.Resizer(v.pick([1, PAGE, max(n - PAGE, 1), max(n // 2, 1)]), v.pick([65, 0, 255]))
+    value = shrink if v.chance(60) else v.reentrant(v.pick([65, 0, 255]))
+    buffers = has_clause(v.profile, "dunder-buffer")
+    kind = v.pick(["item", "item", "write_byte"] + ["slice", "write", "find"] * buffers)
+    if kind == "item":
+        yield o.SetItem(i, value)
+    elif kind == "write_byte":
+        yield o.Call("write_byte", value)
+    elif kind == "slice":
+        start = i + n if i < 0 else i
+        yield o.SetItem(slice(i, start + 1 if i >= 0 else None), o.ReBuffer(b"A", shrink))
+    elif kind == "write":
+        yield o.Call("write", o.ReBuffer(v.data(v.pick([1, 2, PAGE + 1])), v.reentrant(0)))
+    else:
+        yield o.Call(v.pick(["find", "rfind"]), o.ReBuffer(v.sh.data[-2:] or b"a", v.reentrant(0)))
+
+
 @rule(1)
 def delitem(v):
     yield o.DelItem(v.index(allow_special=False))
@@ -668,7 +698,8 @@ def find(v):
         return
     needle, at, start = v.needle()
     k = len(needle) if type(needle) is bytes else 1
-    if k and v.specials and v.chance(6) and has_clause(v.profile, "dunder-buffer"):
+    if (type(needle) is bytes and needle and v.specials and v.chance(6)
+            and has_clause(v.profile, "dunder-buffer")):
         needle = v.rebuffer(needle)
     args = [needle]
     if at is not None:  # the occurrence's ends, and one either side
@@ -698,6 +729,53 @@ def planted_find(v):
     k = v.src.integer(len(unit), len(body) - 1)
     needle = body[len(body) - k:] + planted[-1:]
     yield o.Call(v.pick(["find", "rfind"]), needle, v.pick([at, 0, max(at - 1, 0)]))
+
+
+def _spans_pages(sh):
+    return sh.state == "open" and sh.len > PAGE + 1
+
+
+@rule(5, _spans_pages)
+def across_pages(v):
+    """Bytes, ranges and needles across a page boundary, on purpose at every seed: a write,
+    slice assignment, read or move longer than a page of data unlike page to page (where a copy
+    done a page at a time from the wrong place shows), or a search whose first match straddles
+    the boundary (its needle unique: high-entropy bytes planted there first)."""
+    n = v.sh.len
+    boundary = PAGE * v.src.integer(1, (n - 1) // PAGE)
+    kind = v.pick(["write", "setslice", "find", "move", "read", "rfind", "write"])
+    noise = random.Random(v.src.integer(0, 2**32 - 1)).randbytes
+    if kind in ("find", "rfind"):
+        k = v.pick([2, 8, 3, 16])
+        lead = v.src.integer(1, k - 1)  # needle bytes before the boundary
+        planted = noise(k + 8)
+        at = boundary - lead - 4
+        yield o.Call("seek", at)
+        yield o.Call("write", planted)
+        needle = planted[4:4 + k]
+        if kind == "find":
+            yield o.Call("find", needle, v.pick([0, max(boundary - PAGE // 2, 0), at, at + 4]))
+        else:
+            yield o.Call("rfind", needle, 0, v.pick([n, boundary + PAGE // 2, at + k + 4]))
+        return
+    start = max(boundary - v.pick([1, 7, PAGE // 2, PAGE - 1, 0]), 0)
+    size = min(n - start, v.pick([PAGE + 1, 2 * PAGE, PAGE + 13, n - start]))
+    if kind == "write":
+        yield o.Call("seek", start)
+        yield o.Call("write", noise(size))
+    elif kind == "setslice":
+        yield o.SetItem(slice(start, start + size), noise(size))
+    elif kind == "read":
+        yield o.SetItem(slice(start, start + size), noise(size))
+        yield o.Call("seek", start)
+        yield o.Call("read", size)
+    else:  # move a page and more of unlike bytes, overlapping or not
+        src = v.pick([0, 1, 8, PAGE // 2])
+        dest = v.pick([src + 1, 0, src + PAGE + 1, max(src - 3, 0)])
+        count = min(v.pick([PAGE + 1, PAGE + 9, 2 * PAGE]), n - max(src, dest))
+        if count > 0:
+            yield o.SetItem(slice(src, src + count), noise(count))
+            yield o.Call("move", dest, src, count)
 
 
 @rule(3)
