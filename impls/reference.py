@@ -1122,7 +1122,16 @@ class _Methods:
             _applies(self._m, clause[0])
 
         m = self._m
-        self._run(c, convert, clause)
+        try:
+            self._run(c, convert, clause)
+        except Exception as exc:
+            # This resize's own check refused it after its argument resized the map: that check
+            # (growing a shared anonymous map...) is what the op lands on.
+            note = LEDGER.reent
+            if (getattr(exc, "clause", None) and not LEDGER.converting and note is not None
+                    and note[0]() is m and note[1].startswith("reent.resize")):
+                LEDGER.reent = None
+            raise
         if LEDGER.converting:  # an argument's __index__ resized the map its op converts for
             LEDGER.reent = (weakref.ref(m), "reent.resize.value" if LEDGER.values else "reent.resize")
 
