@@ -4,6 +4,7 @@ subclass), the registries and the helpers the mutants share."""
 
 import errno
 import mmap
+import operator
 import os
 import re
 import sys
@@ -75,7 +76,31 @@ class Faithful(mmap.mmap):
                 return True
         return False
 
+    def __setitem__(self, key, value):
+        # gh-157335: CPython < 3.13.18 checks an item's index before converting its value, so a
+        # value whose __index__ shrinks the map makes it write past the new end (SIGSEGV).
+        # Faithful does what the reference does there: the index checked again after, a byte
+        # in the tail of the new last page written nowhere visible, IndexError beyond it.
+        if type(key) is not int or type(value) is int or not hasattr(type(value), "__index__"):
+            return super().__setitem__(key, value)
+        n = len(self)  # "closed" first
+        if _access(self) == "ACCESS_READ":
+            return super().__setitem__(key, value)  # refused before anything converts
+        i = key + n if key < 0 else key
+        if not 0 <= i < n:
+            raise IndexError("mmap index out of range")
+        v = operator.index(value)  # may close or resize this map
+        n = len(self)  # ValueError if it closed
+        if i >= n:
+            if n and i < -(-n // mmap.PAGESIZE) * mmap.PAGESIZE and 0 <= v <= 255:
+                _poke(self, i, v)  # the tail of the last page: past what the map shows
+                return None
+            raise IndexError("mmap index out of range")
+        return super().__setitem__(i, v)
+
     def resize(self, newsize, /):  # positional-only, as the C method's (resize.kw)
+        if not _plain(newsize) and self._shared_anon and hasattr(type(newsize), "__index__"):
+            return super().resize(_GrowChecked(self, newsize))
         # Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
         # 142) fail cleanly in the reference, so Faithful fails them the same way: growing a
         # shared anonymous map past the pages it was created with (gh-138204's ValueError; within
@@ -89,6 +114,37 @@ class Faithful(mmap.mmap):
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
             raise ValueError(_SHARED_ANON_GROW)
         return super().resize(newsize)
+
+
+class _GrowChecked:
+    """A resize argument converted where CPython converts it, then held to Faithful's check of
+    a shared anonymous map grown past its pages (its argument may have resized the map first)."""
+
+    def __init__(self, m, newsize):
+        self.m, self.newsize = m, newsize
+
+    def __index__(self):
+        n = operator.index(self.newsize)
+        m = self.m
+        if not m.closed and n > 0 and -(-n // mmap.PAGESIZE) > m._created_pages:
+            _resize_checks(m)
+            raise ValueError(_SHARED_ANON_GROW)
+        return n
+
+
+def _poke(m, i, v):
+    """Write byte v at m's address + i, as CPython's stale index does (within the last page, so
+    mapped: a private page is copied then, which later writes to the file show)."""
+    import ctypes
+
+    view = memoryview(m)
+    try:
+        array = (ctypes.c_char * len(view)).from_buffer(view)
+        address = ctypes.addressof(array)
+        del array
+    finally:
+        view.release()
+    ctypes.memset(address + i, v, 1)
 
 
 def _resize_checks(m):
