@@ -114,3 +114,61 @@ class FlushRestoresFileAroundMap(_OwnDescriptor):
             os.pwrite(self._fd, self._snapshot[:lo], 0)
             os.pwrite(self._fd, self._snapshot[hi:], hi) if hi < len(self._snapshot) else None
         return result
+
+
+def _chunked(total, copy):
+    """copy(done, size) for each page-sized chunk of `total` bytes, with the bug these mutants
+    share: every chunk's source is the first chunk's (its offset never advances)."""
+    page = mmap.PAGESIZE
+    for done in range(0, total, page):
+        copy(done, min(page, total - done))
+
+
+@mutant
+class WriteChunkedRepeatsFirstPage(Faithful):
+    """write() of more than a page copies page-sized chunks, each from the data's first page
+    (write.basic)."""
+
+    __slots__ = ()
+
+    def write(self, data):
+        if type(data) is not bytes or len(data) <= mmap.PAGESIZE:
+            return super().write(data)
+        start = self.tell()
+        result = super().write(data)  # every check, the position, the count as CPython's
+        _chunked(len(data), lambda done, size: mmap.mmap.__setitem__(
+            self, slice(start + done, start + done + size), data[:size]))
+        return result
+
+
+@mutant
+class SetsliceChunkedRepeatsFirstPage(Faithful):
+    """m[i:j] = data of more than a page copies page-sized chunks, each from the data's first
+    page (setslice)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if (isinstance(key, slice) and key.step in (None, 1) and type(value) is bytes
+                and len(value) > mmap.PAGESIZE and _plain(*(x for x in (key.start, key.stop)
+                                                               if x is not None))):
+            start = key.indices(len(self))[0]
+            _chunked(len(value), lambda done, size: mmap.mmap.__setitem__(
+                self, slice(start + done, start + done + size), value[:size]))
+
+
+@mutant
+class MoveChunkedRepeatsFirstPage(Faithful):
+    """move() of more than a page copies page-sized chunks, each from the source's first page
+    (move.basic)."""
+
+    __slots__ = ()
+
+    def move(self, dest, src, count):
+        if not (_plain(dest, src, count) and count > mmap.PAGESIZE):
+            return super().move(dest, src, count)
+        super().move(dest, src, count)  # every check as CPython's; then the bug's copy over it
+        first = mmap.mmap.__getitem__(self, slice(dest, dest + mmap.PAGESIZE))
+        _chunked(count, lambda done, size: mmap.mmap.__setitem__(
+            self, slice(dest + done, dest + done + size), first[:size]))

@@ -134,3 +134,19 @@ class DelitemOobTypeerror(Faithful):
             if not -n <= key < n:
                 raise TypeError("mmap doesn't support item deletion")
         super().__delitem__(key)
+
+
+@mutant
+class SetitemValueShrinkIgnored(Faithful):
+    """m[i] = v whose v.__index__ shrinks the map below i does nothing, where the index must be
+    checked again and refused (reent.resize.value)."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        try:
+            return super().__setitem__(key, value)
+        except IndexError:
+            if type(key) is int and type(value) is not int and hasattr(type(value), "__index__"):
+                return None  # the bug: a write the shrunk map cannot take, dropped silently
+            raise
