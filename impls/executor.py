@@ -253,6 +253,7 @@ class Executor(object):
         "resizer": lambda self, arg: Index(arg[1], lambda: self.m.resize(arg[0])),
         "seeker": lambda self, arg: Index(arg[1], lambda: self.m.seek(arg[0])),
         "writer": lambda self, arg: Index(arg[2], lambda: self.write_at(arg[0], unhex(arg[1]))),
+        "exporter": lambda self, arg: Index(arg, lambda: self.temp_views.append(export(self.m))),
         "rebuf": lambda self, arg: Buffer(unhex(arg[0]), self.decode(arg[1]).action),
         "slice": lambda self, arg: slice(*self.decode(arg)),
         "const": lambda self, arg: getattr(self.constants, arg),

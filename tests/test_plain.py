@@ -101,7 +101,15 @@ SEQUENCES = [[o.Open(b"0123456789"), op] for op in EVERY_OP] + [
     [o.Open(b"0123", 0, fileno=o.PIPE_FD)], [o.Open(b"0123", 0, fileno=o.DIR_FD)],
     [o.Open(b"0123", 0, fileno=o.CLOSED_FD)], [o.Open(b"0123", 0, fileno=o.DEVZERO_FD)],
     [o.Open(b"x" * 1000), o.Call("write", b"y")],  # a digested map
+    # Re-entrant arguments: each acting on the map as it converts, before a later step.
+    [o.Open(b"0123"), o.Call("read", o.Seeker(2, 1)), o.Call("read_byte")],
+    [o.Open(b"0123"), o.GetItem(o.Writer(0, b"xy", 1)), o.GetItem(0)],
+    [o.Open(b"0123"), o.Resize(o.Exporter(8)), o.Resize(8)],
+    [o.Open(b"0123"), o.Call("move", 0, 1, o.Exporter(2)), o.Resize(8)],
 ]
+if sys.version_info >= (3, 12):  # PEP 688: a Python class's buffer
+    SEQUENCES.append([o.Open(b"0123"), o.Call("write", o.ReBuffer(b"ab", o.Seeker(1, 0))),
+                      o.Call("tell")])
 HARNESS_NAMES = ("export(", "new_file", "FILE[", "release_all", "pwrite(", "consumer_target",
                  "noncontiguous(", "closed_fd()", "WORK", "subclass_of", "drop_fds(", "fd_growth(",
                  "drop_anon(", "large_offset(", "drop_map", "binop(", "views.append(export")

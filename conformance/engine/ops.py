@@ -33,6 +33,7 @@ class Arg:
             "resizer": lambda: f"Index({v[1]}, lambda: {action_py(self)})",
             "seeker": lambda: f"Index({v[1]}, lambda: {action_py(self)})",
             "writer": lambda: f"Index({v[2]}, lambda: {action_py(self)})",
+            "exporter": lambda: f"Index({v}, lambda: {action_py(self)})",
             "rebuf": lambda: f"Buffer({_bytes_py(bytes.fromhex(v[0]))}, lambda: {action_py(decode(v[1]))})",
             "text": lambda: repr(v),
             "float": lambda: repr(float(v)),
@@ -78,6 +79,12 @@ def Writer(at, data, n):  # noqa: N802
     return Arg("writer", [at, bytes(data).hex(), n])
 
 
+def Exporter(n):  # noqa: N802
+    """An index argument whose __index__ exports a view of the map (held until the op ends),
+    then returns n."""
+    return Arg("exporter", n)
+
+
 def ReBuffer(data, via):  # noqa: N802
     """A bytes-like argument (PEP 688, 3.12+) whose __buffer__ first does what the re-entrant
     index argument `via` does (close, resize, seek, write), then exports `data`."""
@@ -91,6 +98,7 @@ ACTIONS = {
     "seeker": lambda v: f"m.seek({v[0]})",
     "writer": lambda v: f"m.__setitem__(slice({v[0]}, {v[0] + len(v[1]) // 2}), "
                         f"{_bytes_py(bytes.fromhex(v[1]))})",
+    "exporter": lambda v: "arg_views.append(memoryview(m))",  # released when the op ends
 }
 REENTRANT = (*ACTIONS, "rebuf")  # the tags of arguments that act on the map as they convert
 
@@ -98,7 +106,7 @@ REENTRANT = (*ACTIONS, "rebuf")  # the tags of arguments that act on the map as 
 def stands_for(value):
     """The int a re-entrant index argument converts to (anything else: itself)."""
     if isinstance(value, Arg) and value.tag in ACTIONS:
-        return value.value if value.tag == "closer" else value.value[-1]
+        return value.value if value.tag in ("closer", "exporter") else value.value[-1]
     return value
 
 
@@ -162,7 +170,7 @@ def encode(v):
 
 # The tags of Arg values (encode() writes a one-key dict for each); "b", "slice", "float" and
 # "text" are plain values' tags.
-ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "seeker", "writer", "rebuf", "text", "float", "const", "fd", "self", "other",
+ARG_TAGS = ("idx", "fdidx", "closer", "resizer", "seeker", "writer", "exporter", "rebuf", "text", "float", "const", "fd", "self", "other",
             "selfmv", "ba", "mv", "nc")
 
 

@@ -195,6 +195,14 @@ def large_offset(factory, offset):
 
 def outcome(code, namespace):
     try:
+        return _outcome(code, namespace)
+    finally:
+        while arg_views:  # views an argument took as it converted: released as the op ends
+            arg_views.pop().release()
+
+
+def _outcome(code, namespace):
+    try:
         try:
             compiled = compile(code, "<step>", "eval")
         except SyntaxError:
@@ -252,7 +260,7 @@ def agrees(have, want):
     return re.sub(r" at 0x[0-9a-fA-F]+", "", have) == re.sub(r" at 0x[0-9a-fA-F]+", "", want)
 
 
-views = []
+views, arg_views = [], []
 namespace = globals()
 '''
 

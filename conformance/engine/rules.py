@@ -314,7 +314,7 @@ class Values:
         """`n` as an argument whose conversion first acts on this very map: closes it, shrinks
         or grows it, seeks it, or writes into it (at a page edge, where a stale bound lands)."""
         sh = self.sh
-        kinds = ["close", "seek", "write"]
+        kinds = ["close", "seek", "write", "export"]
         if not sh.m2:  # a resize would cut the file under the second map: SIGBUS for any mmap
             kinds += ["shrink", "grow", "shrink"]
         kind = self.pick(kinds)
@@ -326,6 +326,8 @@ class Values:
             return o.Resizer(sh.len + self.pick([PAGE, 1, 2 * PAGE]), n)
         if kind == "seek":
             return o.Seeker(min(max(self.position(), 0), sh.len), n)
+        if kind == "export":
+            return o.Exporter(n)
         data = self.pick([b"W", b"WXYZ", b"\n\n"])
         at = min(max(self.pick(self.edges()) - 1, 0), max(sh.len - len(data), 0))
         return o.Writer(at, data[:sh.len], n) if sh.len else o.Closer(n)

@@ -61,6 +61,8 @@ def script(record, spec, profile):
         if n < len(ops) - 1:  # a failed constructor leaves no map, as in the suite
             body += _guarded(lines + ([value] if value else []), exc,
                              "m = None" if op.name == "open" else "pass")
+            if "arg_views.append" in "\n".join(lines + [value or ""]):
+                body.append("while arg_views: arg_views.pop().release()")
         else:
             body += _check(record, lines, value, f"CPython {profile}", py2)
     return "\n".join(_head(head, body, spec, ops, record)) + "\n"
@@ -93,6 +95,8 @@ def _head(head, body, spec, ops, record):
         lines += BUFFER
     if "views" in text:
         lines.append("views = []")
+    if "arg_views." in text:
+        lines.append("arg_views = []  # views an argument takes as it converts: released after its op")
     return lines + body
 
 
