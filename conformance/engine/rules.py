@@ -858,8 +858,16 @@ def buffer(v):
 def close(v):
     """close(), often followed by what must now raise (or not: closed, repr, a second close)."""
     yield o.Call("close")
-    if v.chance(60):
-        yield from v.pick([inspect, no_argument, read, getitem, write, inspect])(v)
+    if v.chance(70):
+        yield from v.pick([inspect, no_argument, read, getitem, write, after_close,
+                           after_close])(v)
+
+
+def after_close(v):
+    """What a closed map must refuse (or answer: closed, repr): three protocol ops."""
+    probes = [o.Bool(), o.Len(), o.Enter(), o.Bytes(), o.Closed(), o.Repr(), o.Contains(b"0")]
+    for _ in range(3):
+        yield probes.pop(v.src.integer(0, len(probes) - 1))
 
 
 @rule(1, _settled)
