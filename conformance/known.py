@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 import time
 
@@ -174,12 +175,17 @@ def label_origins(infos, rows, *, expectations_dir, pool, strict_messages, messa
             if entry is not None:  # known, with or without expectations of the user's
                 row["finding"]["host_known"] = row["expected"] = entry["reason"]
     profiles = {i["spec"]: i.get("profile") for i in infos}
+    # The release whose CPython the implementation follows (PyPy 3.11.17: CPython 3.11.17),
+    # where it says one: an entry for earlier patch releases does not cover it.
+    releases = {i["spec"]: i.get("version") for i in infos
+                if re.fullmatch(r"\d+\.\d+\.\d+", str(i.get("version") or ""))}
     for row in rows:
         record = row.get("finding")
         if (record is None or record.get("cpython") or record.get("origin") == "host"
                 or row["impl"].startswith(("stdlib", "cpython"))):
             continue  # a CPython's own finding is in its expectations already
-        entry = cpython(profiles.get(row["impl"]), dict(record, kind="crash"))
+        entry = cpython(profiles.get(row["impl"]), dict(record, kind="crash"),
+                        releases.get(row["impl"]))
         if entry is not None:
             record["cpython"] = (f"CPython {profiles[row['impl']]} itself crashes or is "
                                  f"undefined at this step: {entry['reason']}")
