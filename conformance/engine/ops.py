@@ -431,9 +431,10 @@ def IterMake(reverse=False):  # noqa: N802
     return Op("iter_make", (bool(reverse),), NAME_CLAUSES["iter_make"][bool(reverse):])
 
 
-def IterNext(k, n=1):  # noqa: N802
-    """Advance held iterator `k`: one next() (n == 1), else up to n (fewer: it stopped)."""
-    return Op("iter_next", (k, n), NAME_CLAUSES["iter_next"])
+def IterNext(k, n=1, reverse=False):  # noqa: N802
+    """Advance held iterator `k`: one next() (n == 1), else up to n (fewer: it stopped).
+    `reverse` (it is a reversed() iterator) only picks the clause it lands on."""
+    return Op("iter_next", (k, n), NAME_CLAUSES["iter_next"][bool(reverse):])
 
 
 FileTruncate, Get2, Close2, End = (

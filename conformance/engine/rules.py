@@ -93,7 +93,10 @@ class Shadow:
         self.anon, self.offset, self.file_size = True, 0, 0
         self.m2, self.m2_end, self.views = False, 0, 0  # m2_end: the file bytes m2 covers
         self.exact = True  # whether `data` is what the reference observed last
+        self.out = None  # the last op's outcome
         self.iters = 0  # iterators held across ops (iter_make), dropped with the scenario
+        self.reversed_its = []  # whether each held iterator is a reversed() one
+        self.it_next = []  # the index each held iterator reads next (None: it has stopped)
         self.peek = None  # a driver's way to read the reference's map when `data` is not exact
 
     @property
@@ -135,6 +138,7 @@ class Shadow:
 
     def follow(self, op, expected):
         """Move on to what the reference observed after `op`."""
+        self.out = expected.get("out")  # the op's outcome, for a move that reads it
         moved = self.MOVES.get(op.name)
         if moved is not None:
             moved(self, op, (expected.get("out") or ["", None])[0] == "ok")
@@ -151,7 +155,7 @@ class Shadow:
         self.file_size = len(content)
         self.data = content[self.offset:]
         self.m2, self.m2_end, self.views = False, 0, 0
-        self.iters = 0
+        self.iters, self.reversed_its, self.it_next = 0, [], []
 
     def _called(self, op, ok):
         if op.args[0] == "resize" and ok and not self.anon:
@@ -188,12 +192,33 @@ class Shadow:
     def _iter_made(self, op, ok):
         if ok:
             self.iters += 1
+            self.reversed_its.append(op.args[0])
+            self.it_next.append(self.len - 1 if op.args[0] else 0)
 
     def _iter_dropped(self, op, ok):
         if ok:
             self.iters -= 1
+            del self.reversed_its[op.args[0]]
+            del self.it_next[op.args[0]]
 
-    MOVES.update(iter_make=_iter_made, iter_drop=_iter_dropped, view_slice=_exported)
+    def _iter_advanced(self, op, ok):
+        """Where iterator k reads next after its next() calls returned (or raised)."""
+        k, n = op.args
+        out = self.out
+        at = self.it_next[k]
+        if at is None or not out:
+            return
+        got = (1 if n == 1 else len(out[1])) if ok else 0
+        step = -1 if self.reversed_its[k] else 1
+        stopped = (out[1] == "StopIteration" if not ok else n > 1 and got < n)
+        # A reversed iterator ends on any exception; the forward one only on StopIteration.
+        if stopped or (not ok and step < 0):
+            self.it_next[k] = None
+        else:
+            self.it_next[k] = at + step * got
+
+    MOVES.update(iter_make=_iter_made, iter_drop=_iter_dropped, view_slice=_exported,
+                 iter_next=_iter_advanced)
 
     def _observe(self, expected):
         """The map's state, length, bytes and position as the reference observed them."""
@@ -812,18 +837,25 @@ def outside_then_sync(v):
 
 
 # -- iterators and views held across ops -----------------------------------------------------------
-def advance(v):
-    """How many next() calls: one (the commonest), a few, or (a small map) past its end."""
+def advance(v, at=None, reverse=False):
+    """How many next() calls: one (the commonest), a few, or past the end (of a small map, or
+    from `at`, the index the iterator reads next, when that is near it)."""
     n = v.sh.len
-    return v.pick([1, 1, 1, 2, 3, n + 1 if n <= 300 else 4])
+    rest = n + 1 if at is None else (at + 2 if reverse else n - at + 1)
+    through = max(rest, 1) if rest <= 300 else 4  # each item is a JSON value on both sides
+    return v.pick([1, 1, 1, 2, 3, through, through])
 
 
-def disturb(v):
+def disturb(v, at=None):
     """An op that changes the map under something held (an iterator, a view): a write where
-    the holder reads next (the start, the end, the position), a slice assignment, a move, a
-    seek, a resize either way, a close; the bytes written always differ from the map's."""
+    the holder reads next (`at`, the start, the end, the position), a slice assignment, a move,
+    a seek, a resize either way (to just below or past `at`), a close; the bytes written always
+    differ from the map's."""
     sh = v.sh
     n = sh.len
+    if at is not None and n and v.chance(60):
+        yield from _disturb_at(v, at)
+        return
     choice = v.weighted([("setslice", 4), ("setitem", 2), ("write", 2), ("move", 1), ("seek", 1),
                          ("resize", 3 if not sh.m2 else 0), ("close", 1)])
     if choice in ("setslice", "write") and n:
@@ -852,6 +884,18 @@ def disturb(v):
         yield o.Call("seek", v.pick([0, n, max(n - 1, 0)]))
 
 
+def _disturb_at(v, at):
+    """A change where an iterator reads next (index `at`): its byte rewritten, or the map
+    resized to end just before it, at it, or past it."""
+    sh = v.sh
+    n = sh.len
+    if sh.m2 or v.chance(50):
+        at = min(max(at, 0), n - 1)
+        yield o.SetItem(slice(at, at + 1), bytes([(sh.data[at:at + 1] or b"\0")[0] ^ 0x5A]))
+    else:
+        yield o.Call("resize", max(v.pick([at, at + 1, at - 1, n + 1, n + PAGE, 1]), 1))
+
+
 @rule(4)
 def live_iterator(v):
     """An iterator held across ops (iter.live, reversed.live): made, maybe advanced, the map
@@ -862,13 +906,14 @@ def live_iterator(v):
         if not sh.iters:  # reversed() of a closed map raises: nothing is held
             return
     k = v.pick([sh.iters - 1, sh.iters - 1, v.src.integer(0, sh.iters - 1)])
+    reverse = sh.reversed_its[k]
     if v.chance(50):
-        yield o.IterNext(k, advance(v))
+        yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
     for _ in range(v.pick([1, 1, 2])):
-        yield from disturb(v)
-    yield o.IterNext(k, advance(v))
+        yield from disturb(v, sh.it_next[k])
+    yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
     if v.chance(30):
-        yield o.IterNext(k, advance(v))
+        yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
     if v.chance(15):
         yield o.IterDrop(v.src.integer(0, sh.iters - 1))
 
