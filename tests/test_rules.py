@@ -187,6 +187,10 @@ def test_the_shadow_counts_held_iterators_and_views_and_refuses_the_rest():
             run(op)
         assert (shadow.iters, shadow.views) == (2, 2)
         assert all(shadow.allows(op) for op in refused)
+        for op in (o.IterNext(0, 2), o.IterNext(1), o.Call("resize", 2), o.IterNext(1, 9)):
+            run(op)
+        # Where each reads next (the rules resize and write there); None: it has stopped.
+        assert shadow.it_next == [2, None] and shadow.reversed_its == [False, True]
         assert not shadow.allows(o.IterNext(2)) and not shadow.allows(o.ViewGet(2, 0))
         for op in (o.IterDrop(1), o.Release(0), o.Release(0), o.Close(), o.IterMake(True)):
             run(op)  # reversed() of a closed map raises: nothing more is held

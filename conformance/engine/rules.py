@@ -880,6 +880,8 @@ def disturb(v, at=None):
                                            max(sh.pos - 1, 1)]), 0))
     elif choice == "close":
         yield o.Call("close")
+        if v.chance(60):  # what must raise now (or not), as after the close rule's close
+            yield from v.pick([context, inspect, no_argument, getitem, context])(v)
     else:
         yield o.Call("seek", v.pick([0, n, max(n - 1, 0)]))
 
@@ -889,14 +891,19 @@ def _disturb_at(v, at):
     resized to end just before it, at it, or past it."""
     sh = v.sh
     n = sh.len
-    if sh.m2 or v.chance(50):
+    if sh.m2 or v.chance(35):
         at = min(max(at, 0), n - 1)
         yield o.SetItem(slice(at, at + 1), bytes([(sh.data[at:at + 1] or b"\0")[0] ^ 0x5A]))
     else:
         yield o.Call("resize", max(v.pick([at, at + 1, at - 1, n + 1, n + PAGE, 1]), 1))
 
 
-@rule(4)
+def context(v):
+    """The map as a context manager: entered (a closed map raises), or exited."""
+    yield v.pick([o.Enter(), o.Enter(), o.Exit(None, None, None)])
+
+
+@rule(3)
 def live_iterator(v):
     """An iterator held across ops (iter.live, reversed.live): made, maybe advanced, the map
     changed under it, then advanced again; now and then dropped, or one made on a closed map."""
@@ -907,12 +914,12 @@ def live_iterator(v):
             return
     k = v.pick([sh.iters - 1, sh.iters - 1, v.src.integer(0, sh.iters - 1)])
     reverse = sh.reversed_its[k]
-    if v.chance(50):
+    if v.chance(65):
         yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
     for _ in range(v.pick([1, 1, 2])):
         yield from disturb(v, sh.it_next[k])
     yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
-    if v.chance(30):
+    if v.chance(45):
         yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
     if v.chance(15):
         yield o.IterDrop(v.src.integer(0, sh.iters - 1))
@@ -934,7 +941,7 @@ def view_slice(v):
     return slice(a, b, v.pick([None, None, None, 2, -1]))
 
 
-@rule(3)
+@rule(2)
 def live_view(v):
     """A view held across ops (buffer.view-live): read back after the map changed (through the
     map or another view), sliced into a view of a view (buffer.view-slice); a resize or close
