@@ -118,4 +118,6 @@ def test_a_run_reduces_each_new_finding_before_it_is_written(tmp_path):
     assert records, done.stdout[-2000:]
     for record in records:
         steps = [o.from_json(step) for step in record["steps"]]
-        assert [op.py() for op in steps] == ["m = factory(-1, 1)", "m.flush()"]
+        # The simplest map of either kind, whichever the run's draws found first.
+        assert [op.py() for op in steps] in (["m = factory(-1, 1)", "m.flush()"],
+                                             ["m = factory(fd, 0)", "m.flush()"])
