@@ -10,6 +10,7 @@ import atexit
 import binascii
 import errno
 import hashlib
+import itertools
 import os
 import shutil
 import sys
@@ -222,6 +223,7 @@ class Executor(object):
         self.path = None
         self.fd = None
         self.views = []
+        self.its = []  # iterators held across ops (iter(m), reversed(m)), advanced later
         self.temp_views = []  # made for one argument; released once the op is done
         self.extra_fds = []  # pipes, directories, /dev/zero opened for one scenario
         self.audit_events = None  # mmap.__new__ audit events, once a hook is installed
@@ -348,6 +350,7 @@ class Executor(object):
 
     def cleanup(self):
         """Release views, close maps and the file: nothing outlives a scenario."""
+        self.its = []
         for view in self.views:
             try:
                 view.release()
@@ -447,6 +450,31 @@ class Executor(object):
 
     def _op_view_set(self, m, args):
         self.views[args[0]][args[1]] = self.decode(args[2])
+
+    def _op_view_get(self, m, args):  # views[k][i], or bytes(views[k][a:b])
+        key = self.decode(args[1])
+        value = self.views[args[0]][key]
+        if not isinstance(key, slice):
+            return value
+        try:
+            return value.tobytes()
+        finally:
+            value.release()
+
+    def _op_view_slice(self, m, args):  # a view of a held view, itself held
+        self.views.append(self.views[args[0]][self.decode(args[1])])
+
+    def _op_iter_make(self, m, args):
+        self.its.append(reversed(m) if args[0] else iter(m))
+
+    def _op_iter_next(self, m, args):  # one next(), or up to n of them (fewer: it stopped)
+        it = self.its[args[0]]
+        if args[1] == 1:
+            return next(it)
+        return list(itertools.islice(it, args[1]))
+
+    def _op_iter_drop(self, m, args):
+        del self.its[args[0]]
 
     def _op_file_write(self, m, args):
         os.lseek(self.fd, args[0], 0)

@@ -168,3 +168,34 @@ def test_has_tag_finds_an_arg_at_any_depth_and_in_a_slice():
     assert not rules.has_tag(("write", [b"\x00", 3, o.Closer(2)], {"offset": 0}), "resizer")
     assert rules.resizes(o.Call("resize", 5)) and rules.resizes(o.GetItem(resizer))
     assert not rules.resizes(o.Call("seek", 0))
+
+
+def test_the_shadow_counts_held_iterators_and_views_and_refuses_the_rest():
+    """Ops on an iterator or a view that is not held are refused (a shrunk sequence that drops
+    the op making one skips the ops that use it); a new map's scenario holds none."""
+    reference = ReferenceAdapter()
+    shadow = rules.Shadow()
+    try:
+        def run(op):
+            assert shadow.allows(op), op.py()
+            shadow.follow(op, reference.apply(op.json()))
+
+        run(o.Open(b"abcdef"))
+        refused = [o.IterNext(0), o.IterDrop(0), o.ViewGet(0, 0), o.ViewSlice(0, slice(1, 2))]
+        assert not any(shadow.allows(op) for op in refused)
+        for op in (o.IterMake(), o.IterMake(True), o.Export(), o.ViewSlice(0, slice(1, 3))):
+            run(op)
+        assert (shadow.iters, shadow.views) == (2, 2)
+        assert all(shadow.allows(op) for op in refused)
+        for op in (o.IterNext(0, 2), o.IterNext(1), o.Call("resize", 2), o.IterNext(1, 9)):
+            run(op)
+        # Where each reads next (the rules resize and write there); None: it has stopped.
+        assert shadow.it_next == [2, None] and shadow.reversed_its == [False, True]
+        assert not shadow.allows(o.IterNext(2)) and not shadow.allows(o.ViewGet(2, 0))
+        for op in (o.IterDrop(1), o.Release(0), o.Release(0), o.Close(), o.IterMake(True)):
+            run(op)  # reversed() of a closed map raises: nothing more is held
+        assert (shadow.iters, shadow.views) == (1, 0)
+        run(o.Open(b"xyz"))
+        assert shadow.iters == 0 and not shadow.allows(o.IterNext(0))
+    finally:
+        reference.close()

@@ -87,3 +87,27 @@ def test_writable_request_on_read_only_map_does_not_leak(check):
     """A writable buffer request on an ACCESS_READ map fails with TypeError without leaking an export."""
     obs = check(o.Open(DATA, 0, access=o.Const("ACCESS_READ")), o.Apply("from_buffer"), o.Close())
     assert raised(obs[1]) == "TypeError" and obs[-1]["out"] == ok()
+
+
+@pytest.mark.clause("buffer.view-live")
+def test_a_held_view_reads_the_map_as_it_is_now(check):
+    """A memoryview held across other operations reads the map's bytes as they are then (writes through the map or another view show), and writes through it reach the map at once."""
+    obs = check(o.Open(DATA, 0), o.Export(), o.Export(), o.SetItem(slice(0, 2), b"AB"),
+                o.Call("move", 5, 0, 2), o.ViewGet(0, 0), o.ViewGet(0, slice(0, 7)),
+                o.ViewSet(1, 9, 90), o.ViewGet(0, -1), o.GetItem(9))
+    assert obs[5]["out"] == ok(65) and obs[6]["out"] == ok(b"AB234AB")
+    assert obs[7]["data"].endswith("5a") and obs[8]["out"] == ok(90)
+    assert obs[9]["out"] == ok(90)
+
+
+@pytest.mark.clause("buffer.view-slice")
+def test_a_slice_of_a_view_holds_the_export(check):
+    """A slice of a memoryview of the map views the same bytes and holds the export as the view does: resize() and close() raise BufferError until every view and slice of it is released."""
+    obs = check(o.Open(DATA, 0), o.Export(), o.ViewSlice(0, slice(2, 6)), o.Release(0),
+                o.SetItem(3, 88), o.ViewGet(0, slice(None)), o.ViewSet(0, 0, 89), o.Resize(20),
+                o.Close(), o.ViewSlice(0, slice(1, None, 2)), o.Release(0), o.ViewGet(0, 0),
+                o.Close(), o.Release(0), o.Resize(20), o.Close())
+    assert obs[5]["out"] == ok(b"2X45") and obs[6]["data"].startswith("303159")
+    assert raised(obs[7]) == "BufferError" and raised(obs[8]) == "BufferError"
+    assert obs[11]["out"] == ok(88) and raised(obs[12]) == "BufferError"
+    assert obs[14]["out"] == ok() and obs[15]["out"] == ok()

@@ -280,6 +280,11 @@ NAME_CLAUSES = {
     "export": ("buffer.memoryview",),
     "release": ("buffer.memoryview",),
     "view_set": ("buffer.write-through",),
+    "view_get": ("buffer.view-live",),
+    "view_slice": ("buffer.view-slice",),
+    "iter_make": ("iter.live", "reversed.live", "iter.after-close"),
+    "iter_next": ("iter.live", "reversed.live", "iter.after-close"),
+    "iter_drop": ("iter.live",),
     "file_write": ("access.shared-coherent",),
     "file_truncate": ("size.file",),
     "open2": ("access.shared-coherent",),
@@ -392,6 +397,13 @@ class Op:
             "export": lambda: "views.append(export(m))",
             "release": lambda: f"views.pop({a[0]}).release()",
             "view_set": lambda: f"views[{a[0]}][{a[1]}] = {py(a[2])}",
+            "view_get": lambda: (f"views[{a[0]}][{py(a[1])}]" if not isinstance(a[1], slice)
+                                 else f"bytes(views[{a[0]}][{py(a[1])}])"),
+            "view_slice": lambda: f"views.append(views[{a[0]}][{py(a[1])}])",
+            "iter_make": lambda: f"its.append({'reversed' if a[0] else 'iter'}(m))",
+            "iter_next": lambda: (f"next(its[{a[0]}])" if a[1] == 1
+                                  else f"list(itertools.islice(its[{a[0]}], {a[1]}))"),
+            "iter_drop": lambda: f"del its[{a[0]}]",
             "file_write": lambda: f"pwrite(fd, {py(a[1])}, {a[0]})",
             "file_truncate": lambda: f"os.ftruncate(fd, {a[0]})",
             "open2": lambda: f"m2 = factory({call_args((FD, *a[0]), a[1])})",
@@ -423,6 +435,8 @@ def from_json(payload):
     if name == "open2":
         values, kwargs = decode(args)
         return Open2(*values, **kwargs)
+    if name == "iter_make":
+        return IterMake(*args)
     if name not in NAME_CLAUSES:
         raise ValueError(f"not an op: {name!r}")
     return Op(name, tuple(decode(args)), NAME_CLAUSES[name])
@@ -461,6 +475,20 @@ Len, Bool, Repr, Closed = _simple("len"), _simple("bool"), _simple("repr"), _sim
 List, Reversed, Contains = _simple("list"), _simple("reversed"), _simple("contains")
 Enter, Exit, Bytes = _simple("enter"), _simple("exit"), _simple("bytes")
 Export, Release, ViewSet = _simple("export"), _simple("release"), _simple("view_set")
+ViewGet, ViewSlice, IterDrop = _simple("view_get"), _simple("view_slice"), _simple("iter_drop")
+
+
+def IterMake(reverse=False):  # noqa: N802
+    """Hold an iterator over the map: iter(m), or reversed(m) when `reverse`."""
+    return Op("iter_make", (bool(reverse),), NAME_CLAUSES["iter_make"][bool(reverse):])
+
+
+def IterNext(k, n=1, reverse=False):  # noqa: N802
+    """Advance held iterator `k`: one next() (n == 1), else up to n (fewer: it stopped).
+    `reverse` (it is a reversed() iterator) only picks the clause it lands on."""
+    return Op("iter_next", (k, n), NAME_CLAUSES["iter_next"][bool(reverse):])
+
+
 FileTruncate, Get2, Close2, End = (
     _simple("file_truncate"), _simple("get2"), _simple("close2"), _simple("end"))
 

@@ -23,6 +23,7 @@ import ctypes
 import errno
 import gc
 import hashlib
+import itertools
 import os
 import pickle
 import re
@@ -261,6 +262,7 @@ def agrees(have, want):
 
 
 views, arg_views = [], []
+its = []  # iterators held across steps
 namespace = globals()
 '''
 
@@ -359,8 +361,13 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
                             export=EXPORT_SOURCE, digest_prefix=executor.DIGEST,
                             digest=DIGEST_SOURCE),
              "STEPS = ["]
+    held = False  # iterators held: a new map's scenario starts without them, as the suite's
     for op, obs in zip(steps, expected):
-        lines.append(f"    ({step_code(op)!r},\n     {describe(obs)!r},\n     {state_of(obs)!r},\n"
+        code = step_code(op)
+        if op.name == "open" and held:
+            code, held = "del its[:]; " + code, False
+        held = held or op.name == "iter_make"
+        lines.append(f"    ({code!r},\n     {describe(obs)!r},\n     {state_of(obs)!r},\n"
                      f"     {obs.get('file')!r}),")
     lines.append("]")
     lines.append(RUN)

@@ -93,6 +93,10 @@ class Shadow:
         self.anon, self.offset, self.file_size = True, 0, 0
         self.m2, self.m2_end, self.views = False, 0, 0  # m2_end: the file bytes m2 covers
         self.exact = True  # whether `data` is what the reference observed last
+        self.out = None  # the last op's outcome
+        self.iters = 0  # iterators held across ops (iter_make), dropped with the scenario
+        self.reversed_its = []  # whether each held iterator is a reversed() one
+        self.it_next = []  # the index each held iterator reads next (None: it has stopped)
         self.peek = None  # a driver's way to read the reference's map when `data` is not exact
 
     @property
@@ -126,10 +130,15 @@ class Shadow:
             return self.m2
         if n in ("release", "view_set"):
             return op.args[0] < self.views
+        if n in ("view_get", "view_slice"):
+            return op.args[0] < self.views
+        if n in ("iter_next", "iter_drop"):
+            return op.args[0] < self.iters
         return True
 
     def follow(self, op, expected):
         """Move on to what the reference observed after `op`."""
+        self.out = expected.get("out")  # the op's outcome, for a move that reads it
         moved = self.MOVES.get(op.name)
         if moved is not None:
             moved(self, op, (expected.get("out") or ["", None])[0] == "ok")
@@ -148,6 +157,7 @@ class Shadow:
         self.file_size = len(content)
         self.data = content[self.offset:]
         self.m2, self.m2_end, self.views = False, 0, 0
+        self.iters, self.reversed_its, self.it_next = 0, [], []
 
     def _called(self, op, ok):
         if op.args[0] == "resize" and ok and not self.anon:
@@ -180,6 +190,37 @@ class Shadow:
     MOVES = {"open": _opened, "call": _called, "file_write": _file_written,
              "file_truncate": _file_truncated, "open2": _opened2, "close2": _closed2,
              "export": _exported, "release": _released}
+
+    def _iter_made(self, op, ok):
+        if ok:
+            self.iters += 1
+            self.reversed_its.append(op.args[0])
+            self.it_next.append(self.len - 1 if op.args[0] else 0)
+
+    def _iter_dropped(self, op, ok):
+        if ok:
+            self.iters -= 1
+            del self.reversed_its[op.args[0]]
+            del self.it_next[op.args[0]]
+
+    def _iter_advanced(self, op, ok):
+        """Where iterator k reads next after its next() calls returned (or raised)."""
+        k, n = op.args
+        out = self.out
+        at = self.it_next[k]
+        if at is None or not out:
+            return
+        got = (1 if n == 1 else len(out[1])) if ok else 0
+        step = -1 if self.reversed_its[k] else 1
+        stopped = (out[1] == "StopIteration" if not ok else n > 1 and got < n)
+        # A reversed iterator ends on any exception; the forward one only on StopIteration.
+        if stopped or (not ok and step < 0):
+            self.it_next[k] = None
+        else:
+            self.it_next[k] = at + step * got
+
+    MOVES.update(iter_make=_iter_made, iter_drop=_iter_dropped, view_slice=_exported,
+                 iter_next=_iter_advanced)
 
     def _observe(self, expected):
         """The map's state, length, bytes and position as the reference observed them."""
@@ -928,6 +969,142 @@ def outside_then_sync(v):
     if v.chance(50):
         yield o.Call("write", v.payload())
     yield v.pick([o.Call("flush"), o.Call("close"), o.Call("flush", 0, v.sh.len), o.Exit()])
+
+
+# -- iterators and views held across ops -----------------------------------------------------------
+def advance(v, at=None, reverse=False):
+    """How many next() calls: one (the commonest), a few, or past the end (of a small map, or
+    from `at`, the index the iterator reads next, when that is near it)."""
+    n = v.sh.len
+    rest = n + 1 if at is None else (at + 2 if reverse else n - at + 1)
+    through = max(rest, 1) if rest <= 300 else 4  # each item is a JSON value on both sides
+    return v.pick([1, 1, 1, 2, 3, through, through])
+
+
+def disturb(v, at=None):
+    """An op that changes the map under something held (an iterator, a view): a write where
+    the holder reads next (`at`, the start, the end, the position), a slice assignment, a move,
+    a seek, a resize either way (to just below or past `at`), a close; the bytes written always
+    differ from the map's."""
+    sh = v.sh
+    n = sh.len
+    if at is not None and n and v.chance(60):
+        yield from _disturb_at(v, at)
+        return
+    choice = v.weighted([("setslice", 4), ("setitem", 2), ("write", 2), ("move", 1), ("seek", 1),
+                         ("resize", 3 if not sh.m2 else 0), ("close", 1)])
+    if choice in ("setslice", "write") and n:
+        at = min(max(v.pick([0, 0, n - 1, sh.pos, v.src.integer(0, n - 1), n - 2]), 0), n - 1)
+        size = min(v.pick([1, 1, 2, 3, 4]), n - at)
+        new = bytes(b ^ v.pick([0x5A, 0xFF, 1]) for b in sh.data[at:at + size].ljust(size, b"\0"))
+        if choice == "write":
+            yield o.Call("seek", at)
+            yield o.Call("write", new)
+        else:
+            yield o.SetItem(slice(at, at + size), new)
+    elif choice == "setitem" and n:
+        at = v.pick([0, n - 1, -1, sh.pos, v.src.integer(0, n - 1)])
+        old = sh.data[at] if -n <= at < n and len(sh.data) == n else 0
+        yield o.SetItem(at, old ^ v.pick([0x5A, 0xFF, 1]))
+    elif choice == "move" and n > 1:
+        count = v.pick([1, 2, n // 2, n - 1])
+        yield o.Call("move", *v.pick([(0, n - count, count), (n - count, 0, count),
+                                      (0, 1, min(count, n - 1))]))
+    elif choice == "resize":
+        yield o.Call("resize", max(v.pick([1, n - 1, n // 2, n + 1, n + 3, PAGE, 2 * PAGE, 0,
+                                           max(sh.pos - 1, 1)]), 0))
+    elif choice == "close":
+        yield o.Call("close")
+        if v.chance(60):  # what must raise now (or not), as after the close rule's close
+            yield from v.pick([context, inspect, no_argument, getitem, context])(v)
+    else:
+        yield o.Call("seek", v.pick([0, n, max(n - 1, 0)]))
+
+
+def _disturb_at(v, at):
+    """A change where an iterator reads next (index `at`): its byte rewritten, or the map
+    resized to end just before it, at it, or past it."""
+    sh = v.sh
+    n = sh.len
+    if sh.m2 or v.chance(35):
+        at = min(max(at, 0), n - 1)
+        yield o.SetItem(slice(at, at + 1), bytes([(sh.data[at:at + 1] or b"\0")[0] ^ 0x5A]))
+    else:
+        yield o.Call("resize", max(v.pick([at, at + 1, at - 1, n + 1, n + PAGE, 1]), 1))
+
+
+def context(v):
+    """The map as a context manager: entered (a closed map raises), or exited."""
+    yield v.pick([o.Enter(), o.Enter(), o.Exit(None, None, None)])
+
+
+@rule(3)
+def live_iterator(v):
+    """An iterator held across ops (iter.live, reversed.live): made, maybe advanced, the map
+    changed under it, then advanced again; now and then dropped, or one made on a closed map."""
+    sh = v.sh
+    if not sh.iters or (sh.iters < 4 and v.chance(25)):
+        yield o.IterMake(v.chance(40))
+        if not sh.iters:  # reversed() of a closed map raises: nothing is held
+            return
+    k = v.pick([sh.iters - 1, sh.iters - 1, v.src.integer(0, sh.iters - 1)])
+    reverse = sh.reversed_its[k]
+    if v.chance(65):
+        yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
+    for _ in range(v.pick([1, 1, 2])):
+        yield from disturb(v, sh.it_next[k])
+    yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
+    if v.chance(45):
+        yield o.IterNext(k, advance(v, sh.it_next[k], reverse), reverse)
+    if v.chance(15):
+        yield o.IterDrop(v.src.integer(0, sh.iters - 1))
+
+
+def view_key(v):
+    """An index into a view (of the whole map, mostly), or a slice of one."""
+    n = v.sh.len
+    if v.chance(50):
+        return v.pick([0, n - 1, -1, 1, n, v.src.integer(0, max(n - 1, 0))])
+    return view_slice(v)
+
+
+def view_slice(v):
+    """A slice of a view: its ends, a few bytes, to the end, stepped or backwards."""
+    n = v.sh.len
+    a = v.pick([0, 0, 1, n - 1, v.src.integer(0, n)])
+    b = v.pick([n, a + 1, a + 4, None, v.src.integer(a, n + 1)])
+    return slice(a, b, v.pick([None, None, None, 2, -1]))
+
+
+@rule(2)
+def live_view(v):
+    """A view held across ops (buffer.view-live): read back after the map changed (through the
+    map or another view), sliced into a view of a view (buffer.view-slice); a resize or close
+    attempted while views are held, or after all of them are released."""
+    sh = v.sh
+    if not sh.views or (sh.views < 4 and v.chance(20)):
+        yield o.Export()
+        if not sh.views:  # a closed map, or no buffer (2.7)
+            return
+    k = v.src.integer(0, sh.views - 1)
+    if v.chance(35):
+        yield o.ViewSlice(k, view_slice(v) if v.chance(30) else slice(
+            v.pick([0, 1, sh.len // 2]), v.pick([None, sh.len - 1, sh.len // 2 + 2])))
+        k = sh.views - 1
+    if v.chance(30) and sh.len:
+        yield o.ViewSet(k, v.pick([0, -1, sh.len // 2]), v.src.integer(0, 255))
+    else:
+        yield from disturb(v)
+    if v.chance(20) and sh.views:  # release one: the others (slices too) still hold the map
+        yield o.Release(v.src.integer(0, sh.views - 1))
+        if v.chance(50):
+            yield from disturb(v)
+    if sh.views and sh.state == "open":
+        yield o.ViewGet(min(k, sh.views - 1), view_key(v))
+    if v.chance(15):  # every view released: the map is free to change size or close again
+        for _ in range(sh.views):
+            yield o.Release(sh.views - 1)
+        yield from disturb(v)
 
 
 # Value features a swarm may turn off for a whole example, beside the rules.
