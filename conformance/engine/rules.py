@@ -642,7 +642,9 @@ def seek(v):
         pos = v.special_index()
     elif v.chance(75):
         base = {1: sh.pos, 2: sh.len}.get(whence, 0)
-        pos = v.position() - base
+        # The end and one past it often, through whichever whence: where an off-by-one lands.
+        target = v.pick([sh.len, sh.len + 1]) if v.chance(30) else v.position()
+        pos = target - base
     else:
         pos = v.src.integer(-sh.len - 2, sh.len + 2)
     yield o.Call("seek", pos) if whence is None else o.Call("seek", pos, v.reenter(whence))
