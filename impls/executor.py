@@ -107,6 +107,15 @@ def sample_digest(read, size):
     return digest(b"".join(parts))
 
 
+def large(m, size, probe=True):
+    """Whether map `m` of len() `size` is past LARGE_LIMIT: by its len(), or (`probe`) by a byte
+    there, where a len() that understates the map (a 32-bit length) would have m[:] read
+    gigabytes."""
+    if type(size) in int_types and size > LARGE_LIMIT:
+        return True
+    return probe and len(m[LARGE_LIMIT:LARGE_LIMIT + 1]) > 0
+
+
 def compact(obs):
     """An observation with its map and file bytes as a digest: what a batch of ops sends back.
     The same function digests both sides, so equal bytes give equal digests and a difference
@@ -244,6 +253,7 @@ class Executor(object):
         self.temp_views = []  # made for one argument; released once the op is done
         self.extra_fds = []  # pipes, directories, /dev/zero opened for one scenario
         self.audit_events = None  # mmap.__new__ audit events, once a hook is installed
+        self.probe_len = True  # whether observe() looks for bytes past len() (large())
 
     # -- values -------------------------------------------------------------------------------
     def decode(self, v):
@@ -755,7 +765,7 @@ class Executor(object):
         except Exception as exc:
             obs["pos"] = outcome_of_exception(exc)
         try:
-            if type(size) in int_types and size > LARGE_LIMIT:
+            if large(m, size, self.probe_len):
                 obs["data"] = sample_digest(lambda start, stop: m[start:stop], size)
                 return obs
             data = bytes_type(m[:])
@@ -773,7 +783,7 @@ class Executor(object):
         try:
             size = len(self.m)
             out["data"] = (sample_digest(lambda start, stop: self.m[start:stop], size)
-                           if size > LARGE_LIMIT else tohex(bytes_type(self.m[:])))
+                           if large(self.m, size, self.probe_len) else tohex(bytes_type(self.m[:])))
         except Exception as exc:
             out["data"] = outcome_of_exception(exc)
         out["file"] = self.file_bytes(whole=True)

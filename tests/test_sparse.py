@@ -89,3 +89,19 @@ def test_the_shadow_follows_a_map_past_4_gib_without_holding_its_bytes():
         assert (shadow.len, shadow.file_size, shadow.data, shadow.bytes()) == (size, size, b"", b"")
     finally:
         ref.close()
+
+
+class _Understated(mmap.mmap):
+    """len() short of the map by a multiple of LARGE_LIMIT, as a 32-bit length is."""
+
+    def __len__(self):
+        return super().__len__() % executor.LARGE_LIMIT
+
+
+def test_a_len_that_understates_a_large_map_is_observed_without_reading_it_whole():
+    ex = Executor(_Understated, mmap)
+    try:
+        obs = ex.apply(o.OpenSparse(SIZE, {SIZE - 4: b"tail"}).json())
+    finally:
+        ex.shutdown()
+    assert obs["len"] == SIZE % executor.LARGE_LIMIT and obs["data"].startswith(executor.DIGEST)
