@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+"""Mutants of a 32-bit size: a length, position or search result held in a C uint32_t or int
+where CPython has Py_ssize_t. Only maps past 2**31 / 2**32 bytes show them, which the machine
+never makes: the clause tests' sparse maps do (conformance/clause_tests/test_large.py)."""
+
+
+from tests.mutants.base import Faithful, clause_only_mutant
+
+
+def _wrap_int32(value):
+    """`value` as a C int (two's complement, 32 bits) holds it."""
+    return (value + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+@clause_only_mutant
+class LenUint32(Faithful):
+    """len() is the length modulo 2**32, as a uint32_t length field keeps it (large.len)."""
+
+    __slots__ = ()
+
+    def __len__(self):
+        return super().__len__() & 0xffffffff
+
+
+@clause_only_mutant
+class TellInt32(Faithful):
+    """tell() wraps past 2**31 to a negative int, as a C int position does (large.tell)."""
+
+    __slots__ = ()
+
+    def tell(self):
+        return _wrap_int32(super().tell())
+
+
+@clause_only_mutant
+class FindInt32(Faithful):
+    """find() and rfind() wrap a position past 2**31 to a negative int, as a C int result does
+    (large.find)."""
+
+    __slots__ = ()
+
+    def find(self, *args):
+        return _wrap_int32(super().find(*args))
+
+    def rfind(self, *args):
+        return _wrap_int32(super().rfind(*args))
