@@ -120,6 +120,15 @@ def _guarded(lines, exc, then="pass"):
 
 # -- each op as plain lines ------------------------------------------------------------------------
 
+def _sparse(setup):
+    """A sparse file's pieces written at their offsets and its length set (ops.OpenSparse)."""
+    lines = [f"os.lseek(fd, {at}, 0); os.write(fd, {o.py(bytes.fromhex(piece))})"
+             for at, piece in setup.get("pieces", ())]
+    if setup.get("size") is not None:
+        lines.append(f"os.ftruncate(fd, {setup['size']})  # sparse: only the pages written take room")
+    return lines
+
+
 def _say(op, opened, has_file, viewed=False):
     """(lines, value): the op as statements, and the expression of its outcome (None where the
     outcome is None by construction); `opened`: a map is open from before, `has_file`: over a
@@ -133,6 +142,7 @@ def _say(op, opened, has_file, viewed=False):
                          else "m.close()")
         if setup is not None:
             lines.append(f"fd, path = tempfile.mkstemp(); os.write(fd, {o.py(bytes.fromhex(setup['data']))})")
+            lines += _sparse(setup)
             if setup.get("mode", "r+") != "r+":
                 lines.append(f"os.close(fd); fd = os.open(path, {MODES[setup['mode']]})")
         line = _plain(op.py())
