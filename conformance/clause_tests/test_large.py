@@ -58,7 +58,7 @@ def large_maps(mmap_impl):
     about = getattr(mmap_impl, "about", None) or {}
     if about.get("maxsize", sys.maxsize) < 1 << 33:
         na("a 32-bit address space (wasm32) cannot map a file past 4 GiB")
-    problem = sparse_problem(size_past(max(BOUNDARIES)) + (1 << 32))
+    problem = sparse_problem(size_past(max(BOUNDARIES)) + PAGE)  # resize grows it by 10
     if problem:
         na(problem)
 
