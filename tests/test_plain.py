@@ -47,7 +47,7 @@ def run(tmp_path, text, *args):
     (tmp_path / "repro.py").write_text(text)
     return subprocess.run([sys.executable, "repro.py", *args], cwd=tmp_path, text=True,
                           capture_output=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
 
 
 def test_a_wrong_value_is_an_assert_that_fails_on_the_implementation_only(reference, tmp_path):
@@ -101,6 +101,8 @@ SEQUENCES = [[o.Open(b"0123456789"), op] for op in EVERY_OP] + [
     [o.Open(b"0123", 0, fileno=o.PIPE_FD)], [o.Open(b"0123", 0, fileno=o.DIR_FD)],
     [o.Open(b"0123", 0, fileno=o.CLOSED_FD)], [o.Open(b"0123", 0, fileno=o.DEVZERO_FD)],
     [o.Open(b"x" * 1000), o.Call("write", b"y")],  # a digested map
+    # a sparse file past 4 GiB: its pieces written, its length truncated
+    [o.OpenSparse((1 << 32) + 5, {(1 << 32) - 2: b"AB"}), o.Find(b"AB", (1 << 32) - 9)],
 ]
 HARNESS_NAMES = ("export(", "new_file", "FILE[", "release_all", "pwrite(", "consumer_target",
                  "noncontiguous(", "closed_fd()", "WORK", "subclass_of", "drop_fds(", "fd_growth(",
@@ -126,7 +128,7 @@ def test_a_helper_that_differs_fails_on_the_implementation(reference, tmp_path):
     (tmp_path / "buggy.py").write_text(BUGGY + "    nope = None\n")  # no CPython has it
     (tmp_path / "repro.py").write_text(text)
     done = subprocess.run([sys.executable, "repro.py"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
     assert done.returncode == 1 and "AssertionError" in done.stderr
 
 
@@ -139,5 +141,5 @@ def test_a_hang_exits_1_by_itself(reference, tmp_path):
     (tmp_path / "repro.py").write_text(text.replace("(10, exit=True)", "(1, exit=True)"))
     done = subprocess.run([sys.executable, "repro.py"], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
     assert done.returncode == 1

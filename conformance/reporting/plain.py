@@ -270,7 +270,8 @@ HELPER_FORMS = {
     "large_offset": lambda a: (["big = tempfile.mkstemp()[1]",
                                 f"with open(big, 'wb') as f: f.seek({a.p[0]}); f.write(b'XYZ'); "
                                 f"f.truncate({a.p[0]} + 8192)",
-                                f"big = factory(os.open(big, os.O_RDWR), 4096, offset={a.p[0]})"],
+                                "fd_big = os.open(big, os.O_RDWR); os.remove(big)  # the map keeps it",
+                                f"big = factory(fd_big, 4096, offset={a.p[0]})"],
                                "[big[:3], len(big), big.size()]"),
     "drop": lambda a: (["del m; gc.collect()"],
                        "open(path, 'rb').read()" if a.has_file else "None"),
