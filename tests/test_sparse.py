@@ -108,3 +108,12 @@ def test_a_len_that_understates_a_large_map_is_observed_without_reading_it_whole
     finally:
         ex.shutdown()
     assert obs["len"] == SIZE % executor.LARGE_LIMIT and obs["data"].startswith(executor.DIGEST)
+
+
+def test_large_clauses_are_na_on_a_32_bit_address_space():
+    from types import SimpleNamespace
+
+    from conformance.clause_tests.test_large import why_no_large_maps
+
+    wasm32 = SimpleNamespace(about={"maxsize": (1 << 31) - 1})
+    assert "32-bit address space" in why_no_large_maps(wasm32)

@@ -51,14 +51,19 @@ def sparse_problem(size):
     return None
 
 
+def why_no_large_maps(impl):
+    """Why `impl` cannot map a file past 4 GiB here, or None: a 32-bit address space (Pyodide's
+    wasm32), or a temporary folder without sparse files or room."""
+    about = getattr(impl, "about", None) or {}
+    if about.get("maxsize", sys.maxsize) < 1 << 33:
+        return "a 32-bit address space (wasm32) cannot map a file past 4 GiB"
+    return sparse_problem(size_past(max(BOUNDARIES)) + PAGE)  # resize grows it by 10
+
+
 @pytest.fixture(name="large")
 def large_maps(mmap_impl):
-    """na where a map past 4 GiB cannot exist: a 32-bit address space (Pyodide's wasm32), or a
-    temporary folder without sparse files or room."""
-    about = getattr(mmap_impl, "about", None) or {}
-    if about.get("maxsize", sys.maxsize) < 1 << 33:
-        na("a 32-bit address space (wasm32) cannot map a file past 4 GiB")
-    problem = sparse_problem(size_past(max(BOUNDARIES)) + PAGE)  # resize grows it by 10
+    """na where a map past 4 GiB cannot exist (why_no_large_maps)."""
+    problem = why_no_large_maps(mmap_impl)
     if problem:
         na(problem)
 
@@ -153,17 +158,20 @@ def test_items_and_slices_past_the_boundary(check, large, b, mmap_impl):
                 o.GetItem(slice(b - 2, b + 2)), o.GetItem(slice(back - 2, back + 2)),
                 o.GetItem(slice(b + 1, b - 3, -1)), o.GetItem(slice(b - 2, b + 2, 2)),
                 o.GetItem(slice(size - 4, size + (1 << 32))), o.GetItem(slice(-4, None)),
+                o.GetItem(-size + 1), o.GetItem(slice(-size, -size + 4)),
                 o.GetItem(size), o.GetItem(size + (1 << 32)), o.GetItem(-size - 1))
-    assert [x["out"] for x in obs[1:10]] == [ok(byte(mmap_impl, c)) for c in b"CBl"] + [
-        ok(b"ABCD"), ok(b"ABCD"), ok(b"DCBA"), ok(b"AC"), ok(b"tail"), ok(b"tail")]
-    assert [raised(x) for x in obs[10:]] == ["IndexError"] * 3
+    assert [x["out"] for x in obs[1:12]] == [ok(byte(mmap_impl, c)) for c in b"CBl"] + [
+        ok(b"ABCD"), ok(b"ABCD"), ok(b"DCBA"), ok(b"AC"), ok(b"tail"), ok(b"tail"),
+        ok(byte(mmap_impl, ord("e"))), ok(b"head")]
+    assert [raised(x) for x in obs[12:]] == ["IndexError"] * 3
 
 
 @boundaries
 @pytest.mark.clause("large.setitem")
 def test_item_and_slice_assignment_past_the_boundary(check, large, b, mmap_impl):
-    """m[i] = v and slice assignment with indices past 2**31 / 2**32, and negative ones, change
-    the bytes there; an index past the end (by 2**32 too) raises IndexError."""
+    """m[i] = v and slice assignment with indices past 2**31 / 2**32, and negative ones (back to
+    the head too), change the bytes there; an index past the end (by 2**32 too) raises
+    IndexError."""
     size = size_past(b)
     back = b - size
     obs = check(sparse(b), o.SetItem(b, byte(mmap_impl, 122)),
@@ -171,8 +179,9 @@ def test_item_and_slice_assignment_past_the_boundary(check, large, b, mmap_impl)
                 o.SetItem(slice(b - 4, b - 2), b"uv"), o.SetItem(slice(b + 4, b, -2), b"12"),
                 o.SetItem(slice(back + 8, back + 10), b"pq"), o.GetItem(slice(b - 4, b + 10)),
                 o.SetItem(size, byte(mmap_impl, 1)), o.SetItem(size + (1 << 32), byte(mmap_impl, 1)),
-                o.Call("flush"))
-    assert obs[6]["out"] == ok(b"uvAyzD2\x001\0\0\0pq")
+                o.Call("flush"), o.SetItem(-size + 1, byte(mmap_impl, 120)),
+                o.SetItem(slice(-size + 2, -size + 4), b"ys"), o.GetItem(slice(0, 4)))
+    assert obs[6]["out"] == ok(b"uvAyzD2\x001\0\0\0pq") and obs[-1]["out"] == ok(b"hxys")
     assert [raised(x) for x in obs[7:9]] == ["IndexError"] * 2
 
 
@@ -180,17 +189,19 @@ def test_item_and_slice_assignment_past_the_boundary(check, large, b, mmap_impl)
 @pytest.mark.clause("large.find")
 def test_find_and_rfind_return_positions_past_the_boundary(check, large, b):
     """find() and rfind() bounded near a needle past 2**31 / 2**32 return its position, from
-    positive and negative bounds; an end that cuts the needle finds nothing."""
+    positive and negative bounds (reaching back to the head too); an end that cuts the needle
+    finds nothing."""
     size = size_past(b)
     back = b - size
     obs = check(sparse(b), o.Find(b"ABCD", b - PAGE, b + PAGE),
                 o.Call("rfind", b"ABCD", b - PAGE, b + PAGE), o.Find(b"ABCD", back - 10, back + 10),
                 o.Call("rfind", b"tail", -PAGE), o.Find(b"tail", size - PAGE),
                 o.Find(b"ABCD", b - PAGE, b + 1), o.Call("rfind", b"ABCD", b - 1, b + PAGE),
-                o.Seek(b - 10), o.Find(b"ABCD", b - 10, b + 10))
+                o.Seek(b - 10), o.Find(b"ABCD", b - 10, b + 10),
+                o.Find(b"head", -size, -size + PAGE), o.Call("rfind", b"head", -size, -size + 9))
     assert [x["out"] for x in obs[1:8]] == [
         ok(b - 2), ok(b - 2), ok(b - 2), ok(size - 4), ok(size - 4), ok(-1), ok(-1)]
-    assert obs[-1]["out"] == ok(b - 2)
+    assert [x["out"] for x in obs[9:]] == [ok(b - 2), ok(0), ok(0)]
 
 
 @boundaries
@@ -264,6 +275,8 @@ def test_construction_at_an_offset_past_the_boundary(check, large, b):
     assert [x["out"] for x in obs[1:]] == [ok(size - b), ok(b"CD"), ok(size)]
     obs = check(sparse(b, b, offset=PAGE), o.Len(), o.GetItem(slice(b - PAGE - 2, b - PAGE + 2)))
     assert [x["out"] for x in obs[1:]] == [ok(b), ok(b"ABCD")]
+    obs = check(sparse(b, PAGE + 5, offset=b + 2 * PAGE), o.Len(), o.GetItem(slice(-4, None)))
+    assert [x["out"] for x in obs[1:]] == [ok(PAGE + 5), ok(b"tail")]
     top = size - size % PAGE  # the file's last page
     for length, offset in ((0, top + PAGE), (PAGE, top), (b, b), ((1 << 33) + PAGE, PAGE)):
         obs = check(sparse(b, length, offset=offset))
