@@ -4,7 +4,7 @@ where CPython has Py_ssize_t. Only maps past 2**31 / 2**32 bytes show them, whic
 never makes: the clause tests' sparse maps do (conformance/clause_tests/test_large.py)."""
 
 
-from tests.mutants.base import Faithful, clause_only_mutant
+from tests.mutants.base import Faithful, _plain, clause_only_mutant
 
 
 def _wrap_int32(value):
@@ -44,3 +44,28 @@ class FindInt32(Faithful):
 
     def rfind(self, *args):
         return _wrap_int32(super().rfind(*args))
+
+
+@clause_only_mutant
+class SeekInt32(Faithful):
+    """seek() takes its position as a C int: one past 2**31 wraps (large.seek)."""
+
+    __slots__ = ()
+
+    def seek(self, pos, *whence):
+        return super().seek(_wrap_int32(pos) if _plain(pos) else pos, *whence)
+
+
+@clause_only_mutant
+class OffsetUint32(Faithful):
+    """The constructor takes its offset modulo 2**32, as a uint32_t keeps it (large.ctor-offset,
+    ctor.large-offset)."""
+
+    __slots__ = ()
+
+    def __new__(cls, fileno, length, *args, **kwargs):
+        if len(args) > 3 and _plain(args[3]):
+            args = args[:3] + (args[3] & 0xffffffff,) + args[4:]
+        if _plain(kwargs.get("offset")):
+            kwargs = dict(kwargs, offset=kwargs["offset"] & 0xffffffff)
+        return super().__new__(cls, fileno, length, *args, **kwargs)
