@@ -12,6 +12,12 @@ def _wrap_int32(value):
     return (value + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
+def _parsed(value):
+    """Whether CPython's argument parsing takes `value` into a Py_ssize_t / off_t at all (past
+    64 bits it raises OverflowError first): only such a value reaches a 32-bit variable."""
+    return _plain(value) and -(1 << 63) <= value < 1 << 63
+
+
 @clause_only_mutant
 class LenUint32(Faithful):
     """len() is the length modulo 2**32, as a uint32_t length field keeps it (large.len)."""
@@ -48,24 +54,25 @@ class FindInt32(Faithful):
 
 @clause_only_mutant
 class SeekInt32(Faithful):
-    """seek() takes its position as a C int: one past 2**31 wraps (large.seek)."""
+    """seek() keeps its position in a C int: one past 2**31 wraps, sys.maxsize too (large.seek,
+    seek.overflow)."""
 
     __slots__ = ()
 
-    def seek(self, pos, *whence):
-        return super().seek(_wrap_int32(pos) if _plain(pos) else pos, *whence)
+    def seek(self, pos, /, *whence):
+        return super().seek(_wrap_int32(pos) if _parsed(pos) else pos, *whence)
 
 
 @clause_only_mutant
 class OffsetUint32(Faithful):
-    """The constructor takes its offset modulo 2**32, as a uint32_t keeps it (large.ctor-offset,
-    ctor.large-offset)."""
+    """The constructor keeps its offset in a uint32_t: modulo 2**32, and a negative one wraps
+    positive (large.ctor-offset, ctor.large-offset, ctor.offset.negative)."""
 
     __slots__ = ()
 
     def __new__(cls, fileno, length, *args, **kwargs):
-        if len(args) > 3 and _plain(args[3]):
+        if len(args) > 3 and _parsed(args[3]):
             args = args[:3] + (args[3] & 0xffffffff,) + args[4:]
-        if _plain(kwargs.get("offset")):
+        if _parsed(kwargs.get("offset")):
             kwargs = dict(kwargs, offset=kwargs["offset"] & 0xffffffff)
         return super().__new__(cls, fileno, length, *args, **kwargs)
