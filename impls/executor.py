@@ -29,6 +29,12 @@ INLINE_LIMIT = 256
 # What a digest starts with. CRC-32 runs at several GB/s (md5 took 6 us per 4 KiB, on both sides
 # of every step); a difference it misses, at odds of 1 in 2**32, shows in the steps after.
 DIGEST = "crc32:"
+# A map or file longer than this (a sparse file past 2**31 or 2**32 bytes) is observed by
+# sample_digest(), never read whole: reading gigabytes at every step would take minutes.
+LARGE_LIMIT = 1 << 20
+# The bytes sampled at each end and at each of these offsets (the 32-bit boundaries).
+SAMPLE = 4096
+BOUNDARIES = (1 << 31, 1 << 32)
 # Ops after which the file behind the map is read back and compared.
 FILE_OPS = ("flush", "close", "exit", "end", "file_write", "file_truncate", "close2")
 
@@ -88,6 +94,28 @@ def _alike(a, b):
 def digest(data):
     """A byte string's digest, as observations hold it (zlib: every worker interpreter has it)."""
     return DIGEST + "%08x" % (zlib.crc32(data) & 0xffffffff)
+
+
+def sample_digest(read, size):
+    """A digest of `size` (the length) and the bytes at both ends and around each of BOUNDARIES:
+    the observation of a map or file past LARGE_LIMIT. `read(start, stop)` gives the bytes of
+    [start:stop); the same function on both sides, so equal contents give equal digests."""
+    spans = [(0, SAMPLE), (size - SAMPLE, size)]
+    spans[1:1] = [(at - SAMPLE, at + SAMPLE) for at in BOUNDARIES if SAMPLE < at < size - SAMPLE]
+    parts = [("%d:" % size).encode("ascii")]
+    for start, stop in spans:
+        parts.append(bytes_type(read(max(start, 0), min(stop, size))))
+    return digest(b"".join(parts))
+
+
+def large(m, size, probe):
+    """Whether map `m` of len() `size` is past LARGE_LIMIT: by its len(), or (`probe`: a map of
+    a sparse file) by a byte there, where a len() that understates the map (a 32-bit length)
+    would have m[:] read gigabytes. Only there: a slice past the end is itself a behaviour
+    under test (clamped, or not), which every other observation leaves alone."""
+    if type(size) in int_types and size > LARGE_LIMIT:
+        return True
+    return probe and len(m[LARGE_LIMIT:LARGE_LIMIT + 1]) > 0
 
 
 def compact(obs):
@@ -198,6 +226,22 @@ def _mapped(path):
         return sum(1 for line in f if line.rstrip("\n").endswith(" " + real))
 
 
+def write_sparse(f, setup):
+    """A scenario file's optional parts past its "data": "pieces" ([offset, hex] each) written
+    at their offsets, then "size", the file's length, set by truncate. Nothing between them is
+    written: a 5 GiB file costs only the pages touched, on a filesystem with sparse files."""
+    for offset, piece in setup.get("pieces", ()):
+        f.seek(offset)
+        f.write(unhex(piece))
+    if setup.get("size") is not None:
+        f.truncate(setup["size"])
+
+
+def _pread(f, start, stop):
+    f.seek(start)
+    return f.read(stop - start)
+
+
 def _vm_size():
     """This process's mapped memory in bytes (Linux: VmSize in /proc/self/status)."""
     with open("/proc/self/status") as f:
@@ -227,6 +271,7 @@ class Executor(object):
         self.temp_views = []  # made for one argument; released once the op is done
         self.extra_fds = []  # pipes, directories, /dev/zero opened for one scenario
         self.audit_events = None  # mmap.__new__ audit events, once a hook is installed
+        self.sparse = False  # whether the scenario's file is sparse: a map of it may be huge
 
     # -- values -------------------------------------------------------------------------------
     def decode(self, v):
@@ -338,11 +383,13 @@ class Executor(object):
     def open(self, setup, args, kwargs):
         """Start a scenario: make the file (or none, for anonymous maps) and call the factory."""
         self.cleanup()
+        self.sparse = setup is not None and setup.get("size") is not None
         if setup is not None:
             self.counter += 1
             self.path = os.path.join(self.workdir, "map%d" % self.counter)
             with open(self.path, "wb") as f:
                 f.write(unhex(setup["data"]))
+                write_sparse(f, setup)
             flags = {"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}[setup.get("mode", "r+")]
             self.fd = os.open(self.path, flags)
         self.m = self.factory(*self.decode(args), **self.decode_kw(kwargs))
@@ -771,6 +818,9 @@ class Executor(object):
         except Exception as exc:
             obs["pos"] = outcome_of_exception(exc)
         try:
+            if large(m, size, self.sparse):
+                obs["data"] = sample_digest(lambda start, stop: m[start:stop], size)
+                return obs
             data = bytes_type(m[:])
             if len(data) <= INLINE_LIMIT:
                 obs["data"] = tohex(data)
@@ -784,7 +834,9 @@ class Executor(object):
         """The whole map and file, for a divergence's detail (never part of a step)."""
         out = {}
         try:
-            out["data"] = tohex(bytes_type(self.m[:]))
+            size = len(self.m)
+            out["data"] = (sample_digest(lambda start, stop: self.m[start:stop], size)
+                           if large(self.m, size, self.sparse) else tohex(bytes_type(self.m[:])))
         except Exception as exc:
             out["data"] = outcome_of_exception(exc)
         out["file"] = self.file_bytes(whole=True)
@@ -794,6 +846,9 @@ class Executor(object):
         if self.path is None:
             return None
         with open(self.path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > LARGE_LIMIT:  # even `whole`: a sparse file of gigabytes
+                return sample_digest(lambda start, stop: _pread(f, start, stop), size)
             data = f.read()
         if whole or len(data) <= INLINE_LIMIT:
             return tohex(data)

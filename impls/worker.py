@@ -66,6 +66,7 @@ def describe():
         "full_version": sys.version.split()[0],
         "executable": sys.executable,
         "platform": sys.platform,  # "emscripten" under Pyodide: other errno numbers, no mremap
+        "maxsize": sys.maxsize,  # 2**31 - 1 on wasm32: no map past 2 GiB fits its address space
     }
     try:  # offsets must be multiples of this; Pyodide's is 65536, not 4096
         import mmap

@@ -47,7 +47,7 @@ def run(tmp_path, text, *args):
     (tmp_path / "repro.py").write_text(text)
     return subprocess.run([sys.executable, "repro.py", *args], cwd=tmp_path, text=True,
                           capture_output=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
 
 
 def test_a_wrong_value_is_an_assert_that_fails_on_the_implementation_only(reference, tmp_path):
@@ -106,6 +106,8 @@ SEQUENCES = [[o.Open(b"0123456789"), op] for op in EVERY_OP] + [
     [o.Open(b"0123"), o.GetItem(o.Writer(0, b"xy", 1)), o.GetItem(0)],
     [o.Open(b"0123"), o.Resize(o.Exporter(8)), o.Resize(8)],
     [o.Open(b"0123"), o.Call("move", 0, 1, o.Exporter(2)), o.Resize(8)],
+    # a sparse file past 4 GiB: its pieces written, its length truncated
+    [o.OpenSparse((1 << 32) + 5, {(1 << 32) - 2: b"AB"}), o.Find(b"AB", (1 << 32) - 9)],
 ]
 if sys.version_info >= (3, 12):  # PEP 688: a Python class's buffer
     SEQUENCES.append([o.Open(b"0123"), o.Call("write", o.ReBuffer(b"ab", o.Seeker(1, 0))),
@@ -134,7 +136,7 @@ def test_a_helper_that_differs_fails_on_the_implementation(reference, tmp_path):
     (tmp_path / "buggy.py").write_text(BUGGY + "    nope = None\n")  # no CPython has it
     (tmp_path / "repro.py").write_text(text)
     done = subprocess.run([sys.executable, "repro.py"], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
     assert done.returncode == 1 and "AssertionError" in done.stderr
 
 
@@ -147,5 +149,5 @@ def test_a_hang_exits_1_by_itself(reference, tmp_path):
     (tmp_path / "repro.py").write_text(text.replace("(10, exit=True)", "(1, exit=True)"))
     done = subprocess.run([sys.executable, "repro.py"], cwd=tmp_path, text=True,
                           capture_output=True, timeout=120,
-                          env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path), TMPDIR=str(tmp_path)))
     assert done.returncode == 1

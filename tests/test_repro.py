@@ -136,3 +136,21 @@ def test_a_divergence_in_the_file_alone_shows_in_the_reproducer(tmp_path):
     shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="flush",
                         fields=["file"]), tmp_path)
     assert shown.returncode == 1 and "file did:" in shown.stdout.replace("  ", " "), shown.stdout
+
+
+def test_a_sparse_scenario_past_4_gib_reproduces_without_reading_it_whole(tmp_path):
+    """A sparse file's script makes the same file and shows the map and file by the same
+    samples as the suite: a stdlib that agrees exits 0, a changed tail byte exits 1."""
+    size = (1 << 32) + 4101
+    steps = [o.OpenSparse(size, {(1 << 32) - 2: b"ABCD", size - 4: b"tail"}),
+             o.Find(b"ABCD", (1 << 32) - 100, (1 << 32) + 100), o.SetItem(-1, 65),
+             o.Call("flush")]
+    expected = _expected(steps)
+    assert expected[-1]["file"].startswith(DIGEST) and expected[-1]["out"] == ["ok", None]
+    shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="x",
+                        fields=["out"]), tmp_path)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    expected[-1] = dict(expected[-1], file=_expected(steps[:1] + steps[3:])[-1]["file"])
+    shown = _run(script("stdlib", "3.11", steps, expected, expected[-1], clause="x",
+                        fields=["file"]), tmp_path)
+    assert shown.returncode == 1 and "1 step(s) differ" in shown.stdout, shown.stdout

@@ -451,6 +451,14 @@ def Open(data=None, length=0, *args, mode="r+", fileno=None, **kwargs):  # noqa:
     return Op("open", (setup, (fileno, length, *args), kwargs), clauses)
 
 
+def OpenSparse(size, pieces, length=0, *args, mode="r+", **kwargs):  # noqa: N802
+    """Start a scenario on a sparse file of `size` bytes (made by truncate) holding only
+    `pieces`, {offset: bytes}: maps past 2**31 and 2**32 bytes that cost a few pages."""
+    setup = {"data": "", "mode": mode, "size": size,
+             "pieces": [[at, bytes(data).hex()] for at, data in sorted(pieces.items())]}
+    return Op("open", (setup, (FD, length, *args), kwargs), NAME_CLAUSES["open"])
+
+
 def OpenRaw(setup, args, kwargs):  # noqa: N802
     """A scenario's start as Open() makes it, from its parts: `setup` (the file, or None),
     the constructor's positional `args` (fileno first, or none at all) and `kwargs`."""

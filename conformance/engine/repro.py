@@ -54,6 +54,13 @@ DIGEST = {digest_prefix!r}
 {digest}
 
 
+LARGE_LIMIT, SAMPLE, BOUNDARIES = {large!r}
+bytes_type = bytes  # str on Python 2
+
+
+{sample_digest}
+
+
 def consumer_target(m):
     """What the suite hands a buffer consumer: a buffer over the map, or the closed map itself."""
     try:
@@ -64,10 +71,17 @@ def consumer_target(m):
 FILE = {{"path": None}}  # the file behind the current map, if any
 
 
-def new_file(data, mode="r+"):
+def new_file(data, mode="r+", size=None, pieces=()):
+    """The map's file: `data`, then `pieces` ([offset, bytes]) at their offsets and the length
+    `size` by truncate (a sparse file)."""
     path = FILE["path"] = os.path.join(WORK, "map%d" % len(os.listdir(WORK)))
     with open(path, "wb") as f:
         f.write(data)
+        for offset, piece in pieces:
+            f.seek(offset)
+            f.write(piece)
+        if size is not None:
+            f.truncate(size)
     return os.open(path, {{"r+": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY}}[mode])
 
 
@@ -222,10 +236,27 @@ def file_now():
     if FILE["path"] is None:
         return "no file"
     with open(FILE["path"], "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > LARGE_LIMIT:  # a sparse file of gigabytes: sampled, as the suite does
+            return sample_digest(lambda start, stop: pread(f, start, stop), size)
         data = f.read()
     if len(data) > 256:
         return digest(data)
     return binascii.hexlify(data).decode()
+
+
+def pread(f, start, stop):
+    f.seek(start)
+    return f.read(stop - start)
+
+
+def map_bytes(m, size):
+    """The map's bytes as the suite shows them: in hex, or a digest when long; past LARGE_LIMIT
+    (by len(), or a byte there) a digest of samples, never read whole."""
+    if size > LARGE_LIMIT or len(m[LARGE_LIMIT:LARGE_LIMIT + 1]):
+        return sample_digest(lambda start, stop: m[start:stop], size)
+    value = bytes(m[:])
+    return binascii.hexlify(value).decode() if len(value) <= 256 else digest(value)
 
 
 def state(namespace):
@@ -238,18 +269,12 @@ def state(namespace):
     except ValueError:
         return "closed"
     parts = ["len %d" % size]
-    for name, get in (("pos", lambda: m.tell()), ("bytes", lambda: bytes(m[:]))):
+    for name, get in (("pos", lambda: m.tell()), ("bytes", lambda: map_bytes(m, size))):
         try:
             value = get()
         except Exception as exc:
             value = "%s!" % type(exc).__name__
-        if name == "bytes" and not isinstance(value, str if bytes is str else bytes):
-            parts.append("bytes %s" % value)
-        elif name == "bytes":
-            shown = binascii.hexlify(value).decode() if len(value) <= 256 else digest(value)
-            parts.append("bytes " + shown)
-        else:
-            parts.append("pos %s" % value)
+        parts.append("%s %s" % (name, value))
     return ", ".join(parts)
 
 
@@ -295,6 +320,8 @@ INDEX_SOURCE = (inspect.getsource(executor.Index).rstrip() + "\n\n\n"
 # And its export(): a Python-level map's buffer on Pythons without PEP 688 in bytes() & co.
 EXPORT_SOURCE = inspect.getsource(executor.export).rstrip()
 DIGEST_SOURCE = inspect.getsource(executor.digest).rstrip()
+# And how it samples a map or file past executor.LARGE_LIMIT.
+SAMPLE_SOURCE = inspect.getsource(executor.sample_digest).rstrip()
 
 
 def imports_for(spec, profile):
@@ -332,6 +359,10 @@ def step_code(op):
     if setup is None:
         return f"m = None; FILE['path'] = None; {op.py()}"
     data = o.py(bytes.fromhex(setup["data"]))
+    if "size" in setup:  # a sparse file (ops.OpenSparse)
+        pieces = [[at, bytes.fromhex(piece)] for at, piece in setup.get("pieces", ())]
+        return (f"m = None; fd = new_file({data}, {setup['mode']!r}, {setup['size']!r}, "
+                f"{pieces!r}); {op.py()}")
     return f"m = None; fd = new_file({data}, {setup['mode']!r}); {op.py()}"
 
 
@@ -359,7 +390,8 @@ def script(spec, profile, steps, expected, got_last, *, clause, fields, python="
              "# mmap instead (exit 0 on the CPython of that profile).",
              PRELUDE.format(imports=imports_for(spec, profile), index=INDEX_SOURCE,
                             export=EXPORT_SOURCE, digest_prefix=executor.DIGEST,
-                            digest=DIGEST_SOURCE),
+                            digest=DIGEST_SOURCE, sample_digest=SAMPLE_SOURCE,
+                            large=(executor.LARGE_LIMIT, executor.SAMPLE, executor.BOUNDARIES)),
              "STEPS = ["]
     held = False  # iterators held: a new map's scenario starts without them, as the suite's
     for op, obs in zip(steps, expected):

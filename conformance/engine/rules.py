@@ -20,7 +20,7 @@ import re
 
 from conformance import clauses
 from conformance.engine import ops as o
-from impls.executor import DIGEST
+from impls.executor import DIGEST, LARGE_LIMIT
 
 PAGE = 4096
 HUGE = (2**63, 2**100, -(2**63) - 1)
@@ -106,7 +106,8 @@ class Shadow:
     def bytes(self):
         """The map's bytes: observed, or read from the reference through `peek` when the map is
         too big to inline (only when a rule asks: searching for what the map holds)."""
-        if not self.exact and self.peek is not None and self.state == "open":
+        if (not self.exact and self.peek is not None and self.state == "open"
+                and self.len <= LARGE_LIMIT):  # a sparse map of gigabytes is never read whole
             data = self.peek()
             if isinstance(data, bytes):
                 self.data, self.exact = data, True
@@ -154,7 +155,7 @@ class Shadow:
         offset = kwargs.get("offset", 0)
         self.offset = 0 if self.anon or not isinstance(offset, int) else max(offset, 0)
         content = b"" if self.anon else bytes.fromhex(setup["data"])
-        self.file_size = len(content)
+        self.file_size = len(content) if self.anon or "size" not in setup else setup["size"]
         self.data = content[self.offset:]
         self.m2, self.m2_end, self.views = False, 0, 0
         self.iters, self.reversed_its, self.it_next = 0, [], []
@@ -233,6 +234,8 @@ class Shadow:
         self.exact = isinstance(data, str) and not data.startswith(DIGEST)
         if self.exact:
             self.data = bytes.fromhex(data)
+        elif self.len > LARGE_LIMIT:  # a sparse map of gigabytes: its bytes are never held
+            self.data = b""
         elif len(self.data) != self.len:  # too big to inline: what was known, to the new size
             self.data = (self.data + bytes(self.len))[:self.len]
         pos = expected.get("pos", 0)

@@ -33,6 +33,8 @@ def shrink(target, found, deadline, harness=None):
     """Delta debugging: drop chunks of ops, then single ops, while the same bug (its identity)
     still shows (each candidate replayed on fresh scenarios). Returns the shortest Found;
     harness errors on the way are appended to `harness`."""
+    if opens_sparse(found.steps):
+        return found
     best = found
 
     def again_(candidate):
@@ -133,6 +135,8 @@ def reduce(target, found, deadline, harness=None):
     of zeros and shorter, arguments dropped, integers towards 0. What is left is what a
     reproducer must say."""
     best = shrink(target, found, deadline, harness)
+    if opens_sparse(best.steps):
+        return best
     index = 0
     while index < len(best.steps) and time.monotonic() < deadline:
         for simpler in simpler_ops(best.steps[index]):
@@ -146,6 +150,14 @@ def reduce(target, found, deadline, harness=None):
         else:
             index += 1
     return best
+
+
+def opens_sparse(steps):
+    """Whether a step maps a sparse file (ops.OpenSparse, gigabytes long): such steps stay as
+    written, since a candidate without a seek, a bound or a size (read(), find(x)) would read
+    gigabytes on both sides."""
+    return any(op.name == "open" and isinstance(op.args[0], dict) and "size" in op.args[0]
+               for op in steps)
 
 
 def simpler_ops(op):

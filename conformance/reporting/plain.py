@@ -131,6 +131,15 @@ def _guarded(lines, exc, then="pass"):
 
 # -- each op as plain lines ------------------------------------------------------------------------
 
+def _sparse(setup):
+    """A sparse file's pieces written at their offsets and its length set (ops.OpenSparse)."""
+    lines = [f"os.lseek(fd, {at}, 0); os.write(fd, {o.py(bytes.fromhex(piece))})"
+             for at, piece in setup.get("pieces", ())]
+    if setup.get("size") is not None:
+        lines.append(f"os.ftruncate(fd, {setup['size']})  # sparse: only the pages written take room")
+    return lines
+
+
 def _say(op, opened, has_file, viewed=False):
     """(lines, value): the op as statements, and the expression of its outcome (None where the
     outcome is None by construction); `opened`: a map is open from before, `has_file`: over a
@@ -144,6 +153,7 @@ def _say(op, opened, has_file, viewed=False):
                          else "m.close()")
         if setup is not None:
             lines.append(f"fd, path = tempfile.mkstemp(); os.write(fd, {o.py(bytes.fromhex(setup['data']))})")
+            lines += _sparse(setup)
             if setup.get("mode", "r+") != "r+":
                 lines.append(f"os.close(fd); fd = os.open(path, {MODES[setup['mode']]})")
         line = _plain(op.py())
@@ -271,7 +281,8 @@ HELPER_FORMS = {
     "large_offset": lambda a: (["big = tempfile.mkstemp()[1]",
                                 f"with open(big, 'wb') as f: f.seek({a.p[0]}); f.write(b'XYZ'); "
                                 f"f.truncate({a.p[0]} + 8192)",
-                                f"big = factory(os.open(big, os.O_RDWR), 4096, offset={a.p[0]})"],
+                                "fd_big = os.open(big, os.O_RDWR); os.remove(big)  # the map keeps it",
+                                f"big = factory(fd_big, 4096, offset={a.p[0]})"],
                                "[big[:3], len(big), big.size()]"),
     "drop": lambda a: (["del m; gc.collect()"],
                        "open(path, 'rb').read()" if a.has_file else "None"),

@@ -15,4 +15,5 @@ from tests.mutants import ctor, items, reading, writing, position  # noqa: F401,
 from tests.mutants import resizing, searching, lifecycle, protocols  # noqa: F401, E402
 from tests.mutants import clause_only, edges  # noqa: F401, E402
 from tests.mutants import held  # noqa: F401, E402
+from tests.mutants import large  # noqa: F401, E402
 # isort: on
