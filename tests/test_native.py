@@ -304,6 +304,8 @@ def test_slices_are_bounds_checked(m, start, step, count, code):
 
 
 def test_empty_slices_need_no_buffer(m):
+    """On the ASan+UBSan build (nox -s sanitize; mutate_c.py's sanitized stage) this also
+    catches an empty slice's NULL buffer handed to memcpy(), which UBSan's nonnull check sees."""
     assert lib.refmmap_get_slice(m, 0, 1, 0, ffi.NULL) == 0
     assert lib.refmmap_set_slice(m, 0, 1, 0, ffi.NULL, 0) == 0
     assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
@@ -683,6 +685,22 @@ def test_set_name_names_an_open_map_where_the_kernel_can():
         assert _named(int(ffi.cast("uintptr_t", m.data)), "cpython:mmap:named")
     finally:
         lib.refmmap_close(m)
+
+
+def test_set_name_hands_an_open_map_to_prctl_and_a_closed_one_to_nothing():
+    """Catches set_name's `m->data != NULL` test inverted. Seen through errno, which only the
+    prctl() sets: a kernel that names maps shows the name, one without CONFIG_ANON_VMA_NAME
+    refuses with EINVAL (ignored, as CPython does); a closed map's stale size is handed to no
+    prctl() at all (one of address NULL would fail with ENOMEM or EINVAL)."""
+    m = anon(10, flags=const("MAP_PRIVATE"))
+    address = int(ffi.cast("uintptr_t", m.data))
+    ffi.errno = 0
+    assert lib.refmmap_set_name(m, b"open", 4) == 0
+    assert ffi.errno == errno.EINVAL or (ffi.errno == 0 and _named(address, "cpython:mmap:open"))
+    assert lib.refmmap_close(m) == 0
+    ffi.errno = 0
+    assert lib.refmmap_set_name(m, b"closed", 6) == 0
+    assert ffi.errno == 0
 
 
 def test_every_error_code_names_its_clause():
