@@ -574,6 +574,14 @@ def test_size_of_anonymous_map_is_its_length_with_anon_size(m):
         lib.refmmap_close(untracked)
 
 
+def test_holds_is_not_fooled_by_a_first_byte_of_zero(m):
+    """refmmap_item() answers a first byte of 0 with 0, REFMMAP_OK's value: refmmap_holds()
+    must take it as a byte, not as a code to return (catches `rc < 0` moved to `rc <= 0`)."""
+    assert lib.refmmap_setbyte(m, 0, 0) == 0
+    assert lib.refmmap_holds(m, 0) == 1 and lib.refmmap_holds(m, ord("5")) == 1
+    assert lib.refmmap_holds(m, ord("a")) == 0
+
+
 @pytest.mark.parametrize("flags, code", [(0, 0), ("MS_SYNC", 0), ("MS_ASYNC", 0),
                                          ("MS_INVALIDATE", 0), (12345, lib.REFMMAP_E_OS)])
 def test_flush_passes_msync_flags(m, flags, code):
