@@ -582,6 +582,14 @@ def test_holds_is_not_fooled_by_a_first_byte_of_zero(m):
     assert lib.refmmap_holds(m, ord("a")) == 0
 
 
+def test_holds_finds_no_value_past_255(m):
+    """A `byte` outside 0-255 is an object no item equals, even where its low 8 bits (all that
+    memchr() compares) are in the map (catches the 255 bound moved to 256)."""
+    assert lib.refmmap_setbyte(m, 0, 0) == 0
+    assert lib.refmmap_holds(m, 256) == lib.refmmap_holds(m, 256 + ord("5")) == 0
+    assert lib.refmmap_holds(m, -256) == 0
+
+
 @pytest.mark.parametrize("flags, code", [(0, 0), ("MS_SYNC", 0), ("MS_ASYNC", 0),
                                          ("MS_INVALIDATE", 0), (12345, lib.REFMMAP_E_OS)])
 def test_flush_passes_msync_flags(m, flags, code):
