@@ -590,6 +590,15 @@ def test_holds_finds_no_value_past_255(m):
     assert lib.refmmap_holds(m, -256) == 0
 
 
+def test_holds_of_an_empty_map_is_0_not_its_walks_index_error():
+    """An empty map (built by hand: no constructor here makes one) holds nothing: its walk's
+    first item is past the end, which ends the walk with 0, not REFMMAP_E_INDEX (catches that
+    check deleted, or answering 1)."""
+    byte = ffi.new("char[]", b"\0")
+    m = ffi.new("refmmap_t *", {"data": byte, "size": 0, "fd": -1})
+    assert lib.refmmap_holds(m, 0) == lib.refmmap_holds(m, -1) == 0
+
+
 @pytest.mark.parametrize("flags, code", [(0, 0), ("MS_SYNC", 0), ("MS_ASYNC", 0),
                                          ("MS_INVALIDATE", 0), (12345, lib.REFMMAP_E_OS)])
 def test_flush_passes_msync_flags(m, flags, code):
