@@ -90,6 +90,27 @@ def test_shards_split_the_mutants_between_them(mutate, capsys):
     assert counts[0] == counts[1] + counts[2] and abs(counts[1] - counts[2]) <= 1
 
 
+
+def test_the_sanitized_stage_builds_as_nox_sanitize_does(mutate):
+    """The mutants' ASan+UBSan build takes build_refmmap.py's own flags (read, not copied)."""
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "native"))
+    try:
+        import build_refmmap
+    finally:
+        sys.path.remove(os.path.join(ROOT, "native"))
+    assert mutate.sanitize_flags() == build_refmmap.SANITIZE_FLAGS
+
+
+def test_a_sanitizer_report_names_the_kill(mutate):
+    """A mutant the sanitizer stops is killed by what it found, not by pytest's last line."""
+    output = ("....\n/tmp/x/refmmap.c:548:9: runtime error: null pointer passed as argument 1, "
+              "which is declared to never be null\n")
+    assert mutate._first_failure(output).startswith("null pointer passed as argument 1")
+    output = "==9==ERROR: AddressSanitizer: stack-buffer-overflow on address 0x7ffd\n"
+    assert mutate._first_failure(output) == "stack-buffer-overflow on address 0x7ffd"
+
 GCOV = """        -:    0:Source:refmmap.c
         -:    1:/* header */
         5:    2:int f(int a)

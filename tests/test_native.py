@@ -304,6 +304,8 @@ def test_slices_are_bounds_checked(m, start, step, count, code):
 
 
 def test_empty_slices_need_no_buffer(m):
+    """On the ASan+UBSan build (nox -s sanitize; mutate_c.py's sanitized stage) this also
+    catches an empty slice's NULL buffer handed to memcpy(), which UBSan's nonnull check sees."""
     assert lib.refmmap_get_slice(m, 0, 1, 0, ffi.NULL) == 0
     assert lib.refmmap_set_slice(m, 0, 1, 0, ffi.NULL, 0) == 0
     assert lib.refmmap_get_slice(m, 0, 1, 1, ffi.NULL) == lib.REFMMAP_E_INDEX
@@ -572,6 +574,31 @@ def test_size_of_anonymous_map_is_its_length_with_anon_size(m):
         lib.refmmap_close(untracked)
 
 
+def test_holds_is_not_fooled_by_a_first_byte_of_zero(m):
+    """refmmap_item() answers a first byte of 0 with 0, REFMMAP_OK's value: refmmap_holds()
+    must take it as a byte, not as a code to return (catches `rc < 0` moved to `rc <= 0`)."""
+    assert lib.refmmap_setbyte(m, 0, 0) == 0
+    assert lib.refmmap_holds(m, 0) == 1 and lib.refmmap_holds(m, ord("5")) == 1
+    assert lib.refmmap_holds(m, ord("a")) == 0
+
+
+def test_holds_finds_no_value_past_255(m):
+    """A `byte` outside 0-255 is an object no item equals, even where its low 8 bits (all that
+    memchr() compares) are in the map (catches the 255 bound moved to 256)."""
+    assert lib.refmmap_setbyte(m, 0, 0) == 0
+    assert lib.refmmap_holds(m, 256) == lib.refmmap_holds(m, 256 + ord("5")) == 0
+    assert lib.refmmap_holds(m, -256) == 0
+
+
+def test_holds_of_an_empty_map_is_0_not_its_walks_index_error():
+    """An empty map (built by hand: no constructor here makes one) holds nothing: its walk's
+    first item is past the end, which ends the walk with 0, not REFMMAP_E_INDEX (catches that
+    check deleted, or answering 1)."""
+    byte = ffi.new("char[]", b"\0")
+    m = ffi.new("refmmap_t *", {"data": byte, "size": 0, "fd": -1})
+    assert lib.refmmap_holds(m, 0) == lib.refmmap_holds(m, -1) == 0
+
+
 @pytest.mark.parametrize("flags, code", [(0, 0), ("MS_SYNC", 0), ("MS_ASYNC", 0),
                                          ("MS_INVALIDATE", 0), (12345, lib.REFMMAP_E_OS)])
 def test_flush_passes_msync_flags(m, flags, code):
@@ -683,6 +710,22 @@ def test_set_name_names_an_open_map_where_the_kernel_can():
         assert _named(int(ffi.cast("uintptr_t", m.data)), "cpython:mmap:named")
     finally:
         lib.refmmap_close(m)
+
+
+def test_set_name_hands_an_open_map_to_prctl_and_a_closed_one_to_nothing():
+    """Catches set_name's `m->data != NULL` test inverted. Seen through errno, which only the
+    prctl() sets: a kernel that names maps shows the name, one without CONFIG_ANON_VMA_NAME
+    refuses with EINVAL (ignored, as CPython does); a closed map's stale size is handed to no
+    prctl() at all (one of address NULL would fail with ENOMEM or EINVAL)."""
+    m = anon(10, flags=const("MAP_PRIVATE"))
+    address = int(ffi.cast("uintptr_t", m.data))
+    ffi.errno = 0
+    assert lib.refmmap_set_name(m, b"open", 4) == 0
+    assert ffi.errno == errno.EINVAL or (ffi.errno == 0 and _named(address, "cpython:mmap:open"))
+    assert lib.refmmap_close(m) == 0
+    ffi.errno = 0
+    assert lib.refmmap_set_name(m, b"closed", 6) == 0
+    assert ffi.errno == 0
 
 
 def test_every_error_code_names_its_clause():

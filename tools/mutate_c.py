@@ -5,10 +5,11 @@ Each mutant is one small rewrite of the source (a relational operator moved acro
 or negated, && and || swapped, a condition negated, an integer constant moved by one, a check's
 early return deleted). Each is compiled into a private folder (the checkout's build is never
 touched) and the agreement tests run against it: the C layer's own tests, the reference against
-the stdlib's mmap, then the clause tests with the stdlib as implementation under test. A mutant
-that makes any of them fail (or crash, or hang past --timeout) is killed; one they all pass
-survived, and is either a gap in the suite or equivalent (listed with the reason in
-tools/mutation_equivalents.json).
+the stdlib's mmap, the clause tests with the stdlib as implementation under test, the C layer's
+tests again on an ASan+UBSan build of the mutant (`nox -s sanitize`'s), then each profile's
+orders against real interpreters. A mutant that makes any of them fail (or crash, or hang past
+--timeout) is killed; one they all pass survived, and is either a gap in the suite or equivalent
+(listed with the reason in tools/mutation_equivalents.json).
 
     python tools/mutate_c.py [--budget SECONDS] [--timeout SECONDS] [--seed N] [--only TEXT]
                              [--list] [--out reports/mutation.md]
@@ -16,6 +17,7 @@ tools/mutation_equivalents.json).
 `nox -s mutation` runs it. Stdlib only (the tests it runs need the project's test extras)."""
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -40,12 +42,18 @@ from impls import buildinfo  # noqa: E402
 # What each mutant is held to, fastest first; the first failure kills it.
 PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--tb=line",
           "-m", "not slow"]
+SANITIZED = "sanitized"  # the stage run on the mutant's ASan+UBSan build
 STAGES = [
     ("native", [*PYTEST, "tests/test_native.py"]),
     ("reference", [*PYTEST, "tests/test_reference.py"]),
     ("agreement", [*PYTEST, "tests/test_reference_agreement.py::test_quick_agreement_with_stdlib"]),
     ("clauses", ["-m", "conformance", "--impl", "stdlib", "--only", "clauses", "-n", "1",
                  "--expectations-dir", "expectations"]),
+    # The C layer's tests on an ASan+UBSan build of the mutant, as `nox -s sanitize` runs them.
+    # It sees what the optimised build hides: an index past an array the optimiser keeps in
+    # registers, NULL given to memcpy() for 0 bytes. --capture=sys: the sanitizer's report (fd 2)
+    # is what says why the process ended.
+    (SANITIZED, [*PYTEST, "--capture=sys", "tests/test_native.py"]),
     # Each profile's orders against a real interpreter of its release (skipped where none is
     # here): the profiles other than the running interpreter's are checked nowhere else.
     ("profiles", [*PYTEST, "tests/test_reference_profiles.py"]),
@@ -158,15 +166,28 @@ def _body_mutants(text, body, function):
 
 
 # -- building and running one ---------------------------------------------------------------------
-class Builder:
-    """Compiles refmmap.c variants and links each with the cffi wrapper of one base build."""
+def sanitize_flags():
+    """native/build_refmmap.py's SANITIZE_FLAGS (read, not imported: importing it needs cffi)."""
+    with open(os.path.join(ROOT, "native", "build_refmmap.py"), encoding="utf-8") as f:
+        module = ast.parse(f.read())
+    return next(ast.literal_eval(node.value) for node in module.body
+                if isinstance(node, ast.Assign)
+                and [getattr(t, "id", None) for t in node.targets] == ["SANITIZE_FLAGS"])
 
-    def __init__(self, work):
+
+class Builder:
+    """Compiles refmmap.c variants and links each with the cffi wrapper of one base build;
+    `sanitize`: all of them with ASan+UBSan, the tests run with its runtime preloaded."""
+
+    def __init__(self, work, sanitize=False):
         self.work = work
+        os.makedirs(work, exist_ok=True)
         base = os.path.join(work, "base")
         env = {**os.environ, "REFMMAP_BUILD_DIR": base}
         for knob in ("REFMMAP_SANITIZE", "REFMMAP_CFLAGS", "REFMMAP_LDFLAGS"):
             env.pop(knob, None)
+        if sanitize:
+            env["REFMMAP_SANITIZE"] = "1"
         subprocess.run([sys.executable, os.path.join(ROOT, "native", "build_refmmap.py")],
                        env=env, check=True, capture_output=True, text=True)
         self.wrapper = os.path.join(base, "impls", "_refmmap.o")
@@ -179,6 +200,15 @@ class Builder:
                        + shlex.split(sysconfig.get_config_var("CCSHARED") or "")
                        + ["-std=c99", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "native")])
         self.ldshared = shlex.split(sysconfig.get_config_var("LDSHARED") or "gcc -shared")
+        self.env = {}  # what the tests of this build run with
+        if sanitize:  # after CFLAGS, as in build_refmmap.py: its -O1 wins
+            self.cflags += sanitize_flags()
+            self.ldshared += [f for f in sanitize_flags() if f.startswith("-fsanitize")]
+            cc = shlex.split(sysconfig.get_config_var("CC") or "gcc")
+            libasan = subprocess.run([*cc, "-print-file-name=libasan.so"], check=True,
+                                     capture_output=True, text=True).stdout.strip()
+            self.env = {"LD_PRELOAD": libasan, "ASAN_OPTIONS": "detect_leaks=0",
+                        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
         # Every variant carries the checkout's version and digest (the tests check the .so
         # against the checkout's sources), so equal machine code makes equal objects.
         self.digest = buildinfo.source_digest()
@@ -207,14 +237,21 @@ class Builder:
         return (None if done.returncode == 0 else "link failed"), code
 
 
-def run_stages(builder, timeout, limits=None):
-    """("killed", how) | ("timeout", stage) | ("survived", ""), and each stage's seconds. A stage
-    may take `limits[stage]` seconds (a hang otherwise), the whole `timeout`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([builder.tree, ROOT]),
-           "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(builder.work, "hypothesis")}
+def run_stages(builder, timeout, limits=None, sanitized=None):
+    """("killed", how) | ("timeout", stage) | ("survived", "") | ("stillborn", why), and each
+    stage's seconds. A stage may take `limits[stage]` seconds (a hang otherwise), the whole
+    `timeout`. `sanitized()` builds the same source with the sanitizers when their stage comes:
+    that Builder, or the compiler's complaint."""
     deadline = time.monotonic() + timeout
     took = {}
     for name, args in STAGES:
+        target = builder
+        if name == SANITIZED:
+            target = sanitized()
+            if isinstance(target, str):  # the plain build compiled: the sanitizers' failed
+                return ("stillborn", "sanitized build: " + target), took
+        env = {**os.environ, **target.env, "PYTHONPATH": os.pathsep.join([target.tree, ROOT]),
+               "HYPOTHESIS_STORAGE_DIRECTORY": os.path.join(target.work, "hypothesis")}
         left = min(deadline - time.monotonic(), (limits or {}).get(name, timeout))
         if left <= 0:
             return ("timeout", name), took
@@ -235,6 +272,10 @@ def run_stages(builder, timeout, limits=None):
 
 
 def _first_failure(output):
+    for line in output.splitlines():  # a sanitizer's report: what it found
+        for mark in ("runtime error: ", "ERROR: AddressSanitizer: "):
+            if mark in line:
+                return " ".join(line.split(mark, 1)[1].split())[:90]
     for line in output.splitlines():
         if line.startswith(("FAILED ", "ERROR ")):
             return line.split(" - ")[0].split("::", 1)[-1][:90]
@@ -284,7 +325,8 @@ def markdown(results, total, seconds, args, notes=""):
         + (" " + notes if notes else ""),
         "",
         "Each mutant is held to: " + "; then ".join(
-            f"`python {shlex.join(a)}`" for _, a in STAGES) + ". The first failure kills it.",
+            ("on an ASan+UBSan build of the mutant (`nox -s sanitize`'s), " if n == SANITIZED else "")
+        + f"`python {shlex.join(a)}`" for n, a in STAGES) + ". The first failure kills it.",
         "",
         "| outcome | mutants |", "|---|---|",
         f"| killed (a test failed or crashed) | {counts.get('killed', 0)} |",
@@ -411,7 +453,8 @@ def _run(chosen, text, args):
     results = []
     with tempfile.TemporaryDirectory(prefix="mutate_c-") as work:
         builder = Builder(work)
-        baseline = _baseline(builder, text, args.timeout)
+        sanitized = Builder(os.path.join(work, "sanitized"), sanitize=True)
+        baseline = _baseline(builder, sanitized, text, args.timeout)
         if baseline is None:
             return None
         original_code, limits, timeout = baseline
@@ -428,7 +471,8 @@ def _run(chosen, text, args):
                 print("mutate_c: native/ changed during the run; the tests would now refuse every "
                       "mutant's version. Stopped; run again.", file=sys.stderr)
                 return None
-            status, detail = _judge(builder, m, text, original_code, timeout, limits, equivalents)
+            status, detail = _judge((builder, sanitized), m, text, original_code, timeout, limits,
+                                    equivalents)
             results.append({"line": m.line, "function": m.function, "kind": m.kind, "key": m.key,
                             "original": m.original, "mutated": m.mutated, "status": status,
                             "detail": detail})
@@ -437,11 +481,11 @@ def _run(chosen, text, args):
     return results, time.monotonic() - began
 
 
-def _baseline(builder, text, timeout):
+def _baseline(builder, sanitized, text, timeout):
     """(the unmutated machine code, each stage's limit, one mutant's timeout) from a run of the
     stages on the unmutated source; None when it fails them (every mutant would look killed)."""
     problem, original_code = builder.build(text)
-    outcome, took = run_stages(builder, timeout * 3)
+    outcome, took = run_stages(builder, timeout * 3, sanitized=_maker(sanitized, text))
     if problem is not None or outcome[0] != "survived":
         print(f"mutate_c: the unmutated reference fails its own tests ({outcome[1]}); fix "
               "that first", file=sys.stderr)
@@ -465,14 +509,24 @@ def _reused(m, earlier, survived, equivalents):
     return None
 
 
-def _judge(builder, m, text, original_code, timeout, limits, equivalents):
-    """(status, detail) of mutant `m`, built and run through the stages."""
+def _maker(builder, source_text):
+    """A call that builds `source_text` with `builder`: the builder, or what went wrong."""
+    def make():
+        problem = builder.build(source_text)[0]
+        return builder if problem is None else problem.replace(builder.work + os.sep, "")
+    return make
+
+
+def _judge(builders, m, text, original_code, timeout, limits, equivalents):
+    """(status, detail) of mutant `m`, built and run through the stages (the sanitized one on
+    its sanitized build, made only if the stages before it pass)."""
+    builder, sanitized = builders
     problem, code = builder.build(m.apply(text))
     if problem is not None:
         return "stillborn", problem.replace(builder.work + os.sep, "")
     if code == original_code:
         return "equivalent", "compiles to the same machine code"
-    (status, detail), _ = run_stages(builder, timeout, limits)
+    (status, detail), _ = run_stages(builder, timeout, limits, _maker(sanitized, m.apply(text)))
     if status == "survived" and m.key in equivalents:
         return "equivalent", equivalents[m.key]
     return status, detail
