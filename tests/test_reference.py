@@ -522,6 +522,31 @@ def test_index_that_shrinks_the_map(line, expected):
     assert len(m) == 50
 
 
+class Buffer:
+    """A PEP 688 buffer whose __buffer__ resizes map `m` to `size` first."""
+
+    def __init__(self, m, data, size):
+        self.m, self.data, self.size = m, data, size
+
+    def __buffer__(self, flags):
+        self.m.resize(self.size)
+        return memoryview(self.data)
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ("3.11", ("raise", "TypeError", "a bytes-like object is required, not 'Buffer'")),
+    ("3.12", ("raise", "IndexError", "mmap index out of range")),
+    ("3.13.18", ("ok", None)), ("3.15", ("ok", None))])
+def test_a_buffer_that_shrinks_the_map_in_slice_assignment(profile, expected):
+    """m[-1:] = data whose __buffer__ shrinks the map: no buffer before 3.12 (PEP 688); 3.12
+    adjusted the slice first (and wrote past the end: gh-157335), where the reference raises;
+    from 3.13.18 the slice meets the new size, so the new last byte is written."""
+    m = reference.module(profile).mmap(-1, 4 * 4096, flags=REF.MAP_PRIVATE)
+    assert outcome("m.__setitem__(slice(-1, None), X)", dict(m=m, X=Buffer(m, b"A", 4096))) == expected
+    if expected[0] == "ok":
+        assert len(m) == 4096 and m[-1] == 65
+
+
 def test_messages_are_the_ones_raised():
     assert "mmap closed or invalid" in reference.MESSAGES
     assert "cannot close exported pointers exist" in reference.MESSAGES
