@@ -50,6 +50,7 @@ def machine_clauses(catalogue=None):
     primary = {cs[0] for table in (ops.METHOD_CLAUSES, ops.NAME_CLAUSES) for cs in table.values()
                if cs}
     primary.update(cs[0] for _, cs in ops.HELPERS.values())
+    primary.update(ops.PRIMARY_VARIANTS)
     return (reference.reported_clauses() | primary) & set(catalogue)
 
 

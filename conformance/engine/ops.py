@@ -437,6 +437,8 @@ def from_json(payload):
         return Open2(*values, **kwargs)
     if name == "iter_make":
         return IterMake(*args)
+    if name == "iter_next":
+        return IterNext(*args)
     if name not in NAME_CLAUSES:
         raise ValueError(f"not an op: {name!r}")
     return Op(name, tuple(decode(args)), NAME_CLAUSES[name])
@@ -493,8 +495,13 @@ def IterMake(reverse=False):  # noqa: N802
 
 def IterNext(k, n=1, reverse=False):  # noqa: N802
     """Advance held iterator `k`: one next() (n == 1), else up to n (fewer: it stopped).
-    `reverse` (it is a reversed() iterator) only picks the clause it lands on."""
-    return Op("iter_next", (k, n), NAME_CLAUSES["iter_next"][bool(reverse):])
+    `reverse` (it is a reversed() iterator) picks the clause it lands on; the executor ignores it."""
+    return Op("iter_next", (k, n, bool(reverse)), NAME_CLAUSES["iter_next"][bool(reverse):])
+
+
+# Primary clauses that an op maker picks from further down its NAME_CLAUSES entry (a reversed()
+# iterator's IterMake and IterNext): a machine step can land on them too.
+PRIMARY_VARIANTS = ("reversed.live",)
 
 
 FileTruncate, Get2, Close2, End = (

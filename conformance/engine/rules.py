@@ -206,10 +206,10 @@ class Shadow:
 
     def _iter_advanced(self, op, ok):
         """Where iterator k reads next after its next() calls returned (or raised)."""
-        k, n = op.args
+        k, n = op.args[:2]
         out = self.out
         at = self.it_next[k]
-        if at is None or not out:
+        if at is None or not out or (ok and n > 1 and not isinstance(out[1], list)):
             return
         got = (1 if n == 1 else len(out[1])) if ok else 0
         step = -1 if self.reversed_its[k] else 1
