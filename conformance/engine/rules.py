@@ -143,9 +143,13 @@ class Shadow:
         moved = self.MOVES.get(op.name)
         if moved is not None:
             moved(self, op, (expected.get("out") or ["", None])[0] == "ok")
+        before = self.len
         self._observe(expected)
-        if not self.anon and self.state == "open" and op.name != "call" and has_tag(op.args, "resizer"):
-            self.file_size = self.offset + self.len  # an argument resized the map, and its file
+        if (not self.anon and self.state == "open" and self.len != before
+                and has_tag(op.args, "resizer")):
+            # An argument resized the map, and so its file: a second map opened later covers
+            # the file as it is now (a stale size could truncate the file under it: SIGBUS).
+            self.file_size = self.offset + self.len
         return expected
 
     # What an op changes beyond what the reference observes of the map (`ok`: it returned).
