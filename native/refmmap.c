@@ -1045,7 +1045,9 @@ static const struct order {
     {REFMMAP_OP_READ, "2.7", {S(VALID), CONV, S(EMPTY), S(UNINIT), S(VALID)}},
     {REFMMAP_OP_READ, "3.11", {S(VALID), CONV, S(VALID)}},
     {REFMMAP_OP_READ, "3.14", {CONV, S(VALID)}},
-    {REFMMAP_OP_WRITE, "2.7", {S(VALID), CONV}},
+    /* <= 3.13 checks the access mode after taking the data and before "closed" again: a
+     * buffer that closes a read-only map is a TypeError there. */
+    {REFMMAP_OP_WRITE, "2.7", {S(VALID), CONV, S(WRITABLE)}},
     {REFMMAP_OP_WRITE, "3.14", {CONV}},
     {REFMMAP_OP_WRITE_BYTE, "2.7", {S(VALID), CONV, S(WRITABLE), S(EOF), S(VALID)}},
     {REFMMAP_OP_WRITE_BYTE, "3.11", {S(VALID), CONV, S(WRITABLE), S(VALID), S(EOF)}},

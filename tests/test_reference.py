@@ -547,6 +547,28 @@ def test_a_buffer_that_shrinks_the_map_in_slice_assignment(profile, expected):
         assert len(m) == 4096 and m[-1] == 65
 
 
+class ClosingBuffer:
+    def __init__(self, m):
+        self.m = m
+
+    def __buffer__(self, flags):
+        self.m.close()
+        return memoryview(b"ab")
+
+
+@pytest.mark.parametrize("profile, error", [("3.12", "TypeError"), ("3.13.18", "TypeError"),
+                                            ("3.14", "ValueError"), ("3.15", "ValueError")])
+def test_write_of_a_buffer_that_closes_a_readonly_map(tmp_path, profile, error):
+    """Up to 3.13 write() checks the access mode after taking its data, before "closed"
+    again; from 3.14 (Argument Clinic) the closed map is seen first."""
+    path = tmp_path / "f"
+    path.write_bytes(b"abcd")
+    module = reference.module(profile)
+    with open(path, "rb") as f:
+        m = module.mmap(f.fileno(), 0, access=module.ACCESS_READ)
+    assert outcome("m.write(X)", dict(m=m, X=ClosingBuffer(m)))[1] == error
+
+
 def test_messages_are_the_ones_raised():
     assert "mmap closed or invalid" in reference.MESSAGES
     assert "cannot close exported pointers exist" in reference.MESSAGES
