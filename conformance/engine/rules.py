@@ -795,7 +795,7 @@ def across_pages(v):
     the boundary (its needle unique: high-entropy bytes planted there first)."""
     n = v.sh.len
     boundary = PAGE * v.src.integer(1, (n - 1) // PAGE)
-    kind = v.pick(["write", "setslice", "find", "move", "read", "rfind", "write"])
+    kind = v.pick(["write", "setslice", "find", "move", "read", "rfind", "write", "move"])
     noise = random.Random(v.src.integer(0, 2**32 - 1)).randbytes
     if kind in ("find", "rfind"):
         k = v.pick([2, 8, 3, 16])
@@ -821,13 +821,13 @@ def across_pages(v):
         yield o.SetItem(slice(start, start + size), noise(size))
         yield o.Call("seek", start)
         yield o.Call("read", size)
-    else:  # move a page and more of unlike bytes, overlapping or not
-        src = v.pick([0, 1, 8, PAGE // 2])
-        dest = v.pick([src + 1, 0, src + PAGE + 1, max(src - 3, 0)])
+    else:  # move more than a page of unlike bytes, overlapping or not
+        room = n - PAGE - 1  # >= 1: the most either end may start at, for a count past a page
+        src = min(v.pick([0, 1, 8, PAGE // 2]), room)
+        dest = min(v.pick([src + 1, 0, src + PAGE + 1, max(src - 3, 0)]), room)
         count = min(v.pick([PAGE + 1, PAGE + 9, 2 * PAGE]), n - max(src, dest))
-        if count > 0:
-            yield o.SetItem(slice(src, src + count), noise(count))
-            yield o.Call("move", dest, src, count)
+        yield o.SetItem(slice(src, src + count), noise(count))
+        yield o.Call("move", dest, src, count)
 
 
 @rule(3)
