@@ -483,5 +483,5 @@ def test_sequences_mostly_leave_out_the_rules_to_avoid():
         avoided = share_with("seek", {"seek"}, 5)
     finally:
         reference.close()
-    assert usual > 0.5, usual
+    assert usual > 0.4, usual  # one rule of 34, in sequences of a few dozen ops
     assert avoided < usual / 2, (usual, avoided)  # about a quarter of it (AVOID 0.75)

@@ -137,18 +137,22 @@ def reduce(target, found, deadline, harness=None):
     best = shrink(target, found, deadline, harness)
     if opens_sparse(best.steps):
         return best
-    index = 0
-    while index < len(best.steps) and time.monotonic() < deadline:
-        for simpler in simpler_ops(best.steps[index]):
-            if time.monotonic() >= deadline:
-                break
-            again = attempt(target, found.identity,
-                            best.steps[:index] + [simpler] + best.steps[index + 1:], harness)
-            if again is not None:
-                best = again
-                break  # this op again, from its new form
-        else:
-            index += 1
+    settled = None
+    # Passes over the ops until one changes nothing: a later op made simpler (flush(4096, 4096)
+    # to flush()) may let an earlier one shrink (mmap(-1, 8192) to mmap(-1, 1)).
+    while settled != best.steps and time.monotonic() < deadline:
+        settled, index = best.steps, 0
+        while index < len(best.steps) and time.monotonic() < deadline:
+            for simpler in simpler_ops(best.steps[index]):
+                if time.monotonic() >= deadline:
+                    break
+                again = attempt(target, found.identity,
+                                best.steps[:index] + [simpler] + best.steps[index + 1:], harness)
+                if again is not None:
+                    best = again
+                    break  # this op again, from its new form
+            else:
+                index += 1
     return best
 
 

@@ -99,8 +99,8 @@ class Faithful(mmap.mmap):
         return super().__setitem__(i, v)
 
     def resize(self, newsize, /):  # positional-only, as the C method's (resize.kw)
-        if not _plain(newsize) and self._shared_anon and hasattr(type(newsize), "__index__"):
-            return super().resize(_GrowChecked(self, newsize))
+        if not _plain(newsize) and hasattr(type(newsize), "__index__"):
+            return super().resize(_ResizeChecked(self, newsize))
         # Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
         # 142) fail cleanly in the reference, so Faithful fails them the same way: growing a
         # shared anonymous map past the pages it was created with (gh-138204's ValueError; within
@@ -116,9 +116,10 @@ class Faithful(mmap.mmap):
         return super().resize(newsize)
 
 
-class _GrowChecked:
-    """A resize argument converted where CPython converts it, then held to Faithful's check of
-    a shared anonymous map grown past its pages (its argument may have resized the map first)."""
+class _ResizeChecked:
+    """A resize argument converted where CPython converts it, then held to Faithful's checks
+    (its argument may have resized the map first): resize(0), and a shared anonymous map grown
+    past its pages."""
 
     def __init__(self, m, newsize):
         self.m, self.newsize = m, newsize
@@ -126,7 +127,12 @@ class _GrowChecked:
     def __index__(self):
         n = operator.index(self.newsize)
         m = self.m
-        if not m.closed and n > 0 and -(-n // mmap.PAGESIZE) > m._created_pages:
+        if m.closed:
+            return n
+        if n == 0:
+            _resize_checks(m)
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        if m._shared_anon and n > 0 and -(-n // mmap.PAGESIZE) > m._created_pages:
             _resize_checks(m)
             raise ValueError(_SHARED_ANON_GROW)
         return n
