@@ -101,40 +101,36 @@ class Faithful(mmap.mmap):
     def resize(self, newsize, /):  # positional-only, as the C method's (resize.kw)
         if not _plain(newsize) and hasattr(type(newsize), "__index__"):
             return super().resize(_ResizeChecked(self, newsize))
-        # Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
-        # 142) fail cleanly in the reference, so Faithful fails them the same way: growing a
-        # shared anonymous map past the pages it was created with (gh-138204's ValueError; within
-        # them it works) and resize(0), which mremap() refuses with EINVAL (the reference checks
-        # it before truncating the file).
-        grows_past_pages = (self._shared_anon and _plain(newsize)
-                            and -(-newsize // mmap.PAGESIZE) > self._created_pages)
-        if _plain(newsize) and (newsize == 0 or grows_past_pages):
-            _resize_checks(self)
-            if newsize == 0:
-                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            raise ValueError(_SHARED_ANON_GROW)
+        if _plain(newsize):
+            _refuse_as_the_reference(self, newsize)
         return super().resize(newsize)
+
+
+def _refuse_as_the_reference(m, n):
+    """Two resizes CPython <= 3.13.7 lets through and then dies of (SIGBUS, catalogue 140 and
+    142) fail cleanly in the reference, so Faithful fails them the same way: growing a shared
+    anonymous map past the pages it was created with (gh-138204's ValueError; within them it
+    works) and resize(0), which mremap() refuses with EINVAL (the reference checks it before
+    truncating the file)."""
+    grows_past_pages = m._shared_anon and -(-n // mmap.PAGESIZE) > m._created_pages
+    if n == 0 or grows_past_pages:
+        _resize_checks(m)
+        if n == 0:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        raise ValueError(_SHARED_ANON_GROW)
 
 
 class _ResizeChecked:
     """A resize argument converted where CPython converts it, then held to Faithful's checks
-    (its argument may have resized the map first): resize(0), and a shared anonymous map grown
-    past its pages."""
+    (its argument may have resized the map first)."""
 
     def __init__(self, m, newsize):
         self.m, self.newsize = m, newsize
 
     def __index__(self):
         n = operator.index(self.newsize)
-        m = self.m
-        if m.closed:
-            return n
-        if n == 0:
-            _resize_checks(m)
-            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-        if m._shared_anon and n > 0 and -(-n // mmap.PAGESIZE) > m._created_pages:
-            _resize_checks(m)
-            raise ValueError(_SHARED_ANON_GROW)
+        if not self.m.closed:
+            _refuse_as_the_reference(self.m, n)
         return n
 
 
