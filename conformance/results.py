@@ -29,7 +29,9 @@ RANK = {"na": 0, "pass": 1, "error": 2, "diverge": 3, "crash": 4}
 FAILING = ("diverge", "crash")
 # Implementation verdicts. `incomplete`: the run could not check it (harness errors, a part of
 # the suite that did not run, clauses without any result); never `conformant` without evidence.
-IMPL_STATUSES = ("conformant", "divergent", "crashed", "unavailable", "incomplete")
+# `vandal`: without a sandbox, it changed files that were not its own (the user's current
+# folder, the run's), whatever its results.
+IMPL_STATUSES = ("vandal", "conformant", "divergent", "crashed", "unavailable", "incomplete")
 PARTS = ("machine", "clauses")
 
 # Exit statuses of `python -m conformance`, decided by exit_status() below (usage errors and
@@ -174,11 +176,28 @@ def _parts_missing(parts_wanted, parts_ran):
         {"machine": "the lockstep machine", "clauses": "the clause tests"}[p] for p in missing)
 
 
+def _unanswered(rows, profile, catalogue):
+    """The catalogue's clauses for `profile` that have no row, sorted."""
+    have = {r["clause"] for r in rows}
+    return sorted(c for c, entry in catalogue.items() if applies(entry, profile) and c not in have)
+
+
+def not_checked(rows, *, spec, profile, parts_wanted, parts_ran, catalogue, why):
+    """The `error` rows of what a verdict needed and the run did not check for `spec`: a part
+    of the suite that gave no result (clause "machine" for the lockstep machine), and each
+    catalogue clause without a row; `why` says why, where the run knows."""
+    missing = []
+    if "machine" in parts_wanted and "machine" not in parts_ran:
+        missing.append(("machine", "the lockstep machine"))
+    if "clauses" in parts_wanted:
+        missing += [(c, "its clause tests") for c in _unanswered(rows, profile, catalogue)]
+    return [{"impl": spec, "clause": clause, "status": "error", "repro": None,
+             "detail": f"not checked ({what}): {why}"} for clause, what in missing]
+
+
 def _clauses_missing(rows, profile, catalogue):
     """The catalogue's clauses for `profile` that have no row, or None."""
-    have = {r["clause"] for r in rows}
-    missing = sorted(c for c, entry in catalogue.items()
-                     if applies(entry, profile) and c not in have)
+    missing = _unanswered(rows, profile, catalogue)
     if not missing:
         return None
     return (f"no result for {len(missing)} clause(s) of the catalogue: "
@@ -192,7 +211,7 @@ def exit_status(infos, *, diverged):
     that could not run, else 0."""
     if any(i.get("status") == "incomplete" for i in infos):
         return EXIT_UNCHECKED
-    if diverged or any(i.get("status") == "unavailable" and i.get("asked") for i in infos):
+    if diverged or any(i.get("status") == "vandal" for i in infos) or any(i.get("status") == "unavailable" and i.get("asked") for i in infos):
         return EXIT_FAILED
     return EXIT_CONFORMANT
 

@@ -2,6 +2,7 @@
 """The parent side of a worker: spawn it, send requests, and turn death or silence into results."""
 
 import atexit
+import contextlib
 import ctypes
 import json
 import os
@@ -150,6 +151,12 @@ def sandbox_argv(home):
     return argv
 
 
+def _user_base():
+    """Where the user's own packages (`pip install --user`) are, found from the real HOME: a
+    worker with a HOME of its own still imports them."""
+    return os.path.join(os.path.expanduser("~"), ".local")
+
+
 def _homes_folder():
     run = os.environ.get(RUN_ENV)
     folder = os.path.join(run, "impls") if run else tempfile.gettempdir()
@@ -205,6 +212,9 @@ class Worker:
         token = f"{os.environ.get(RUN_ENV, '')}|{os.getpid()}.{id(self)}.{self.starts}"
         env = dict(self.env, TMPDIR=tmp, MMAPCONF_PATH=self.path, **{MARK_ENV: token})
         env.pop(RUN_ENV, None)
+        if not self.sandbox:  # nothing hides the user's files: a HOME of its own, no .pyc left
+            env.update(HOME=self.home, PYTHONDONTWRITEBYTECODE="1",
+                       PYTHONUSERBASE=env.get("PYTHONUSERBASE") or _user_base())
         argv = (sandbox_argv(self.home) if self.sandbox else []) + self.argv
         down_r, down_w = os.pipe()
         up_r, up_w = os.pipe()
@@ -306,12 +316,12 @@ class Worker:
         deadline = time.monotonic() + timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
-            ready = select.select([self.up], [], [], max(left, 0))[0] if left > 0 else []
-            if not ready:
+            ready = self._wait(left) if left > 0 else None
+            if ready is None:
                 self.kill()
                 self._prepare_spares(died=True)
                 raise WorkerHung(f"no answer within {timeout:g} s")
-            chunk = os.read(self.up, 1 << 16)
+            chunk = os.read(self.up, 1 << 16) if ready else b""
             if not chunk:
                 raise self._death()
             self.buffer += chunk
@@ -319,6 +329,9 @@ class Worker:
                 raise self._broken(self.buffer)  # a reply line of 64 MiB: garbage
         line, _, self.buffer = self.buffer.partition(b"\n")
         return line
+
+    def _wait(self, seconds):
+        return readable_or_ended(self.up, self.proc, seconds)
 
     def _death(self):
         try:
@@ -381,6 +394,42 @@ class Worker:
             os.close(up)
         shutil.rmtree(self.home, ignore_errors=True)
         _live.discard(self)
+
+
+def readable_or_ended(fd, proc, seconds):
+    """Wait up to `seconds` for `fd` (a child's channel): True when it can be read, False when
+    the child `proc` has ended and nothing is left on it, None on silence. The process, not the
+    pipe, tells death: a descendant holding the pipe open does not turn a crash into a hang."""
+    deadline = time.monotonic() + seconds
+    with _exit_watch(proc) as watch:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready = select.select([fd] + watch, [], [], left if watch else min(left, _POLL))[0]
+            if fd in ready:
+                return True
+            if proc.poll() is not None:  # ended: one last look at the channel
+                return bool(select.select([fd], [], [], 0)[0])
+
+
+# Where a process cannot be waited for through a descriptor (no pidfd: not Linux 5.3+), its end
+# is looked for this often while its reply is awaited.
+_POLL = 0.05
+
+
+@contextlib.contextmanager
+def _exit_watch(proc):
+    """[a descriptor readable once `proc` has ended] where the system has pidfds, else []."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        yield []
+        return
+    try:
+        yield [fd]
+    finally:
+        os.close(fd)
 
 
 _live = set()  # every worker not yet stopped: stopped at exit if nobody else did
@@ -524,13 +573,14 @@ def _reap_adopted(marks=()):
         time.sleep(0.0005)
 
 
-def sweep(run_folder=None):
+def sweep(run_folder=None, marks=()):
     """The end of a run: kill every process still carrying a worker mark of this process's
-    run, and every child left to this process (orphans it reaped as a subreaper)."""
+    run (or one of `marks`, environment bytes), and every child left to this process (orphans
+    it reaped as a subreaper)."""
     processes = _processes()
     me = os.getpid()
-    marks = [f"{MARK_ENV}={run_folder or ''}|".encode() if run_folder
-             else f"{MARK_ENV}=|{me}.".encode()]
+    marks = list(marks) + [f"{MARK_ENV}={run_folder or ''}|".encode() if run_folder
+                           else f"{MARK_ENV}=|{me}.".encode()]
     stray = {pid for pid, (ppid, environ) in processes.items()
              if ppid == me or any(m in environ for m in marks)}
     stray = {pid for pid in stray if pid != me}

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from contextlib import closing
 
+from conformance.cli import isolated
 from conformance.cli.commands import SUBCOMMANDS
 from conformance.cli.options import (  # noqa: F401 - the CLI's names, also imported from here
     Parser,
@@ -44,6 +45,7 @@ from conformance.results import (
     EXIT_UNCHECKED,
     exit_status,
     header,
+    not_checked,
     verdict,
     write_atomically,
 )
@@ -125,6 +127,9 @@ def build_parser():
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run workers without bubblewrap (by default each runs in a sandbox "
                         "where only its own folder is writable, where the machine allows it)")
+    # Internal: the run of one implementation that a run without a sandbox starts per
+    # implementation (conformance/cli/isolated.py); its results go to this descriptor.
+    parser.add_argument("--isolated-channel", type=int, help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show pytest's own output instead of the progress of each "
                         "implementation: its progress dots, and the traceback of every test "
@@ -253,7 +258,7 @@ def progress(args, infos, known, scratch):
                    folder=os.path.join(scratch, "progress"))
 
 
-def run_pytest(args, infos, scratch, pool, known=None, shown=None):
+def run_pytest(args, infos, scratch, pool, known=None, shown=None, channel=None):
     """Run the clause tests and the machine in pytest, in `scratch` (the run's own folder), with
     the implementations of `pool` (already started; pytest-xdist's workers start their own);
     `known` maps a spec to the identities (and hand-written clauses) its expectations already
@@ -269,7 +274,8 @@ def run_pytest(args, infos, scratch, pool, known=None, shown=None):
         return {"results": [], "skipped": {}}
     argv = pytest_argv(args, runnable, scratch, known, shown)
     session = Session(pool)
-    code = pytest.main(argv, plugins=[session] + ([shown.plugin] if shown is not None else []))
+    plugins = [session] + [p for p in (shown and shown.plugin, channel) if p]
+    code = pytest.main(argv, plugins=plugins)
     collected = session.document() if session.config is not None else None
     if collected and collected.get("collect_errors"):  # pytest calls these "interrupted" too
         errors = collected["collect_errors"]
@@ -355,9 +361,20 @@ def summarise(infos, collected, only=None, keyword=None):
         if skipped and not mine:
             info.update(status="unavailable", reason=skipped)
             continue
+        ran = collected.get("parts", {}).get(info["spec"], [])
         status, reason = verdict(mine, profile=info.get("profile"), parts_wanted=wanted,
-                                 parts_ran=collected.get("parts", {}).get(info["spec"], []),
-                                 catalogue=catalogue)
+                                 parts_ran=ran, catalogue=catalogue)
+        # Never silently fewer results: what was not checked has a row saying so.
+        rows += not_checked(mine, spec=info["spec"], profile=info.get("profile"),
+                            parts_wanted=wanted, parts_ran=ran, catalogue=catalogue,
+                            why=info.get("ended") or "no test gave it a result")
+        if info.get("vandal"):  # whatever else it did
+            changed = info["vandal"]
+            status, reason = "vandal", (f"changed what is not its own: {'; '.join(changed[:3])}"
+                                        + (f" (+{len(changed) - 3} more)" if len(changed) > 3
+                                           else ""))
+        elif info.get("ended") and status in ("conformant", "incomplete"):
+            status, reason = "incomplete", info["ended"]
         info["status"] = status
         if reason:
             info["reason"] = reason
@@ -463,9 +480,6 @@ def private_tmpdir(sandbox=True):
     names = ("TMPDIR", process.RUN_ENV, process.SANDBOX_ENV)
     saved = {name: os.environ.get(name) for name in names}, tempfile.tempdir
     problem = process.sandbox_problem() if sandbox else None
-    if problem:
-        print(f"python -m conformance: workers run without a sandbox: {problem} "
-              "(`apt-get install bubblewrap`; --no-sandbox to say it is meant)", file=sys.stderr)
     os.environ.update({"TMPDIR": harness, process.RUN_ENV: folder,
                        process.SANDBOX_ENV: "bwrap" if sandbox and not problem else "off"})
     tempfile.tempdir = harness
@@ -512,13 +526,25 @@ def run(argv):
 
     specs = expand(args.impl or list(DEFAULT_IMPLS))
     args.run_seed, how = exploration_seed(args)
-    print(f"seed: {args.run_seed if args.run_seed is not None else '-'} ({how})")
+    channel = isolated.Channel.child(args.isolated_channel) if args.isolated_channel else None
+    if channel is None:
+        print(f"seed: {args.run_seed if args.run_seed is not None else '-'} ({how})")
     infos, assigned, collected = [], None, None
     with stopping(args.time_limit) as stop:
         try:
+            if channel is None and not sandbox_runs(args):
+                # Nothing keeps the implementations apart: each runs alone, in a harness
+                # process of its own (conformance/cli/isolated.py).
+                infos, collected, interrupted = isolated.run_each(args, specs)
+                stop["defer"] = True
+                return conclude(args, argv, specs, infos,
+                                expectations_assign(args, planned, infos), collected,
+                                interrupted or stop["why"])
             with private_tmpdir(sandbox=not args.no_sandbox) as tmp, closing(
                     Pool(args.step_timeout)) as pool:
                 preflight(specs, pool, infos)
+                if channel is not None:
+                    channel.send(infos=infos)
                 assigned = expectations_assign(args, planned, infos)
                 known = {spec: sorted(parsed["known"])
                          for spec, (_, parsed) in (assigned or {}).items()}
@@ -531,13 +557,17 @@ def run(argv):
                     replayed = known_findings.replay_all(infos, assigned, **engine)
                     if shown:
                         shown.update(shown.model.add_rows, replayed)
-                    collected = run_pytest(args, infos, tmp, pool, known, shown)
+                    if channel is not None:
+                        channel.send(rows=replayed)
+                    collected = run_pytest(args, infos, tmp, pool, known, shown, channel)
                     collected["results"] = replayed + collected["results"]
                     # New findings reduced before anything is written; known ones too when
                     # their stored steps are rewritten or their reproducers written.
                     everything = args.update_expectations or args.repro_dir
                     known_findings.reduce_all(infos, collected["results"],
                                               {} if everything else known, **engine)
+                    if channel is not None:  # stopped before the host's mmap is started
+                        pool.close()
                     known_findings.label_origins(infos, collected["results"],
                                                  expectations_dir=args.expectations_dir,
                                                  **engine)
@@ -548,7 +578,24 @@ def run(argv):
             pass
         stop["defer"] = True
         interrupted = stop["why"]
+        if channel is not None:  # the run that started this one concludes
+            channel.send(done={"infos": infos, "collected": collected,
+                               "interrupted": interrupted})
+            return 0
         return conclude(args, argv, specs, infos, assigned, collected, interrupted)
+
+
+def sandbox_runs(args):
+    """Whether this run's workers run in bubblewrap (said once where it was wanted and cannot)."""
+    from impls import process
+
+    if args.no_sandbox:
+        return False
+    problem = process.sandbox_problem()
+    if problem:
+        print(f"python -m conformance: workers run without a sandbox: {problem} "
+              "(`apt-get install bubblewrap`; --no-sandbox to say it is meant)", file=sys.stderr)
+    return problem is None
 
 
 def conclude(args, argv, specs, infos, assigned, collected, interrupted):

@@ -33,7 +33,7 @@ FINDINGS = "findings"  # the issue texts' folder, beside compat.md
 # -- the model: everything the documents show, computed once --------------------------------------
 
 # How bad an implementation's results are, worst first: the order of the first table.
-SEVERITIES = ("new-crash", "new-diverge", "incomplete", "known", "ok", "unavailable")
+SEVERITIES = ("vandal", "new-crash", "new-diverge", "incomplete", "known", "ok", "unavailable")
 FAMILIES = ("other", "cpython")  # the others first: the CPythons are one folded group
 
 
@@ -95,6 +95,8 @@ def _counts(spec, results):
 def verdict(status, counts):
     """(verdict, severity): what the first table says of an implementation. New crashes and
     new divergences are told apart from failures that are all known."""
+    if status == "vandal":  # it changed files not its own: before anything its results say
+        return "vandal (changed files not its own)", "vandal"
     if counts["new_crash"]:
         return f"crashed ({counts['new_crash']} new)", "new-crash"
     if counts["new"]:

@@ -13,7 +13,7 @@ import re
 
 CLAUSES = "clauses"  # the clause pages' folder, beside compat.html
 HERE = os.path.dirname(os.path.abspath(__file__))
-SEVERITY_SAID = {"new-crash": "with new crashes", "new-diverge": "with new divergences",
+SEVERITY_SAID = {"vandal": "vandals", "new-crash": "with new crashes", "new-diverge": "with new divergences",
                  "incomplete": "incomplete", "known": "failing, all known", "ok": "conformant",
                  "unavailable": "unavailable"}
 LEGEND = ("New: a failing clause that no expectation lists and that the host interpreter's own "

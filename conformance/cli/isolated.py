@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: MIT
+"""A run without a sandbox: the implementations one at a time, each in a harness process of its
+own (`python -m conformance --impl SPEC --isolated-channel FD`), the next started only once the
+previous one's whole process tree is gone. Nothing then shares a machine with an implementation
+but its own workers and its own harness: it can reach no other implementation's pipes or files,
+and a harness it kills takes only its own results down, which say so. This process starts no
+worker: it keeps the results, authenticates what each harness sends, and watches the files
+outside the implementation's folder (conformance/cli/watch.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from conformance.cli import watch
+
+SAID = ("python -m conformance: without a sandbox the implementations run one at a time, each "
+        "in a harness process of its own, so that none can reach another's pipes or files; the "
+        "run is slower for it")
+SUBRUN_ENV = "MMAPCONF_SUBRUN"  # carried by an implementation's harness and all it starts
+WAIT_AFTER_STOP = 120.0  # seconds a stopped harness has to send what it has
+
+
+class Channel:
+    """The harness of one implementation telling its results to the run: a JSON line each
+    message, each signed with a key only the two of them know (it came on the harness's stdin),
+    so that a line the implementation writes into the pipe is told from the harness's own. As a
+    pytest plugin, it sends each result row as it comes: what a harness killed midway had is
+    not lost."""
+
+    def __init__(self, fd, key):
+        self.fd, self.key = fd, key
+
+    @classmethod
+    def child(cls, fd):
+        os.set_inheritable(fd, False)  # no worker of the harness gets it
+        key = sys.stdin.buffer.readline().strip()
+        return cls(fd, key)
+
+    def send(self, **message):
+        line = json.dumps(message).encode()
+        signed = sign(self.key, line) + b" " + line + b"\n"
+        view = memoryview(signed)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def pytest_mmap_results(self, rows):
+        self.send(rows=rows)
+
+
+def sign(key, line):
+    return hmac.new(key, line, hashlib.sha256).hexdigest().encode()
+
+
+def run_each(args, specs):
+    """(infos, collected, stopped by) of `specs` run one at a time."""
+    from conformance.cli.options import Usage
+    from impls import process
+    from impls.adapters import UsageError
+    from impls.interpreters import resolve
+
+    for spec, _ in specs:  # a spec the user got wrong, before anything runs
+        try:
+            resolve(spec).close()
+        except UsageError as exc:
+            raise Usage(str(exc)) from None
+    print(SAID, file=sys.stderr)
+    process.become_subreaper()  # a killed harness's orphans come to this process, to be killed
+    folder = tempfile.mkdtemp(prefix="mmapconf-run-")
+    infos, collected, stopped = [], {"results": [], "skipped": {}, "parts": {}}, None
+    try:
+        for n, (spec, by_name) in enumerate(specs):
+            if stopped:
+                break
+            own = os.path.join(folder, f"impl-{n}")
+            os.mkdir(own)
+            watched = [os.getcwd(), folder]
+            outputs = [own] + ([args.db] if args.db else [])
+            before = watch.snapshot(watched, skip=outputs)
+            one, stopped = _run_one(args, spec, by_name, own, workers(args, specs))
+            changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
+            shutil.rmtree(own, ignore_errors=True)
+            for info in one["infos"]:
+                if changed:
+                    info["vandal"] = info.get("vandal", []) + changed
+                info["asked"] = by_name
+            infos += one["infos"]
+            got = one["collected"] or {}
+            collected["results"] += got.get("results", [])
+            collected["skipped"].update(got.get("skipped", {}))
+            collected["parts"].update(got.get("parts", {}))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return infos, collected, stopped
+
+
+def workers(args, specs):
+    """pytest-xdist processes for one implementation's run: -n as asked, else as a run of
+    several implementations would have had (one per core)."""
+    if args.workers:
+        return args.workers
+    return str(min(len(specs), os.cpu_count() or 1)) if len(specs) > 1 else None
+
+
+def child_argv(args, spec, fd, n):
+    """The command line of one implementation's harness: the run's own options, for it."""
+    argv = [sys.executable, "-m", "conformance", "run", "--impl", spec, "--no-sandbox",
+            "--isolated-channel", str(fd), "--examples", str(args.examples),
+            "--steps", str(args.steps), "--shrink-seconds", str(args.shrink_seconds),
+            "--step-timeout", str(args.step_timeout)]
+    if args.run_seed is not None:
+        argv += ["--seed", str(args.run_seed)]
+    if args.db:
+        argv += ["--db", args.db]
+    if n and n != "1":
+        argv += ["-n", n]
+    for flag, value in (("--only", args.only), ("-k", args.keyword),
+                        ("--expectations-dir", args.expectations_dir),
+                        ("--repro-dir", args.repro_dir)):
+        if value is not None:
+            argv += [flag, value]
+    for path in args.expectations or ():
+        argv += ["--expectations", path]
+    for flag, on in (("--strict-messages", args.strict_messages), ("-v", args.verbose),
+                     ("--update-expectations", args.update_expectations)):
+        if on:
+            argv.append(flag)
+    return argv
+
+
+def _run_one(args, spec, by_name, own, n):
+    """({"infos", "collected"}, stopped by) of one implementation, whatever became of its
+    harness."""
+    from conformance.cli.options import Usage
+    from conformance.engine.lockstep import Interrupted
+    from impls import process
+
+    key = secrets.token_hex(32).encode()
+    token = secrets.token_hex(8)
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ, TMPDIR=own, PYTHONDONTWRITEBYTECODE="1", **{SUBRUN_ENV: token})
+    err_r, err_w = os.pipe()
+    try:
+        proc = subprocess.Popen(child_argv(args, spec, write_fd, n), stdin=subprocess.PIPE,
+                                stderr=err_w, pass_fds=(write_fd,), env=env)
+    except BaseException:
+        for fd in (read_fd, err_r):
+            os.close(fd)
+        raise
+    finally:
+        os.close(write_fd)
+        os.close(err_w)
+    received, stopped, code = Received(key), None, None
+    try:
+        stderr = process.StderrTail(err_r)
+        try:
+            proc.stdin.write(key + b"\n")
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            received.read(read_fd, proc, None)
+        except Interrupted as exc:  # Ctrl-C reached it too; SIGTERM or the time limit did not
+            stopped = str(exc)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            received.read(read_fd, proc, WAIT_AFTER_STOP)
+        try:
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        process.kill_tree(proc)
+        process.sweep(marks=[f"{SUBRUN_ENV}={token}\0".encode()])
+        os.close(read_fd)
+    tail = stderr.text()
+    if code == 2 and received.done is None:  # a usage error only it could see (-k, say)
+        raise Usage(_last_line(tail).partition("error: ")[2] or _last_line(tail))
+    if args.verbose and tail:
+        sys.stderr.write(tail)
+    return received.result(spec, _ended(code, tail)), stopped or received.stopped
+
+
+def _last_line(text):
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _ended(code, tail):
+    """Why a harness that sent no end ended: its exit status or signal, and its last words."""
+    if code is None:
+        how = "did not end"
+    elif code < 0:
+        how = f"was killed by {signal.Signals(-code).name}"
+    else:
+        how = f"ended with exit status {code}"
+    said = _last_line(tail)
+    return f"the harness running it {how} before it finished" + (f": {said[:300]}"
+                                                                   if said else "")
+
+
+class Received:
+    """What one implementation's harness sent: its implementation's facts, its result rows as
+    they came, and its end; and any line it did not sign (written into the pipe by another)."""
+
+    def __init__(self, key):
+        self.key = key
+        self.infos, self.rows, self.done, self.forged = [], [], None, []
+        self.buffer = b""
+        self.stopped = None
+
+    def read(self, fd, proc, seconds):
+        """Read until the harness has ended (or `seconds` have passed)."""
+        import time
+
+        from impls import process
+
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            left = 3600.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready = process.readable_or_ended(fd, proc, left)
+            if ready is None:
+                continue
+            chunk = os.read(fd, 1 << 16) if ready else b""
+            if not chunk:
+                return
+            self.buffer += chunk
+            while b"\n" in self.buffer:
+                line, _, self.buffer = self.buffer.partition(b"\n")
+                self._take(line)
+
+    def _take(self, line):
+        mac, _, body = line.partition(b" ")
+        try:
+            message = json.loads(body) if hmac.compare_digest(mac, sign(self.key, body)) else None
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            self.forged.append(line[:120].decode("utf-8", "replace"))
+            return
+        if "infos" in message:
+            self.infos = message["infos"]
+        if "rows" in message:
+            self.rows += message["rows"]
+        if "done" in message:
+            self.done = message["done"]
+            self.stopped = self.done.get("interrupted")
+
+    def result(self, spec, ended):
+        """{"infos", "collected"} for the run: the harness's end, else what came before it
+        (the implementation's facts, marked as ended early, and its rows so far)."""
+        if self.done is not None:
+            one = {"infos": self.done["infos"], "collected": self.done["collected"]}
+        else:
+            infos = self.infos or [{"spec": spec, "name": spec, "version": None,
+                                    "profile": None}]
+            for info in infos:
+                info["ended"] = ended
+            one = {"infos": infos, "collected": {"results": self.rows, "skipped": {},
+                                                 "parts": {}}}
+        if self.forged:
+            for info in one["infos"]:
+                info["vandal"] = [f"wrote into the harness's result channel: {self.forged[0]!r}"]
+        return one
