@@ -26,6 +26,7 @@ SAID = ("python -m conformance: without a sandbox the implementations run one at
         "in a harness process of its own, so that none can reach another's pipes or files; the "
         "run is slower for it")
 SUBRUN_ENV = "MMAPCONF_SUBRUN"  # carried by an implementation's harness and all it starts
+IMPLS_ENV = "MMAPCONF_IMPLS"  # where an implementation's harness puts its workers' folders
 WAIT_AFTER_STOP = 120.0  # seconds a stopped harness has to send what it has
 
 
@@ -74,6 +75,8 @@ def run_each(args, specs):
             raise Usage(str(exc)) from None
     print(SAID, file=sys.stderr)
     process.become_subreaper()  # a killed harness's orphans come to this process, to be killed
+    # The implementations' folders, one at a time: RUN/impl-N. Each harness keeps its own
+    # files (the reference's maps, pytest's) in a folder beside RUN, not above any worker's.
     folder = tempfile.mkdtemp(prefix="mmapconf-run-")
     infos, collected, stopped = [], {"results": [], "skipped": {}, "parts": {}}, None
     try:
@@ -81,11 +84,16 @@ def run_each(args, specs):
             if stopped:
                 break
             own = os.path.join(folder, f"impl-{n}")
-            os.mkdir(own)
+            os.makedirs(own)  # RUN again, if an implementation removed it
+            harness = tempfile.mkdtemp(prefix="mmapconf-harness-")
             watched = [os.getcwd(), folder]
-            outputs = [own] + ([args.db] if args.db else [])
+            outputs = [own, harness] + ([args.db] if args.db else [])
             before = watch.snapshot(watched, skip=outputs)
-            one, stopped = _run_one(args, spec, by_name, own, workers(args, specs))
+            try:
+                one, stopped = _run_one(args, spec, by_name, own, harness,
+                                        workers(args, specs))
+            finally:
+                shutil.rmtree(harness, ignore_errors=True)
             changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
             shutil.rmtree(own, ignore_errors=True)
             for info in one["infos"]:
@@ -136,7 +144,7 @@ def child_argv(args, spec, fd, n):
     return argv
 
 
-def _run_one(args, spec, by_name, own, n):
+def _run_one(args, spec, by_name, own, harness, n):
     """({"infos", "collected"}, stopped by) of one implementation, whatever became of its
     harness."""
     from conformance.cli.options import Usage
@@ -146,7 +154,8 @@ def _run_one(args, spec, by_name, own, n):
     key = secrets.token_hex(32).encode()
     token = secrets.token_hex(8)
     read_fd, write_fd = os.pipe()
-    env = dict(os.environ, TMPDIR=own, PYTHONDONTWRITEBYTECODE="1", **{SUBRUN_ENV: token})
+    env = dict(os.environ, TMPDIR=harness, PYTHONDONTWRITEBYTECODE="1",
+               **{SUBRUN_ENV: token, IMPLS_ENV: own})
     err_r, err_w = os.pipe()
     try:
         proc = subprocess.Popen(child_argv(args, spec, write_fd, n), stdin=subprocess.PIPE,

@@ -467,11 +467,13 @@ def stopping(time_limit=None):
 
 
 @contextlib.contextmanager
-def private_tmpdir(sandbox=True):
+def private_tmpdir(sandbox=True, run=None):
     """Every file of the run, in every process it starts, goes into one folder that is removed
     at the end, even after Ctrl-C, SIGTERM or a killed pytest-xdist worker: the harness's own
     files (TMPDIR) in RUN/harness, each implementation's in its private folder under
-    RUN/impls. Workers run in bubblewrap where the machine allows it (said once otherwise)."""
+    RUN/impls. Workers run in bubblewrap where the machine allows it (said once otherwise).
+    `run`: the implementations' folders go there instead (a run without a sandbox gives each
+    implementation's harness one apart from the harness's own files)."""
     from impls import process
 
     folder = tempfile.mkdtemp(prefix="mmapconf-run-")
@@ -480,7 +482,7 @@ def private_tmpdir(sandbox=True):
     names = ("TMPDIR", process.RUN_ENV, process.SANDBOX_ENV)
     saved = {name: os.environ.get(name) for name in names}, tempfile.tempdir
     problem = process.sandbox_problem() if sandbox else None
-    os.environ.update({"TMPDIR": harness, process.RUN_ENV: folder,
+    os.environ.update({"TMPDIR": harness, process.RUN_ENV: run or folder,
                        process.SANDBOX_ENV: "bwrap" if sandbox and not problem else "off"})
     tempfile.tempdir = harness
     try:
@@ -494,7 +496,7 @@ def private_tmpdir(sandbox=True):
                 os.environ[name] = value
         tempfile.tempdir = saved[1]
         process.stop_all()  # workers first: they must not write into the folder being removed
-        process.sweep(folder)  # then whatever they left running (daemons, orphans)
+        process.sweep(run or folder)  # then whatever they left running (daemons, orphans)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -540,7 +542,8 @@ def run(argv):
                 return conclude(args, argv, specs, infos,
                                 expectations_assign(args, planned, infos), collected,
                                 interrupted or stop["why"])
-            with private_tmpdir(sandbox=not args.no_sandbox) as tmp, closing(
+            with private_tmpdir(sandbox=not args.no_sandbox,
+                                run=channel and os.environ.get(isolated.IMPLS_ENV)) as tmp, closing(
                     Pool(args.step_timeout)) as pool:
                 preflight(specs, pool, infos)
                 if channel is not None:
@@ -603,6 +606,7 @@ def conclude(args, argv, specs, infos, assigned, collected, interrupted):
     collected = collected or {"results": [], "skipped": {}}
     infos = summarise(_with_unstarted(infos, specs), collected, args.only,
                       args.keyword)
+    infos.sort(key=lambda i: i["status"] != "vandal")  # shown first
     if interrupted:
         for info in infos:
             if info["status"] == "incomplete":

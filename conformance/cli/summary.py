@@ -41,6 +41,8 @@ def _clause_counts(info, rows, verdicts, width):
                                    for s in ("pass", "diverge", "crash", "na", "error"))
     if info["status"] == "incomplete":
         line += f"\n{'':<{width}} not checked: {info.get('reason', '')}"
+    elif info["status"] == "vandal":
+        line += f"\n{'':<{width}} {info.get('reason', '')}"
     return line
 
 
@@ -181,11 +183,11 @@ def _verdict_line(info, rows, found, width):
     line = (f"  {spec:<{width}} {shown_status(info, rows):<11} {len(mine)} finding(s)"
             f"{' (' + ', '.join(said) + ')' if said else ''}, "
             f"{len(clauses)} diverging clause(s)")
-    if clauses:
+    if clauses and info["status"] != "vandal":
         more = len(clauses) - SUMMARY_CLAUSES
         return line + ": " + ", ".join(clauses[:SUMMARY_CLAUSES]) + (
             f" (+{more} more)" if more > 0 else "")
-    if info["status"] in ("unavailable", "incomplete") and info.get("reason"):
+    if info["status"] in ("unavailable", "incomplete", "vandal") and info.get("reason"):
         line += f" ({' '.join(str(info['reason']).split())[:160]})"
     return line
 
