@@ -277,3 +277,31 @@ def test_a_worker_slow_to_boot_gets_its_spare_when_it_first_dies(module_dir, mon
         assert len(a.worker.spares) == 2
     finally:
         a.close()
+
+
+@pytest.mark.parametrize("sandbox", [False, True], ids=["no-sandbox", "bwrap"])
+def test_a_crash_is_told_by_the_process_while_a_child_holds_the_pipe(module_dir, sandbox):
+    """A worker whose forked child keeps the reply pipe open and then dies of SIGSEGV is a
+    crash at once (its end, not the pipe's, tells it), never a hang; the child dies with it."""
+    from impls import process
+
+    if sandbox and process.sandbox_problem():
+        pytest.skip(f"no sandbox here: {process.sandbox_problem()}")
+    spec = write_module(module_dir, "lingers", """
+        import ctypes, os, time, mmap
+        def factory(*args, **kwargs):
+            if os.fork() == 0:
+                time.sleep(600)
+                os._exit(0)
+            ctypes.string_at(0)
+    """)
+    w = Worker([sys.executable, WORKER, spec], timeout=60, sandbox=sandbox)
+    try:
+        w.start()
+        with pytest.raises(WorkerDied) as died:
+            w.request({"op": o.Open(b"abc").json()})
+        assert died.value.signum == 11
+        marks = f"{process.MARK_ENV}={w.proc.mmapconf_token}\0".encode()
+        assert not [pid for pid, (_, env) in process._processes().items() if marks in env]
+    finally:
+        w.stop()

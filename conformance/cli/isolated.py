@@ -91,7 +91,7 @@ def run_each(args, specs):
             before = watch.snapshot(watched, skip=outputs)
             try:
                 one, stopped = _run_one(args, spec, by_name, own, harness,
-                                        workers(args, specs))
+                                        workers(args))
             finally:
                 shutil.rmtree(harness, ignore_errors=True)
             changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
@@ -110,12 +110,11 @@ def run_each(args, specs):
     return infos, collected, stopped
 
 
-def workers(args, specs):
-    """pytest-xdist processes for one implementation's run: -n as asked, else as a run of
-    several implementations would have had (one per core)."""
-    if args.workers:
-        return args.workers
-    return str(min(len(specs), os.cpu_count() or 1)) if len(specs) > 1 else None
+def workers(args):
+    """pytest-xdist processes for one implementation's run: none unless -n asks (the
+    implementation can write into the pipes of the harness that started its worker, and
+    pytest-xdist's between its processes are not made to be lied on)."""
+    return args.workers
 
 
 def child_argv(args, spec, fd, n):
