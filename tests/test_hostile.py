@@ -169,43 +169,56 @@ def sandbox_works():
     return process.sandbox_problem() is None
 
 
-NEW = ["extra_reply", "unencodable", "forker", "flood", "rm_tmp"]
+# Each with the verdict it gets in bubblewrap and without (where each runs alone, in a harness
+# process of its own, and what it changes outside its folder makes it a vandal).
+CONFINED = {
+    "extra_reply": ("crashed", "crashed"),  # a second reply line: the protocol broken
+    "unencodable": ("divergent", "divergent"),  # returns what JSON cannot carry
+    "forker": ("conformant", "conformant"),  # a daemon and a spinning child
+    "flood": ("conformant", "conformant"),  # 64 MiB on stderr
+    "rm_tmp": ("crashed", "crashed"),  # removes its temporary folder and dies
+    "vandal": ("conformant", "conformant"),  # damages what it finds near its folder: its own
+    "lingerer": ("crashed", "crashed"),  # a child holds the reply pipe; SIGSEGV: not a hang
+    "pipe_writer": ("conformant", "vandal"),  # writes into every pipe it can reach
+    "outsider": ("conformant", "vandal"),  # writes into the user's current folder
+    "parent_killer": ("conformant", "incomplete"),  # kills the process that started it
+    "rm_run": ("crashed", "vandal"),  # removes the run's whole folder, its own files too
+}
 
 
-def test_framing_confinement_and_leftovers(tmp_path):
-    """One run with the reference, the stdlib and implementations that break the protocol, return
-    what cannot be encoded, vandalise the run's folder, fork a daemon and a spinning child, flood
-    stderr, remove their temporary folder: each gets its own verdict, the stdlib's is unchanged,
-    and no file or process outlives the run."""
-    names = NEW + (["vandal"] if sandbox_works() else [])
-    out = tmp_path / "results.json"
+@pytest.mark.parametrize("sandbox", [True, False], ids=["bwrap", "no-sandbox"])
+def test_confinement_with_and_without_the_sandbox(tmp_path, sandbox):
+    """One run with the reference, the stdlib and implementations that break the protocol,
+    write into every pipe and folder they can reach, kill their parent, remove the run's folder,
+    fork a daemon, flood stderr: each gets its own verdict (the one its fixture says), the
+    stdlib's results are what it gets alone, the user's folder holds only what a vandal put
+    there, and no file or process outlives the run."""
+    if sandbox and not sandbox_works():
+        pytest.skip("bubblewrap cannot run here: the run without it is the other case")
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "mine.txt").write_text("the user's")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     env = dict(os.environ, TMPDIR=str(scratch), PYTHONPATH=ROOT, FLOOD_MB="64")
-    argv = [sys.executable, "-m", "conformance", "--only", "machine", "--examples", "8",
-            "--seed", "1", "--step-timeout", "5", "--json", str(out), "--impl", "reference",
-            "--impl", "stdlib"]
-    for name in names:
+    base = [sys.executable, "-m", "conformance", "--only", "machine", "--examples", "8",
+            "--seed", "1", "--step-timeout", "5"] + ([] if sandbox else ["--no-sandbox"])
+    out = tmp_path / "results.json"
+    argv = base + ["--json", str(out), "--impl", "reference", "--impl", "stdlib"]
+    for name in CONFINED:
         argv += ["--impl", spec(name)]
-    result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 1, result.stdout + result.stderr
+    result = subprocess.run(argv, cwd=user, env=env, capture_output=True, text=True,
+                            timeout=1800)
+    assert result.returncode == (1 if sandbox else 3), result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     doc = json.loads(out.read_text())
     status = {i["spec"]: i["status"] for i in doc["implementations"]}
-    # The stdlib's verdict is what it gets alone with the same seed (it may meet its own known
-    # crashes: the ops drawn depend only on the reference), whatever its neighbours did.
-    alone = tmp_path / "alone.json"
-    argv = argv[:argv.index("--json")] + ["--json", str(alone), "--impl", "stdlib"]
-    subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    (control,) = json.loads(alone.read_text())["implementations"]
-    assert control["spec"] == "stdlib"
-    want = {"reference": "conformant", "stdlib": control["status"],
-            spec("extra_reply"): "crashed",
-            spec("unencodable"): "divergent", spec("forker"): "conformant",
-            spec("flood"): "conformant", spec("rm_tmp"): "crashed"}
-    if "vandal" in names:  # in the sandbox it can only damage its own folder
-        want[spec("vandal")] = "conformant"
+    want = {spec(name): modes[not sandbox] for name, modes in CONFINED.items()}
+    want.update(reference="conformant", stdlib=status["stdlib"])
     assert status == want
-    rows = {name: [r for r in doc["results"] if r["impl"] == spec(name)] for name in names}
+    if not sandbox:  # vandals first
+        assert [i["status"] for i in doc["implementations"]][:3] == ["vandal"] * 3
+    rows = {name: [r for r in doc["results"] if r["impl"] == spec(name)] for name in CONFINED}
     protocol = [r["detail"] for r in rows["extra_reply"] if r["status"] == "crash"]
     assert protocol and all("broke the worker protocol" in d for d in protocol)
     odd = [r for r in rows["unencodable"] if r["status"] != "pass"]
@@ -213,7 +226,26 @@ def test_framing_confinement_and_leftovers(tmp_path):
     assert any("could not encode" in r["detail"] for r in odd)
     dead = [r["detail"] for r in rows["rm_tmp"] if r["status"] == "crash"]
     assert dead and not any("inherited" in d for d in dead)
+    crashes = [r["detail"] for r in rows["lingerer"] if r["status"] == "crash"]
+    assert crashes and all("SIGSEGV" in d and "hung" not in d for d in crashes)
+    if not sandbox:  # what its killed harness did not check has a row saying so
+        unchecked = [r for r in rows["parent_killer"] if r["status"] == "error"]
+        assert unchecked and all("killed by SIGKILL" in r["detail"] for r in unchecked)
+    # The stdlib's results are those it gets alone with the same seed (it may meet its own
+    # known crashes: the ops drawn depend only on the reference), whatever its neighbours did.
+    alone = tmp_path / "alone.json"
+    subprocess.run(base + ["--json", str(alone), "--impl", "stdlib"], cwd=user, env=env,
+                   capture_output=True, text=True, timeout=900)
+    assert outcomes(json.loads(alone.read_text()), "stdlib") == outcomes(doc, "stdlib")
+    assert sorted(os.listdir(user)) == (["mine.txt"] if sandbox
+                                        else ["mine.txt", "outsider-was-here"])
+    assert (user / "mine.txt").read_text() == "the user's"
     assert leftovers(scratch) == ([], [])
+
+
+def outcomes(doc, impl):
+    return sorted((r["clause"], r["status"], (r.get("finding") or {}).get("identity"))
+                  for r in doc["results"] if r["impl"] == impl)
 
 
 def test_stderr_kept_is_bounded(tmp_path):

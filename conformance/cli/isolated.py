@@ -78,6 +78,10 @@ def run_each(args, specs):
     # The implementations' folders, one at a time: RUN/impl-N. Each harness keeps its own
     # files (the reference's maps, pytest's) in a folder beside RUN, not above any worker's.
     folder = tempfile.mkdtemp(prefix="mmapconf-run-")
+    # A file of the run's own in its folder: a folder removed and made again (a harness makes
+    # its implementation's folder again) is seen without it, whatever inodes are reused.
+    with open(os.path.join(folder, "run"), "w") as f:
+        f.write(f"the folder of a run of python -m conformance (pid {os.getpid()})\n")
     infos, collected, stopped = [], {"results": [], "skipped": {}, "parts": {}}, None
     try:
         for n, (spec, by_name) in enumerate(specs):

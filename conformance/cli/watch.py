@@ -12,9 +12,9 @@ LIMIT = 20000
 
 
 def snapshot(folders, skip=()):
-    """{path: ("dir",) or ("file", size, mtime_ns)} of `folders` and everything below them (at
-    most LIMIT entries each), leaving out the paths under `skip`. A folder's own mtime is not
-    kept: the run makes and removes its own files beside watched ones."""
+    """{path: ("dir", inode) or ("file", inode, size, mtime_ns)} of `folders` and everything
+    below them (at most LIMIT entries each), leaving out the paths under `skip`. A folder's
+    mtime is not kept: the run makes and removes its own files beside watched ones."""
     skip = {os.path.realpath(p) for p in skip}
     seen = {}
     for top in dict.fromkeys(os.path.realpath(f) for f in folders):
@@ -23,14 +23,17 @@ def snapshot(folders, skip=()):
         count = 0
         for folder, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if os.path.join(folder, d) not in skip)
-            seen[folder] = ("dir",)
+            try:
+                seen[folder] = ("dir", os.lstat(folder).st_ino)
+            except OSError:
+                continue
             for name in sorted(files):
                 path = os.path.join(folder, name)
                 try:
                     st = os.lstat(path)
                 except OSError:
                     continue
-                seen[path] = ("file", st.st_size, st.st_mtime_ns)
+                seen[path] = ("file", st.st_ino, st.st_size, st.st_mtime_ns)
             count += 1 + len(files)
             if count >= LIMIT:
                 break
