@@ -350,6 +350,8 @@ class Session:
     def pytest_sessionfinish(self, session):
         path = session.config.getoption("--mmap-json")
         if path and not hasattr(session.config, "workerinput"):
+            # Its folder again if an implementation removed it (run without a sandbox).
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             tmp = f"{path}.tmp{os.getpid()}"
             with open(tmp, "w") as f:
                 json.dump(self.document(), f)
