@@ -10,6 +10,8 @@ import sys
 from conformance.cli import isolated, watch
 from conformance.results import not_checked
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def test_watch_sees_new_changed_and_removed_files_but_not_skipped_ones(tmp_path):
     (tmp_path / "keep.txt").write_text("a")
@@ -90,4 +92,18 @@ def test_the_harness_of_one_implementation_gets_the_run_s_options():
         assert argv[argv.index(flag) + 1] == value
     assert "--strict-messages" in argv and "-n" not in argv
     assert json.dumps(argv)  # nothing but strings
+
+
+
+def test_the_run_s_own_output_file_is_not_watched(tmp_path):
+    """`python -m conformance > log.txt` in the folder watched: the run writes it, not the
+    implementation."""
+    log = tmp_path / "log.txt"
+    code = ("import sys; from conformance.cli import watch; "
+            "b = watch.snapshot([sys.argv[1]]); print('x' * 100, flush=True); "
+            "print(watch.changes(b, watch.snapshot([sys.argv[1]])), file=sys.stderr)")
+    with open(log, "w") as out:
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], stdout=out,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert done.stderr.strip() == "[]"
 

@@ -64,6 +64,7 @@ def sign(key, line):
 def run_each(args, specs):
     """(infos, collected, stopped by) of `specs` run one at a time."""
     from conformance.cli.options import Usage
+    from conformance.engine.lockstep import Interrupted
     from impls import process
     from impls.adapters import UsageError
     from impls.interpreters import resolve
@@ -78,28 +79,16 @@ def run_each(args, specs):
     # The implementations' folders, one at a time: RUN/impl-N. Each harness keeps its own
     # files (the reference's maps, pytest's) in a folder beside RUN, not above any worker's.
     folder = tempfile.mkdtemp(prefix="mmapconf-run-")
-    # A file of the run's own in its folder: a folder removed and made again (a harness makes
-    # its implementation's folder again) is seen without it, whatever inodes are reused.
-    with open(os.path.join(folder, "run"), "w") as f:
-        f.write(f"the folder of a run of python -m conformance (pid {os.getpid()})\n")
     infos, collected, stopped = [], {"results": [], "skipped": {}, "parts": {}}, None
     try:
         for n, (spec, by_name) in enumerate(specs):
             if stopped:
                 break
-            own = os.path.join(folder, f"impl-{n}")
-            os.makedirs(own)  # RUN again, if an implementation removed it
-            harness = tempfile.mkdtemp(prefix="mmapconf-harness-")
-            watched = [os.getcwd(), folder]
-            outputs = [own, harness] + ([args.db] if args.db else [])
-            before = watch.snapshot(watched, skip=outputs)
             try:
-                one, stopped = _run_one(args, spec, by_name, own, harness,
-                                        workers(args))
-            finally:
-                shutil.rmtree(harness, ignore_errors=True)
-            changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
-            shutil.rmtree(own, ignore_errors=True)
+                one, changed, stopped = _watched(args, spec, by_name, folder, n)
+            except Interrupted as exc:  # between two implementations: the next is not started
+                stopped = str(exc)
+                break
             for info in one["infos"]:
                 if changed:
                     info["vandal"] = info.get("vandal", []) + changed
@@ -114,11 +103,27 @@ def run_each(args, specs):
     return infos, collected, stopped
 
 
-def workers(args):
-    """pytest-xdist processes for one implementation's run: none unless -n asks (the
-    implementation can write into the pipes of the harness that started its worker, and
-    pytest-xdist's between its processes are not made to be lied on)."""
-    return args.workers
+def _watched(args, spec, by_name, folder, n):
+    """(its results, what it changed outside its folder, stopped by) of implementation `n`."""
+    own = os.path.join(folder, f"impl-{n}")
+    os.makedirs(own)  # RUN too, if an implementation before removed it
+    # A file of the run's own in its folder: a folder removed and made again (a harness makes
+    # its implementation's folder again) is seen by it, whatever inodes the system reuses.
+    with open(os.path.join(folder, "run"), "w") as f:
+        f.write(f"the folder of a run of python -m conformance (pid {os.getpid()})\n")
+    harness = tempfile.mkdtemp(prefix="mmapconf-harness-")
+    watched = [os.getcwd(), folder]
+    outputs = [own, harness] + ([args.db] if args.db else [])
+    try:
+        before = watch.snapshot(watched, skip=outputs)
+        # pytest-xdist only where -n asks: the implementation can write into the pipes of the
+        # harness process that started its worker, and pytest-xdist's are not made to be lied on.
+        one, stopped = _run_one(args, spec, by_name, own, harness, args.workers)
+        changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
+    finally:
+        shutil.rmtree(harness, ignore_errors=True)
+        shutil.rmtree(own, ignore_errors=True)
+    return one, changed, stopped
 
 
 def child_argv(args, spec, fd, n):

@@ -5,6 +5,7 @@ sandbox: what it changed there is a result of it (`vandal`)."""
 from __future__ import annotations
 
 import os
+import stat
 
 # Entries looked at under one folder: a run started in a large tree (a home folder) watches
 # this many of it, not all of it.
@@ -16,6 +17,7 @@ def snapshot(folders, skip=()):
     below them (at most LIMIT entries each), leaving out the paths under `skip`. A folder's
     mtime is not kept: the run makes and removes its own files beside watched ones."""
     skip = {os.path.realpath(p) for p in skip}
+    ours = _output_files()
     seen = {}
     for top in dict.fromkeys(os.path.realpath(f) for f in folders):
         if any(_under(top, s) for s in skip):
@@ -33,11 +35,26 @@ def snapshot(folders, skip=()):
                     st = os.lstat(path)
                 except OSError:
                     continue
-                seen[path] = ("file", st.st_ino, st.st_size, st.st_mtime_ns)
+                if (st.st_dev, st.st_ino) not in ours:
+                    seen[path] = ("file", st.st_ino, st.st_size, st.st_mtime_ns)
             count += 1 + len(files)
             if count >= LIMIT:
                 break
     return seen
+
+
+def _output_files():
+    """{(device, inode)} of the files this process's stdout and stderr go to (`> log.txt` in
+    the folder watched): the run writes those itself."""
+    found = set()
+    for fd in (1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found.add((st.st_dev, st.st_ino))
+    return found
 
 
 def _under(path, folder):
