@@ -228,7 +228,9 @@ def pytest_runtest_makereport(item, call):
     if (report.when == "call" and report.failed and marker and spec and call.excinfo is not None
             and call.excinfo.errisinstance(AssertionError)):
         _python3_clause_at_2_7(item, report, marker.args[0], spec)
-    if report.when != "call" or not report.skipped or not isinstance(report.longrepr, tuple):
+    # `na` from the test or from a fixture it needs (a skip at setup).
+    if (report.when not in ("setup", "call") or not report.skipped
+            or not isinstance(report.longrepr, tuple)):
         return
     reason = report.longrepr[2]
     if reason.startswith("Skipped: "):
@@ -308,7 +310,8 @@ class Session:
         rows = [json.loads(v) for k, v in report.user_properties if k == RESULTS_KEY]
         if not (report.when == "call" or (report.when == "setup" and report.skipped)):
             rows = []
-        if report.skipped and report.when == "setup" and "[" in report.nodeid:
+        if (report.skipped and report.when == "setup" and "[" in report.nodeid
+                and not rows):  # an `na` says something of its clause, not of the whole
             self._skipped(report)
         about = next((json.loads(v) for k, v in report.user_properties if k == ITEM_KEY), None)
         spec = about["spec"] if about else _spec_from_nodeid(self.config, report.nodeid)

@@ -107,3 +107,27 @@ def test_the_run_s_own_output_file_is_not_watched(tmp_path):
                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert done.stderr.strip() == "[]"
 
+
+
+def test_na_from_a_fixture_is_a_result_of_its_clause(tmp_path):
+    """A clause test whose fixture finds the clause cannot apply (pytest.skip("na: ...") at
+    setup, as the large maps' on wasm32) gives the clause an `na` row: it used to give none,
+    which a crashed implementation's verdict hid."""
+    (tmp_path / "test_it.py").write_text(
+        "import pytest\n\n"
+        "@pytest.fixture\n"
+        "def cannot(mmap_impl):\n"
+        "    pytest.skip('na: not here')\n\n"
+        "@pytest.mark.clause('large.len')\n"
+        "def test_it(cannot, check):\n"
+        "    raise AssertionError('not reached')\n")
+    out = tmp_path / "out.json"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p",
+                           "conformance.pytest_plugin", "--impl", "reference", "--mmap-json",
+                           str(out), "test_it.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    doc = json.loads(out.read_text())
+    assert [(r["clause"], r["status"], r["detail"]) for r in doc["results"]] == [
+        ("large.len", "na", "not here")], done.stdout
+    assert doc["skipped"] == {}
