@@ -66,7 +66,14 @@ def started(scratch):
     return False
 
 
-def test_sigterm_writes_results_marked_incomplete(tmp_path):
+SANDBOXES = pytest.mark.parametrize("sandbox", [[], ["--no-sandbox"]],
+                                    ids=["default", "no-sandbox"])
+
+
+@SANDBOXES
+def test_sigterm_writes_results_marked_incomplete(tmp_path, sandbox):
+    """(Without a sandbox the signal reaches the run, which stops the harness process of the
+    implementation running and takes what it had.)"""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     out = tmp_path / "results.json"
@@ -74,7 +81,7 @@ def test_sigterm_writes_results_marked_incomplete(tmp_path):
     env = dict(os.environ, TMPDIR=str(scratch), PYTHONPATH=ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance", "--impl", "stdlib", "--examples", "100000",
-         "--only", "machine", "--json", str(out)], cwd=ROOT, env=env,
+         "--only", "machine", "--json", str(out), *sandbox], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         while not started(scratch) and proc.poll() is None:
@@ -93,12 +100,14 @@ def test_sigterm_writes_results_marked_incomplete(tmp_path):
     assert leftovers(scratch) == ([], [])
 
 
-def test_time_limit_ends_the_run_with_what_it_has(tmp_path):
+@SANDBOXES
+def test_time_limit_ends_the_run_with_what_it_has(tmp_path, sandbox):
     out = tmp_path / "results.json"
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     result = conformance(scratch, "--impl", "reference", "--examples", "100000", "--only",
-                         "machine", "--time-limit", "5", "--json", str(out), timeout=300)
+                         "machine", "--time-limit", "5", "--json", str(out), *sandbox,
+                         timeout=300)
     assert result.returncode == 3, result.stdout + result.stderr
     doc = json.loads(out.read_text())
     assert doc["incomplete"] is True and doc["stopped_by"] == "the time limit"
