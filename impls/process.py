@@ -9,6 +9,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -151,6 +152,17 @@ def sandbox_argv(home):
     return argv
 
 
+def channel():
+    """(read end, write end) of a one-way channel to or from a worker: a socket pair, not a
+    pipe. Any process of the same user can open another's pipe through /proc/PID/fd and write
+    into it; a socket cannot be opened that way (ENXIO), so no implementation can speak for
+    another's worker, or for a harness, where no sandbox hides them."""
+    reader, writer = socket.socketpair()
+    reader.shutdown(socket.SHUT_WR)
+    writer.shutdown(socket.SHUT_RD)
+    return reader.detach(), writer.detach()
+
+
 def _user_base():
     """Where the user's own packages (`pip install --user`) are, found from the real HOME: a
     worker with a HOME of its own still imports them."""
@@ -216,8 +228,8 @@ class Worker:
             env.update(HOME=self.home, PYTHONDONTWRITEBYTECODE="1",
                        PYTHONUSERBASE=env.get("PYTHONUSERBASE") or _user_base())
         argv = (sandbox_argv(self.home) if self.sandbox else []) + self.argv
-        down_r, down_w = os.pipe()
-        up_r, up_w = os.pipe()
+        down_r, down_w = channel()
+        up_r, up_w = channel()
         err_r, err_w = os.pipe()
         try:
             proc = subprocess.Popen(

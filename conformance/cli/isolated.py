@@ -161,7 +161,7 @@ def _run_one(args, spec, by_name, own, harness, n):
 
     key = secrets.token_hex(32).encode()
     token = secrets.token_hex(8)
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = process.channel()
     env = dict(os.environ, TMPDIR=harness, PYTHONDONTWRITEBYTECODE="1",
                **{SUBRUN_ENV: token, IMPLS_ENV: own})
     err_r, err_w = os.pipe()
