@@ -305,3 +305,28 @@ def test_a_crash_is_told_by_the_process_while_a_child_holds_the_pipe(module_dir,
         assert not [pid for pid, (_, env) in process._processes().items() if marks in env]
     finally:
         w.stop()
+
+
+def test_no_other_process_can_open_a_worker_s_channels():
+    """A worker's request and reply channels are sockets: another process of the user (a
+    hostile implementation beside it, without a sandbox) cannot open them through /proc and
+    write a reply for it, as it could a pipe."""
+    w = Worker([sys.executable, WORKER, "mmap:mmap"], sandbox=False)
+    try:
+        w.start()
+        pid = w.proc.pid
+        channels = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    channels.append(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                pass
+        assert len(channels) >= 2
+        for path in channels:
+            with pytest.raises(OSError):
+                os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        reply = w.request({"op": o.Open(b"abc").json()})
+        assert reply["obs"]["state"] == "open"
+    finally:
+        w.stop()

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Correct with its own maps, but its first map writes `null` lines into every pipe it can reach
-through /proc: the reply pipes of the other workers running, and every pipe its parent (the
-harness) holds, its result channel included."""
+"""Correct with its own maps, but its first map writes `null` lines into every pipe or socket it
+can open through /proc: those of the other workers running (their reply channels), and those of
+its parent (the harness: its result channel, the stderr pipes of its workers)."""
 
 import os
 
@@ -18,7 +18,7 @@ def _pipes(pid):
     found = []
     for fd in fds:
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("pipe:"):
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(("pipe:", "socket:")):
                 found.append(f"/proc/{pid}/fd/{fd}")
         except OSError:
             pass
