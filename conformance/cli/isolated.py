@@ -175,9 +175,9 @@ def _run_one(args, spec, by_name, own, harness, n):
     finally:
         os.close(write_fd)
         os.close(err_w)
+    stderr = process.StderrTail(err_r)
     received, stopped, code = Received(key), None, None
     try:
-        stderr = process.StderrTail(err_r)
         try:
             proc.stdin.write(key + b"\n")
             proc.stdin.close()
