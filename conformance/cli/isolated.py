@@ -79,13 +79,14 @@ def run_each(args, specs):
     # The implementations' folders, one at a time: RUN/impl-N. Each harness keeps its own
     # files (the reference's maps, pytest's) in a folder beside RUN, not above any worker's.
     folder = tempfile.mkdtemp(prefix="mmapconf-run-")
+    user = os.getcwd()  # named once: an implementation may remove it
     infos, collected, stopped = [], {"results": [], "skipped": {}, "parts": {}}, None
     try:
         for n, (spec, by_name) in enumerate(specs):
             if stopped:
                 break
             try:
-                one, changed, stopped = _watched(args, spec, by_name, folder, n)
+                one, changed, stopped = _watched(args, spec, by_name, folder, user, n)
             except Interrupted as exc:  # between two implementations: the next is not started
                 stopped = str(exc)
                 break
@@ -103,8 +104,9 @@ def run_each(args, specs):
     return infos, collected, stopped
 
 
-def _watched(args, spec, by_name, folder, n):
-    """(its results, what it changed outside its folder, stopped by) of implementation `n`."""
+def _watched(args, spec, by_name, folder, user, n):
+    """(its results, what it changed outside its folder and in `user`, the folder the run was
+    started in, stopped by) of implementation `n`."""
     own = os.path.join(folder, f"impl-{n}")
     os.makedirs(own)  # RUN too, if an implementation before removed it
     # A file of the run's own in its folder: a folder removed and made again (a harness makes
@@ -112,7 +114,7 @@ def _watched(args, spec, by_name, folder, n):
     with open(os.path.join(folder, "run"), "w") as f:
         f.write(f"the folder of a run of python -m conformance (pid {os.getpid()})\n")
     harness = tempfile.mkdtemp(prefix="mmapconf-harness-")
-    watched = [os.getcwd(), folder]
+    watched = [user, folder]
     outputs = [own, harness] + ([args.db] if args.db else [])
     try:
         before = watch.snapshot(watched, skip=outputs)
