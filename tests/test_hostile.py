@@ -182,6 +182,7 @@ CONFINED = {
     "pipe_writer": ("conformant", "conformant"),  # writes into every pipe it can open
     "outsider": ("conformant", "vandal"),  # writes into the user's current folder
     "parent_killer": ("conformant", "incomplete"),  # kills the process that started it
+    "parent_stopper": ("conformant", "conformant"),  # stops it (SIGSTOP): it is continued
     "rm_run": ("crashed", "vandal"),  # removes the run's whole folder, its own files too
 }
 

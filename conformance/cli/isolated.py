@@ -28,6 +28,7 @@ SAID = ("python -m conformance: without a sandbox the implementations run one at
 SUBRUN_ENV = "MMAPCONF_SUBRUN"  # carried by an implementation's harness and all it starts
 IMPLS_ENV = "MMAPCONF_IMPLS"  # where an implementation's harness puts its workers' folders
 WAIT_AFTER_STOP = 120.0  # seconds a stopped harness has to send what it has
+LOOK_EVERY = 1.0  # seconds between looks at a silent harness (stopped by SIGSTOP?)
 
 
 class Channel:
@@ -226,6 +227,15 @@ def _ended(code, tail):
                                                                    if said else "")
 
 
+def _stopped(pid):
+    """Whether process `pid` is stopped by a signal (state T in /proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] == b"T"
+    except (OSError, IndexError):
+        return False
+
+
 class Received:
     """What one implementation's harness sent: its implementation's facts, its result rows as
     they came, and its end; and any line it did not sign (written into the pipe by another)."""
@@ -235,6 +245,7 @@ class Received:
         self.infos, self.rows, self.done, self.forged = [], [], None, []
         self.buffer = b""
         self.stopped = None
+        self.continued = 0  # times the harness was found stopped, and continued
 
     def read(self, fd, proc, seconds):
         """Read until the harness has ended (or `seconds` have passed)."""
@@ -244,11 +255,14 @@ class Received:
 
         deadline = None if seconds is None else time.monotonic() + seconds
         while True:
-            left = 3600.0 if deadline is None else deadline - time.monotonic()
+            left = LOOK_EVERY if deadline is None else deadline - time.monotonic()
             if left <= 0:
                 return
-            ready = process.readable_or_ended(fd, proc, left)
+            ready = process.readable_or_ended(fd, proc, min(left, LOOK_EVERY))
             if ready is None:
+                if _stopped(proc.pid):  # by its implementation (SIGSTOP): it goes on
+                    self.continued += 1
+                    os.kill(proc.pid, signal.SIGCONT)
                 continue
             chunk = os.read(fd, 1 << 16) if ready else b""
             if not chunk:
