@@ -87,7 +87,8 @@ def run_each(args, specs):
             if stopped:
                 break
             try:
-                one, changed, stopped = _watched(args, spec, by_name, folder, user, n)
+                one, changed, stopped = _watched(args, spec, by_name, folder, user, n,
+                                                 parts_apart(args, specs))
             except Interrupted as exc:  # between two implementations: the next is not started
                 stopped = str(exc)
                 break
@@ -105,7 +106,7 @@ def run_each(args, specs):
     return infos, collected, stopped
 
 
-def _watched(args, spec, by_name, folder, user, n):
+def _watched(args, spec, by_name, folder, user, n, parts):
     """(its results, what it changed outside its folder and in `user`, the folder the run was
     started in, stopped by) of implementation `n`."""
     own = os.path.join(folder, f"impl-{n}")
@@ -119,9 +120,7 @@ def _watched(args, spec, by_name, folder, user, n):
     outputs = [own, harness] + ([args.db] if args.db else [])
     try:
         before = watch.snapshot(watched, skip=outputs)
-        # pytest-xdist only where -n asks: the implementation can write into the pipes of the
-        # harness process that started its worker, and pytest-xdist's are not made to be lied on.
-        one, stopped = _run_one(args, spec, by_name, own, harness, args.workers)
+        one, stopped = _run_one(args, spec, by_name, own, harness, parts)
         changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
     finally:
         shutil.rmtree(harness, ignore_errors=True)
@@ -129,8 +128,10 @@ def _watched(args, spec, by_name, folder, user, n):
     return one, changed, stopped
 
 
-def child_argv(args, spec, fd, n):
-    """The command line of one implementation's harness: the run's own options, for it."""
+def child_argv(args, spec, fd, part=None):
+    """The command line of one implementation's harness: the run's own options, for it; with
+    `part` ("machine" or "clauses"), that part of the suite only (the known findings are
+    replayed with the machine)."""
     argv = [sys.executable, "-m", "conformance", "run", "--impl", spec, "--no-sandbox",
             "--isolated-channel", str(fd), "--examples", str(args.examples),
             "--steps", str(args.steps), "--shrink-seconds", str(args.shrink_seconds),
@@ -139,9 +140,9 @@ def child_argv(args, spec, fd, n):
         argv += ["--seed", str(args.run_seed)]
     if args.db:
         argv += ["--db", args.db]
-    if n and n != "1":
-        argv += ["-n", n]
-    for flag, value in (("--only", args.only), ("-k", args.keyword),
+    if part == "clauses":
+        argv.append("--isolated-no-replay")
+    for flag, value in (("--only", part or args.only), ("-k", args.keyword),
                         ("--expectations-dir", args.expectations_dir),
                         ("--repro-dir", args.repro_dir)):
         if value is not None:
@@ -155,58 +156,139 @@ def child_argv(args, spec, fd, n):
     return argv
 
 
-def _run_one(args, spec, by_name, own, harness, n):
+def parts_apart(args, specs):
+    """The parts of the suite each implementation's harnesses run side by side: its machine and
+    its clause tests in two processes where -n (or, by default, a run of several
+    implementations on several cores) gives two, else everything in one. pytest-xdist is never
+    used: an implementation can write into the pipes of the harness process that started its
+    worker, and pytest-xdist's own are not made to be lied on (one hung a run so)."""
+    if args.workers == "auto":
+        cores = os.cpu_count() or 1
+    elif args.workers:
+        cores = int(args.workers)
+    else:
+        cores = min(len(specs), os.cpu_count() or 1)
+    return ["machine", "clauses"] if cores > 1 and args.only is None else [None]
+
+
+class Harness:
+    """One harness process of one implementation, and what it sent: started at once, its
+    channel read by a thread until it ends."""
+
+    def __init__(self, args, spec, part, env):
+        import threading
+
+        from impls import process
+
+        self.key = secrets.token_hex(32).encode()
+        self.received = Received(self.key)
+        read_fd, write_fd = process.channel()
+        err_r, err_w = os.pipe()
+        try:
+            self.proc = subprocess.Popen(child_argv(args, spec, write_fd, part),
+                                         stdin=subprocess.PIPE, stderr=err_w,
+                                         pass_fds=(write_fd,), env=env)
+        except BaseException:
+            for fd in (read_fd, err_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(write_fd)
+            os.close(err_w)
+        self.read_fd, self.code = read_fd, None
+        self.stderr = process.StderrTail(err_r)
+        try:
+            self.proc.stdin.write(self.key + b"\n")
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        self.limit = None  # seconds left to send what it has, once stopped
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        self.received.read(self.read_fd, self.proc, None)
+
+    def stop(self):
+        """Ask it to end with what it has (SIGTERM; Ctrl-C reached it already)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def finish(self):
+        """Its exit status once it has ended (None if it would not), its tree killed."""
+        from impls import process
+
+        try:
+            self.code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        process.kill_tree(self.proc)
+        self.thread.join(5)
+        os.close(self.read_fd)
+        return self.code
+
+
+def _run_one(args, spec, by_name, own, harness, parts):
     """({"infos", "collected"}, stopped by) of one implementation, whatever became of its
-    harness."""
+    harnesses (one per part in `parts`)."""
+    import time
+
     from conformance.cli.options import Usage
     from conformance.engine.lockstep import Interrupted
     from impls import process
 
-    key = secrets.token_hex(32).encode()
     token = secrets.token_hex(8)
-    read_fd, write_fd = process.channel()
-    env = dict(os.environ, TMPDIR=harness, PYTHONDONTWRITEBYTECODE="1",
-               **{SUBRUN_ENV: token, IMPLS_ENV: own})
-    err_r, err_w = os.pipe()
+    running, stopped = [], None
     try:
-        proc = subprocess.Popen(child_argv(args, spec, write_fd, n), stdin=subprocess.PIPE,
-                                stderr=err_w, pass_fds=(write_fd,), env=env)
-    except BaseException:
-        for fd in (read_fd, err_r):
-            os.close(fd)
-        raise
+        for part in parts:
+            # Each harness its own folders: the end of one sweeps its folder's workers.
+            mine = os.path.join(own, part or "all")
+            os.makedirs(mine, exist_ok=True)
+            env = dict(os.environ, TMPDIR=harness, PYTHONDONTWRITEBYTECODE="1",
+                       **{SUBRUN_ENV: token, IMPLS_ENV: mine})
+            running.append(Harness(args, spec, part, env))
+        deadline = None
+        while any(h.thread.is_alive() for h in running):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            try:
+                for h in running:
+                    h.thread.join(0.2)  # short: the main thread takes the signals
+            except Interrupted as exc:  # Ctrl-C reached them too; SIGTERM or the limit not
+                stopped = str(exc)
+                deadline = time.monotonic() + WAIT_AFTER_STOP
+                for h in running:
+                    h.stop()
     finally:
-        os.close(write_fd)
-        os.close(err_w)
-    stderr = process.StderrTail(err_r)
-    received, stopped, code = Received(key), None, None
-    try:
-        try:
-            proc.stdin.write(key + b"\n")
-            proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            received.read(read_fd, proc, None)
-        except Interrupted as exc:  # Ctrl-C reached it too; SIGTERM or the time limit did not
-            stopped = str(exc)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-            received.read(read_fd, proc, WAIT_AFTER_STOP)
-        try:
-            code = proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    finally:
-        process.kill_tree(proc)
+        for h in running:
+            h.finish()
         process.sweep(marks=[f"{SUBRUN_ENV}={token}\0".encode()])
-        os.close(read_fd)
-    tail = stderr.text()
-    if code == 2 and received.done is None:  # a usage error only it could see (-k, say)
-        raise Usage(_last_line(tail).partition("error: ")[2] or _last_line(tail))
-    if args.verbose and tail:
-        sys.stderr.write(tail)
-    return received.result(spec, _ended(code, tail)), stopped or received.stopped
+    tails = [h.stderr.text() for h in running]
+    for h, tail in zip(running, tails):
+        if h.code == 2 and h.received.done is None:  # a usage error only it could see (-k)
+            raise Usage(_last_line(tail).partition("error: ")[2] or _last_line(tail))
+        if args.verbose and tail:
+            sys.stderr.write(tail)
+    results = [h.received.result(spec, _ended(h.code, tail)) for h, tail in zip(running, tails)]
+    stopped = stopped or next((h.received.stopped for h in running if h.received.stopped), None)
+    return _merged(results), stopped
+
+
+def _merged(results):
+    """One implementation's {"infos", "collected"} from those of its harnesses."""
+    infos = results[0]["infos"]
+    collected = {"results": [], "skipped": {}, "parts": {}}
+    for one in results:
+        for info, theirs in zip(infos, one["infos"]):
+            for key in ("ended", "vandal"):
+                if theirs.get(key) and theirs is not info:
+                    info[key] = info.get(key) or theirs[key]
+        got = one["collected"] or {}
+        collected["results"] += got.get("results", [])
+        collected["skipped"].update(got.get("skipped", {}))
+        for spec, ran in got.get("parts", {}).items():
+            collected["parts"][spec] = sorted(set(collected["parts"].get(spec, [])) | set(ran))
+    return {"infos": infos, "collected": collected}
 
 
 def _last_line(text):

@@ -130,6 +130,7 @@ def build_parser():
     # Internal: the run of one implementation that a run without a sandbox starts per
     # implementation (conformance/cli/isolated.py); its results go to this descriptor.
     parser.add_argument("--isolated-channel", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--isolated-no-replay", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show pytest's own output instead of the progress of each "
                         "implementation: its progress dots, and the traceback of every test "
@@ -557,7 +558,8 @@ def run(argv):
                 engine = {"pool": pool, "messages": _messages(),
                           "strict_messages": args.strict_messages}
                 with progress(args, infos, known, tmp) as shown:
-                    replayed = known_findings.replay_all(infos, assigned, **engine)
+                    replayed = ([] if args.isolated_no_replay  # its other harness does
+                                else known_findings.replay_all(infos, assigned, **engine))
                     if shown:
                         shown.update(shown.model.add_rows, replayed)
                     if channel is not None:
