@@ -183,7 +183,9 @@ CONFINED = {
     "outsider": ("conformant", "vandal"),  # writes into the user's current folder
     "parent_killer": ("conformant", "incomplete"),  # kills the process that started it
     "parent_stopper": ("conformant", "conformant"),  # stops it (SIGSTOP): it is continued
-    "rm_run": ("crashed", "vandal"),  # removes the run's whole folder, its own files too
+    # Removes the run's whole folder; in bubblewrap only its own files, whose loss makes its
+    # next steps fail one way or another, as the timing of its workers' restarts falls.
+    "rm_run": ({"crashed", "divergent"}, "vandal"),
 }
 
 
@@ -216,7 +218,9 @@ def test_confinement_with_and_without_the_sandbox(tmp_path, sandbox):
     status = {i["spec"]: i["status"] for i in doc["implementations"]}
     want = {spec(name): modes[not sandbox] for name, modes in CONFINED.items()}
     want.update(reference="conformant", stdlib=status["stdlib"])
-    assert status == want
+    assert status.keys() == want.keys()
+    assert {name: got for name, got in status.items()
+            if got not in (want[name] if isinstance(want[name], set) else {want[name]})} == {}
     if not sandbox:  # vandals first
         assert [i["status"] for i in doc["implementations"]][:2] == ["vandal"] * 2
     rows = {name: [r for r in doc["results"] if r["impl"] == spec(name)] for name in CONFINED}
