@@ -114,3 +114,29 @@ def test_time_limit_ends_the_run_with_what_it_has(tmp_path, sandbox):
     (info,) = doc["implementations"]
     assert info["status"] == "incomplete" and "the time limit" in info["reason"]
     assert leftovers(scratch) == ([], [])
+
+
+def test_a_stop_raised_where_python_can_only_print_it_is_not_printed(capsys):
+    """Ctrl-C landing in a gc callback (Hypothesis has one): its Interrupted is swallowed there,
+    and must not print a traceback (the run stops at its next example anyway); any other
+    exception there is printed as usual."""
+    import gc
+
+    from conformance.cli.run import stopping
+    from conformance.engine.lockstep import Interrupted
+
+    def stop(phase, info):
+        raise Interrupted("Ctrl-C")
+
+    def other(phase, info):
+        raise ValueError("not ours")
+
+    with stopping():
+        for callback in (stop, other):
+            gc.callbacks.append(callback)
+            try:
+                gc.collect()
+            finally:
+                gc.callbacks.remove(callback)
+    err = capsys.readouterr().err
+    assert "Interrupted" not in err and "ValueError: not ours" in err

@@ -457,6 +457,8 @@ def stopping(time_limit=None):
     STOP.update(why=None, defer=False)
     signals = [signal.SIGTERM, signal.SIGINT, signal.SIGALRM]
     saved = {sig: signal.signal(sig, _on_signal) for sig in signals}
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_stops(hook)
     if time_limit:
         signal.setitimer(signal.ITIMER_REAL, time_limit)
     try:
@@ -465,6 +467,19 @@ def stopping(time_limit=None):
         signal.setitimer(signal.ITIMER_REAL, 0)
         for sig, handler in saved.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = hook
+
+
+def _quiet_stops(hook):
+    """The stop's Interrupted raised where Python can only print it (a gc callback's "Exception
+    ignored in"): not printed, as a traceback would be; the run stops at its next example
+    anyway (lockstep.stop_if_asked). Anything else goes to `hook`."""
+
+    def unraisable(info):
+        if not isinstance(info.exc_value, Interrupted):
+            hook(info)
+
+    return unraisable
 
 
 @contextlib.contextmanager
