@@ -309,8 +309,10 @@ def pytest_argv(args, runnable, scratch, known, shown):
     # Without -v, no terminal output of pytest's: `shown` displays the run.
     output = (["-q", "--tb=short", "-rfE"] if args.verbose or shown is None
               else ["-p", "no:terminal", "--mmap-progress", shown.folder])
+    # no:unraisableexception: pytest's own hook would print a stop swallowed in a gc callback
+    # (run's stopping() keeps those quiet).
     argv = [*paths, *output, "-p", "no:cacheprovider", "-p", "no:benchmark",
-            "-p", "no:warnings", "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
+            "-p", "no:warnings", "-p", "no:unraisableexception", "--rootdir", here, "-c", os.path.join(here, "pytest.ini"),
             "--basetemp", os.path.join(scratch, "pytest"),
             "--mmap-scratch", scratch,
             "--examples", str(args.examples), "--steps", str(args.steps),
