@@ -131,3 +131,21 @@ def test_na_from_a_fixture_is_a_result_of_its_clause(tmp_path):
     assert [(r["clause"], r["status"], r["detail"]) for r in doc["results"]] == [
         ("large.len", "na", "not here")], done.stdout
     assert doc["skipped"] == {}
+
+
+def test_a_reproducer_that_leaves_a_child_is_not_a_hang_and_leaves_nothing():
+    """A reproducer script whose child keeps its output open ends when its process does, and
+    the child dies with it."""
+    from conformance.reporting import replay
+    from impls import process
+
+    script = ("import os, sys, time\n"
+              "if os.fork() == 0:\n"
+              "    time.sleep(600)\n"
+              "    os._exit(0)\n"
+              "print('parent done')\n"
+              "sys.exit(1)\n")
+    code, output = replay._run(sys.executable, script, timeout=60)
+    assert (code, output.strip()) == (1, "parent done")
+    assert not [pid for pid, (_, env) in process._processes().items()
+                if f"{process.MARK_ENV}=replay|{os.getpid()}.".encode() in env]

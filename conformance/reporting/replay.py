@@ -56,23 +56,43 @@ def _python_of(spec):
 
 def _run(python, script, *args, timeout=TIMEOUT):
     """(exit code or "hang", the last OUTPUT characters of stdout + stderr) of `script` run by
-    `python` in a fresh temporary folder."""
+    `python` in a fresh temporary folder. Its end is its process's, not its output's (a child
+    it leaves holding the output is no hang), and its whole process tree dies with it."""
+    import secrets
+
+    from impls import process
+
     with tempfile.TemporaryDirectory(prefix="mmap-replay-") as work:
         path = os.path.join(work, "repro.py")
         with open(path, "w") as f:
             f.write(script)
         # The project (for the reference) and the caller's folder (for a module:factory).
         path_entries = [ROOT, os.getcwd()]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path_entries))
-        try:
-            done = subprocess.run([python, path, *args], cwd=work, env=env, capture_output=True,
-                                  text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                                  errors="replace")
-        except subprocess.TimeoutExpired:
-            return "hang", f"(no exit within {timeout} s: stopped)"
-        except OSError as exc:
-            return "error", f"cannot start {python}: {exc.strerror or exc}"
-        return done.returncode, (done.stdout + done.stderr)[-OUTPUT:]
+        token = f"replay|{os.getpid()}.{secrets.token_hex(8)}"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(path_entries),
+                   **{process.MARK_ENV: token})
+        process.become_subreaper()  # what it leaves running comes here, to be killed
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen([python, path, *args], cwd=work, env=env, stdout=out,
+                                        stderr=err, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+            except OSError as exc:
+                return "error", f"cannot start {python}: {exc.strerror or exc}"
+            proc.mmapconf_token = token
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                code = "hang"
+            finally:
+                process.kill_tree(proc)
+            output = []
+            for f in (out, err):
+                f.seek(0)
+                output.append(f.read().decode("utf-8", "replace"))
+    if code == "hang":
+        return "hang", f"(no exit within {timeout} s: stopped)"
+    return code, "".join(output)[-OUTPUT:]
 
 
 def cannot_import(code, output):
