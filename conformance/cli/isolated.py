@@ -87,7 +87,7 @@ def run_each(args, specs):
             if stopped:
                 break
             try:
-                one, changed, stopped = _watched(args, spec, by_name, folder, user, n,
+                one, changed, stopped = _watched(args, spec, folder, user, n,
                                                  parts_apart(args, specs))
             except Interrupted as exc:  # between two implementations: the next is not started
                 stopped = str(exc)
@@ -97,16 +97,13 @@ def run_each(args, specs):
                     info["vandal"] = info.get("vandal", []) + changed
                 info["asked"] = by_name
             infos += one["infos"]
-            got = one["collected"] or {}
-            collected["results"] += got.get("results", [])
-            collected["skipped"].update(got.get("skipped", {}))
-            collected["parts"].update(got.get("parts", {}))
+            _add(collected, one["collected"])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return infos, collected, stopped
 
 
-def _watched(args, spec, by_name, folder, user, n, parts):
+def _watched(args, spec, folder, user, n, parts):
     """(its results, what it changed outside its folder and in `user`, the folder the run was
     started in, stopped by) of implementation `n`."""
     own = os.path.join(folder, f"impl-{n}")
@@ -120,7 +117,7 @@ def _watched(args, spec, by_name, folder, user, n, parts):
     outputs = [own, harness] + ([args.db] if args.db else [])
     try:
         before = watch.snapshot(watched, skip=outputs)
-        one, stopped = _run_one(args, spec, by_name, own, harness, parts)
+        one, stopped = _run_one(args, spec, own, harness, parts)
         changed = watch.changes(before, watch.snapshot(watched, skip=outputs))
     finally:
         shutil.rmtree(harness, ignore_errors=True)
@@ -202,7 +199,6 @@ class Harness:
             self.proc.stdin.close()
         except OSError:
             pass
-        self.limit = None  # seconds left to send what it has, once stopped
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
@@ -228,7 +224,7 @@ class Harness:
         return self.code
 
 
-def _run_one(args, spec, by_name, own, harness, parts):
+def _run_one(args, spec, own, harness, parts):
     """({"infos", "collected"}, stopped by) of one implementation, whatever became of its
     harnesses (one per part in `parts`)."""
     import time
@@ -283,12 +279,18 @@ def _merged(results):
             for key in ("ended", "vandal"):
                 if theirs.get(key) and theirs is not info:
                     info[key] = info.get(key) or theirs[key]
-        got = one["collected"] or {}
-        collected["results"] += got.get("results", [])
-        collected["skipped"].update(got.get("skipped", {}))
-        for spec, ran in got.get("parts", {}).items():
-            collected["parts"][spec] = sorted(set(collected["parts"].get(spec, [])) | set(ran))
+        _add(collected, one["collected"])
     return {"infos": infos, "collected": collected}
+
+
+def _add(collected, got):
+    """A harness's collected results into `collected`: rows, skips, and the parts of the suite
+    that ran for each implementation (those of its two harnesses together)."""
+    got = got or {}
+    collected["results"] += got.get("results", [])
+    collected["skipped"].update(got.get("skipped", {}))
+    for spec, ran in got.get("parts", {}).items():
+        collected["parts"][spec] = sorted(set(collected["parts"].get(spec, [])) | set(ran))
 
 
 def _last_line(text):
