@@ -7,14 +7,21 @@ import signal
 
 from tests.mutants import Faithful
 
-_done = []
+
+def signalling(signum):
+    """A factory of correct maps whose first call sends `signum` to the worker's parent."""
+    done = []
+
+    def factory(*args, **kwargs):
+        if not done:
+            done.append(True)
+            try:
+                os.kill(os.getppid(), signum)
+            except OSError:
+                pass
+        return Faithful(*args, **kwargs)
+
+    return factory
 
 
-def factory(*args, **kwargs):
-    if not _done:
-        _done.append(True)
-        try:
-            os.kill(os.getppid(), signal.SIGKILL)
-        except OSError:
-            pass
-    return Faithful(*args, **kwargs)
+factory = signalling(signal.SIGKILL)

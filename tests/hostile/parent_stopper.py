@@ -2,19 +2,8 @@
 """Correct, but its first map stops its parent process (the harness that started the worker)
 with SIGSTOP, which would wait for its answer forever."""
 
-import os
 import signal
 
-from tests.mutants import Faithful
+from tests.hostile.parent_killer import signalling
 
-_done = []
-
-
-def factory(*args, **kwargs):
-    if not _done:
-        _done.append(True)
-        try:
-            os.kill(os.getppid(), signal.SIGSTOP)
-        except OSError:
-            pass
-    return Faithful(*args, **kwargs)
+factory = signalling(signal.SIGSTOP)
